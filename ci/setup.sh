@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# ci/setup.sh: installs what membudget needs to build and test on a fresh Debian 12
+# machine (non-interactive). Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config git libcjson-dev libcmocka-dev libhwloc-dev hwloc
+      libnuma-dev numactl libamdhip64-dev valgrind clang libclang-rt-dev hyperfine
+      python3 python3-psutil)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "ci/setup.sh: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The CUDA Toolkit (headers and the stub libcuda.so) is not in Debian's main archive; the
+# machines this project runs on have it under /usr/local/cuda. Say so plainly if not.
+if [ -z "${CUDA_HOME:-}" ]; then
+  for c in /usr/local/cuda /opt/cuda /usr/lib/cuda; do
+    [ -f "$c/include/cuda.h" ] && export CUDA_HOME="$c" && break
+  done
+fi
+if [ -z "${CUDA_HOME:-}" ] || [ ! -f "$CUDA_HOME/include/cuda.h" ]; then
+  echo "ci/setup.sh: the CUDA Toolkit's cuda.h was not found (looked in /usr/local/cuda," \
+       "/opt/cuda, /usr/lib/cuda); install the toolkit or set CUDA_HOME" >&2
+  exit 1
+fi

@@ -1,0 +1,152 @@
+/*
+ * core/format.c: text forms that match vLLM's Python output byte for byte:
+ * format_gib (f"{round(b / GiB_bytes, 2)}"), repr(float) and the __repr__ of
+ * MemorySnapshot and MemoryProfilingResult.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Python's repr(float): the shortest string that reads back to v; positional notation when
+ * the decimal exponent is in [-4, 16), scientific ("1e+16", "1.5e-05") otherwise; a
+ * positional integer value keeps ".0". */
+int mb__repr_double(double v, char *buf, size_t size)
+{
+    if (isnan(v))
+        return snprintf(buf, size, "nan");
+    if (isinf(v))
+        return snprintf(buf, size, v < 0 ? "-inf" : "inf");
+    if (v == 0)
+        return snprintf(buf, size, signbit(v) ? "-0.0" : "0.0");
+    char e[40];
+    int prec;
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    /* e is "[-]d.ddde[+-]XX": split digits and exponent. */
+    char digits[24];
+    int nd = 0;
+    const char *p = e;
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    digits[nd] = '\0';
+    int exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') /* shortest: drop trailing zeros */
+        digits[--nd] = '\0';
+    char out[64];
+    int o = 0;
+    if (neg)
+        out[o++] = '-';
+    if (exp10 >= -4 && exp10 < 16) {
+        if (exp10 < 0) {
+            out[o++] = '0';
+            out[o++] = '.';
+            for (int i = 0; i < -exp10 - 1; i++)
+                out[o++] = '0';
+            for (int i = 0; i < nd; i++)
+                out[o++] = digits[i];
+        } else {
+            for (int i = 0; i <= exp10; i++)
+                out[o++] = i < nd ? digits[i] : '0';
+            out[o++] = '.';
+            if (nd > exp10 + 1)
+                for (int i = exp10 + 1; i < nd; i++)
+                    out[o++] = digits[i];
+            else
+                out[o++] = '0';
+        }
+        out[o] = '\0';
+    } else {
+        out[o++] = digits[0];
+        if (nd > 1) {
+            out[o++] = '.';
+            for (int i = 1; i < nd; i++)
+                out[o++] = digits[i];
+        }
+        snprintf(out + o, sizeof out - (size_t)o, "e%c%02d", exp10 < 0 ? '-' : '+',
+                 exp10 < 0 ? -exp10 : exp10);
+    }
+    return snprintf(buf, size, "%s", out);
+}
+
+int mb_format_gib(int64_t bytes, char *buf, size_t size)
+{
+    if (!buf && size)
+        return mb__error(MB_EINVAL, "mb_format_gib: buf is NULL with size %zu", size);
+    /* Python: b / GiB_bytes is the correctly rounded quotient; round(x, 2) rounds the exact
+     * binary value half-even, which is what glibc's "%.2f" does; repr then drops zeros. */
+    double gib = (double)bytes / (double)MB_GiB;
+    char two[64];
+    snprintf(two, sizeof two, "%.2f", gib);
+    return mb__repr_double(strtod(two, NULL), buf, size);
+}
+
+static int fmt_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fmt_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = *len < size ? size - *len : 0;
+    int n = vsnprintf(room ? buf + *len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return n;
+    *len += (size_t)n;
+    return 0;
+}
+
+int mb_snapshot_format(const mb_snapshot *s, char *buf, size_t size)
+{
+    if (!s || (!buf && size))
+        return mb__error(MB_EINVAL, "mb_snapshot_format: snapshot or buffer is NULL");
+    char g[6][48], ts[48];
+    mb_format_gib(s->torch_peak, g[0], sizeof g[0]);
+    mb_format_gib(s->free_memory, g[1], sizeof g[1]);
+    mb_format_gib(s->total_memory, g[2], sizeof g[2]);
+    mb_format_gib(s->device_memory, g[3], sizeof g[3]);
+    mb_format_gib(s->torch_memory, g[4], sizeof g[4]);
+    mb_format_gib(s->non_torch_memory, g[5], sizeof g[5]);
+    mb__repr_double(s->timestamp, ts, sizeof ts);
+    size_t len = 0;
+    if (size)
+        buf[0] = '\0';
+    fmt_append(buf, size, &len,
+               "torch_peak=%sGiB, free_memory=%sGiB, total_memory=%sGiB, %s_memory=%sGiB, "
+               "torch_memory=%sGiB, non_torch_memory=%sGiB, timestamp=%s, auto_measure=%s",
+               g[0], g[1], g[2], s->platform[0] ? s->platform : "cuda", g[3], g[4], g[5], ts,
+               s->auto_measure ? "True" : "False");
+    return (int)len;
+}
+
+int mb_profile_format(const mb_profile *p, char *buf, size_t size)
+{
+    if (!p || (!buf && size))
+        return mb__error(MB_EINVAL, "mb_profile_format: profile or buffer is NULL");
+    char g[4][48];
+    mb_format_gib(p->non_kv_cache_memory, g[0], sizeof g[0]);
+    mb_format_gib(p->torch_peak_increase, g[1], sizeof g[1]);
+    mb_format_gib(p->non_torch_increase, g[2], sizeof g[2]);
+    mb_format_gib(p->weights_memory, g[3], sizeof g[3]);
+    size_t len = 0;
+    if (size)
+        buf[0] = '\0';
+    fmt_append(buf, size, &len,
+               "Memory profiling takes %.2f seconds. Total non KV cache memory: %sGiB; torch "
+               "peak memory increase: %sGiB; non-torch forward increase memory: %sGiB; "
+               "weights memory: %sGiB.",
+               p->profile_time, g[0], g[1], g[2], g[3]);
+    return (int)len;
+}

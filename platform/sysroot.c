@@ -1,0 +1,177 @@
+/*
+ * platform/sysroot.c: every /proc, /sys and /etc read goes through here, relative to the
+ * sysroot. Under a foreign root, paths resolve as if the root were "/" (openat2 with
+ * RESOLVE_IN_ROOT, so neither ".." nor an absolute symlink in a machine dump escapes it);
+ * on kernels without openat2 the resolved path is checked to stay under the root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "platform.h"
+
+int mb__plat_init(mb_platform *plat, const char *opt)
+{
+    memset(plat, 0, sizeof *plat);
+    plat->rootfd = -1;
+    const char *from = "the sysroot option";
+    const char *root = opt;
+    int too_long = 0;
+    if (!root || !*root) {
+        root = mb__getenv("MEMBUDGET_SYSROOT", &too_long);
+        from = "MEMBUDGET_SYSROOT";
+        if (too_long)
+            return mb__error(MB_EENV, "MEMBUDGET_SYSROOT is longer than 4096 bytes; set it to "
+                                      "the folder of a machine dump, or unset it");
+    }
+    if (!root || !*root)
+        root = "/";
+    if (root[0] != '/')
+        return mb__error(MB_EINVAL, "%s='%s' is not an absolute path; give the folder of a "
+                                    "machine dump as an absolute path", from, root);
+    char real[PATH_MAX];
+    if (!realpath(root, real))
+        return mb__error(MB_EINVAL, "%s='%s' cannot be used: %s; give an existing folder",
+                         from, root, strerror(errno));
+    struct stat st;
+    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return mb__error(MB_EINVAL, "%s='%s' is not a folder; give the folder of a machine "
+                                    "dump (as written by 'membudget gather')", from, root);
+    snprintf(plat->root, sizeof plat->root, "%s", real);
+    plat->foreign = strcmp(real, "/") != 0;
+    if (plat->foreign) {
+        plat->rootfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (plat->rootfd < 0)
+            return mb__error(MB_EINVAL, "%s='%s' cannot be opened: %s", from, root,
+                             strerror(errno));
+    }
+    return MB_OK;
+}
+
+void mb__plat_fini(mb_platform *plat)
+{
+    if (plat && plat->rootfd >= 0) {
+        close(plat->rootfd);
+        plat->rootfd = -1;
+    }
+}
+
+const char *mb__plat_root(const mb_platform *plat) { return plat->root; }
+int mb__plat_foreign(const mb_platform *plat) { return plat->foreign; }
+
+/* Checks that descriptor fd resolves under the root (the fallback without openat2). */
+static int beneath_root(const mb_platform *plat, int fd)
+{
+    char link[64], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 0)
+        return 0;
+    target[n] = '\0';
+    size_t rl = strlen(plat->root);
+    return strncmp(target, plat->root, rl) == 0 && (target[rl] == '/' || target[rl] == '\0');
+}
+
+static int open_foreign(const mb_platform *plat, const char *rel)
+{
+#ifdef SYS_openat2
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, plat->rootfd, rel, &how, sizeof how);
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+        return fd;
+#endif
+    int fd2 = openat(plat->rootfd, rel, O_RDONLY | O_CLOEXEC);
+    if (fd2 >= 0 && !beneath_root(plat, fd2)) {
+        close(fd2);
+        errno = EXDEV;
+        return -1;
+    }
+    return fd2;
+}
+
+int mb__plat_open(const mb_platform *plat, const char *path)
+{
+    if (!path || path[0] != '/')
+        return mb__error(MB_EINVAL, "internal: path '%s' is not absolute", path ? path : "");
+    if (mb__fault_hit("open"))
+        return mb__error(MB_EIO, "cannot open %s%s: injected fault",
+                         plat->foreign ? plat->root : "", path);
+    int fd;
+    if (plat->foreign) {
+        const char *rel = path;
+        while (*rel == '/')
+            rel++;
+        fd = open_foreign(plat, *rel ? rel : ".");
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        int e = errno;
+        if (e == EXDEV)
+            return mb__error(MB_EIO, "%s%s resolves outside the sysroot %s; refusing to read "
+                                     "it", plat->root, path, plat->root);
+        return mb__error(MB_EIO, "cannot open %s%s: %s", plat->foreign ? plat->root : "", path,
+                         strerror(e));
+    }
+    return fd;
+}
+
+long mb__plat_pread(int fd, const char *path, char *buf, size_t size)
+{
+    if (size < 2)
+        return mb__error(MB_ENOSPACE, "internal: buffer for %s too small", path);
+    if (mb__fault_hit("read"))
+        return mb__error(MB_EIO, "cannot read %s: injected fault", path);
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf + got, size - 1 - got, (off_t)got);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return mb__error(MB_EIO, "cannot read %s: %s", path, strerror(errno));
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+        if (got == size - 1) {
+            char extra;
+            ssize_t more = pread(fd, &extra, 1, (off_t)got);
+            if (more > 0)
+                return mb__error(MB_ENOSPACE, "%s is larger than the %zu bytes expected of it",
+                                 path, size - 1);
+            break;
+        }
+    }
+    buf[got] = '\0';
+    return (long)got;
+}
+
+long mb__plat_read(const mb_platform *plat, const char *path, char *buf, size_t size)
+{
+    int fd = mb__plat_open(plat, path);
+    if (fd < 0)
+        return fd;
+    long n = mb__plat_pread(fd, path, buf, size);
+    close(fd);
+    return n;
+}
+
+int mb__plat_exists(const mb_platform *plat, const char *path)
+{
+    if (!plat->foreign)
+        return access(path, F_OK) == 0;
+    const char *rel = path;
+    while (*rel == '/')
+        rel++;
+    struct stat st;
+    return fstatat(plat->rootfd, *rel ? rel : ".", &st, 0) == 0;
+}

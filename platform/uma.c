@@ -1,0 +1,41 @@
+/*
+ * platform/uma.c: the memory policy of integrated GPUs (NVIDIA Jetson and GB10 through
+ * cuda-uma, AMD APUs through hip-apu). The driver's free counts reclaimable page cache as
+ * used, so free is the host's MemAvailable, never above what the driver says when the
+ * driver is given, and never above what the container limit leaves. See NVIDIA's "CUDA
+ * for Tegra" app note (estimating total allocatable device memory on an integrated GPU)
+ * and vLLM's MemorySnapshot.measure.
+ */
+#include <string.h>
+
+#include "platform.h"
+
+int mb__uma_meminfo(const mb_platform *plat, int64_t driver_free, int64_t driver_total,
+                    mb_meminfo *out)
+{
+    memset(out, 0, sizeof *out);
+    mb_host_memory host;
+    int rc = mb__plat_host_memory(plat, &host);
+    if (rc)
+        return rc;
+    mb_container_memory cg;
+    rc = mb__container_memory(plat, &cg);
+    if (rc)
+        return rc;
+    int64_t total = driver_total > 0 ? driver_total : host.total;
+    int64_t free = host.available;
+    out->limit = cg.limit;
+    if (cg.available != MB_UNLIMITED && cg.available < free) {
+        free = cg.available < 0 ? 0 : cg.available;
+        out->flags |= MB_SNAP_LIMITED;
+    }
+    if (free > total) {
+        free = total;
+        out->flags |= MB_SNAP_CLAMPED;
+    }
+    out->free = free;
+    out->total = total;
+    out->driver_free = driver_free;
+    out->source = MB_SOURCE_UMA_HOST;
+    return MB_OK;
+}

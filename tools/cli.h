@@ -1,0 +1,42 @@
+/* tools/cli.h: shared pieces of the membudget command. Exit codes: 0 success, 1 failure
+ * (one line on stderr), 2 bad usage. */
+#ifndef MB_CLI_H
+#define MB_CLI_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "membudget.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+    const char *summary;
+    const char *usage;
+} cli_command;
+
+extern const cli_command cli_commands[];
+
+/* "membudget: <what>: <library detail>" for a failed library call; returns CLI_FAIL. */
+int cli_fail_rc(int rc, const char *what);
+/* "membudget: <message>"; returns CLI_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "membudget <cmd>: <message>" plus a hint to --help; returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the usage of the command named name. */
+void cli_print_help(const char *name, FILE *to);
+
+/* Opens a context from the environment (MEMBUDGET_SYSROOT, MEMBUDGET_BACKENDS). */
+int cli_context(mb_context **ctx);
+/* Prints json (and frees it); CLI_FAIL when it cannot be printed. */
+int cli_print_json(cJSON *json);
+/* Adds bytes as a JSON integer (or null for MB_UNKNOWN / "unlimited" handled by caller). */
+void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes);
+/* A snapshot as a JSON object with the keys every consumer relies on. */
+cJSON *cli_snapshot_json(const mb_snapshot *s);
+/* "12.5 GiB" style, two decimals. */
+const char *cli_gib(int64_t bytes, char *buf, size_t size);
+
+#endif

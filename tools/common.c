@@ -1,0 +1,110 @@
+/* tools/common.c: errors, JSON output and the context for every subcommand. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_fail_rc(int rc, const char *what)
+{
+    const char *d = mb_last_error_detail();
+    fprintf(stderr, "membudget: %s: %s%s%s\n", what, mb_strerror(rc), d[0] ? ": " : "", d);
+    return CLI_FAIL;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("membudget: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "membudget %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see 'membudget %s --help')\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+void cli_print_help(const char *name, FILE *to)
+{
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) {
+            fprintf(to, "usage: %s\n\n%s\n", c->usage, c->summary);
+            return;
+        }
+}
+
+int cli_context(mb_context **ctx)
+{
+    int rc = mb_context_init(ctx, NULL);
+    if (rc)
+        return cli_fail_rc(rc, "cannot create a context");
+    return CLI_OK;
+}
+
+int cli_print_json(cJSON *json)
+{
+    char *text = json ? cJSON_Print(json) : NULL;
+    cJSON_Delete(json);
+    if (!text)
+        return cli_fail("out of memory while writing JSON");
+    int ok = puts(text) >= 0 && fflush(stdout) == 0;
+    free(text);
+    return ok ? CLI_OK : cli_fail("cannot write to standard output");
+}
+
+void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes)
+{
+    if (bytes == MB_UNKNOWN || bytes == MB_UNLIMITED)
+        cJSON_AddNullToObject(obj, key);
+    else
+        cJSON_AddNumberToObject(obj, key, (double)bytes);
+}
+
+const char *cli_gib(int64_t bytes, char *buf, size_t size)
+{
+    if (bytes == MB_UNLIMITED)
+        snprintf(buf, size, "unlimited");
+    else if (bytes == MB_UNKNOWN)
+        snprintf(buf, size, "unknown");
+    else
+        snprintf(buf, size, "%.2f GiB", (double)bytes / (double)MB_GiB);
+    return buf;
+}
+
+cJSON *cli_snapshot_json(const mb_snapshot *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "device", s->device);
+    cli_json_bytes(o, "total_memory", s->total_memory);
+    cli_json_bytes(o, "free_memory", s->free_memory);
+    cli_json_bytes(o, "used_memory", s->device_memory);
+    cli_json_bytes(o, "torch_peak", s->torch_peak);
+    cli_json_bytes(o, "torch_memory", s->torch_memory);
+    cli_json_bytes(o, "non_torch_memory", s->non_torch_memory);
+    cJSON_AddStringToObject(o, "source", mb_source_name(s->source));
+    cli_json_bytes(o, "driver_free_memory", s->driver_free);
+    if (s->limit == MB_UNLIMITED)
+        cJSON_AddStringToObject(o, "container_limit", "unlimited");
+    else
+        cli_json_bytes(o, "container_limit", s->limit);
+    cJSON_AddBoolToObject(o, "clamped", (s->flags & MB_SNAP_CLAMPED) != 0);
+    cJSON_AddBoolToObject(o, "limited_by_container", (s->flags & MB_SNAP_LIMITED) != 0);
+    cJSON_AddBoolToObject(o, "host_fallback", (s->flags & MB_SNAP_HOST_FALLBACK) != 0);
+    cJSON_AddNumberToObject(o, "timestamp", s->timestamp);
+    char text[512];
+    mb_snapshot_format(s, text, sizeof text);
+    cJSON_AddStringToObject(o, "repr", text);
+    return o;
+}
