@@ -52,14 +52,21 @@ int mb__meminfo_value(const char *text, const char *key, int64_t *out)
             while (p < eol && isdigit((unsigned char)*p))
                 p++;
             uint64_t v;
-            if (mb__parse_u64(num, (size_t)(p - num), &v) != MB_OK)
-                return mb__error(MB_EPARSE, "the value of %s ('%.*s') is not a number", key,
-                                 (int)(eol - num > 40 ? 40 : eol - num), num);
+            const char *numend = p;
             while (p < eol && *p == ' ')
                 p++;
             uint64_t mul = 1;
-            if (eol - p >= 2 && (p[0] == 'k' || p[0] == 'K') && p[1] == 'B')
+            if (eol - p >= 2 && p[0] == 'k' && p[1] == 'B') {
                 mul = 1024;
+                p += 2;
+            }
+            while (p < eol && (*p == ' ' || *p == '\r'))
+                p++;
+            int prc = mb__parse_u64(num, (size_t)(numend - num), &v);
+            if (prc != MB_OK || p != eol)
+                return mb__error(MB_EPARSE, "the value of %s ('%.*s') is not a number of "
+                                            "bytes or kB", key,
+                                 (int)(eol - num > 40 ? 40 : eol - num), num);
             if (v > (uint64_t)INT64_MAX / mul)
                 return mb__error(MB_ERANGE, "the value of %s (%llu) overflows", key,
                                  (unsigned long long)v);

@@ -1,0 +1,166 @@
+/* tests/platform: parsers and sysroot-relative reads (no backend). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "membudget.h"
+#include "core/internal.h"
+#include "testutil.h"
+
+static void test_meminfo_parser_node_format(void **state)
+{
+    (void)state;
+    char *text = tu_slurp(MB_FIXTURES "/illustrative/node0_meminfo");
+    assert_non_null(text);
+    int64_t v;
+    assert_int_equal(mb__meminfo_value(text, "MemTotal", &v), MB_OK);
+    assert_int_equal(v, 263601252LL * 1024);
+    assert_int_equal(mb__meminfo_value(text, "Active(file)", &v), MB_OK);
+    assert_int_equal(v, tu_meminfo(text, "Active(file)"));
+    assert_true(v > 0);
+    /* a key that is a prefix of another must not match it */
+    assert_int_equal(mb__meminfo_value(text, "Active", &v), MB_OK);
+    assert_int_equal(v, tu_meminfo(text, "Active"));
+    assert_int_equal(mb__meminfo_value(text, "NoSuchKey", &v), MB_OK);
+    assert_true(v == MB_UNKNOWN);
+    free(text);
+}
+
+static void test_meminfo_parser_proc_format(void **state)
+{
+    (void)state;
+    char *text = tu_slurp(MB_FIXTURES "/illustrative/jetson_agx_orin_64gb_meminfo");
+    assert_non_null(text);
+    int64_t v;
+    assert_int_equal(mb__meminfo_value(text, "MemAvailable", &v), MB_OK);
+    assert_int_equal(v, 53421760LL * 1024);
+    free(text);
+    /* counts without kB stay counts; malformed values are errors naming the key */
+    assert_int_equal(mb__meminfo_value("HugePages_Total:      12\n", "HugePages_Total", &v),
+                     MB_OK);
+    assert_int_equal(v, 12);
+    assert_int_equal(mb__meminfo_value("MemTotal:   12x4 kB\n", "MemTotal", &v), MB_EPARSE);
+    assert_non_null(strstr(mb_last_error_detail(), "MemTotal"));
+    assert_int_equal(mb__meminfo_value("MemTotal: 99999999999999999999 kB\n", "MemTotal", &v),
+                     MB_EPARSE);
+    assert_int_equal(mb__meminfo_value("MemTotal: 18014398509481984 kB\n", "MemTotal", &v),
+                     MB_ERANGE);
+}
+
+static void test_list_parser(void **state)
+{
+    (void)state;
+    unsigned char bits[16];
+    assert_int_equal(mb__parse_list("0-3,8,10-11\n", bits, 16), MB_OK);
+    int want[16] = {1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0};
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(bits[i], want[i]);
+    assert_int_equal(mb__parse_list("\n", bits, 16), MB_OK);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(bits[i], 0);
+    assert_int_equal(mb__parse_list("3-1", bits, 16), MB_EPARSE);
+    assert_int_equal(mb__parse_list("1,,2", bits, 16), MB_EPARSE);
+    assert_int_equal(mb__parse_list("a", bits, 16), MB_EPARSE);
+    assert_int_equal(mb__parse_list("16", bits, 16), MB_ERANGE);
+}
+
+static void test_sysroot_reads_and_refusals(void **state)
+{
+    (void)state;
+    char root[1024], path[1200];
+    tu_fresh_dir("sysroot-reads", root, sizeof root);
+    snprintf(path, sizeof path, "%s/proc/meminfo", root);
+    tu_write(path, "MemTotal:       1048576 kB\nMemFree:  524288 kB\nMemAvailable: 786432 kB\n");
+    /* a symlink that points out of the root must not be followed out of it */
+    snprintf(path, sizeof path, "%s/etc", root);
+    tu_mkdirs(path);
+    snprintf(path, sizeof path, "%s/etc/escape", root);
+    assert_int_equal(symlink("/etc/hostname", path), 0);
+    snprintf(path, sizeof path, "%s/etc/dotdot", root);
+    assert_int_equal(symlink("../../../../../../../../etc/hostname", path), 0);
+
+    mb_options o;
+    mb_options_init(&o);
+    o.sysroot = root;
+    mb_context *ctx;
+    assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
+    assert_string_equal(mb_context_sysroot(ctx), root);
+    mb_host_memory h;
+    assert_int_equal(mb_host_memory_get(ctx, &h), MB_OK);
+    assert_int_equal(h.total, 1048576LL * 1024);
+    assert_int_equal(h.available, 786432LL * 1024);
+    int64_t total;
+    assert_int_equal(mb_cpu_memory_total(ctx, &total), MB_OK);
+    assert_int_equal(total, 1048576LL * 1024);
+
+    char buf[256];
+    /* absolute symlink: resolved inside the root (RESOLVE_IN_ROOT), where it is missing */
+    assert_true(mb__plat_read(&ctx->plat, "/etc/escape", buf, sizeof buf) < 0);
+    assert_true(mb__plat_read(&ctx->plat, "/etc/dotdot", buf, sizeof buf) < 0);
+    assert_true(mb__plat_read(&ctx->plat, "/../../etc/hostname", buf, sizeof buf) < 0);
+
+    /* side effects are refused on a machine dump */
+    mb_tracker *t;
+    assert_int_equal(mb_tracker_init(&t, ctx, 0, 0), MB_EFOREIGN);
+    assert_null(t);
+    assert_non_null(strstr(mb_last_error_detail(), root));
+    mb_context_free(ctx);
+}
+
+
+static void test_sysroot_option_errors(void **state)
+{
+    (void)state;
+    mb_options o;
+    mb_options_init(&o);
+    mb_context *ctx = (mb_context *)1;
+    o.sysroot = "/definitely/not/here";
+    assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
+    assert_null(ctx);
+    assert_non_null(strstr(mb_last_error_detail(), "/definitely/not/here"));
+    o.sysroot = "relative/dir";
+    assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
+    assert_non_null(strstr(mb_last_error_detail(), "not an absolute path"));
+    o.sysroot = MB_FIXTURES "/illustrative/node0_meminfo"; /* a file, not a folder */
+    assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
+    assert_non_null(strstr(mb_last_error_detail(), "not a folder"));
+    /* the variable is read when the option is unset; the option wins when set */
+    setenv("MEMBUDGET_SYSROOT", "/nope/nope", 1);
+    mb_options_init(&o);
+    assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
+    assert_non_null(strstr(mb_last_error_detail(), "MEMBUDGET_SYSROOT"));
+    o.sysroot = "/";
+    assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
+    assert_string_equal(mb_context_sysroot(ctx), "/");
+    mb_context_free(ctx);
+    unsetenv("MEMBUDGET_SYSROOT");
+}
+
+static void test_clock(void **state)
+{
+    (void)state;
+    double a = mb__clock_mono(), w = mb__clock_wall();
+    assert_true(w > 1.6e9); /* after 2020 */
+    usleep(2000);
+    assert_true(mb__clock_mono() - a >= 0.0019);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_meminfo_parser_node_format),
+        cmocka_unit_test(test_meminfo_parser_proc_format),
+        cmocka_unit_test(test_list_parser),
+        cmocka_unit_test(test_sysroot_reads_and_refusals),
+        cmocka_unit_test(test_sysroot_option_errors),
+        cmocka_unit_test(test_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
