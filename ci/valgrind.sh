@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# ci/valgrind.sh: every CLI subcommand under valgrind memcheck: zero errors, zero leaks
+# (definite, indirect, possible and reachable all count), on this machine and on dumps.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bash "$here/ci/setup.sh"
+BUILD_TYPE=Debug bash "$here/ci/build.sh" "$here/build-valgrind"
+b="$here/build-valgrind"
+cli="$b/membudget"
+dumps="$b/tests/dumps"
+models="$here/tests/fixtures/models"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# Each line: environment assignments (or -) | arguments | expected exit status.
+cases=(
+  "-|--help|0"
+  "-|--version|0"
+  "-|devices|0"
+  "-|devices --json|0"
+  "-|snapshot|0"
+  "-|snapshot --json|0"
+  "-|snapshot --device cpu:0 --json|0"
+  "-|snapshot --device nope:0|1"
+  "-|snapshot --bogus|2"
+  "MEMBUDGET_BACKENDS=cpx|devices|1"
+  "MEMBUDGET_SYSROOT=$dumps/16amd64-8n2c|snapshot --json|0"
+  "MEMBUDGET_SYSROOT=$dumps/nvidia-dgx-gb10|devices --json|0"
+  "MEMBUDGET_SYSROOT=$dumps/32amd64-4s2n4c-cgroup|snapshot|0"
+  "-|plan --model $models/llama-3.1-8b.config.json --total-memory 80GiB --free-memory 80GiB --non-kv-memory 20GiB --json|0"
+  "-|plan --model $models/deepseek-v2-lite.config.json --device cpu:0 --non-kv-memory 1GiB|0"
+  "-|plan --model $models/llama-3.1-8b.config.json --gpu-memory-utilization 1.5 --total-memory 80GiB --free-memory 80GiB|2"
+  "-|kv-space --json|0"
+  "VLLM_CPU_KVCACHE_SPACE=4.5|kv-space|1"
+  "-|gather $scratch/dump|0"
+)
+fail=0
+for c in "${cases[@]}"; do
+  IFS='|' read -r envs args want <<<"$c"
+  [ "$envs" = "-" ] && envs=""
+  log="$scratch/vg.log"
+  set +e
+  # shellcheck disable=SC2086
+  env $envs valgrind --quiet --leak-check=full --show-leak-kinds=all \
+      --errors-for-leak-kinds=all --error-exitcode=99 --log-file="$log" \
+      "$cli" $args >/dev/null 2>"$scratch/err"
+  rc=$?
+  set -e
+  if [ "$rc" = 99 ] || [ -s "$log" ]; then
+    echo "valgrind: errors or leaks in: $envs membudget $args"; cat "$log"; fail=1
+  elif [ "$rc" != "$want" ]; then
+    echo "valgrind job: '$envs membudget $args' exited $rc, expected $want:"; cat "$scratch/err"; fail=1
+  else
+    echo "ok: $envs membudget $args (exit $rc, no errors, no leaks)"
+  fi
+done
+exit $fail
