@@ -1,6 +1,8 @@
-/* platform/dl.c: dynamic loading of vendor libraries by versioned soname only. Handles are
- * never closed: a driver library cannot be unloaded safely once initialised. */
+/* platform/dl.c: dynamic loading of vendor libraries by versioned soname only, never a path
+ * and never a library found through a relative search directory. Handles are never closed
+ * once accepted: a driver library cannot be unloaded safely once initialised. */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,9 +24,24 @@ void *mb__dl_open(const char *soname, char *why, size_t why_size)
         return NULL;
     }
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-    if (!h && why && why_size) {
-        const char *e = dlerror();
-        snprintf(why, why_size, "%s", e ? e : "dlopen failed");
+    if (!h) {
+        if (why && why_size) {
+            const char *e = dlerror();
+            snprintf(why, why_size, "%s", e ? e : "dlopen failed");
+        }
+        return NULL;
+    }
+    /* A relative or empty LD_LIBRARY_PATH entry makes the loader search the current
+     * directory, and the library found there has a relative name: refuse it. */
+    struct link_map *lm = NULL;
+    if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm || !lm->l_name ||
+        lm->l_name[0] != '/') {
+        if (why && why_size)
+            snprintf(why, why_size,
+                     "refusing %s found at the relative path '%s': remove relative and empty "
+                     "entries from LD_LIBRARY_PATH", soname, lm && lm->l_name ? lm->l_name : "?");
+        dlclose(h); /* nothing from it was called yet */
+        return NULL;
     }
     return h;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -152,8 +153,36 @@ static void test_clock(void **state)
     assert_true(mb__clock_mono() - a >= 0.0019);
 }
 
-int main(void)
+/* dlopen: bare sonames only, and never a library found through a relative directory. */
+static void test_dlopen_refusals(void **state)
 {
+    (void)state;
+    char why[512];
+    assert_null(mb__dl_open("./libm.so.6", why, sizeof why));
+    assert_non_null(strstr(why, "only a bare soname"));
+    assert_null(mb__dl_open("/lib/x86_64-linux-gnu/libm.so.6", why, sizeof why));
+    assert_null(mb__dl_open("libmb-no-such-library.so.1", why, sizeof why));
+    assert_non_null(strstr(why, "libmb-no-such-library.so.1"));
+    /* a library in the current directory reached through a relative LD_LIBRARY_PATH entry
+     * (the loader reads LD_LIBRARY_PATH at start, so this runs in a child process) */
+    char dir[1024], cmd[4096];
+    tu_fresh_dir("dl-relative", dir, sizeof dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && cp \"$(ldconfig -p | awk '/libz.so.1 .*x86-64/ {print $NF; exit}')\" "
+             "libz.so.1 && LD_LIBRARY_PATH=. '%s' --probe-dl libz.so.1", dir, MB_SELF);
+    int st = system(cmd);
+    assert_int_equal(WEXITSTATUS(st), 3); /* 3: refused, as expected */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--probe-dl") == 0) { /* child of test_dlopen_refusals */
+        char why[512];
+        void *h = mb__dl_open(argv[2], why, sizeof why);
+        if (h)
+            return 0;
+        return strstr(why, "relative path") ? 3 : 4;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_meminfo_parser_node_format),
         cmocka_unit_test(test_meminfo_parser_proc_format),
@@ -161,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_sysroot_reads_and_refusals),
         cmocka_unit_test(test_sysroot_option_errors),
         cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_dlopen_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
