@@ -1,4 +1,5 @@
-# Script mode: SRC (source tree), BIN (build tree), WORK (scratch folder).
+# Script mode: SRC (source tree), BIN (build tree), WORK (scratch folder), CC (the build's
+# compiler), SAN (the build's sanitizers, if any: the consumer must use them too).
 file(REMOVE_RECURSE ${WORK})
 set(prefix ${WORK}/prefix)
 function(run)
@@ -20,8 +21,13 @@ endif()
 file(WRITE ${WORK}/consumer/example.c "${CMAKE_MATCH_1}\n")
 file(COPY ${SRC}/tests/install/consumer/CMakeLists.txt DESTINATION ${WORK}/consumer)
 
-run(${CMAKE_COMMAND} -S ${WORK}/consumer -B ${WORK}/consumer-build
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_C_FLAGS=-Werror)
+set(sanflags "")
+if(SAN)
+  set(sanflags "-fsanitize=${SAN}")
+endif()
+run(${CMAKE_COMMAND} -S ${WORK}/consumer -B ${WORK}/consumer-build -DCMAKE_C_COMPILER=${CC}
+    -DCMAKE_PREFIX_PATH=${prefix} "-DCMAKE_C_FLAGS=-Werror ${sanflags}"
+    "-DCMAKE_EXE_LINKER_FLAGS=${sanflags}")
 run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
 set(ENV{MEMBUDGET_BACKENDS} cpu)
 run(${WORK}/consumer-build/example)
@@ -36,7 +42,8 @@ run(pkg-config --cflags --libs membudget)
 string(STRIP "${last_out}" flags)
 separate_arguments(flags UNIX_COMMAND "${flags}")
 file(GLOB libdir ${prefix}/lib*)
-run(cc -std=c11 -Wall -Werror ${WORK}/consumer/example.c ${flags} -Wl,-rpath,${libdir}
+run(${CC} -std=c11 -Wall -Werror ${sanflags} ${WORK}/consumer/example.c ${flags}
+    -Wl,-rpath,${libdir}
     -o ${WORK}/example-pc)
 run(${WORK}/example-pc)
 message(STATUS "install, find_package and pkg-config: ok")
