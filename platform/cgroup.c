@@ -1,15 +1,506 @@
-/* platform/cgroup.c: container memory limits. First version: no limit is detected; the
- * NUMA/containers issue (8) reads cgroup v1 and v2 here. */
+/*
+ * platform/cgroup.c: container memory limits, cgroup v1 and v2.
+ *
+ * Where: /proc/self/cgroup gives this process's path per hierarchy ("4:memory:/a/b" for
+ * v1, "0::/a/b" for v2); /proc/self/mountinfo gives where each hierarchy is mounted and
+ * which part of it (field 4, the mount's root: a container sees "/docker/<id>" or "/");
+ * dumps made by hwloc-gather-topology carry /proc/mounts only, read as mounts of root "/".
+ * The cgroup's folder is the mount point plus the path below the mount's root
+ * (Documentation/admin-guide/cgroup-v2.rst, "Namespace" and proc(5), /proc/pid/mountinfo).
+ *
+ * What: the effective limit is the smallest limit of the cgroup and of each ancestor up to
+ * the mount's root (the kernel charges every level: a child's limit cannot lift a parent's).
+ * v2 reads memory.max ("max" = none), memory.current and memory.stat's inactive_file; v1
+ * reads memory.limit_in_bytes (values at or above 2^62 are "none": the kernel prints
+ * PAGE_COUNTER_MAX x PAGE_SIZE, 9223372036854771712 with 4 KiB pages), memory.usage_in_bytes
+ * and memory.stat's total_inactive_file. "No limit" is always MB_UNLIMITED. What the
+ * container leaves is limit - (usage - inactive file), the working set that
+ * docker/cAdvisor report, since the kernel reclaims inactive file pages before it
+ * OOM-kills.
+ *
+ * Cost: the folders are found once per context (first call) and their files kept open;
+ * each later call is a handful of preads, and memory.stat is read only when a limit exists.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "platform.h"
+#include "numa.h"
+
+#define MOUNTS_MAX (1 << 20) /* mountinfo of a busy Kubernetes node runs to a few 100 KiB */
+
+/* ---- locating a cgroup ------------------------------------------------------------ */
+
+/* Copies a mountinfo field, turning the kernel's octal escapes (\040 for a space) back. */
+static void unescape(const char *s, size_t len, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < size; i++) {
+        if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' &&
+            s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
+            s[i + 3] <= '7') {
+            out[o++] = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+            i += 3;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* 1 when the comma-separated list opts names word exactly. */
+static int has_word(const char *opts, size_t len, const char *word)
+{
+    size_t wl = strlen(word);
+    const char *p = opts, *end = opts + len;
+    while (p < end) {
+        const char *c = memchr(p, ',', (size_t)(end - p));
+        const char *e = c ? c : end;
+        if ((size_t)(e - p) == wl && strncmp(p, word, wl) == 0)
+            return 1;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Splits line [s, e) into whitespace-separated fields; returns how many (at most max). */
+static int fields(const char *s, const char *e, const char **f, size_t *fl, int max)
+{
+    int n = 0;
+    while (s < e && n < max) {
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        if (s >= e)
+            break;
+        const char *b = s;
+        while (s < e && *s != ' ' && *s != '\t')
+            s++;
+        f[n] = b;
+        fl[n] = (size_t)(s - b);
+        n++;
+    }
+    return n;
+}
+
+/* Finds the mount of a v1 controller (controller != NULL) or of the v2 hierarchy. From
+ * mountinfo when present, else /proc/mounts. 1 found, 0 not, negative on error. */
+static int find_mount(const mb_platform *plat, const char *controller, char *root,
+                      size_t root_size, char *point, size_t point_size)
+{
+    char *buf = mb__malloc(MOUNTS_MAX);
+    if (!buf)
+        return mb__error(MB_ENOMEM, "out of memory reading the mount table");
+    int mountinfo = mb__plat_exists(plat, "/proc/self/mountinfo");
+    const char *file = mountinfo ? "/proc/self/mountinfo" : "/proc/mounts";
+    if (!mountinfo && !mb__plat_exists(plat, file)) {
+        mb__free(buf);
+        return 0;
+    }
+    long n = mb__plat_read(plat, file, buf, MOUNTS_MAX);
+    if (n < 0) {
+        mb__free(buf);
+        return (int)n;
+    }
+    int found = 0;
+    for (const char *line = buf; *line && !found;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        const char *f[32];
+        size_t fl[32];
+        int nf = fields(line, eol, f, fl, 32);
+        const char *fstype = NULL, *opts = NULL, *mroot = "/", *mpoint = NULL;
+        size_t fstype_l = 0, opts_l = 0, mroot_l = 1, mpoint_l = 0;
+        if (mountinfo) {
+            /* id parent maj:min root point options [optional...] - fstype source super */
+            int dash = -1;
+            for (int i = 6; i < nf; i++)
+                if (fl[i] == 1 && f[i][0] == '-') {
+                    dash = i;
+                    break;
+                }
+            if (dash > 0 && dash + 1 < nf) {
+                mroot = f[3], mroot_l = fl[3];
+                mpoint = f[4], mpoint_l = fl[4];
+                fstype = f[dash + 1], fstype_l = fl[dash + 1];
+                if (dash + 3 < nf)
+                    opts = f[dash + 3], opts_l = fl[dash + 3];
+            }
+        } else if (nf >= 4) { /* source point fstype options dump pass */
+            mpoint = f[1], mpoint_l = fl[1];
+            fstype = f[2], fstype_l = fl[2];
+            opts = f[3], opts_l = fl[3];
+        }
+        if (fstype) {
+            int match = 0;
+            if (!controller)
+                match = fstype_l == 7 && strncmp(fstype, "cgroup2", 7) == 0;
+            else if (fstype_l == 6 && strncmp(fstype, "cgroup", 6) == 0)
+                match = opts && has_word(opts, opts_l, controller);
+            else if (strcmp(controller, "cpuset") == 0 && fstype_l == 6 &&
+                     strncmp(fstype, "cpuset", 6) == 0)
+                match = 1; /* the legacy cpuset file system */
+            if (match) {
+                unescape(mroot, mroot_l, root, root_size);
+                unescape(mpoint, mpoint_l, point, point_size);
+                found = 1;
+            }
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    mb__free(buf);
+    return found;
+}
+
+/* The path of controller in /proc/self/cgroup text: version 1 or 2 in *version. */
+static int self_path(const char *text, const char *controller, int *version, char *path,
+                     size_t size)
+{
+    int found = 0;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        if (!eol)
+            eol = line + strlen(line);
+        const char *c1 = memchr(line, ':', (size_t)(eol - line));
+        const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(eol - c1 - 1)) : NULL;
+        if (c2) {
+            size_t cl = (size_t)(c2 - c1 - 1);
+            int v2 = cl == 0 && c1 - line == 1 && line[0] == '0';
+            if ((!v2 && has_word(c1 + 1, cl, controller)) || (v2 && !found)) {
+                size_t pl = (size_t)(eol - c2 - 1);
+                if (pl >= size)
+                    pl = size - 1;
+                memcpy(path, c2 + 1, pl);
+                path[pl] = '\0';
+                *version = v2 ? 2 : 1;
+                found = v2 ? 2 : 1;
+                if (!v2)
+                    return 1; /* a v1 hierarchy that holds the controller wins */
+            }
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    return found ? 1 : 0;
+}
+
+int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_where *out)
+{
+    memset(out, 0, sizeof *out);
+    mb_cg_where w;
+    memset(&w, 0, sizeof w);
+    char text[8192];
+    int have = 0;
+    if (strcmp(controller, "cpuset") == 0 && mb__plat_exists(plat, "/proc/self/cpuset")) {
+        long n = mb__plat_read(plat, "/proc/self/cpuset", text, sizeof text);
+        if (n < 0)
+            return (int)n;
+        char *nl = strchr(text, '\n');
+        if (nl)
+            *nl = '\0';
+        if (text[0] == '/') {
+            snprintf(w.path, sizeof w.path, "%s", text);
+            w.version = 0; /* decided by the mount found below */
+            have = 1;
+        }
+    }
+    if (!have) {
+        if (!mb__plat_exists(plat, "/proc/self/cgroup"))
+            return 0;
+        long n = mb__plat_read(plat, "/proc/self/cgroup", text, sizeof text);
+        if (n < 0)
+            return (int)n;
+        if (!self_path(text, controller, &w.version, w.path, sizeof w.path))
+            return 0;
+    }
+    char root[PATH_MAX], point[PATH_MAX];
+    int rc = 0;
+    if (w.version != 2) /* a v1 hierarchy holding the controller, when there is one */
+        rc = find_mount(plat, controller, root, sizeof root, point, sizeof point);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        w.version = 1;
+    } else {
+        if (w.version == 1)
+            return 0; /* listed for v1 but not mounted: nothing to read */
+        rc = find_mount(plat, NULL, root, sizeof root, point, sizeof point);
+        if (rc <= 0)
+            return rc;
+        w.version = 2;
+    }
+    /* the part of the path below the mount's root */
+    const char *below = w.path;
+    size_t rl = strlen(root);
+    if (strcmp(root, "/") != 0) {
+        if (strncmp(w.path, root, rl) == 0 && (w.path[rl] == '/' || w.path[rl] == '\0'))
+            below = w.path + rl;
+        else
+            below = ""; /* a namespaced path ("/") seen through a mount of its own subtree */
+    }
+    if (strcmp(below, "/") == 0)
+        below = "";
+    size_t pl = strlen(point);
+    while (pl > 1 && point[pl - 1] == '/')
+        point[--pl] = '\0';
+    if (strcmp(point, "/") == 0)
+        point[0] = '\0', pl = 0;
+    if (pl + strlen(below) + 1 > sizeof w.dir)
+        return mb__error(MB_ERANGE, "the cgroup folder %s%s is longer than PATH_MAX", point,
+                         below);
+    snprintf(w.dir, sizeof w.dir, "%s%s", point, below);
+    w.mount_len = pl;
+    *out = w;
+    return 1;
+}
+
+/* ---- the memory cgroup's cached descriptors ----------------------------------------- */
+
+struct mb_cgroup_cache {
+    int version;            /* 0: no memory cgroup */
+    char path[256];
+    char dir[PATH_MAX];     /* the leaf folder; ancestors are its prefixes */
+    int nlevels;
+    int limit_fd[MB_CG_DEPTH];
+    size_t level_len[MB_CG_DEPTH]; /* the ancestor's folder is dir[0, level_len) */
+    int usage_fd;
+    int stat_fd;
+};
+
+static void cache_free(struct mb_cgroup_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->nlevels; i++)
+        if (c->limit_fd[i] >= 0)
+            close(c->limit_fd[i]);
+    if (c->usage_fd >= 0)
+        close(c->usage_fd);
+    if (c->stat_fd >= 0)
+        close(c->stat_fd);
+    mb__free(c);
+}
+
+/* Opens folder/name under the sysroot when it exists: a descriptor, -1 when absent. */
+static int open_if(const mb_platform *plat, const char *folder, size_t len, const char *name)
+{
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof p, "%.*s/%s", (int)len, folder, name);
+    if (!mb__plat_exists(plat, p))
+        return -1;
+    return mb__plat_open(plat, p);
+}
+
+static int cache_build(const mb_platform *plat, struct mb_cgroup_cache **out)
+{
+    *out = NULL;
+    struct mb_cgroup_cache *c = mb__calloc(1, sizeof *c);
+    if (!c)
+        return mb__error(MB_ENOMEM, "out of memory for the cgroup cache");
+    c->usage_fd = c->stat_fd = -1;
+    mb_cg_where w;
+    int rc = mb__cgroup_locate(plat, "memory", &w);
+    if (rc < 0) {
+        cache_free(c);
+        return rc;
+    }
+    if (rc == 0) { /* no memory cgroup: unlimited */
+        *out = c;
+        return MB_OK;
+    }
+    c->version = w.version;
+    snprintf(c->path, sizeof c->path, "%s", w.path);
+    snprintf(c->dir, sizeof c->dir, "%s", w.dir);
+    const char *limit = w.version == 2 ? "memory.max" : "memory.limit_in_bytes";
+    size_t len = strlen(c->dir);
+    for (;;) {
+        if (c->nlevels == MB_CG_DEPTH)
+            break; /* deeper than any real hierarchy: the levels read are a bound already */
+        int fd = open_if(plat, c->dir, len, limit);
+        if (fd < -1) {
+            cache_free(c); /* the levels opened so far are closed there */
+            return fd;
+        }
+        c->limit_fd[c->nlevels] = fd;
+        c->level_len[c->nlevels] = len;
+        c->nlevels++;
+        if (len <= w.mount_len)
+            break; /* the mount's root: the top this process can see */
+        while (len > w.mount_len && c->dir[len - 1] != '/')
+            len--;
+        if (len > w.mount_len)
+            len--; /* drop the slash */
+        if (len < w.mount_len)
+            len = w.mount_len;
+    }
+    size_t leaf = strlen(c->dir);
+    c->usage_fd = open_if(plat, c->dir, leaf,
+                          w.version == 2 ? "memory.current" : "memory.usage_in_bytes");
+    if (c->usage_fd < -1) {
+        rc = c->usage_fd;
+        c->usage_fd = -1;
+        cache_free(c);
+        return rc;
+    }
+    c->stat_fd = open_if(plat, c->dir, leaf, "memory.stat");
+    if (c->stat_fd < -1) {
+        rc = c->stat_fd;
+        c->stat_fd = -1;
+        cache_free(c);
+        return rc;
+    }
+    *out = c;
+    return MB_OK;
+}
+
+static int cache_get(const mb_platform *plat, struct mb_cgroup_cache **out)
+{
+    mb_platform *mp = (mb_platform *)plat; /* the caches are the platform's one mutable part */
+    struct mb_cgroup_cache *c = atomic_load(&mp->cgroup);
+    if (c) {
+        *out = c;
+        return MB_OK;
+    }
+    int rc = cache_build(plat, &c);
+    if (rc)
+        return rc;
+    struct mb_cgroup_cache *expected = NULL;
+    if (!atomic_compare_exchange_strong(&mp->cgroup, &expected, c)) {
+        cache_free(c); /* another thread built it first */
+        c = expected;
+    }
+    *out = c;
+    return MB_OK;
+}
+
+void mb__cgroup_release(mb_platform *plat)
+{
+    struct mb_cgroup_cache *c = atomic_exchange(&plat->cgroup, NULL);
+    cache_free(c);
+}
+
+void mb__plat_release_caches(mb_platform *plat)
+{
+    mb__cgroup_release(plat);
+    mb__topology_release(plat);
+}
+
+/* ---- reading the figures ------------------------------------------------------------ */
+
+/* A limit file's value: bytes, or MB_UNLIMITED for "max" (v2) or >= 2^62 (v1). */
+static int read_limit(int fd, const char *path, int version, int64_t *out)
+{
+    char buf[64];
+    long n = mb__plat_pread(fd, path, buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    size_t len = (size_t)n;
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    if (len == 3 && strncmp(buf, "max", 3) == 0) {
+        *out = MB_UNLIMITED;
+        return MB_OK;
+    }
+    uint64_t v;
+    int rc = mb__parse_u64(buf, len, &v);
+    if (rc == MB_ERANGE || (rc == MB_OK && v >= ((uint64_t)1 << 62))) {
+        *out = MB_UNLIMITED; /* v1's "no limit" is PAGE_COUNTER_MAX pages */
+        return MB_OK;
+    }
+    if (rc)
+        return mb__error(MB_EPARSE, "%s: '%.*s' is not a number of bytes%s", path, (int)len,
+                         buf, version == 2 ? " or 'max'" : "");
+    *out = (int64_t)v;
+    return MB_OK;
+}
+
+/* The value of key (at line start, "key value") in a memory.stat text; MB_UNKNOWN. */
+static int64_t stat_value(const char *text, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == ' ') {
+            const char *q = p + kl + 1;
+            const char *e = q;
+            while (*e >= '0' && *e <= '9')
+                e++;
+            uint64_t v;
+            if (mb__parse_u64(q, (size_t)(e - q), &v) == MB_OK && v <= (uint64_t)INT64_MAX)
+                return (int64_t)v;
+            return MB_UNKNOWN;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return MB_UNKNOWN;
+}
 
 int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
 {
-    (void)plat;
     memset(out, 0, sizeof *out);
     out->limit = MB_UNLIMITED;
     out->usage = MB_UNKNOWN;
     out->available = MB_UNLIMITED;
+    out->inactive_file = MB_UNKNOWN;
+    struct mb_cgroup_cache *c;
+    int rc = cache_get(plat, &c);
+    if (rc)
+        return rc;
+    if (c->version == 0)
+        return MB_OK;
+    mb_container_memory r = *out;
+    r.version = c->version;
+    snprintf(r.path, sizeof r.path, "%s", c->path);
+    char path[PATH_MAX + 64];
+    for (int i = 0; i < c->nlevels; i++) {
+        if (c->limit_fd[i] < 0)
+            continue; /* the v2 root has no memory.max */
+        snprintf(path, sizeof path, "%.*s/%s", (int)c->level_len[i], c->dir,
+                 c->version == 2 ? "memory.max" : "memory.limit_in_bytes");
+        int64_t v = MB_UNLIMITED;
+        if ((rc = read_limit(c->limit_fd[i], path, c->version, &v)))
+            return rc;
+        if (v < r.limit)
+            r.limit = v;
+    }
+    char buf[64];
+    if (c->usage_fd >= 0) {
+        snprintf(path, sizeof path, "%s/%s", c->dir,
+                 c->version == 2 ? "memory.current" : "memory.usage_in_bytes");
+        long n = mb__plat_pread(c->usage_fd, path, buf, sizeof buf);
+        if (n < 0)
+            return (int)n;
+        size_t len = (size_t)n;
+        while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+            len--;
+        uint64_t v;
+        if (mb__parse_u64(buf, len, &v) != MB_OK || v > (uint64_t)INT64_MAX)
+            return mb__error(MB_EPARSE, "%s: '%.*s' is not a number of bytes", path, (int)len,
+                             buf);
+        r.usage = (int64_t)v;
+    }
+    if (r.limit != MB_UNLIMITED) {
+        if (c->stat_fd >= 0) {
+            char st[16384];
+            snprintf(path, sizeof path, "%s/memory.stat", c->dir);
+            long n = mb__plat_pread(c->stat_fd, path, st, sizeof st);
+            if (n < 0)
+                return (int)n;
+            r.inactive_file =
+                stat_value(st, c->version == 2 ? "inactive_file" : "total_inactive_file");
+            if (r.inactive_file == MB_UNKNOWN && c->version == 1)
+                r.inactive_file = stat_value(st, "inactive_file");
+        }
+        /* without usage the limit itself is the only bound known */
+        int64_t used = r.usage == MB_UNKNOWN ? 0 : r.usage;
+        if (r.inactive_file != MB_UNKNOWN && r.inactive_file <= used)
+            used -= r.inactive_file;
+        r.available = r.limit - used;
+        if (r.available < 0)
+            r.available = 0;
+    }
+    *out = r;
     return MB_OK;
 }

@@ -15,6 +15,11 @@ struct mb_platform {
     char root[PATH_MAX]; /* "/" or the sysroot, without a trailing slash (except "/") */
     int foreign;         /* root is not "/": side effects refused */
     int rootfd;          /* O_PATH descriptor of root when foreign, else -1 */
+    /* Caches built on first use and freed by mb__plat_fini (issue 8, platform/numa.h):
+     * the memory cgroup's open descriptors and the NUMA topology. Set once with an atomic
+     * compare-and-swap, never changed after, so readers need no lock. */
+    struct mb_cgroup_cache *_Atomic cgroup;
+    struct mb_topology *_Atomic topology;
 };
 
 /* Fills plat from the option (may be NULL) or MEMBUDGET_SYSROOT. MB_EINVAL when the root
@@ -48,10 +53,13 @@ typedef struct mb_container_memory {
     int64_t limit;
     int64_t usage;
     int64_t available;
+    int64_t inactive_file; /* the inactive file cache subtracted from usage; MB_UNKNOWN */
     int version; /* 1 or 2; 0 when no memory cgroup was found */
     char path[256]; /* the cgroup path, as /proc/self/cgroup gives it */
 } mb_container_memory;
 int mb__container_memory(const mb_platform *plat, mb_container_memory *out);
+/* Frees the caches above (platform/cgroup.c, platform/topology.c); mb__plat_fini calls it. */
+void mb__plat_release_caches(mb_platform *plat);
 /* Parses the kernel's list format ("0-3,8") into bits[0..nbits) (1 = in the list).
  * MB_EPARSE on malformed text, MB_ERANGE for a member >= nbits; no detail is set. */
 int mb__parse_list(const char *s, unsigned char *bits, int nbits);

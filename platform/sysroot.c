@@ -56,6 +56,8 @@ int mb__plat_init(mb_platform *plat, const char *opt)
 
 void mb__plat_fini(mb_platform *plat)
 {
+    if (plat)
+        mb__plat_release_caches(plat);
     if (plat && plat->rootfd >= 0) {
         close(plat->rootfd);
         plat->rootfd = -1;

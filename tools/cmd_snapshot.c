@@ -1,9 +1,82 @@
-/* tools/cmd_snapshot.c: `membudget snapshot`: free and total of every device (or one). */
+/* tools/cmd_snapshot.c: `membudget snapshot`: free and total of every device (or one), then
+ * a row per NUMA node (memory-only and cpuset-excluded nodes included) and the container's
+ * memory limit. */
 #include <string.h>
 
 #include "cli.h"
 
 int cmd_snapshot(int argc, char **argv);
+
+/* The rows per NUMA node and the container, as text or into root (JSON). */
+static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
+{
+    int rc;
+    int n = with_nodes ? mb_numa_node_count(ctx) : 0;
+    if (n < 0)
+        return cli_fail_rc(n, "NUMA nodes");
+    cJSON *arr = root && with_nodes ? cJSON_AddArrayToObject(root, "nodes") : NULL;
+    if (!root && n > 0)
+        printf("NUMA nodes (own meminfo figures):\n");
+    for (int i = 0; i < n; i++) {
+        mb_numa_node nd;
+        if ((rc = mb_numa_node_get(ctx, i, &nd)))
+            return cli_fail_rc(rc, "NUMA node");
+        if (root) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "node", nd.node);
+            cJSON_AddStringToObject(o, "kind", nd.kind);
+            cJSON_AddBoolToObject(o, "allowed", nd.allowed);
+            cJSON_AddNumberToObject(o, "cpus", nd.cpus);
+            cJSON_AddNumberToObject(o, "cpus_allowed", nd.cpus_allowed);
+            if (nd.device >= 0) {
+                char name[16];
+                snprintf(name, sizeof name, "cpu:%d", nd.node);
+                cJSON_AddStringToObject(o, "device", name);
+            } else {
+                cJSON_AddNullToObject(o, "device");
+                cJSON_AddStringToObject(o, "why_not_a_device", nd.why_not);
+            }
+            cli_json_bytes(o, "total_memory", nd.total_memory);
+            cli_json_bytes(o, "free_memory", nd.free_memory);
+            cJSON_AddItemToArray(arr, o);
+        } else {
+            char t[32], f[32], cpus[48];
+            if (nd.cpus < 0)
+                snprintf(cpus, sizeof cpus, "cpus unknown");
+            else
+                snprintf(cpus, sizeof cpus, "%d cpus (%d allowed)", nd.cpus, nd.cpus_allowed);
+            printf("  node%-4d %-24s total %s, free %s, %s%s%s\n", nd.node, nd.kind,
+                   cli_gib(nd.total_memory, t, sizeof t), cli_gib(nd.free_memory, f, sizeof f),
+                   cpus, nd.device >= 0 ? "" : "; not a device: ", nd.why_not);
+        }
+    }
+    mb_container_info c;
+    if ((rc = mb_container_memory_get(ctx, &c)))
+        return cli_fail_rc(rc, "container memory");
+    if (root) {
+        cJSON *o = cJSON_AddObjectToObject(root, "container");
+        cJSON_AddNumberToObject(o, "cgroup_version", c.version);
+        cJSON_AddStringToObject(o, "path", c.path);
+        if (c.limit == MB_UNLIMITED)
+            cJSON_AddStringToObject(o, "limit", "unlimited");
+        else
+            cli_json_bytes(o, "limit", c.limit);
+        cli_json_bytes(o, "usage", c.usage);
+        cli_json_bytes(o, "inactive_file", c.inactive_file);
+        if (c.available == MB_UNLIMITED)
+            cJSON_AddStringToObject(o, "available", "unlimited");
+        else
+            cli_json_bytes(o, "available", c.available);
+    } else if (c.version == 0) {
+        printf("container: no memory cgroup, no limit\n");
+    } else {
+        char l[32], u[32], a[32];
+        printf("container: cgroup v%d %s, limit %s, usage %s, available %s\n", c.version,
+               c.path, cli_gib(c.limit, l, sizeof l), cli_gib(c.usage, u, sizeof u),
+               cli_gib(c.available, a, sizeof a));
+    }
+    return CLI_OK;
+}
 
 int cmd_snapshot(int argc, char **argv)
 {
@@ -75,6 +148,11 @@ int cmd_snapshot(int argc, char **argv)
                    cli_gib(s.limit, l, sizeof l));
             printf("         %s\n", text);
         }
+    }
+    if ((rc = nodes_and_container(ctx, root, device == NULL))) {
+        cJSON_Delete(root);
+        mb_context_free(ctx);
+        return rc;
     }
     rc = json ? cli_print_json(root) : CLI_OK;
     mb_context_free(ctx);

@@ -5,6 +5,8 @@
 
 int cmd_devices(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_gather(int argc, char **argv);
+int cmd_kv_space(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"devices", cmd_devices, "List each backend tried (present, absent, broken, and why) and "
@@ -12,6 +14,19 @@ const cli_command cli_commands[] = {
      "membudget devices [--json]"},
     {"snapshot", cmd_snapshot, "Measure free and total memory of every device (or one) now.",
      "membudget snapshot [--device NAME] [--json]"},
+    {"gather", cmd_gather, "Copy the /proc and /sys files membudget reads into DIR, a dump that "
+                           "MEMBUDGET_SYSROOT=DIR reads back.",
+     "membudget gather DIR"},
+    {"kv-space", cmd_kv_space, "The CPU KV-cache size of a local rank (VLLM_CPU_KVCACHE_SPACE, "
+                               "explicit or automatic), its NUMA node and why.",
+     "membudget kv-space [--rank N] [--utilization U] [--json]\n"
+     "\n"
+     "  --rank N         the local rank (default 0): VLLM_CPU_OMP_THREADS_BIND and\n"
+     "                   CPU_VISIBLE_MEMORY_NODES decide its node\n"
+     "  --utilization U  fraction of the node's memory the worker may use, (0, 1];\n"
+     "                   default 0.92 (vLLM's --gpu-memory-utilization)\n"
+     "Exit status: 0 with a decision; 1 when a variable is malformed or the size does not\n"
+     "fit the node (the message says what to change); 2 for bad usage."},
     {NULL, NULL, NULL, NULL},
 };
 

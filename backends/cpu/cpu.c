@@ -13,15 +13,28 @@
  * MB_SNAP_HOST_FALLBACK with source proc-meminfo: what the process can really allocate is
  * what the host has, and the allocations land outside node0's accounting. With several
  * nodes the node figures stay (per-node placement is the point) and the flag marks them.
+ *
+ * Which nodes (issue 8; platform/topology.c reads them once per context): a node is a
+ * device when it has online CPUs, has memory and the cpuset (Mems_allowed_list,
+ * cpuset.mems.effective) allows it. Memory-only nodes (CXL memory, the GPU memory GH200 and
+ * GB200 expose as CPU-less nodes) and nodes the cpuset leaves out are named in the probe's
+ * reason and listed by mb_numa_node_get, never served. Node ids keep their sparse values:
+ * a machine with nodes 0 and 2 has cpu:0 and cpu:2. The coverage test above sums every
+ * online node, allowed or not, since /proc/meminfo counts them all.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../platform/platform.h"
+#include "../../platform/numa.h"
+
+#ifdef MEMBUDGET_HAVE_NUMA
+#include <numaif.h>
+#endif
 
 #define NODE_MEMINFO_MAX 8192
 #define PROC_MEMINFO_MAX 16384
@@ -38,6 +51,7 @@ typedef struct cpu_state {
     int host_mode;     /* 1: the single device reports /proc/meminfo figures */
     int partial;       /* node files cover less than 90% of the host */
     int meminfo_fd;    /* /proc/meminfo, opened once; -1 when absent */
+    int numa;          /* 1: NUMA node files exist, so allocations are bound to a node */
     int64_t host_total;
     int n;
     cpu_node nodes[];
@@ -56,57 +70,76 @@ static void cpu_shutdown(void *st)
     mb__free(s);
 }
 
-/* Reads a node list file into bits; 0 when the file is missing (bits untouched). */
-static int read_nodelist(const mb_platform *plat, const char *path, unsigned char *bits)
+/* Appends ", " + text to buf. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
 {
-    char buf[4096];
-    if (!mb__plat_exists(plat, path))
-        return 0;
-    long n = mb__plat_read(plat, path, buf, sizeof buf);
-    if (n < 0)
-        return (int)n;
-    if (mb__parse_list(buf, bits, MB_MAX_NODES) != MB_OK)
-        return mb__error(MB_EPARSE, "%s: '%.60s' is not a node list", path, buf);
-    return 1;
+    size_t l = strlen(buf);
+    if (l + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + l, size - l, fmt, ap);
+    va_end(ap);
+}
+
+/* The nodes that are not devices, for the probe's reason: memory-only nodes (with hwloc's
+ * name for their memory when known) and nodes the cpuset leaves out. */
+static void describe_others(const mb_topology *t, char *buf, size_t size)
+{
+    unsigned char memonly[MB_MAX_NODES], denied[MB_MAX_NODES];
+    memset(memonly, 0, sizeof memonly);
+    memset(denied, 0, sizeof denied);
+    int nm = 0, nd = 0;
+    char named[160] = "";
+    for (int i = 0; i < t->nnodes; i++) {
+        const mb_topo_node *n = &t->nodes[i];
+        if (n->has_memory && !n->has_cpu) {
+            memonly[n->id] = 1, nm++;
+            if (n->kind[0])
+                append(named, sizeof named, "%snode%d %s", named[0] ? ", " : "", n->id,
+                       n->kind);
+        } else if (!n->allowed && n->has_cpu && n->has_memory) {
+            denied[n->id] = 1, nd++;
+        }
+    }
+    char list[96];
+    if (nm) {
+        mb__format_list(memonly, MB_MAX_NODES, list, sizeof list);
+        append(buf, size, "; memory-only node%s %s%s%s%s (never CPU devices)", nm > 1 ? "s" : "",
+               list, named[0] ? " (" : "", named, named[0] ? ")" : "");
+    }
+    if (nd) {
+        mb__format_list(denied, MB_MAX_NODES, list, sizeof list);
+        append(buf, size, "; node%s %s left out by the cpuset (%s)", nd > 1 ? "s" : "", list,
+               t->mems_from);
+    }
 }
 
 static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res)
 {
     *state = NULL;
-    unsigned char *on = mb__calloc(3, MB_MAX_NODES);
-    if (!on)
-        return mb__error(MB_ENOMEM, "cpu probe: out of memory");
-    unsigned char *cpu = on + MB_MAX_NODES, *mem = on + 2 * MB_MAX_NODES;
-    int have_nodes = mb__plat_exists(plat, "/sys/devices/system/node");
-    int rc = MB_OK;
-    int k_on = 0, k_cpu = 0, k_mem = 0;
-    if (have_nodes) {
-        if ((k_on = read_nodelist(plat, "/sys/devices/system/node/online", on)) < 0 ||
-            (k_cpu = read_nodelist(plat, "/sys/devices/system/node/has_cpu", cpu)) < 0 ||
-            (k_mem = read_nodelist(plat, "/sys/devices/system/node/has_memory", mem)) < 0) {
-            rc = k_on < 0 ? k_on : k_cpu < 0 ? k_cpu : k_mem;
-            goto fail_broken;
-        }
-        if (!k_mem) /* kernels before 2.6.35 and some dumps have only has_normal_memory */
-            if ((k_mem = read_nodelist(plat, "/sys/devices/system/node/has_normal_memory",
-                                       mem)) < 0) {
-                rc = k_mem;
-                goto fail_broken;
-            }
+    const mb_topology *t;
+    int rc = mb__topology_get(plat, &t);
+    if (rc) {
+        if (rc == MB_ENOMEM)
+            return rc;
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "%s", mb_last_error_detail());
+        return MB_OK;
     }
+    /* A device per node with online CPUs and memory that the cpuset allows. */
     int count = 0;
-    for (int i = 0; i < MB_MAX_NODES; i++) {
-        int ok = (k_on ? on[i] : 1) && (k_cpu ? cpu[i] : 1) && (k_mem ? mem[i] : 1);
-        if (!k_on && !k_cpu && !k_mem)
-            ok = 0;
-        on[i] = (unsigned char)ok;
-        count += ok;
+    int64_t node_sum = 0;
+    for (int i = 0; i < t->nnodes; i++) {
+        const mb_topo_node *n = &t->nodes[i];
+        count += n->has_cpu && n->has_memory && n->allowed;
+        node_sum += n->total; /* every node's memory is in /proc/meminfo's MemTotal */
     }
     cpu_state *s = mb__calloc(1, sizeof *s + (size_t)(count ? count : 1) * sizeof(cpu_node));
-    if (!s) {
-        mb__free(on);
+    if (!s)
         return mb__error(MB_ENOMEM, "cpu probe: out of memory");
-    }
     s->plat = plat;
     s->meminfo_fd = -1;
     for (int i = 0; i < (count ? count : 1); i++)
@@ -124,42 +157,23 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
             goto fail_state;
         }
     }
-    int64_t node_sum = 0;
-    for (int i = 0, k = 0; i < MB_MAX_NODES && k < count; i++) {
-        if (!on[i])
+    for (int i = 0, k = 0; i < t->nnodes && k < count; i++) {
+        const mb_topo_node *n = &t->nodes[i];
+        if (!(n->has_cpu && n->has_memory && n->allowed))
             continue;
         cpu_node *nd = &s->nodes[k++];
-        nd->node = i;
-        snprintf(nd->path, sizeof nd->path, "/sys/devices/system/node/node%d/meminfo", i);
+        nd->node = n->id;
+        nd->total = n->total;
+        snprintf(nd->path, sizeof nd->path, "%s", n->meminfo);
+        s->n = k;
         nd->fd = mb__plat_open(plat, nd->path);
         if (nd->fd < 0) {
             rc = nd->fd;
-            s->n = k;
             goto fail_state;
         }
-        char buf[NODE_MEMINFO_MAX];
-        long n = mb__plat_pread(nd->fd, nd->path, buf, sizeof buf);
-        if (n < 0) {
-            rc = (int)n;
-            s->n = k;
-            goto fail_state;
-        }
-        if ((rc = mb__meminfo_value(buf, "MemTotal", &nd->total)) != MB_OK) {
-            s->n = k;
-            goto fail_state;
-        }
-        if (nd->total == MB_UNKNOWN || nd->total <= 0) {
-            rc = mb__error(MB_EPARSE, "%s%s has no MemTotal line", plat->foreign ? plat->root : "",
-                           nd->path);
-            s->n = k;
-            goto fail_state;
-        }
-        node_sum += nd->total;
-        s->n = k;
     }
-    mb__free(on);
-    on = NULL;
-    if (count == 0) {
+    s->numa = t->nnodes > 0;
+    if (t->nnodes == 0) {
         if (!have_host) {
             cpu_shutdown(s);
             res->state = MB_PROBE_BROKEN;
@@ -173,6 +187,13 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         s->nodes[0].node = 0;
         snprintf(res->reason, sizeof res->reason,
                  "no NUMA node files; cpu:0 is the host from /proc/meminfo");
+    } else if (count == 0) {
+        cpu_shutdown(s);
+        res->state = MB_PROBE_ABSENT;
+        snprintf(res->reason, sizeof res->reason,
+                 "no NUMA node has online CPUs and memory that this process may use");
+        describe_others(t, res->reason, sizeof res->reason);
+        return MB_OK;
     } else if (have_host && (double)node_sum < 0.9 * (double)host.total) {
         s->partial = 1;
         char a[48], b[48];
@@ -195,14 +216,14 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         snprintf(res->reason, sizeof res->reason, "%d NUMA node%s with CPUs and memory", count,
                  count == 1 ? "" : "s");
     }
+    if (t->nnodes)
+        describe_others(t, res->reason, sizeof res->reason);
     res->state = MB_PROBE_PRESENT;
     *state = s;
     return MB_OK;
 
 fail_state:
     cpu_shutdown(s);
-fail_broken:
-    mb__free(on);
     if (rc == MB_ENOMEM)
         return rc;
     res->state = MB_PROBE_BROKEN;
@@ -293,15 +314,57 @@ static int cpu_mem_info(void *st, int i, mb_meminfo *out)
     return MB_OK;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14, include/uapi/asm-generic/mman-common.h */
+#endif
+
+/* Maps bytes for device i. With libnuma the range is bound to the device's node
+ * (mbind MPOL_BIND, the strict policy vLLM's CPU worker sets with numa_set_membind) before
+ * its pages are faulted in, so every page lands on that node; the pages are then populated
+ * (MADV_POPULATE_WRITE, or a write per page on kernels before 5.14) so that the memory is
+ * really taken when the tracker counts it. Without NUMA node files (cpu:0 is the host) or
+ * without libnuma the kernel's first-touch placement applies. */
 static int cpu_alloc(void *st, int i, size_t bytes, void **ptr)
 {
     cpu_state *s = st;
     if (s->plat->foreign)
         return mb__error(MB_EFOREIGN, "cannot allocate on a machine dump (%s)", s->plat->root);
+    int node = s->nodes[i].node;
+#ifdef MEMBUDGET_HAVE_NUMA
+    if (s->numa) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return mb__error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", node, bytes,
+                             strerror(errno));
+        unsigned long mask[MB_MAX_NODES / (8 * sizeof(unsigned long))];
+        memset(mask, 0, sizeof mask);
+        mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
+        if (mbind(p, bytes, MPOL_BIND, mask, (unsigned long)node + 2, 0) != 0) {
+            int e = errno;
+            munmap(p, bytes);
+            return mb__error(MB_EBACKEND, "cpu:%d: mbind(MPOL_BIND, node %d) of %zu bytes "
+                                          "failed: %s; is node %d in this process's cpuset?",
+                             node, node, bytes, strerror(e), node);
+        }
+        if (madvise(p, bytes, MADV_POPULATE_WRITE) != 0) {
+            int e = errno;
+            if (e != EINVAL) {
+                munmap(p, bytes);
+                return mb__error(MB_ENOMEM, "cpu:%d: cannot fault in %zu bytes on node %d: "
+                                            "%s", node, bytes, node, strerror(e));
+            }
+            long page = sysconf(_SC_PAGESIZE);
+            for (size_t off = 0; off < bytes; off += (size_t)page)
+                ((volatile char *)p)[off] = 0;
+        }
+        *ptr = p;
+        return MB_OK;
+    }
+#endif
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (p == MAP_FAILED)
-        return mb__error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", s->nodes[i].node, bytes,
+        return mb__error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", node, bytes,
                          strerror(errno));
     *ptr = p;
     return MB_OK;

@@ -1,0 +1,329 @@
+/*
+ * platform/topology.c: the NUMA topology, read from sysfs under the sysroot.
+ *
+ * Why sysfs and not hwloc (docs/numa.md has the long form): hwloc 2.9 reads a foreign
+ * file-system root only from the HWLOC_FSROOT environment variable, which library code
+ * must not set; and hwloc gives node totals only, while every snapshot needs each node's
+ * free memory from its meminfo anyway. The facts that decide devices are a few small files:
+ *   /sys/devices/system/node/{online,has_cpu,has_memory|has_normal_memory}  node lists
+ *   /sys/devices/system/node/nodeN/{meminfo,cpulist}                        per node
+ *   /sys/devices/system/cpu/online                                          offline CPUs
+ *   /proc/self/status and the cpuset cgroup                                 (cpuset.c)
+ * hwloc is kept for what only it knows: what kind of memory a CPU-less node holds (its
+ * "GPUMemory", "HBM", "SPM", "NVM" subtypes, from DAX, CXL and NVIDIA driver data). It is
+ * asked only when a memory-only node exists, with every object type filtered out except
+ * the mandatory ones (so no I/O, PCI or GPU discovery runs and no driver initialises):
+ * on the live machine from the system (and only when hwloc agrees that it describes this
+ * system), under a sysroot from a "hwloc.xml" beside the dump, read through the sysroot
+ * helpers and handed over as a buffer.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef MEMBUDGET_HAVE_HWLOC
+#include <hwloc.h>
+#endif
+
+#include "numa.h"
+
+#define NODE_MEMINFO_MAX 8192
+
+void mb__format_list(const unsigned char *bits, int nbits, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < nbits; i++) {
+        if (!bits[i])
+            continue;
+        int j = i;
+        while (j + 1 < nbits && bits[j + 1])
+            j++;
+        char item[32];
+        if (j == i)
+            snprintf(item, sizeof item, "%s%d", k ? "," : "", i);
+        else
+            snprintf(item, sizeof item, "%s%d-%d", k ? "," : "", i, j);
+        if (k + strlen(item) + 4 >= size) {
+            if (size >= 4)
+                snprintf(out + (k < size - 4 ? k : size - 4), 4, "...");
+            return;
+        }
+        k += (size_t)snprintf(out + k, size - k, "%s", item);
+        i = j;
+    }
+}
+
+/* Reads a node list file into bits: 1 read, 0 file missing (bits cleared), <0 error. */
+static int read_list(const mb_platform *plat, const char *path, unsigned char *bits, int nbits)
+{
+    memset(bits, 0, (size_t)nbits);
+    if (!mb__plat_exists(plat, path))
+        return 0;
+    char buf[8192];
+    long n = mb__plat_read(plat, path, buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    int rc = mb__parse_list(buf, bits, nbits);
+    if (rc)
+        return mb__error(MB_EPARSE, "%s%s: '%.60s' is not a %s list", plat->foreign ? plat->root : "",
+                         path, buf, nbits == MB_MAX_NODES ? "node" : "CPU");
+    return 1;
+}
+
+static void topology_free(mb_topology *t)
+{
+    if (!t)
+        return;
+    mb__free(t->nodes);
+    mb__free(t->cpu_node);
+    mb__free(t->cpu_allowed);
+    mb__free(t);
+}
+
+int mb__node_meminfo(const mb_platform *plat, const mb_topo_node *n, int64_t *free,
+                     int64_t *total)
+{
+    *free = *total = 0;
+    char buf[NODE_MEMINFO_MAX];
+    long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
+    if (len < 0)
+        return (int)len;
+    static const char *const keys[5] = {"MemTotal", "MemFree", "Active(file)",
+                                        "Inactive(file)", "SReclaimable"};
+    int64_t v[5];
+    for (int k = 0; k < 5; k++) {
+        int rc = mb__meminfo_value(buf, keys[k], &v[k]);
+        if (rc)
+            return rc;
+        if (v[k] == MB_UNKNOWN) {
+            if (k < 2)
+                return mb__error(MB_EPARSE, "%s has no %s line", n->meminfo, keys[k]);
+            v[k] = 0; /* old kernels: nothing counted as reclaimable */
+        }
+    }
+    *total = v[0];
+    *free = v[1] + v[2] + v[3] + v[4];
+    return MB_OK;
+}
+
+#ifdef MEMBUDGET_HAVE_HWLOC
+/* Names the kind of memory of CPU-less nodes with hwloc's subtypes. Best effort: any
+ * failure leaves the labels empty and says why in labels_from. */
+static void label_nodes(const mb_platform *plat, mb_topology *t)
+{
+    char *xml = NULL;
+    long xml_len = 0;
+    if (plat->foreign) {
+        if (!mb__plat_exists(plat, "/hwloc.xml")) {
+            snprintf(t->labels_from, sizeof t->labels_from,
+                     "none: the dump has no hwloc.xml to name memory-only nodes");
+            return;
+        }
+        xml = mb__malloc(8 << 20);
+        if (!xml)
+            return;
+        xml_len = mb__plat_read(plat, "/hwloc.xml", xml, 8 << 20);
+        if (xml_len < 0) {
+            snprintf(t->labels_from, sizeof t->labels_from, "none: %s", mb_last_error_detail());
+            mb__free(xml);
+            return;
+        }
+    }
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) != 0) {
+        mb__free(xml);
+        return;
+    }
+    /* Only Machine, NUMANode and PU remain (they cannot be filtered): no I/O discovery. */
+    hwloc_topology_set_all_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+    static const char *const gpu_components[] = {"cuda", "nvml", "opencl", "rsmi",
+                                                 "levelzero", "gl"};
+    for (size_t i = 0; i < sizeof gpu_components / sizeof gpu_components[0]; i++)
+        (void)hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST,
+                                            gpu_components[i]); /* -1 when not built in */
+    int ok = 1;
+    if (xml)
+        ok = hwloc_topology_set_xmlbuffer(topo, xml, (int)xml_len + 1) == 0;
+    if (ok)
+        ok = hwloc_topology_load(topo) == 0;
+    if (ok && !xml && !hwloc_topology_is_thissystem(topo)) {
+        /* HWLOC_FSROOT, HWLOC_XMLFILE or HWLOC_SYNTHETIC in the caller's environment */
+        snprintf(t->labels_from, sizeof t->labels_from,
+                 "none: hwloc was pointed at another machine by the environment");
+        ok = 0;
+    } else if (!ok) {
+        snprintf(t->labels_from, sizeof t->labels_from, "none: hwloc could not load %s",
+                 xml ? "hwloc.xml" : "this machine's topology");
+    }
+    if (ok) {
+        snprintf(t->labels_from, sizeof t->labels_from, "hwloc %s",
+                 xml ? "(hwloc.xml in the dump)" : "(this machine)");
+        for (hwloc_obj_t o = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, NULL); o;
+             o = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, o)) {
+            for (int i = 0; i < t->nnodes; i++)
+                if ((unsigned)t->nodes[i].id == o->os_index && o->subtype)
+                    snprintf(t->nodes[i].kind, sizeof t->nodes[i].kind, "%s", o->subtype);
+        }
+    }
+    hwloc_topology_destroy(topo);
+    mb__free(xml);
+}
+#endif
+
+static int topology_build(const mb_platform *plat, mb_topology **out)
+{
+    *out = NULL;
+    mb_topology *t = mb__calloc(1, sizeof *t);
+    unsigned char *work = mb__malloc(3 * MB_MAX_NODES + 3 * MB_MAX_CPUS);
+    if (!t || !work) {
+        mb__free(t);
+        mb__free(work);
+        return mb__error(MB_ENOMEM, "out of memory reading the NUMA topology");
+    }
+    unsigned char *on = work, *cpu = on + MB_MAX_NODES, *mem = cpu + MB_MAX_NODES;
+    unsigned char *cpu_on = mem + MB_MAX_NODES, *list = cpu_on + MB_MAX_CPUS;
+    unsigned char *mems_ok = list + MB_MAX_CPUS; /* MB_MAX_NODES of MB_MAX_CPUS used */
+    int rc = MB_OK;
+    t->cpu_node = mb__malloc(MB_MAX_CPUS * sizeof *t->cpu_node);
+    t->cpu_allowed = mb__malloc(MB_MAX_CPUS);
+    if (!t->cpu_node || !t->cpu_allowed) {
+        rc = mb__error(MB_ENOMEM, "out of memory reading the NUMA topology");
+        goto fail;
+    }
+    memset(t->cpu_node, 0xff, MB_MAX_CPUS * sizeof *t->cpu_node);
+    int have_mems, have_cpus;
+    rc = mb__cpuset_allowed(plat, mems_ok, &have_mems, t->cpu_allowed, &have_cpus,
+                            t->mems_from, sizeof t->mems_from);
+    if (rc)
+        goto fail;
+    if (!have_mems)
+        t->mems_from[0] = '\0';
+    t->have_nodes = mb__plat_exists(plat, "/sys/devices/system/node");
+    if (!t->have_nodes) {
+        mb__free(work);
+        *out = t;
+        return MB_OK;
+    }
+    int k_on, k_cpu, k_mem, k_cpu_on;
+    if ((k_on = rc = read_list(plat, "/sys/devices/system/node/online", on, MB_MAX_NODES)) < 0 ||
+        (k_cpu = rc = read_list(plat, "/sys/devices/system/node/has_cpu", cpu, MB_MAX_NODES)) < 0 ||
+        (k_mem = rc = read_list(plat, "/sys/devices/system/node/has_memory", mem,
+                                MB_MAX_NODES)) < 0)
+        goto fail;
+    if (!k_mem && /* kernels before 2.6.35 and some dumps have only has_normal_memory */
+        (k_mem = rc = read_list(plat, "/sys/devices/system/node/has_normal_memory", mem,
+                                MB_MAX_NODES)) < 0)
+        goto fail;
+    if ((k_cpu_on = rc = read_list(plat, "/sys/devices/system/cpu/online", cpu_on,
+                                   MB_MAX_CPUS)) < 0)
+        goto fail;
+    rc = MB_OK;
+    t->have_lists = k_on || k_cpu || k_mem;
+    int count = 0;
+    for (int i = 0; i < MB_MAX_NODES; i++) {
+        int listed = k_on ? on[i] : (cpu[i] || mem[i]);
+        on[i] = (unsigned char)(t->have_lists && listed);
+        count += on[i];
+    }
+    t->nodes = mb__calloc((size_t)(count ? count : 1), sizeof *t->nodes);
+    if (!t->nodes) {
+        rc = mb__error(MB_ENOMEM, "out of memory for %d NUMA nodes", count);
+        goto fail;
+    }
+    for (int i = 0; i < MB_MAX_NODES && t->nnodes < count; i++) {
+        if (!on[i])
+            continue;
+        mb_topo_node *n = &t->nodes[t->nnodes++];
+        n->id = i;
+        n->has_memory = k_mem ? mem[i] : 1;
+        n->allowed = mems_ok[i];
+        n->ncpus = n->ncpus_allowed = n->first_cpu = -1;
+        snprintf(n->meminfo, sizeof n->meminfo, "/sys/devices/system/node/node%d/meminfo", i);
+        char path[96];
+        snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpulist", i);
+        int k_list = rc = read_list(plat, path, list, MB_MAX_CPUS);
+        if (rc < 0)
+            goto fail;
+        rc = MB_OK;
+        if (k_list) {
+            t->cpus_known = 1;
+            n->ncpus = n->ncpus_allowed = 0;
+            for (int c = 0; c < MB_MAX_CPUS; c++) {
+                if (!list[c] || (k_cpu_on && !cpu_on[c]))
+                    continue; /* offline CPUs do not count */
+                t->cpu_node[c] = (unsigned short)i;
+                if (n->first_cpu < 0)
+                    n->first_cpu = c;
+                n->ncpus++;
+                n->ncpus_allowed += t->cpu_allowed[c] ? 1 : 0;
+            }
+            n->has_cpu = (k_cpu ? cpu[i] : 1) && n->ncpus > 0;
+        } else {
+            n->has_cpu = k_cpu ? cpu[i] : 1;
+        }
+        if (n->has_memory) {
+            char buf[NODE_MEMINFO_MAX];
+            long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
+            if (len < 0) {
+                rc = (int)len;
+                goto fail;
+            }
+            if ((rc = mb__meminfo_value(buf, "MemTotal", &n->total)))
+                goto fail;
+            if (n->total == MB_UNKNOWN || n->total < 0) {
+                rc = mb__error(MB_EPARSE, "%s%s has no MemTotal line",
+                               plat->foreign ? plat->root : "", n->meminfo);
+                goto fail;
+            }
+        }
+    }
+#ifdef MEMBUDGET_HAVE_HWLOC
+    for (int i = 0; i < t->nnodes; i++)
+        if (t->nodes[i].has_memory && !t->nodes[i].has_cpu) {
+            label_nodes(plat, t);
+            break;
+        }
+#endif
+    mb__free(work);
+    *out = t;
+    return MB_OK;
+
+fail:
+    mb__free(work);
+    topology_free(t);
+    return rc;
+}
+
+int mb__topology_get(const mb_platform *plat, const mb_topology **out)
+{
+    *out = NULL;
+    mb_platform *mp = (mb_platform *)plat; /* the caches are the platform's one mutable part */
+    mb_topology *t = atomic_load(&mp->topology);
+    if (!t) {
+        int rc = topology_build(plat, &t);
+        if (rc)
+            return rc;
+        mb_topology *expected = NULL;
+        if (!atomic_compare_exchange_strong(&mp->topology, &expected, t)) {
+            topology_free(t); /* another thread built it first */
+            t = expected;
+        }
+    }
+    *out = t;
+    return MB_OK;
+}
+
+void mb__topology_release(mb_platform *plat)
+{
+    topology_free(atomic_exchange(&plat->topology, NULL));
+}
+
+const mb_topo_node *mb__topology_node(const mb_topology *t, int id)
+{
+    for (int i = 0; i < t->nnodes; i++)
+        if (t->nodes[i].id == id)
+            return &t->nodes[i];
+    return NULL;
+}
