@@ -1,0 +1,650 @@
+/*
+ * backends/hip/hip.c: AMD GPUs and APUs through the HIP runtime, loaded with dlopen
+ * (libamdhip64.so.7, .6, .5: never linked, never the unversioned name), with amdgpu sysfs
+ * as the cheap probe and the cross-check.
+ *
+ * Probe, in order:
+ *  1. Scan amdgpu sysfs and KFD (hip_sysfs.c). When neither shows an AMD GPU the runtime is
+ *     not loaded at all: loading Debian's runtime costs ~15 ms of CPU here (docs/hip.md),
+ *     far more than the scan. MEMBUDGET_HIP_FORCE_RUNTIME=1 skips this pre-check (tests
+ *     pair a fake runtime with a made-up sysroot this way).
+ *  2. Under a foreign sysroot (a machine dump) the runtime would answer for this machine,
+ *     not the dump's, so by default the devices come from the dump's sysfs alone (ops
+ *     "hip"/"hip-apu", source amdgpu-sysfs); MEMBUDGET_HIP_FORCE_RUNTIME=1 loads it anyway.
+ *  3. Load the runtime and resolve every symbol of hip_syms.h; a soname that is not
+ *     installed is absent (the reason says so, and names the AMD cards sysfs shows), one
+ *     that is found but cannot be loaded, or lacks a symbol, is broken.
+ *     MEMBUDGET_HIP_SONAME=libamdhip64.so.N tries that soname alone (to pick ROCm 6 where
+ *     7 is installed too; the tests use it to pin their test double).
+ *  4. hipInit(0). hipErrorInvalidDevice or hipErrorNoDevice (Debian's runtime on a machine
+ *     without an AMD GPU answers the first, then a device count of 0 with
+ *     hipErrorNoDevice) are absent; any other error is broken.
+ *  5. Per device: name, PCI bus id, total, hipDeviceAttributeIntegrated; matched to its
+ *     sysfs card by PCI bus id (numa_node; the sysfs APU heuristic; the VRAM total
+ *     cross-check, reported in the reason when the two disagree by more than 1%).
+ *
+ * HIP_VISIBLE_DEVICES and ROCR_VISIBLE_DEVICES are honoured by the runtime itself: hip:N is
+ * the runtime's ordinal N, after that filtering.
+ *
+ * Discrete devices: free and total from hipMemGetInfo (source hip). hipMemGetInfo answers
+ * for the calling thread's current device, so mem_info, synchronize, alloc and free call
+ * hipSetDevice(i) first: this changes the calling thread's current HIP device (the list of
+ * entry points has no hipGetDevice to restore it; an engine that relies on its current
+ * device sets it again before launching work). APUs ("hip-apu"): free = min(HIP's free,
+ * the UMA policy's free: host MemAvailable lowered to what the container limit leaves),
+ * total = HIP's total. HIP's free can exceed its total on APUs (ROCm/legacy-rocm-build#6004:
+ * a 128 GiB Strix Halo with a 512 MiB carve-out reports total 62.47 GiB, free 120 GiB;
+ * ROCm/hip#3892), so every free is clamped to the total and flagged MB_SNAP_CLAMPED.
+ *
+ * Thread safety: after probe, slots only read the state; hipSetDevice is per thread.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <hip/hip_runtime_api.h>
+
+#include "hip_internal.h"
+#include "hip_syms.h"
+
+typedef struct hip_api {
+#define MB_HIP_PTR(name, params, args) __typeof__(&name) p_##name;
+    MB_HIP_SYMBOLS(MB_HIP_PTR)
+#undef MB_HIP_PTR
+} hip_api;
+
+typedef struct hip_dev {
+    char name[128];
+    char pci[32];
+    int64_t total;      /* hipDeviceTotalMem, or the sysfs total in sysfs mode */
+    int integrated;     /* 1: APU */
+    int hip_integrated; /* what hipDeviceAttributeIntegrated said (-1 in sysfs mode) */
+    int card;           /* index into sysfs.cards, or -1 */
+} hip_dev;
+
+typedef struct hip_state {
+    const mb_platform *plat;
+    int runtime;          /* 1: devices through the runtime; 0: sysfs alone (a dump) */
+    char soname[64];      /* the runtime loaded */
+    hip_api api;
+    mb_hip_sysfs sysfs;
+    int n;
+    hip_dev devs[];
+} hip_state;
+
+static const char *hip_err_name(hipError_t e)
+{
+    switch (e) {
+    case hipSuccess:
+        return "hipSuccess";
+    case hipErrorInvalidValue:
+        return "hipErrorInvalidValue";
+    case hipErrorOutOfMemory:
+        return "hipErrorOutOfMemory";
+    case hipErrorNotInitialized:
+        return "hipErrorNotInitialized";
+    case hipErrorInsufficientDriver:
+        return "hipErrorInsufficientDriver";
+    case hipErrorNoDevice:
+        return "hipErrorNoDevice";
+    case hipErrorInvalidDevice:
+        return "hipErrorInvalidDevice";
+    case hipErrorNoBinaryForGpu:
+        return "hipErrorNoBinaryForGpu";
+    case hipErrorInvalidContext:
+        return "hipErrorInvalidContext";
+    case hipErrorNotSupported:
+        return "hipErrorNotSupported";
+    case hipErrorUnknown:
+        return "hipErrorUnknown";
+    default:
+        return "hipError";
+    }
+}
+
+/* The error as "hipErrorNoDevice (100)". */
+static const char *hip_err(hipError_t e, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s (%d)", hip_err_name(e), (int)e);
+    return buf;
+}
+
+static int64_t to_i64(size_t v) { return v > (size_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
+
+/* Appends the runtime's device filters that are set to buf (for "sees no device"). */
+static void visible_env(char *buf, size_t size)
+{
+    static const char *const vars[] = {"HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
+                                       "CUDA_VISIBLE_DEVICES"};
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = mb__getenv(vars[i], NULL);
+        if (!v)
+            continue;
+        size_t l = strlen(buf);
+        snprintf(buf + l, size - l, "%s%s='%.40s'", l ? ", " : "; ", vars[i], v);
+    }
+}
+
+static int force_runtime(void)
+{
+    const char *v = mb__getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
+    return v && strcmp(v, "1") == 0;
+}
+
+/* dlopen's message for a soname that is not installed at all (as opposed to one that is
+ * found but fails to load: a missing dependency, a bad ELF). */
+static int not_installed(const char *soname, const char *why)
+{
+    size_t l = strlen(soname);
+    return strncmp(why, soname, l) == 0 && strstr(why, "cannot open shared object file") &&
+           strstr(why, "No such file");
+}
+
+/* MEMBUDGET_HIP_SONAME pins one soname; it must read libamdhip64.so.<N>[.<N>...]. */
+static int valid_soname(const char *v)
+{
+    static const char prefix[] = "libamdhip64.so.";
+    if (strncmp(v, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    const char *p = v + sizeof prefix - 1;
+    int digits = 0;
+    for (; *p; p++) {
+        if (*p >= '0' && *p <= '9')
+            digits++;
+        else if (*p == '.' && digits)
+            digits = 0;
+        else
+            return 0;
+    }
+    return digits > 0 && strlen(v) < 64;
+}
+
+/* Loads the newest runtime (or the one MEMBUDGET_HIP_SONAME names) and resolves the symbol
+ * list. Returns MB_PROBE_PRESENT with soname filled, MB_PROBE_ABSENT (none installed) or
+ * MB_PROBE_BROKEN; why says why. */
+static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_size, char *why,
+                                   size_t size)
+{
+    static const char *const defaults[] = MB_HIP_SONAMES;
+    char pinned[64];
+    const char *names[3];
+    int n = 3, too_long = 0;
+    soname[0] = '\0';
+    const char *env = mb__getenv("MEMBUDGET_HIP_SONAME", &too_long);
+    if (too_long || (env && *env && !valid_soname(env))) {
+        snprintf(why, size, "MEMBUDGET_HIP_SONAME='%.60s' is not a soname of the HIP runtime; "
+                            "set it to e.g. libamdhip64.so.6, or unset it",
+                 too_long ? "(longer than 4096 bytes)" : env);
+        return MB_PROBE_BROKEN;
+    }
+    if (env && *env) {
+        snprintf(pinned, sizeof pinned, "%s", env);
+        names[0] = pinned;
+        n = 1;
+    } else {
+        for (int i = 0; i < 3; i++)
+            names[i] = defaults[i];
+    }
+    char msg[3][256];
+    int broken = -1;
+    for (int i = 0; i < n; i++) {
+        void *h = mb__dl_open(names[i], msg[i], sizeof msg[i]);
+        if (!h) {
+            if (broken < 0 && !not_installed(names[i], msg[i]))
+                broken = i;
+            continue;
+        }
+#define MB_HIP_SYM(name, params, args)                                                      \
+    api->p_##name = (__typeof__(&name))mb__dl_sym(h, #name);                                \
+    if (!api->p_##name) {                                                                   \
+        snprintf(why, size, "%s lacks %s (a HIP runtime too old or damaged); install ROCm's " \
+                            "HIP runtime 5 or newer", names[i], #name);                     \
+        return MB_PROBE_BROKEN;                                                             \
+    }
+        MB_HIP_SYMBOLS(MB_HIP_SYM)
+#undef MB_HIP_SYM
+        snprintf(soname, soname_size, "%s", names[i]);
+        if (broken >= 0)
+            snprintf(why, size, "%s could not be loaded (%s); using %s", names[broken],
+                     msg[broken], names[i]);
+        else
+            why[0] = '\0';
+        return MB_PROBE_PRESENT;
+    }
+    if (broken >= 0) {
+        snprintf(why, size, "%s is installed but cannot be loaded: %s", names[broken],
+                 msg[broken]);
+        return MB_PROBE_BROKEN;
+    }
+    if (n == 1)
+        snprintf(why, size, "no HIP runtime: %s (from MEMBUDGET_HIP_SONAME) is not installed "
+                            "(%s)", names[0], msg[0]);
+    else
+        snprintf(why, size, "no HIP runtime: %s, %s and %s are not installed (%s)", names[0],
+                 names[1], names[2], msg[2]);
+    return MB_PROBE_ABSENT;
+}
+
+static void hip_shutdown(void *st) { mb__free(st); }
+
+/* Fills devices from sysfs alone (a machine dump). */
+static void probe_sysfs_only(hip_state *s, mb_probe_result *res)
+{
+    for (int i = 0; i < s->sysfs.ncards; i++) {
+        const mb_hip_card *c = &s->sysfs.cards[i];
+        hip_dev *d = &s->devs[i];
+        d->card = i;
+        d->hip_integrated = -1;
+        d->integrated = c->apu;
+        snprintf(d->pci, sizeof d->pci, "%s", c->pci);
+        snprintf(d->name, sizeof d->name, "AMD GPU %s (card%d, from sysfs)",
+                 c->pci_id[0] ? c->pci_id : "1002", c->card);
+        int64_t vram = c->vram_total == MB_UNKNOWN ? 0 : c->vram_total;
+        int64_t gtt = c->gtt_total == MB_UNKNOWN ? 0 : c->gtt_total;
+        d->total = d->integrated ? vram + gtt : vram;
+    }
+    s->n = s->sysfs.ncards;
+    res->state = MB_PROBE_PRESENT;
+    snprintf(res->reason, sizeof res->reason,
+             "%d AMD GPU%s from the sysroot's amdgpu sysfs; the HIP runtime is not loaded for "
+             "a machine dump (MEMBUDGET_HIP_FORCE_RUNTIME=1 loads it)", s->n,
+             s->n == 1 ? "" : "s");
+}
+
+/* A runtime call that failed during probe: broken, naming the call. */
+static int probe_fail(hip_state *s, mb_probe_result *res, const char *call, int dev,
+                      hipError_t e)
+{
+    char eb[64];
+    res->state = MB_PROBE_BROKEN;
+    if (dev >= 0)
+        snprintf(res->reason, sizeof res->reason, "%s(device %d) failed in %s: %s", call, dev,
+                 s->soname, hip_err(e, eb, sizeof eb));
+    else
+        snprintf(res->reason, sizeof res->reason, "%s failed in %s: %s", call, s->soname,
+                 hip_err(e, eb, sizeof eb));
+    hip_shutdown(s);
+    return MB_OK;
+}
+
+static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res)
+{
+    *state = NULL;
+    int force = force_runtime();
+    hip_state *s = mb__calloc(1, sizeof *s);
+    if (!s)
+        return mb__error(MB_ENOMEM, "hip probe: out of memory");
+    s->plat = plat;
+    int rc = mb__hip_sysfs_scan(plat, &s->sysfs);
+    if (rc) {
+        hip_shutdown(s);
+        if (rc == MB_ENOMEM)
+            return rc;
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", mb_last_error_detail());
+        return MB_OK;
+    }
+    const char *root = plat->foreign ? plat->root : "";
+    char cards[256];
+    mb__hip_cards_describe(&s->sysfs, cards, sizeof cards);
+    int ncards = s->sysfs.ncards;
+
+    if (!force && plat->foreign) {
+        if (ncards == 0) {
+            res->state = MB_PROBE_ABSENT;
+            snprintf(res->reason, sizeof res->reason,
+                     "the sysroot %s has no amdgpu card (no %s/sys/class/drm/cardN/device/"
+                     "vendor reading 0x1002)%s", plat->root, root,
+                     s->sysfs.kfd_gpus ? ", although its KFD topology lists GPUs" : "");
+            hip_shutdown(s);
+            return MB_OK;
+        }
+        hip_state *t = mb__calloc(1, sizeof *t + (size_t)ncards * sizeof(hip_dev));
+        if (!t) {
+            hip_shutdown(s);
+            return mb__error(MB_ENOMEM, "hip probe: out of memory");
+        }
+        memcpy(t, s, sizeof *s);
+        hip_shutdown(s);
+        probe_sysfs_only(t, res);
+        *state = t;
+        return MB_OK;
+    }
+    if (!force && ncards == 0 && !s->sysfs.kfd_dev && s->sysfs.kfd_gpus == 0) {
+        res->state = MB_PROBE_ABSENT;
+        snprintf(res->reason, sizeof res->reason,
+                 "no AMD GPU: %s/sys/class/drm has no card with vendor 0x1002 and there is no "
+                 "%s/dev/kfd; the HIP runtime was not loaded (MEMBUDGET_HIP_FORCE_RUNTIME=1 "
+                 "loads it anyway)", root, root);
+        hip_shutdown(s);
+        return MB_OK;
+    }
+
+    char why[MB_REASON_MAX], eb[64];
+    mb_probe_state ls = load_runtime(&s->api, s->soname, sizeof s->soname, why, sizeof why);
+    if (ls != MB_PROBE_PRESENT) {
+        res->state = ls;
+        if (ncards)
+            snprintf(res->reason, sizeof res->reason,
+                     "sysfs shows %d AMD GPU%s (%s) but the HIP runtime is unusable: %s; "
+                     "install ROCm's HIP runtime (libamdhip64)", ncards, ncards == 1 ? "" : "s",
+                     cards, why);
+        else
+            snprintf(res->reason, sizeof res->reason, "%s", why);
+        hip_shutdown(s);
+        return MB_OK;
+    }
+    char note[MB_REASON_MAX]; /* a newer soname that failed to load, if any */
+    snprintf(note, sizeof note, "%s", why);
+
+    char vis[200];
+    visible_env(vis, sizeof vis);
+    hipError_t e = s->api.p_hipInit(0);
+    hipError_t init_e = e;
+    if (e != hipSuccess && e != hipErrorInvalidDevice && e != hipErrorNoDevice)
+        return probe_fail(s, res, "hipInit", -1, e);
+    int count = 0;
+    e = s->api.p_hipGetDeviceCount(&count);
+    if (e != hipSuccess && e != hipErrorNoDevice)
+        return probe_fail(s, res, "hipGetDeviceCount", -1, e);
+    if (e == hipErrorNoDevice || count <= 0) {
+        char eb2[64];
+        res->state = MB_PROBE_ABSENT;
+        snprintf(res->reason, sizeof res->reason,
+                 "%s sees no AMD GPU: hipInit answered %s, hipGetDeviceCount %s with a count "
+                 "of %d%s%s%s%s", s->soname, hip_err(init_e, eb, sizeof eb),
+                 hip_err(e, eb2, sizeof eb2), count < 0 ? 0 : count, vis,
+                 ncards ? "; sysfs shows " : "", ncards ? cards : "",
+                 ncards ? " (is /dev/kfd readable? users need the render and video groups)"
+                        : "");
+        hip_shutdown(s);
+        return MB_OK;
+    }
+    if (count > 4096)
+        count = 4096;
+    hip_state *t = mb__calloc(1, sizeof *t + (size_t)count * sizeof(hip_dev));
+    if (!t) {
+        hip_shutdown(s);
+        return mb__error(MB_ENOMEM, "hip probe: out of memory for %d devices", count);
+    }
+    memcpy(t, s, sizeof *s);
+    hip_shutdown(s);
+    s = t;
+    s->runtime = 1;
+    s->n = count;
+    char xcheck[MB_REASON_MAX] = "";
+    int matched = 0, apus = 0;
+    for (int i = 0; i < count; i++) {
+        hip_dev *d = &s->devs[i];
+        d->card = -1;
+        if ((e = s->api.p_hipDeviceGetName(d->name, (int)sizeof d->name, i)) != hipSuccess)
+            return probe_fail(s, res, "hipDeviceGetName", i, e);
+        d->name[sizeof d->name - 1] = '\0';
+        if ((e = s->api.p_hipDeviceGetPCIBusId(d->pci, (int)sizeof d->pci, i)) != hipSuccess)
+            return probe_fail(s, res, "hipDeviceGetPCIBusId", i, e);
+        d->pci[sizeof d->pci - 1] = '\0';
+        size_t total = 0;
+        /* hipDevice_t is the ordinal on AMD (hipDeviceGet returns it unchanged). */
+        if ((e = s->api.p_hipDeviceTotalMem(&total, i)) != hipSuccess)
+            return probe_fail(s, res, "hipDeviceTotalMem", i, e);
+        d->total = to_i64(total);
+        int integ = 0;
+        if ((e = s->api.p_hipDeviceGetAttribute(&integ, hipDeviceAttributeIntegrated, i)) !=
+            hipSuccess)
+            return probe_fail(s, res, "hipDeviceGetAttribute(hipDeviceAttributeIntegrated)", i,
+                              e);
+        d->hip_integrated = integ != 0;
+        const mb_hip_card *c = mb__hip_card_by_pci(&s->sysfs, d->pci);
+        if (c) {
+            d->card = (int)(c - s->sysfs.cards);
+            matched++;
+        }
+        d->integrated = d->hip_integrated || (c && c->apu);
+        apus += d->integrated;
+        if (c && !d->integrated && c->vram_total != MB_UNKNOWN && c->vram_total > 0) {
+            int64_t diff = d->total - c->vram_total;
+            if (diff < 0)
+                diff = -diff;
+            if (diff > c->vram_total / 100) {
+                size_t l = strlen(xcheck);
+                snprintf(xcheck + l, sizeof xcheck - l,
+                         "; hip:%d total %lld differs from card%d mem_info_vram_total %lld", i,
+                         (long long)d->total, c->card, (long long)c->vram_total);
+            }
+        }
+    }
+    res->state = MB_PROBE_PRESENT;
+    snprintf(res->reason, sizeof res->reason,
+             "%d device%s (%d APU%s) through %s; %d matched to amdgpu sysfs by PCI bus id%s%s%s%s",
+             count, count == 1 ? "" : "s", apus, apus == 1 ? "" : "s", s->soname, matched,
+             xcheck, vis, note[0] ? "; " : "", note);
+    *state = s;
+    return MB_OK;
+}
+
+static int hip_device_count(void *st) { return ((hip_state *)st)->n; }
+
+static int check_dev(hip_state *s, int i)
+{
+    if (i < 0 || i >= s->n)
+        return mb__error(MB_ENODEV, "hip device %d does not exist (this machine has %d)", i,
+                         s->n);
+    return MB_OK;
+}
+
+static int hip_device_info(void *st, int i, mb_device_info *out)
+{
+    hip_state *s = st;
+    int rc = check_dev(s, i);
+    if (rc)
+        return rc;
+    const hip_dev *d = &s->devs[i];
+    out->index = i;
+    out->integrated = d->integrated;
+    snprintf(out->ops, sizeof out->ops, "%s", d->integrated ? "hip-apu" : "hip");
+    snprintf(out->model, sizeof out->model, "%s", d->name);
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%s", d->pci);
+    out->numa_node = d->card >= 0 ? s->sysfs.cards[d->card].numa_node : -1;
+    out->total_memory = d->total;
+    return MB_OK;
+}
+
+/* hipSetDevice(i), naming the call and the caller's purpose on failure. */
+static int set_device(hip_state *s, int i, const char *what)
+{
+    hipError_t e = s->api.p_hipSetDevice(i);
+    if (e == hipSuccess)
+        return MB_OK;
+    char eb[64];
+    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice failed before %s: %s", i, what,
+                     hip_err(e, eb, sizeof eb));
+}
+
+/* The APU policy: free = min(driver free, UMA free), everything clamped to total. */
+static int apu_meminfo(hip_state *s, int64_t driver_free, int64_t driver_total,
+                       mb_meminfo *out)
+{
+    int rc = mb__uma_meminfo(s->plat, driver_free, driver_total, out);
+    if (rc)
+        return rc;
+    int64_t df = driver_free;
+    if (df > out->total) {
+        df = out->total;
+        out->flags |= MB_SNAP_CLAMPED;
+    }
+    if (df < 0)
+        df = 0;
+    if (df < out->free)
+        out->free = df;
+    return MB_OK;
+}
+
+static int sysfs_meminfo(hip_state *s, int i, mb_meminfo *out)
+{
+    const mb_hip_card *c = &s->sysfs.cards[s->devs[i].card];
+    int64_t vram_used, gtt_used;
+    int rc;
+    if ((rc = mb__hip_card_mem(s->plat, c, "vram_used", &vram_used)))
+        return rc;
+    if (c->vram_total == MB_UNKNOWN || vram_used == MB_UNKNOWN)
+        return mb__error(MB_EIO, "hip:%d: %s/sys/class/drm/card%d/device has no "
+                                 "mem_info_vram_total or mem_info_vram_used (amdgpu before "
+                                 "Linux 4.10?)", i, s->plat->root, c->card);
+    int64_t vram_free = c->vram_total - vram_used;
+    if (!s->devs[i].integrated) {
+        out->total = c->vram_total;
+        out->free = vram_free;
+        out->source = MB_SOURCE_AMDGPU_SYSFS;
+        if (out->free < 0) { /* used above total: nothing is free */
+            out->free = 0;
+            out->flags |= MB_SNAP_CLAMPED;
+        }
+        return MB_OK;
+    }
+    if ((rc = mb__hip_card_mem(s->plat, c, "gtt_used", &gtt_used)))
+        return rc;
+    int64_t gtt_free = c->gtt_total != MB_UNKNOWN && gtt_used != MB_UNKNOWN
+                           ? c->gtt_total - gtt_used
+                           : 0;
+    return apu_meminfo(s, (vram_free > 0 ? vram_free : 0) + (gtt_free > 0 ? gtt_free : 0),
+                       s->devs[i].total, out);
+}
+
+static int hip_mem_info(void *st, int i, mb_meminfo *out)
+{
+    hip_state *s = st;
+    int rc = check_dev(s, i);
+    if (rc)
+        return rc;
+    if (!s->runtime)
+        return sysfs_meminfo(s, i, out);
+    if ((rc = set_device(s, i, "hipMemGetInfo")))
+        return rc;
+    size_t f = 0, t = 0;
+    hipError_t e = s->api.p_hipMemGetInfo(&f, &t);
+    if (e != hipSuccess) {
+        char eb[64];
+        return mb__error(MB_EBACKEND, "hip:%d: hipMemGetInfo failed: %s", i,
+                         hip_err(e, eb, sizeof eb));
+    }
+    int64_t free_b = to_i64(f), total_b = to_i64(t);
+    if (s->devs[i].integrated)
+        return apu_meminfo(s, free_b, total_b, out);
+    out->total = total_b;
+    out->free = free_b;
+    out->source = MB_SOURCE_HIP;
+    if (out->free > out->total) {
+        out->free = out->total;
+        out->flags |= MB_SNAP_CLAMPED;
+    }
+    return MB_OK;
+}
+
+static int hip_max_shared_memory(void *st, int i, int64_t *out)
+{
+    hip_state *s = st;
+    int rc = check_dev(s, i);
+    if (rc)
+        return rc;
+    if (!s->runtime)
+        return mb__error(MB_ENOTSUP, "hip:%d comes from a machine dump's sysfs; shared memory "
+                                     "per block needs the HIP runtime", i);
+    char eb[64];
+    int v = 0;
+    /* The opt-in figure where the runtime gives one (the CLR runtime answers
+     * sharedMemPerBlockOptin); a runtime that does not know the attribute answers
+     * hipErrorInvalidValue or hipErrorNotSupported, or 0: then the plain figure, which is
+     * what vLLM asks ROCm for (csrc/cuda_utils_kernels.cu, USE_ROCM branch). */
+    hipError_t e = s->api.p_hipDeviceGetAttribute(&v, hipDeviceAttributeSharedMemPerBlockOptin,
+                                                  i);
+    if (e == hipSuccess && v > 0) {
+        *out = v;
+        return MB_OK;
+    }
+    if (e != hipSuccess && e != hipErrorInvalidValue && e != hipErrorNotSupported)
+        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
+                                      "hipDeviceAttributeSharedMemPerBlockOptin) failed: %s",
+                         i, hip_err(e, eb, sizeof eb));
+    v = 0;
+    e = s->api.p_hipDeviceGetAttribute(&v, hipDeviceAttributeMaxSharedMemoryPerBlock, i);
+    if (e != hipSuccess)
+        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
+                                      "hipDeviceAttributeMaxSharedMemoryPerBlock) failed: %s",
+                         i, hip_err(e, eb, sizeof eb));
+    *out = v;
+    return MB_OK;
+}
+
+static int hip_synchronize(void *st, int i)
+{
+    hip_state *s = st;
+    int rc = check_dev(s, i);
+    if (rc || !s->runtime)
+        return rc;
+    if ((rc = set_device(s, i, "hipDeviceSynchronize")))
+        return rc;
+    hipError_t e = s->api.p_hipDeviceSynchronize();
+    if (e != hipSuccess) {
+        char eb[64];
+        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceSynchronize failed: %s", i,
+                         hip_err(e, eb, sizeof eb));
+    }
+    return MB_OK;
+}
+
+static int hip_alloc(void *st, int i, size_t bytes, void **ptr)
+{
+    hip_state *s = st;
+    int rc = check_dev(s, i);
+    if (rc)
+        return rc;
+    if (s->plat->foreign || !s->runtime)
+        return mb__error(MB_EFOREIGN, "hip:%d: cannot allocate on a machine dump (%s)", i,
+                         s->plat->root);
+    if ((rc = set_device(s, i, "hipMalloc")))
+        return rc;
+    void *p = NULL;
+    hipError_t e = s->api.p_hipMalloc(&p, bytes);
+    if (e != hipSuccess || !p) {
+        char eb[64];
+        return mb__error(e == hipErrorOutOfMemory ? MB_ENOMEM : MB_EBACKEND,
+                         "hip:%d: hipMalloc(%zu bytes) failed: %s", i, bytes,
+                         hip_err(e, eb, sizeof eb));
+    }
+    *ptr = p;
+    return MB_OK;
+}
+
+static int hip_free(void *st, int i, void *ptr, size_t bytes)
+{
+    hip_state *s = st;
+    int rc = check_dev(s, i);
+    if (rc)
+        return rc;
+    if (!s->runtime)
+        return mb__error(MB_EFOREIGN, "hip:%d: nothing was allocated on a machine dump", i);
+    if ((rc = set_device(s, i, "hipFree")))
+        return rc;
+    hipError_t e = s->api.p_hipFree(ptr);
+    if (e != hipSuccess) {
+        char eb[64];
+        return mb__error(MB_EBACKEND, "hip:%d: hipFree(%p, %zu bytes) failed: %s", i, ptr,
+                         bytes, hip_err(e, eb, sizeof eb));
+    }
+    return MB_OK;
+}
+
+const struct mb_backend_ops mb__backend_hip = {
+    .abi = MB_BACKEND_ABI,
+    .name = "hip",
+    .platform_name = "rocm",
+    .probe = hip_probe,
+    .device_count = hip_device_count,
+    .device_info = hip_device_info,
+    .mem_info = hip_mem_info,
+    .max_shared_memory = hip_max_shared_memory,
+    .synchronize = hip_synchronize,
+    .alloc = hip_alloc,
+    .free = hip_free,
+    .shutdown = hip_shutdown,
+};
