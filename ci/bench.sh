@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# ci/bench.sh: the benchmarks (issue 7): snapshot, host query, probe, CLI, scale and CUDA
+# driver calls, measured against their floor and their peers in one run; writes
+# docs/benchmarks.md. Runs from a fresh clone. Not a test: ci/test.sh does not call it.
+#
+#   bash ci/bench.sh            setup, Release build into build-bench/, measure, write the doc
+#   BENCH_QUICK=1 bash ci/bench.sh    fewer rounds (to try it out; do not commit that doc)
+#
+# The build configures the tests too (the CUDA part runs on the fake libcuda.so.1 that
+# tests/cuda builds) but builds only the targets the benchmark needs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bash "$here/ci/setup.sh"
+
+# strace counts system calls (the per-snapshot and CLI rows); the rest comes from setup.sh
+# (hyperfine, valgrind, python3-psutil, libhwloc-dev, numactl).
+if ! command -v strace >/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends strace \
+    >/dev/null || echo "ci/bench.sh: strace not installed; its rows will say so" >&2
+fi
+
+dir=${BENCH_BUILD:-$here/build-bench}
+CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMEMBUDGET_WERROR=ON \
+      -DCUDAToolkit_ROOT="$CUDA_HOME" \
+      -DMEMBUDGET_WITH_CUDA=${WITH_CUDA:-ON} -DMEMBUDGET_WITH_HIP=${WITH_HIP:-ON} \
+      -DMEMBUDGET_WITH_HWLOC=ON -DMEMBUDGET_WITH_NUMA=ON \
+      -DMEMBUDGET_TESTS=ON -DMEMBUDGET_BENCH=ON >/dev/null
+cmake --build "$dir" -j"$(nproc)" --target membudget_cli mb_bench mb_bench_trace
+
+# Debian's interpreter: python3-psutil is installed for it (a pyenv python3 may lack it).
+quick=()
+[ -n "${BENCH_QUICK:-}" ] && quick=(--quick --wait-quiet 0)
+/usr/bin/python3 "$here/bench/run.py" --build "$dir" --out "$here/docs/benchmarks.md" \
+  --command "bash ci/bench.sh" "${quick[@]}"
