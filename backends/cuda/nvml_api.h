@@ -1,0 +1,50 @@
+/*
+ * backends/cuda/nvml_api.h: the NVML types the CUDA backend uses.
+ *
+ * The vendor's nvml.h is used when the build can see it (full CUDA Toolkits ship it in
+ * include/). The toolkit on the development machines (CUDA 13.0, 2026-11) has no nvml.h,
+ * so the few declarations needed are restated here from NVML's nvml.h (the NVML API
+ * reference, "Device Queries" and "Error reporting"): return codes, the opaque device
+ * handle and nvmlMemory_t (v1: total, free, used, in bytes).
+ */
+#ifndef MB_NVML_API_H
+#define MB_NVML_API_H
+
+#if defined(__has_include)
+#if __has_include(<nvml.h>)
+#include <nvml.h>
+#define MB_HAVE_VENDOR_NVML_H 1
+#endif
+#endif
+
+#ifndef MB_HAVE_VENDOR_NVML_H
+typedef enum nvmlReturn_enum {
+    NVML_SUCCESS = 0,
+    NVML_ERROR_UNINITIALIZED = 1,
+    NVML_ERROR_INVALID_ARGUMENT = 2,
+    NVML_ERROR_NOT_SUPPORTED = 3,
+    NVML_ERROR_NO_PERMISSION = 4,
+    NVML_ERROR_NOT_FOUND = 6,
+    NVML_ERROR_DRIVER_NOT_LOADED = 9,
+    NVML_ERROR_GPU_IS_LOST = 15,
+    NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18,
+    NVML_ERROR_UNKNOWN = 999
+} nvmlReturn_t;
+
+typedef struct nvmlDevice_st *nvmlDevice_t;
+
+typedef struct nvmlMemory_st {
+    unsigned long long total; /* installed memory, bytes */
+    unsigned long long free;  /* unallocated memory, bytes */
+    unsigned long long used;  /* allocated memory, bytes (reserved included) */
+} nvmlMemory_t;
+
+nvmlReturn_t nvmlInit_v2(void);
+nvmlReturn_t nvmlShutdown(void);
+const char *nvmlErrorString(nvmlReturn_t result);
+nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device);
+nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, nvmlDevice_t *device);
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory);
+#endif
+
+#endif
