@@ -1,0 +1,324 @@
+/*
+ * core/plan.c: the plan `membudget plan` prints: a model on a device (measured or what-if),
+ * through vLLM's budget (budget.c), geometry (kv.c) and CUDA-graph rules (cudagraph.c).
+ *
+ * What a plan cannot measure it takes from the options or bounds it, and says so:
+ *  - the non-KV memory (weights, activation peak, non-torch memory) comes from a profiling
+ *    run (non_kv_memory); without one the weights alone stand in (split evenly over the
+ *    tensor-parallel ranks, as vLLM shards them), and the KV figures are an upper bound;
+ *  - the CUDA-graph memory comes from measured captures; without them, vLLM's own floor of
+ *    1 MiB per graph after the first (profile_cudagraph_memory) is charged;
+ *  - every rank is taken to be a device like dev, so the minimum over ranks that vLLM takes
+ *    (get_kv_cache_configs) is that one rank's figure.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *gib(int64_t bytes, char *buf, size_t size)
+{
+    mb_format_gib(bytes, buf, size);
+    return buf;
+}
+
+static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
+
+void mb_plan_options_init(mb_plan_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT;
+    o->block_size = MB_BLOCK_SIZE_DEFAULT;
+    o->tensor_parallel_size = 1;
+    o->max_num_seqs = 256;
+    o->max_num_batched_tokens = 8192;
+    o->non_kv_memory = MB_UNKNOWN;
+    o->weights_memory = MB_UNKNOWN;
+    o->cudagraph_memory = MB_UNKNOWN;
+    o->cudagraph_first = MB_UNKNOWN;
+    o->cudagraph_second = MB_UNKNOWN;
+}
+
+const char *mb_non_kv_source_name(mb_non_kv_source s)
+{
+    switch (s) {
+    case MB_NON_KV_FROM_OPTION:
+        return "option";
+    case MB_NON_KV_FROM_WEIGHTS:
+        return "weights";
+    case MB_NON_KV_FROM_NOTHING:
+        return "none";
+    case MB_NON_KV_NOT_USED:
+        return "not used";
+    }
+    return "unknown";
+}
+
+const char *mb_cudagraph_source_name(mb_cudagraph_source s)
+{
+    switch (s) {
+    case MB_CUDAGRAPH_NONE:
+        return "none";
+    case MB_CUDAGRAPH_GIVEN:
+        return "given";
+    case MB_CUDAGRAPH_MEASURED:
+        return "measured";
+    case MB_CUDAGRAPH_FLOOR:
+        return "floor";
+    }
+    return "unknown";
+}
+
+/* A byte option: MB_UNKNOWN, or 0 .. MB_SIZE_MAX (and not above the device when limit). */
+static int size_option(const char *flag, int64_t v, int64_t limit, const char *limit_what)
+{
+    if (v == MB_UNKNOWN)
+        return MB_OK;
+    if (v < 0 || v > MB_SIZE_MAX)
+        return mb__error(MB_ERANGE, "%s %lld is out of range (0 to 1 PiB)", flag,
+                         (long long)v);
+    if (limit > 0 && v > limit) {
+        char a[32], b[32];
+        return mb__error(MB_ERANGE, "%s %s GiB is more than %s (%s GiB)", flag,
+                         gib(v, a, sizeof a), limit_what, gib(limit, b, sizeof b));
+    }
+    return MB_OK;
+}
+
+static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o)
+{
+    int rc;
+    if ((rc = size_option("--kv-cache-memory-bytes", o->kv_cache_memory_bytes,
+                          dev->total_memory, "the device's total memory")) ||
+        (rc = size_option("--non-kv-memory", o->non_kv_memory, dev->total_memory,
+                          "the device's total memory")) ||
+        (rc = size_option("--weights-memory", o->weights_memory, 0, NULL)) ||
+        (rc = size_option("--cudagraph-memory", o->cudagraph_memory, dev->total_memory,
+                          "the device's total memory")) ||
+        (rc = size_option("--cudagraph-captures (first)", o->cudagraph_first,
+                          dev->total_memory, "the device's total memory")) ||
+        (rc = size_option("--cudagraph-captures (second)", o->cudagraph_second,
+                          dev->total_memory, "the device's total memory")))
+        return rc;
+    if (o->weights_memory == 0)
+        return mb__error(MB_EINVAL, "--weights-memory 0: give the size of the model's weights "
+                                    "(or leave it out)");
+    if (o->cudagraph_second != MB_UNKNOWN && o->cudagraph_first == MB_UNKNOWN)
+        return mb__error(MB_EINVAL, "a second CUDA-graph capture without a first; give both");
+    if (o->max_model_len < -1)
+        return mb__error(MB_EINVAL, "--max-model-len %lld: give the longest request in tokens, "
+                                    "or -1 (auto) for the longest that fits",
+                         (long long)o->max_model_len);
+    if (o->max_model_len > ((int64_t)1 << 40))
+        return mb__error(MB_ERANGE, "--max-model-len %lld is absurdly long",
+                         (long long)o->max_model_len);
+    if (o->max_model_len > 0 && m->max_model_len > 0 && o->max_model_len > m->max_model_len)
+        return mb__error(MB_ERANGE, "--max-model-len %lld is more than the model's own %lld "
+                                    "(max_position_embeddings and the like in its config); "
+                                    "vLLM refuses that unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
+                         (long long)o->max_model_len, (long long)m->max_model_len);
+    if (o->max_model_len == 0 && m->max_model_len == 0)
+        return mb__error(MB_EINVAL, "the model's config gives no max_position_embeddings; "
+                                    "pass --max-model-len");
+    if (o->enforce_eager != 0 && o->enforce_eager != 1)
+        return mb__error(MB_EINVAL, "enforce_eager=%d: use 0 or 1", o->enforce_eager);
+    return MB_OK;
+}
+
+/* The CUDA-graph charge: given, measured, vLLM's floor, or none. */
+static int cudagraphs(const mb_plan_options *o, mb_plan *p)
+{
+    p->cudagraph_source = MB_CUDAGRAPH_NONE;
+    p->budget.cudagraph_memory = 0;
+    if (o->enforce_eager || o->kv_cache_memory_bytes > 0)
+        return MB_OK; /* eager: no graphs; explicit KV size: vLLM charges nothing */
+    mb_cudagraph_options co;
+    mb_cudagraph_options_init(&co);
+    co.max_num_seqs = o->max_num_seqs;
+    co.max_num_batched_tokens = o->max_num_batched_tokens;
+    int n = mb_cudagraph_capture_sizes(&co, NULL, 0);
+    if (n < 0)
+        return n;
+    p->num_cudagraphs = n;
+    if (o->cudagraph_memory != MB_UNKNOWN) {
+        p->cudagraph_source = MB_CUDAGRAPH_GIVEN;
+        p->budget.cudagraph_memory = o->cudagraph_memory;
+        return MB_OK;
+    }
+    mb_cudagraph_estimator e;
+    mb_cudagraph_estimator_init(&e);
+    int rc = mb_cudagraph_set_graphs(&e, 0, n);
+    if (rc)
+        return rc;
+    if (o->cudagraph_first != MB_UNKNOWN) {
+        p->cudagraph_source = MB_CUDAGRAPH_MEASURED;
+        if ((rc = mb_cudagraph_feed(&e, 0, o->cudagraph_first)) ||
+            (o->cudagraph_second != MB_UNKNOWN &&
+             (rc = mb_cudagraph_feed(&e, 0, o->cudagraph_second))))
+            return rc;
+    } else {
+        p->cudagraph_source = MB_CUDAGRAPH_FLOOR;
+        if ((rc = mb_cudagraph_feed(&e, 0, 0))) /* first unknown: the floor alone */
+            return rc;
+    }
+    return mb_cudagraph_estimate(&e, &p->budget.cudagraph_memory);
+}
+
+int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
+                    mb_plan *out)
+{
+    if (!out)
+        return mb__error(MB_EINVAL, "mb_plan_compute: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!m || !dev)
+        return mb__error(MB_EINVAL, "mb_plan_compute: m or dev is NULL");
+    mb_plan_options def;
+    if (!o) {
+        mb_plan_options_init(&def);
+        o = &def;
+    }
+    mb_plan p;
+    memset(&p, 0, sizeof p);
+    int rc;
+    int64_t requested;
+    if ((rc = mb_budget_requested(dev->total_memory, o->gpu_memory_utilization, &requested)))
+        return rc;
+    if (dev->free_memory < 0 || dev->free_memory > dev->total_memory)
+        return mb__error(MB_EINVAL, "%s: free memory %lld is not within its total %lld",
+                         dev->device, (long long)dev->free_memory,
+                         (long long)dev->total_memory);
+    if ((rc = mb_kv_spec_init(&p.spec, m, o->block_size, o->tensor_parallel_size,
+                              o->kv_cache_dtype)) ||
+        (rc = check_options(m, dev, o)))
+        return rc;
+    if ((rc = cudagraphs(o, &p)))
+        return rc;
+
+    /* the non-KV part, per rank */
+    int tp = o->tensor_parallel_size;
+    p.weights_memory = o->weights_memory != MB_UNKNOWN ? o->weights_memory : m->weights_bytes;
+    int64_t non_kv = 0;
+    if (o->kv_cache_memory_bytes > 0) {
+        p.non_kv_source = MB_NON_KV_NOT_USED;
+    } else if (o->non_kv_memory != MB_UNKNOWN) {
+        p.non_kv_source = MB_NON_KV_FROM_OPTION;
+        non_kv = o->non_kv_memory;
+    } else if (p.weights_memory != MB_UNKNOWN) {
+        p.non_kv_source = MB_NON_KV_FROM_WEIGHTS;
+        non_kv = cdiv(p.weights_memory, tp);
+        if (non_kv > dev->total_memory) {
+            char w[32], t[32];
+            return mb__error(MB_ERANGE, "the weights, %s GiB per rank, are more than %s's "
+                                        "total memory (%s GiB); raise "
+                                        "--tensor-parallel-size", gib(non_kv, w, sizeof w),
+                             dev->device, gib(dev->total_memory, t, sizeof t));
+        }
+    } else {
+        p.non_kv_source = MB_NON_KV_FROM_NOTHING;
+    }
+
+    /* the budget; a failure to fit is a verdict, not an error */
+    mb_budget_options bo;
+    mb_budget_options_init(&bo);
+    bo.gpu_memory_utilization = o->gpu_memory_utilization;
+    bo.kv_cache_memory_bytes = o->kv_cache_memory_bytes;
+    bo.cudagraph_memory = p.budget.cudagraph_memory;
+    mb_budget b;
+    char why[sizeof p.verdict] = "";
+    rc = mb_budget_from_non_kv(dev, non_kv, &bo, &b);
+    if (rc == MB_ENOFIT) {
+        snprintf(why, sizeof why, "%s", mb_last_error_detail());
+        memset(&b, 0, sizeof b);
+        memcpy(b.device, dev->device, sizeof b.device);
+        b.device[sizeof b.device - 1] = '\0';
+        b.total_memory = dev->total_memory;
+        b.free_memory = dev->free_memory;
+        b.gpu_memory_utilization = o->gpu_memory_utilization;
+        b.requested_memory = requested;
+        if (o->kv_cache_memory_bytes > 0) {
+            b.available_kv_cache_memory = o->kv_cache_memory_bytes;
+            b.flags = MB_BUDGET_EXPLICIT;
+        } else {
+            b.non_kv_cache_memory = non_kv;
+            b.cudagraph_memory = bo.cudagraph_memory;
+            b.available_kv_cache_memory = requested - non_kv - bo.cudagraph_memory;
+        }
+    } else if (rc) {
+        return rc;
+    }
+    if (p.non_kv_source == MB_NON_KV_FROM_WEIGHTS)
+        b.weights_memory = non_kv;
+    p.budget = b;
+    p.startup_ok = dev->free_memory >= requested;
+
+    /* blocks and what they hold */
+    int64_t avail = b.available_kv_cache_memory;
+    if ((rc = mb_kv_num_blocks(&p.spec, &avail, 1, &p.num_blocks, NULL)))
+        return rc;
+    p.kv_cache_tokens = p.num_blocks * p.spec.block_size;
+    p.kv_cache_bytes = p.num_blocks * p.spec.block_bytes;
+    p.longest_request = p.kv_cache_tokens;
+    if (o->max_model_len > 0)
+        p.max_model_len = o->max_model_len;
+    else if (o->max_model_len == 0)
+        p.max_model_len = m->max_model_len;
+    else /* -1: vLLM's auto-fit, capped at the model's own */
+        p.max_model_len = m->max_model_len && m->max_model_len < p.longest_request
+                              ? m->max_model_len
+                              : (p.longest_request ? p.longest_request
+                                                   : (m->max_model_len ? m->max_model_len : 1));
+    p.blocks_per_request = cdiv(p.max_model_len, p.spec.block_size);
+    p.max_concurrency = (double)p.num_blocks / (double)p.blocks_per_request;
+    int explicit_too_big = o->kv_cache_memory_bytes > dev->free_memory;
+    p.fits = p.startup_ok && !why[0] && !explicit_too_big &&
+             p.num_blocks >= p.blocks_per_request;
+
+    /* the verdict */
+    char g1[32], g2[32], g3[32];
+    if (why[0]) { /* the start-up check, or nothing left for the KV cache */
+        snprintf(p.verdict, sizeof p.verdict, "does not fit: %s", why);
+    } else if (explicit_too_big) {
+        snprintf(p.verdict, sizeof p.verdict, "does not fit: --kv-cache-memory-bytes %s GiB "
+                 "is more than the %s GiB free on %s, before any weights; lower it",
+                 gib(o->kv_cache_memory_bytes, g1, sizeof g1),
+                 gib(dev->free_memory, g2, sizeof g2), dev->device);
+    } else if (!p.fits) {
+        int64_t need = p.blocks_per_request * p.spec.block_bytes;
+        char alt[200] = "";
+        if (p.spec.dtype_bytes > 1)
+            snprintf(alt, sizeof alt, ", use --kv-cache-dtype fp8 (%d times smaller)",
+                     p.spec.dtype_bytes);
+        char longest[96];
+        if (p.longest_request > 0)
+            snprintf(longest, sizeof longest, "the longest that fits is %lld tokens: lower "
+                     "--max-model-len to %lld", (long long)p.longest_request,
+                     (long long)p.longest_request);
+        else
+            snprintf(longest, sizeof longest, "not even one block fits: lower the non-KV "
+                     "memory");
+        snprintf(p.verdict, sizeof p.verdict, "does not fit: --max-model-len %lld needs %s GiB "
+                 "of KV cache for one request (%lld blocks), more than the %s GiB (%lld "
+                 "blocks) available per rank; %s%s, raise --gpu-memory-utilization, or split "
+                 "the model over more devices (--tensor-parallel-size)",
+                 (long long)p.max_model_len, gib(need, g1, sizeof g1),
+                 (long long)p.blocks_per_request, gib(avail, g2, sizeof g2),
+                 (long long)p.num_blocks, longest, alt);
+    } else {
+        const char *bound = "";
+        if (p.non_kv_source == MB_NON_KV_FROM_WEIGHTS)
+            bound = "; an upper bound: the non-KV memory is the weights alone, so pass "
+                    "--non-kv-memory from a profiling run for the real figure";
+        else if (p.non_kv_source == MB_NON_KV_FROM_NOTHING)
+            bound = "; an upper bound: the non-KV memory is unknown and counted as 0, so pass "
+                    "--non-kv-memory (or --weights-memory)";
+        snprintf(p.verdict, sizeof p.verdict, "fits: %lld blocks of %d tokens (%lld tokens, "
+                 "%s GiB per rank) hold %.2f requests of %lld tokens at once%s",
+                 (long long)p.num_blocks, p.spec.block_size, (long long)p.kv_cache_tokens,
+                 gib(p.kv_cache_bytes, g3, sizeof g3), p.max_concurrency,
+                 (long long)p.max_model_len, bound);
+    }
+    *out = p;
+    return MB_OK;
+}
