@@ -7,6 +7,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_gather(int argc, char **argv);
 int cmd_kv_space(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"devices", cmd_devices, "List each backend tried (present, absent, broken, and why) and "
@@ -27,6 +28,40 @@ const cli_command cli_commands[] = {
      "                   default 0.92 (vLLM's --gpu-memory-utilization)\n"
      "Exit status: 0 with a decision; 1 when a variable is malformed or the size does not\n"
      "fit the node (the message says what to change); 2 for bad usage."},
+    {"plan", cmd_plan, "How big the KV cache of a model can be on a device, by vLLM's rules.",
+     "membudget plan --model PATH [--device NAME | --total-memory SIZE [--free-memory SIZE]]\n"
+     "                      [--gpu-memory-utilization U] [--max-model-len N|auto]\n"
+     "                      [--max-num-seqs N] [--max-num-batched-tokens N] [--block-size N]\n"
+     "                      [--tensor-parallel-size N] [--kv-cache-dtype T]\n"
+     "                      [--kv-cache-memory-bytes SIZE] [--non-kv-memory SIZE]\n"
+     "                      [--weights-memory SIZE] [--cudagraph-memory SIZE]\n"
+     "                      [--cudagraph-captures FIRST,SECOND] [--enforce-eager] [--json]\n"
+     "\n"
+     "  --model PATH             a config.json, or a folder holding one (weights from its\n"
+     "                           model.safetensors.index.json or model.safetensors)\n"
+     "  --device NAME            measure this device (default: the first one); or a what-if\n"
+     "  --total-memory SIZE      device of this size, with --free-memory free (default all)\n"
+     "  --gpu-memory-utilization fraction of total memory vLLM may use, (0, 1]; default 0.92\n"
+     "  --max-model-len N        tokens per request; default the model's; auto: the longest\n"
+     "                           that fits\n"
+     "  --max-num-seqs N         default 256; with --max-num-batched-tokens (default 8192)\n"
+     "                           it sets the CUDA-graph capture sizes\n"
+     "  --block-size N           tokens per KV block: 1 8 16 32 64 128 256; default 16\n"
+     "  --tensor-parallel-size N devices the KV heads are split over; default 1\n"
+     "  --kv-cache-dtype T       auto bfloat16 fp8 fp8_e4m3 fp8_e5m2 fp8_inc fp8_ds_mla\n"
+     "  --kv-cache-memory-bytes  the KV cache size per device, bypassing the budget\n"
+     "  --non-kv-memory SIZE     weights + activation peak + non-torch memory per device,\n"
+     "                           from a profiling run (default: the weights alone)\n"
+     "  --weights-memory SIZE    the whole model's weights, when the folder does not say\n"
+     "  --cudagraph-memory SIZE  the CUDA-graph estimate; or --cudagraph-captures with two\n"
+     "                           measured captures (default: 1 MiB per graph, vLLM's floor)\n"
+     "  --enforce-eager          no CUDA graphs\n"
+     "\n"
+     "SIZE and N take vLLM's units: 85899345920 (bytes), 80G or 80GiB (binary: K M G T are\n"
+     "2^10 .. 2^40, whole numbers only with K M G T), 80g (decimal: k m g t are 10^3 ..\n"
+     "10^12, fractions allowed), 0.5GiB. 80GB is refused as ambiguous.\n"
+     "Exit status: 0 when a plan was made, fitting or not (see the verdict, or \"fits\" in\n"
+     "--json); 2 for bad usage; 1 when the model or device cannot be read."},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,373 @@
+/*
+ * tools/cmd_plan.c: `membudget plan`: how big the KV cache of a model can be on a device
+ * (measured, or a what-if), by vLLM's rules. Exit 0 whenever a plan was made, whether the
+ * model fits or not (the verdict and "fits" say which); 2 for bad usage; 1 when something
+ * failed (a model that cannot be read, a device that cannot be measured, a combination of
+ * options the library refuses), with a one-line reason.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_plan(int argc, char **argv);
+
+/* vLLM's CPU worker takes VLLM_CPU_KVCACHE_SPACE when it is set (mb_cpu_kv_space_get) */
+#define CPU_NOTE                                                                            \
+    "a CPU device: vLLM takes the KV cache size from VLLM_CPU_KVCACHE_SPACE when it is "    \
+    "set; this plan applies the utilization rule to the node's memory"
+
+typedef struct plan_args {
+    const char *model;
+    const char *device;
+    const char *total, *free;
+    int json;
+    mb_plan_options o;
+} plan_args;
+
+/* A whole number from min to max, no unit. */
+static int parse_int(const char *flag, const char *v, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return cli_usage("plan", "%s '%s': give a whole number from %ld to %ld", flag, v, min,
+                         max);
+    *out = n;
+    return CLI_OK;
+}
+
+/* A size (vLLM's units); one line naming the flag on failure. */
+static int parse_size(const char *flag, const char *v, int64_t *out)
+{
+    int rc = mb_parse_size(v, out);
+    if (rc)
+        return cli_usage("plan", "%s: %s", flag, mb_last_error_detail());
+    return CLI_OK;
+}
+
+/* "FIRST,SECOND" or "FIRST": the two measured CUDA-graph captures. */
+static int parse_captures(const char *v, int64_t *first, int64_t *second)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *comma = strchr(buf, ',');
+    if (comma)
+        *comma = '\0';
+    int rc = parse_size("--cudagraph-captures", buf, first);
+    if (rc == CLI_OK && comma)
+        rc = parse_size("--cudagraph-captures", comma + 1, second);
+    return rc;
+}
+
+static int parse(int argc, char **argv, plan_args *a)
+{
+    memset(a, 0, sizeof *a);
+    mb_plan_options_init(&a->o);
+    static const char *const with_value[] = {
+        "--model", "--device", "--total-memory", "--free-memory", "--gpu-memory-utilization",
+        "--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--block-size",
+        "--tensor-parallel-size", "-tp", "--kv-cache-dtype", "--kv-cache-memory-bytes",
+        "--non-kv-memory", "--weights-memory", "--cudagraph-memory", "--cudagraph-captures",
+        NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--json") == 0) {
+            a->json = 1;
+            continue;
+        }
+        if (strcmp(arg, "--enforce-eager") == 0) {
+            a->o.enforce_eager = 1;
+            continue;
+        }
+        /* --flag VALUE or --flag=VALUE */
+        char flag[64];
+        const char *v = NULL;
+        const char *eq = strchr(arg, '=');
+        if (eq && strncmp(arg, "-", 1) == 0) {
+            snprintf(flag, sizeof flag, "%.*s", (int)(eq - arg), arg);
+            v = eq + 1;
+        } else {
+            snprintf(flag, sizeof flag, "%s", arg);
+        }
+        int known = 0;
+        for (int k = 0; with_value[k]; k++)
+            known |= strcmp(flag, with_value[k]) == 0;
+        if (!known)
+            return cli_usage("plan", "unknown option '%s'", arg);
+        if (!v) {
+            if (i + 1 >= argc)
+                return cli_usage("plan", "%s needs a value", flag);
+            v = argv[++i];
+        }
+        long n;
+        int rc = CLI_OK;
+        if (strcmp(flag, "--model") == 0)
+            a->model = v;
+        else if (strcmp(flag, "--device") == 0)
+            a->device = v;
+        else if (strcmp(flag, "--total-memory") == 0)
+            a->total = v;
+        else if (strcmp(flag, "--free-memory") == 0)
+            a->free = v;
+        else if (strcmp(flag, "--gpu-memory-utilization") == 0) {
+            char *end;
+            errno = 0;
+            double u = strtod(v, &end);
+            if (errno || end == v || *end || !(u > 0 && u <= 1))
+                return cli_usage("plan", "--gpu-memory-utilization '%s': give a fraction of "
+                                         "the device's total memory above 0 and at most 1 "
+                                         "(default 0.92)", v);
+            a->o.gpu_memory_utilization = u;
+        } else if (strcmp(flag, "--max-model-len") == 0) {
+            if (strcmp(v, "auto") == 0 || strcmp(v, "-1") == 0) {
+                a->o.max_model_len = -1;
+            } else {
+                rc = parse_size(flag, v, &a->o.max_model_len);
+                if (rc == CLI_OK && a->o.max_model_len < 1)
+                    return cli_usage("plan", "--max-model-len '%s': give the longest request "
+                                             "in tokens (1 or more), or auto", v);
+            }
+        } else if (strcmp(flag, "--max-num-seqs") == 0) {
+            if ((rc = parse_int(flag, v, 1, 1 << 20, &n)) == CLI_OK)
+                a->o.max_num_seqs = (int)n;
+        } else if (strcmp(flag, "--max-num-batched-tokens") == 0) {
+            rc = parse_size(flag, v, &a->o.max_num_batched_tokens);
+            if (rc == CLI_OK && a->o.max_num_batched_tokens < 1)
+                return cli_usage("plan", "--max-num-batched-tokens '%s': give 1 or more", v);
+        } else if (strcmp(flag, "--block-size") == 0) {
+            if ((rc = parse_int(flag, v, 1, 256, &n)) == CLI_OK)
+                a->o.block_size = (int)n;
+        } else if (strcmp(flag, "--tensor-parallel-size") == 0 || strcmp(flag, "-tp") == 0) {
+            if ((rc = parse_int(flag, v, 1, 1024, &n)) == CLI_OK)
+                a->o.tensor_parallel_size = (int)n;
+        } else if (strcmp(flag, "--kv-cache-dtype") == 0) {
+            a->o.kv_cache_dtype = v;
+        } else if (strcmp(flag, "--kv-cache-memory-bytes") == 0) {
+            rc = parse_size(flag, v, &a->o.kv_cache_memory_bytes);
+            if (rc == CLI_OK && a->o.kv_cache_memory_bytes == 0)
+                return cli_usage("plan", "--kv-cache-memory-bytes 0: give the KV cache size, "
+                                         "or leave the option out");
+        } else if (strcmp(flag, "--non-kv-memory") == 0) {
+            rc = parse_size(flag, v, &a->o.non_kv_memory);
+        } else if (strcmp(flag, "--weights-memory") == 0) {
+            rc = parse_size(flag, v, &a->o.weights_memory);
+        } else if (strcmp(flag, "--cudagraph-memory") == 0) {
+            rc = parse_size(flag, v, &a->o.cudagraph_memory);
+        } else if (strcmp(flag, "--cudagraph-captures") == 0) {
+            rc = parse_captures(v, &a->o.cudagraph_first, &a->o.cudagraph_second);
+        }
+        if (rc)
+            return rc;
+    }
+    if (!a->model)
+        return cli_usage("plan", "--model is required: give a config.json or the folder "
+                                 "holding one");
+    if (a->device && (a->total || a->free))
+        return cli_usage("plan", "give --device or --total-memory, not both");
+    if (a->free && !a->total)
+        return cli_usage("plan", "--free-memory needs --total-memory");
+    if (a->o.enforce_eager && (a->o.cudagraph_memory != MB_UNKNOWN ||
+                               a->o.cudagraph_first != MB_UNKNOWN))
+        return cli_usage("plan", "--enforce-eager captures no CUDA graphs; drop "
+                                 "--cudagraph-memory/--cudagraph-captures");
+    if (a->o.cudagraph_memory != MB_UNKNOWN && a->o.cudagraph_first != MB_UNKNOWN)
+        return cli_usage("plan", "give --cudagraph-memory or --cudagraph-captures, not both");
+    return CLI_OK;
+}
+
+/* The device: measured through the library, or a what-if. */
+static int device_snapshot(const plan_args *a, mb_snapshot *s)
+{
+    int rc;
+    if (a->total) {
+        int64_t total, free = MB_UNKNOWN;
+        if ((rc = parse_size("--total-memory", a->total, &total)) ||
+            (a->free && (rc = parse_size("--free-memory", a->free, &free))))
+            return rc;
+        if ((rc = mb_snapshot_what_if(total, free, s)))
+            return cli_usage("plan", "%s", mb_last_error_detail());
+        return CLI_OK;
+    }
+    mb_context *ctx;
+    if (cli_context(&ctx))
+        return CLI_FAIL;
+    int idx = 0;
+    if (a->device) {
+        if ((rc = mb_device_find(ctx, a->device, &idx))) {
+            rc = cli_fail_rc(rc, "--device");
+            mb_context_free(ctx);
+            return rc;
+        }
+    } else if ((rc = mb_device_count(ctx)) < 1) {
+        rc = cli_fail_rc(rc < 0 ? rc : MB_ENODEV, "no device to plan for");
+        mb_context_free(ctx);
+        return rc;
+    }
+    rc = mb_snapshot_measure(ctx, idx, NULL, s);
+    if (rc) {
+        mb_device_info d;
+        mb_device_get(ctx, idx, &d);
+        rc = cli_fail_rc(rc, d.name);
+    }
+    mb_context_free(ctx);
+    return rc;
+}
+
+static const char *g(int64_t bytes, char *buf, size_t size)
+{
+    mb_format_gib(bytes, buf, size);
+    return buf;
+}
+
+static const char *non_kv_how(const mb_plan *p)
+{
+    switch (p->non_kv_source) {
+    case MB_NON_KV_FROM_OPTION:
+        return "given with --non-kv-memory";
+    case MB_NON_KV_FROM_WEIGHTS:
+        return "the weights alone, split over the ranks; activations and non-torch memory are "
+               "not in it (pass --non-kv-memory from a profiling run)";
+    case MB_NON_KV_FROM_NOTHING:
+        return "unknown, counted as 0 (pass --non-kv-memory, or --weights-memory)";
+    case MB_NON_KV_NOT_USED:
+        return "not used: --kv-cache-memory-bytes sets the KV cache size";
+    }
+    return "";
+}
+
+static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot *s,
+                       const mb_plan *p)
+{
+    char b1[32], b2[32], b3[32];
+    const mb_kv_spec *k = &p->spec;
+    const mb_budget *b = &p->budget;
+    printf("model          %s (%s, %s): %d layers, ", a->model,
+           m->model_type[0] ? m->model_type : "unknown type", m->dtype[0] ? m->dtype : "no dtype",
+           m->num_layers);
+    if (m->is_mla)
+        printf("MLA latent of %d per token and layer", k->head_size);
+    else
+        printf("%d KV heads of %d", m->num_kv_heads, k->head_size);
+    printf(", max %lld tokens\n", (long long)m->max_model_len);
+    printf("device         %s: %s GiB total, %s GiB free (%s)\n", s->device,
+           g(s->total_memory, b1, sizeof b1), g(s->free_memory, b2, sizeof b2),
+           mb_source_name(s->source));
+    if (strcmp(s->platform, "cpu") == 0)
+        printf("note           %s\n", CPU_NOTE);
+    printf("requested      %s GiB = ceil(%s GiB x --gpu-memory-utilization %g)%s\n",
+           g(b->requested_memory, b1, sizeof b1), g(b->total_memory, b2, sizeof b2),
+           b->gpu_memory_utilization, p->startup_ok ? "" : " (more than is free)");
+    printf("non-KV         %s GiB per rank: %s\n", g(b->non_kv_cache_memory, b1, sizeof b1),
+           non_kv_how(p));
+    if (p->cudagraph_source == MB_CUDAGRAPH_NONE)
+        printf("CUDA graphs    none (%s)\n",
+               a->o.enforce_eager ? "--enforce-eager" : "not charged with an explicit KV size");
+    else
+        printf("CUDA graphs    %s GiB for %d capture sizes (%s)\n",
+               g(b->cudagraph_memory, b1, sizeof b1), p->num_cudagraphs,
+               p->cudagraph_source == MB_CUDAGRAPH_FLOOR
+                   ? "not measured: vLLM's floor of 1 MiB per graph after the first; pass "
+                     "--cudagraph-captures FIRST,SECOND"
+               : p->cudagraph_source == MB_CUDAGRAPH_MEASURED
+                   ? "first + (n-1) x max(second, 1 MiB)"
+                   : "given with --cudagraph-memory");
+    printf("KV available   %s GiB per rank (%lld bytes)%s\n",
+           g(b->available_kv_cache_memory, b1, sizeof b1),
+           (long long)b->available_kv_cache_memory,
+           b->flags & MB_BUDGET_EXPLICIT ? ", from --kv-cache-memory-bytes"
+                                         : " = requested - non-KV - CUDA graphs");
+    printf("KV geometry    %d KV head%s per rank (tensor parallel %d), %s cache of %d-byte "
+           "elements: "
+           "%lld bytes per token, %lld per %d-token block (%s MiB)\n",
+           k->num_kv_heads, k->num_kv_heads == 1 ? "" : "s", k->tensor_parallel_size,
+           k->cache_dtype, k->dtype_bytes,
+           (long long)k->bytes_per_token, (long long)k->block_bytes, k->block_size,
+           (snprintf(b3, sizeof b3, "%.2f", (double)k->block_bytes / (double)MB_MiB), b3));
+    printf("KV cache       %lld blocks = %lld tokens = %s GiB per rank\n",
+           (long long)p->num_blocks, (long long)p->kv_cache_tokens,
+           g(p->kv_cache_bytes, b1, sizeof b1));
+    printf("max model len  %lld tokens (%lld blocks per request); max concurrency %.2f; the "
+           "longest one request can have: %lld tokens\n",
+           (long long)p->max_model_len, (long long)p->blocks_per_request, p->max_concurrency,
+           (long long)p->longest_request);
+    printf("verdict        %s\n", p->verdict);
+}
+
+static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *s,
+                      const mb_plan *p)
+{
+    const mb_kv_spec *k = &p->spec;
+    const mb_budget *b = &p->budget;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return cli_fail("out of memory while writing JSON");
+    cJSON *mo = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(mo, "path", a->model);
+    cJSON_AddStringToObject(mo, "model_type", m->model_type);
+    cJSON_AddStringToObject(mo, "dtype", m->dtype);
+    cJSON_AddNumberToObject(mo, "num_layers", m->num_layers);
+    cJSON_AddNumberToObject(mo, "num_attention_heads", m->num_attention_heads);
+    cJSON_AddNumberToObject(mo, "num_kv_heads", m->num_kv_heads);
+    cJSON_AddNumberToObject(mo, "head_size", m->head_size);
+    cJSON_AddNumberToObject(mo, "head_size_v", m->head_size_v);
+    cJSON_AddBoolToObject(mo, "mla", m->is_mla);
+    cJSON_AddNumberToObject(mo, "max_model_len", (double)m->max_model_len);
+    cli_json_bytes(mo, "weights_bytes", m->weights_bytes);
+    cJSON_AddStringToObject(mo, "weights_source", m->weights_source);
+    cJSON_AddItemToObject(root, "device", cli_snapshot_json(s));
+    cJSON_AddNumberToObject(root, "gpu_memory_utilization", b->gpu_memory_utilization);
+    cli_json_bytes(root, "requested_memory", b->requested_memory);
+    cJSON_AddBoolToObject(root, "startup_ok", p->startup_ok);
+    cli_json_bytes(root, "non_kv_memory", b->non_kv_cache_memory);
+    cJSON_AddStringToObject(root, "non_kv_source", mb_non_kv_source_name(p->non_kv_source));
+    cli_json_bytes(root, "weights_memory", p->weights_memory);
+    cli_json_bytes(root, "cudagraph_memory", b->cudagraph_memory);
+    cJSON_AddStringToObject(root, "cudagraph_source",
+                            mb_cudagraph_source_name(p->cudagraph_source));
+    cJSON_AddNumberToObject(root, "num_cudagraphs", p->num_cudagraphs);
+    cli_json_bytes(root, "available_kv_cache_memory", b->available_kv_cache_memory);
+    cJSON_AddNumberToObject(root, "block_size", k->block_size);
+    cJSON_AddNumberToObject(root, "tensor_parallel_size", k->tensor_parallel_size);
+    cJSON_AddStringToObject(root, "kv_cache_dtype", k->cache_dtype);
+    cJSON_AddNumberToObject(root, "kv_heads_per_rank", k->num_kv_heads);
+    cJSON_AddNumberToObject(root, "page_bytes", (double)k->page_bytes);
+    cJSON_AddNumberToObject(root, "block_bytes", (double)k->block_bytes);
+    cJSON_AddNumberToObject(root, "bytes_per_token", (double)k->bytes_per_token);
+    cJSON_AddNumberToObject(root, "num_blocks", (double)p->num_blocks);
+    cJSON_AddNumberToObject(root, "kv_cache_tokens", (double)p->kv_cache_tokens);
+    cJSON_AddNumberToObject(root, "kv_cache_bytes", (double)p->kv_cache_bytes);
+    cJSON_AddNumberToObject(root, "max_model_len", (double)p->max_model_len);
+    cJSON_AddNumberToObject(root, "blocks_per_request", (double)p->blocks_per_request);
+    cJSON_AddNumberToObject(root, "max_concurrency", p->max_concurrency);
+    cJSON_AddNumberToObject(root, "longest_request", (double)p->longest_request);
+    cJSON_AddBoolToObject(root, "fits", p->fits);
+    cJSON_AddStringToObject(root, "verdict", p->verdict);
+    if (strcmp(s->platform, "cpu") == 0)
+        cJSON_AddStringToObject(root, "note", CPU_NOTE);
+    return cli_print_json(root);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    plan_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc;
+    mb_model m;
+    if ((rc = mb_model_load(a.model, &m)))
+        return cli_fail_rc(rc, "--model");
+    mb_snapshot s;
+    if ((rc = device_snapshot(&a, &s)))
+        return rc;
+    mb_plan p;
+    if ((rc = mb_plan_compute(&m, &s, &a.o, &p)))
+        return cli_fail_rc(rc, "plan");
+    if (a.json)
+        return print_json(&a, &m, &s, &p);
+    print_text(&a, &m, &s, &p);
+    return fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
+}
