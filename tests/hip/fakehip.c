@@ -13,7 +13,8 @@
  *              hipErrorInvalidDevice, hipGetDeviceCount -> hipErrorNoDevice, count 0
  * HIP_VISIBLE_DEVICES, then ROCR_VISIBLE_DEVICES, filter and renumber the devices as the
  * real runtime does (a comma list of physical ordinals). FAKEHIP_FAIL_AT=N makes the Nth
- * call fail with hipErrorUnknown (for tests of the command line).
+ * call fail with hipErrorUnknown (for tests of the command line); FAKEHIP_OTHER=BYTES is
+ * what other processes hold on the first board (a dry run of ci/hip-hw.sh).
  *
  * Device memory is bookkeeping only: hipMalloc hands out distinct addresses that are never
  * dereferenced, and free = total - other tenants - live allocations.
@@ -137,6 +138,9 @@ static void load_scenario(const char *scenario)
     const char *fa = getenv("FAKEHIP_FAIL_AT");
     if (fa)
         fail_at = atol(fa);
+    const char *ot = getenv("FAKEHIP_OTHER");
+    if (ot && nphys)
+        phys[0].other = (size_t)strtoull(ot, NULL, 10);
     loaded = 1;
 }
 

@@ -1,6 +1,7 @@
 /* tests/hip/test_hip_cli.c: the membudget command with the test double as the runtime:
  * `devices` and `snapshot` show hip:0; a runtime whose first call fails is "broken" with
- * the call named while the CPU backend still serves (exit 0); an APU from a machine dump. */
+ * the call named while the CPU backend still serves (exit 0); an APU from a machine dump; a
+ * runtime that sees no GPU while sysfs shows one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,12 +116,37 @@ static void test_apu_dump(void **state)
     cJSON_Delete(j);
 }
 
+/* sysfs shows a board, the runtime sees none (as Debian's does without /dev/kfd access):
+ * absent, and the reason names both sides and the likely cause. */
+static void test_runtime_sees_no_gpu(void **state)
+{
+    (void)state;
+    char root[4096], env[8192];
+    tu_fresh_dir("hip_cli_nodevice", root, sizeof root);
+    ht_card(root, 0, "drm_dgpu", "0000:03:00.0");
+    ht_meminfo(root, 64 * GiB, 32 * GiB);
+    snprintf(env, sizeof env, FAKE_ENV "FAKEHIP_SCENARIO=nodevice MEMBUDGET_BACKENDS=hip,cpu "
+                                       "MEMBUDGET_SYSROOT='%s'", root);
+    char *out, *err;
+    int rc = tu_run_cli(env, "devices", &out, &err);
+    if (rc != 0)
+        fail_msg("membudget devices exited %d: %s", rc, err);
+    assert_non_null(strstr(out, "hip    absent    libamdhip64.so.6 sees no AMD GPU: hipInit "
+                                "answered hipErrorInvalidDevice (101)"));
+    assert_non_null(strstr(out, "sysfs shows card0 (0000:03:00.0)"));
+    assert_non_null(strstr(out, "/dev/kfd readable"));
+    assert_non_null(strstr(out, "cpu    present"));
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_devices_and_snapshot),
         cmocka_unit_test(test_failing_runtime_is_broken),
         cmocka_unit_test(test_apu_dump),
+        cmocka_unit_test(test_runtime_sees_no_gpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
