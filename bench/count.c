@@ -14,6 +14,8 @@
  * Not thread-safe beyond the counters themselves (relaxed atomics): the bench is single
  * threaded; a driver's threads would still be counted correctly.
  */
+#include <dlfcn.h>
+#include <execinfo.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,11 +37,45 @@ void *__libc_pvalloc(size_t n);
 
 static int counting, logging;
 static mb_count cur;
+static const char *attr_a, *attr_b;
+static __thread int in_attr; /* backtrace() and dladdr() below must not recurse */
 
 static void add(long *c)
 {
     if (__atomic_load_n(&counting, __ATOMIC_RELAXED))
         __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+/* One allocation: counted, and attributed when an attributed object is on the stack. */
+static void add_alloc(void)
+{
+    if (!__atomic_load_n(&counting, __ATOMIC_RELAXED) || in_attr)
+        return; /* in_attr: the unwinder's own allocations, not the code under test */
+    __atomic_fetch_add(&cur.allocs, 1, __ATOMIC_RELAXED);
+    if (!attr_a)
+        return;
+    in_attr = 1;
+    void *frames[24];
+    int n = backtrace(frames, 24);
+    for (int i = 1; i < n; i++) {
+        Dl_info di;
+        if (dladdr(frames[i], &di) && di.dli_fname &&
+            (strstr(di.dli_fname, attr_a) || (attr_b && strstr(di.dli_fname, attr_b)))) {
+            __atomic_fetch_add(&cur.allocs_attributed, 1, __ATOMIC_RELAXED);
+            break;
+        }
+    }
+    in_attr = 0;
+}
+
+void mb_count_attribute(const char *a, const char *b)
+{
+    void *warm[2];
+    in_attr = 1;
+    backtrace(warm, 2); /* the first call loads the unwinder (and allocates): not counted */
+    in_attr = 0;
+    attr_b = b;
+    __atomic_store_n(&attr_a, a, __ATOMIC_SEQ_CST);
 }
 
 void mb_count_start(void)
@@ -60,6 +96,7 @@ void mb_count_stop(mb_count *out)
 {
     __atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
     logging = 0;
+    attr_a = attr_b = NULL;
     *out = cur;
 }
 
@@ -67,19 +104,19 @@ void mb_count_stop(mb_count *out)
 
 void *malloc(size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_malloc(n);
 }
 
 void *calloc(size_t n, size_t size)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_calloc(n, size);
 }
 
 void *realloc(void *p, size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_realloc(p, n);
 }
 
@@ -92,19 +129,19 @@ void free(void *p)
 
 void *memalign(size_t align, size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_memalign(align, n);
 }
 
 void *aligned_alloc(size_t align, size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_memalign(align, n);
 }
 
 int posix_memalign(void **out, size_t align, size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     void *p = __libc_memalign(align, n);
     if (!p)
         return 12; /* ENOMEM */
@@ -114,13 +151,13 @@ int posix_memalign(void **out, size_t align, size_t n)
 
 void *valloc(size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_valloc(n);
 }
 
 void *pvalloc(size_t n)
 {
-    add(&cur.allocs);
+    add_alloc();
     return __libc_pvalloc(n);
 }
 

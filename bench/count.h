@@ -17,6 +17,7 @@ typedef struct mb_count_entry {
 
 typedef struct mb_count {
     long allocs; /* malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign, valloc */
+    long allocs_attributed; /* of those, made with an attributed object on the stack */
     long frees;
     long opens;  /* open, openat, fopen (the library's own calls) */
     long reads;  /* read, pread */
@@ -28,6 +29,10 @@ typedef struct mb_count {
 /* Zeroes the counters and starts counting (start_log also records each file call). */
 void mb_count_start(void);
 void mb_count_start_log(void);
+/* While counting: allocations whose call stack passes through a loaded object whose path
+ * contains a or b (e.g. a test-double driver) are also counted in allocs_attributed, so the
+ * caller can tell the library's allocations from the driver's. NULL: off. */
+void mb_count_attribute(const char *a, const char *b);
 /* Stops counting and copies the counters out. */
 void mb_count_stop(mb_count *out);
 
