@@ -46,7 +46,10 @@ for c in "${cases[@]}"; do
       "$cli" $args >/dev/null 2>"$scratch/err"
   rc=$?
   set -e
-  if [ "$rc" = 99 ] || [ -s "$log" ]; then
+  # Errors and leaks make valgrind exit 99. Its log may also hold notes that are not errors:
+  # valgrind 3.19 does not know openat2 (syscall 437) and says so; the library then falls
+  # back to openat plus a check, which is what those runs exercise.
+  if [ "$rc" = 99 ] || grep -q "definitely lost\|Invalid \|uninitialised" "$log"; then
     echo "valgrind: errors or leaks in: $envs membudget $args"; cat "$log"; fail=1
   elif [ "$rc" != "$want" ]; then
     echo "valgrind job: '$envs membudget $args' exited $rc, expected $want:"; cat "$scratch/err"; fail=1
