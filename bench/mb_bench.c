@@ -625,7 +625,7 @@ static void write_file(const char *dir, const char *rel, const char *text)
     }
 }
 
-/* A node meminfo in the layout of Linux 6.1's drivers/base/node.c (node_read_meminfo). */
+/* A node meminfo with the lines of a Linux 6 kernel's drivers/base/node.c (node_read_meminfo). */
 static void node_meminfo(char *buf, size_t size, int node, long long total_kb)
 {
     static const char *const keys[] = {

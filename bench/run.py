@@ -598,8 +598,8 @@ def report(r):
     w("## 5. Scale: every node against one node")
     w("")
     w(f"Sysroots: the 8-node dump unpacked from `tests/fixtures/hwloc-linux/16amd64-8n2c.tar.bz2`"
-      f", and made-up trees of 1 and 64 nodes (`mb_bench mktree`, node meminfo in Linux 6.1's "
-      f"layout). Each round times, for every tree in turn, {sc['snapshots_per_batch']} "
+      f", and made-up trees of 1 and 64 nodes (`mb_bench mktree`, node meminfo in a Linux 6 "
+      f"kernel's layout). Each round times, for every tree in turn, {sc['snapshots_per_batch']} "
       f"snapshots spread over all its nodes and as many of its node 0 alone; "
       f"{sc['rounds']} rounds. The last column compares a tree's cost per node with the "
       f"1-node tree's in the same round.")

@@ -5,9 +5,12 @@
 #
 #   bash ci/bench.sh            setup, Release build into build-bench/, measure, write the doc
 #   BENCH_QUICK=1 bash ci/bench.sh    fewer rounds (to try it out; do not commit that doc)
+#   BENCH_JOBS=1 BENCH_BUILD=DIR      build with one job / into another folder
 #
 # The build configures the tests too (the CUDA part runs on the fake libcuda.so.1 that
-# tests/cuda builds) but builds only the targets the benchmark needs.
+# tests/cuda builds) but builds only the targets the benchmark needs. Backends are AUTO:
+# the benchmark measures what the tree builds, and docs/benchmarks.md lists each backend's
+# state (WITH_CUDA=ON / WITH_HIP=ON make a missing one an error instead).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/ci/setup.sh"
@@ -25,10 +28,10 @@ dir=${BENCH_BUILD:-$here/build-bench}
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMEMBUDGET_WERROR=ON \
       -DCUDAToolkit_ROOT="$CUDA_HOME" \
-      -DMEMBUDGET_WITH_CUDA=${WITH_CUDA:-ON} -DMEMBUDGET_WITH_HIP=${WITH_HIP:-ON} \
+      -DMEMBUDGET_WITH_CUDA=${WITH_CUDA:-AUTO} -DMEMBUDGET_WITH_HIP=${WITH_HIP:-AUTO} \
       -DMEMBUDGET_WITH_HWLOC=ON -DMEMBUDGET_WITH_NUMA=ON \
       -DMEMBUDGET_TESTS=ON -DMEMBUDGET_BENCH=ON >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target membudget_cli mb_bench mb_bench_trace
+cmake --build "$dir" -j"${BENCH_JOBS:-$(nproc)}" --target membudget_cli mb_bench mb_bench_trace
 
 # Debian's interpreter: python3-psutil is installed for it (a pyenv python3 may lack it).
 quick=()
