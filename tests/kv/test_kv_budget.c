@@ -338,6 +338,13 @@ static void test_plan_options(void **state)
     assert_int_equal(p.num_blocks, 15360);
     assert_int_equal(p.non_kv_source, MB_NON_KV_NOT_USED);
 
+    /* a max_model_len that is not a whole number of blocks: cdiv(1000, 16) = 63 */
+    mb_plan_options_init(&o);
+    o.max_model_len = 1000;
+    assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
+    assert_int_equal(p.blocks_per_request, 63);
+    assert_true(p.max_concurrency == (double)p.num_blocks / 63.0);
+
     /* auto max_model_len: the longest that fits, capped at the model's own */
     mb_plan_options_init(&o);
     o.max_model_len = -1;
