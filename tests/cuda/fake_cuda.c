@@ -9,6 +9,7 @@
  * (fake_control.h) lets a test script other tenants, the engine's own context and faults.
  * It also serves the fake libnvidia-ml.so.1 (fake_nvml.c) through mbfake__nvml_*.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <strings.h>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <cuda.h>
 
@@ -162,25 +164,28 @@ static void ensure_loaded(void)
     }
 }
 
-/* MemTotal and MemFree (bytes) of the meminfo the uma device plays. */
+/* MemTotal and MemFree (bytes) of the meminfo the uma device plays. No stdio and no heap,
+ * so that counting a snapshot's allocations counts membudget's alone. */
 static int host_meminfo(long long *total, long long *mfree)
 {
-    char path[4200];
+    char path[4200], buf[16384];
     const char *root = getenv("MEMBUDGET_SYSROOT");
     snprintf(path, sizeof path, "%s/proc/meminfo", root && *root ? root : "");
-    FILE *f = fopen(path, "r");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    char line[256];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
     *total = *mfree = -1;
-    while (fgets(line, sizeof line, f)) {
-        long long v;
-        if (sscanf(line, "MemTotal: %lld kB", &v) == 1)
-            *total = v * 1024;
-        else if (sscanf(line, "MemFree: %lld kB", &v) == 1)
-            *mfree = v * 1024;
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, "MemTotal:", 9) == 0)
+            *total = strtoll(line + 9, NULL, 10) * 1024;
+        else if (strncmp(line, "MemFree:", 8) == 0)
+            *mfree = strtoll(line + 8, NULL, 10) * 1024;
     }
-    fclose(f);
     return *total > 0 && *mfree >= 0 ? 0 : -1;
 }
 
@@ -692,6 +697,10 @@ EXPORT int mbfake_cuda_make_current(int ordinal)
             depth--;
         F.phys[engine_ctx->phys].primary_refs--;
         engine_ctx = NULL;
+    }
+    if (ordinal >= 0 && !F.initialised && !F.stub && !F.init_rc) {
+        apply_visible(); /* the engine called cuInit itself */
+        F.initialised = F.nvis > 0;
     }
     if (ordinal >= 0) {
         if (!F.initialised || ordinal >= F.nvis || depth >= MAX_DEPTH) {

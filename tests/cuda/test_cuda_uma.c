@@ -4,6 +4,8 @@
  * made-up meminfo files (memory pressure, a hugetlb pool), and on this machine (the
  * caching tracker released under pressure).
  */
+#include <unistd.h>
+
 #include "cuda_test.h"
 #include "testutil.h"
 
@@ -202,6 +204,36 @@ static void test_hugetlb(void **state)
     s = measure(ctx, d, NULL);
     assert_true(s.free_memory == 32 * GiB);
     mb_context_free(ctx);
+
+    /* the per-size sysfs counts, when the machine has them, win over /proc/meminfo and
+     * are read at every snapshot: 4096 x 2 MiB + 8 x 1 GiB = 16 GiB */
+    char pool2m[4300], pool1g[4300];
+    snprintf(pool2m, sizeof pool2m, "%s/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages",
+             root);
+    snprintf(pool1g, sizeof pool1g,
+             "%s/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", root);
+    tu_write(pool2m, "4096\n");
+    tu_write(pool1g, "8\n");
+    ctx = open_ctx(NULL);
+    d = device(ctx, "cuda:0");
+    s = measure(ctx, d, NULL);
+    assert_true(s.free_memory == 48 * GiB); /* 64 - 16; meminfo's Hugetlb: 32 GiB unused */
+    tu_write(pool1g, "0\n");
+    s = measure(ctx, d, NULL);
+    assert_true(s.free_memory == 56 * GiB); /* 60 GiB available, capped at 64 - 8 */
+    tu_write(pool2m, "0\n");
+    s = measure(ctx, d, NULL);
+    assert_true(s.free_memory == 60 * GiB);
+    mb_context_free(ctx);
+    unlink(pool2m);
+    unlink(pool1g);
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/sys/kernel/mm/hugepages/hugepages-2048kB", root);
+    rmdir(dir);
+    snprintf(dir, sizeof dir, "%s/sys/kernel/mm/hugepages/hugepages-1048576kB", root);
+    rmdir(dir);
+    snprintf(dir, sizeof dir, "%s/sys/kernel/mm/hugepages", root);
+    rmdir(dir);
 
     /* no pool: MemAvailable as it is */
     tu_write(path, "MemTotal:       67108864 kB\n"
