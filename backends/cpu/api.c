@@ -225,8 +225,9 @@ int mb_cpu_rank_device(mb_context *ctx, int local_rank, mb_cpu_rank *out)
                          ctx->devices[devs[k]].info.index);
             }
             return mb__error(MB_EENV, "CPU_VISIBLE_MEMORY_NODES='%s' leaves no node for a CPU "
-                                      "KV cache: %s; nodes with CPUs and memory that this "
-                                      "process may use: %s", v, dropped, have);
+                                      "KV cache: %s; give some of the nodes with CPUs and "
+                                      "memory that this process may use (%s), or unset the "
+                                      "variable", v, dropped, have);
         }
     } else {
         for (int k = 0; k < ndev; k++)
