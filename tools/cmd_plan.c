@@ -1,9 +1,11 @@
 /*
  * tools/cmd_plan.c: `membudget plan`: how big the KV cache of a model can be on a device
  * (measured, or a what-if), by vLLM's rules. Exit 0 whenever a plan was made, whether the
- * model fits or not (the verdict and "fits" say which); 2 for bad usage; 1 when something
- * failed (a model that cannot be read, a device that cannot be measured, a combination of
- * options the library refuses), with a one-line reason.
+ * model fits or not (the verdict and "fits" say which), except when one request of
+ * max_model_len cannot fit even alone, which vLLM refuses at start-up: then the plan is
+ * printed and the exit is 1 with that reason. 2 for bad usage; 1 when something failed (a
+ * model that cannot be read, a device that cannot be measured, a combination of options the
+ * library refuses), with a one-line reason.
  */
 #include <errno.h>
 #include <math.h>
@@ -367,7 +369,23 @@ int cmd_plan(int argc, char **argv)
     if ((rc = mb_plan_compute(&m, &s, &a.o, &p)))
         return cli_fail_rc(rc, "plan");
     if (a.json)
-        return print_json(&a, &m, &s, &p);
-    print_text(&a, &m, &s, &p);
-    return fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
+        rc = print_json(&a, &m, &s, &p);
+    else {
+        print_text(&a, &m, &s, &p);
+        rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
+    }
+    if (rc == CLI_OK && p.startup_ok && p.num_blocks < p.blocks_per_request) {
+        /* vLLM refuses to start when one request of max_model_len cannot fit: that is an
+         * input error, not a verdict (the plan above still shows the figures) */
+        if (p.num_blocks > 0)
+            return cli_fail("--max-model-len %lld cannot fit even alone on %s: one request "
+                            "needs %lld blocks, %lld are available; the longest that fits is "
+                            "%lld tokens", (long long)p.max_model_len, s.device,
+                            (long long)p.blocks_per_request, (long long)p.num_blocks,
+                            (long long)p.longest_request);
+        return cli_fail("--max-model-len %lld cannot fit even alone on %s: no KV-cache block "
+                        "fits at all; lower the non-KV memory or raise "
+                        "--gpu-memory-utilization", (long long)p.max_model_len, s.device);
+    }
+    return rc;
 }

@@ -205,10 +205,16 @@ static void test_text_and_help(void **state)
     assert_non_null(strstr(out, "verdict        fits"));
     assert_string_equal(err, "");
     free(out), free(err);
-    /* does not fit: exit 0, the verdict says what to change */
+    /* max_model_len cannot fit even alone: the plan is printed, the verdict says what to
+     * change, and the exit is 1 with one line naming the flag and its value */
     snprintf(args, sizeof args, "plan --model %s/models/llama-3.1-8b.config.json "
                                 "--total-memory 24GiB --non-kv-memory 16GiB --json", MB_FIXTURES);
-    cJSON *j = run_json(args, 0);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 1);
+    assert_non_null(strstr(err, "--max-model-len 131072 cannot fit even alone on what-if"));
+    assert_non_null(strstr(err, "the longest that fits is"));
+    assert_int_equal(lines(err), 1);
+    free(out), free(err);
+    cJSON *j = run_json(args, 1);
     assert_false(boolean(j, "fits"));
     assert_non_null(strstr(str(j, "verdict"), "--max-model-len 131072"));
     assert_non_null(strstr(str(j, "verdict"), "the longest that fits is"));
