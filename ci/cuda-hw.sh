@@ -22,8 +22,8 @@ command -v nvidia-smi >/dev/null 2>&1 ||
   fail "nvidia-smi not found: this machine has no NVIDIA driver (run this job on a GPU runner)"
 nvidia-smi -L | grep -q '^GPU ' || fail "nvidia-smi lists no GPU: $(nvidia-smi -L 2>&1 | head -3)"
 nvidia-smi
-nvidia-smi --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,memory.used,memory.free \
-  --format=csv
+nvidia-smi --format=csv \
+  --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,memory.used,memory.free
 
 echo "==== build"
 bash "$here/ci/setup.sh"

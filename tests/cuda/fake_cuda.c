@@ -180,11 +180,13 @@ static int host_meminfo(long long *total, long long *mfree)
         return -1;
     buf[n] = '\0';
     *total = *mfree = -1;
-    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (char *line = buf; line && *line;) {
+        char *eol = strchr(line, '\n');
         if (strncmp(line, "MemTotal:", 9) == 0)
             *total = strtoll(line + 9, NULL, 10) * 1024;
         else if (strncmp(line, "MemFree:", 8) == 0)
             *mfree = strtoll(line + 8, NULL, 10) * 1024;
+        line = eol ? eol + 1 : NULL;
     }
     return *total > 0 && *mfree >= 0 ? 0 : -1;
 }
