@@ -3,7 +3,7 @@
 # README's test command and what .ci/run calls.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-for job in cpu; do
+for job in cpu asan tsan valgrind fuzz; do
   echo "==== ci/$job.sh"
   bash "$here/ci/$job.sh"
 done
