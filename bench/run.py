@@ -434,7 +434,7 @@ def report(r):
       f"{' '.join(r['load_after'])} after). Commit {r['commit']}, Release build.")
     w("")
     w(f"Command: `{r['command']}` (builds into `build-bench/`, runs `bench/run.py`, writes this "
-      f"file; {r['seconds']} s). Every figure below comes from that one run. Times are medians "
+      f"file; the measuring took {r['seconds']} s). Every figure below comes from that one run. Times are medians "
       "with the 10th–90th percentiles in brackets; a ratio is the median of per-round ratios, "
       "the two sides timed alternately within each round.")
     w("")
