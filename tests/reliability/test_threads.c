@@ -183,8 +183,27 @@ static void test_threads_live_with_shared_tracker(void **state)
     mb_context_free(ctx);
 }
 
-int main(void)
+/* The CUDA backend on the two-GPU test double (MEMBUDGET_BACKENDS=cuda, MB_FAKE_CUDA=two
+ * from CTest): contexts pushed and popped by 8 threads at once. */
+static void test_threads_on_cuda_double(void **state)
 {
+    (void)state;
+    mb_context *ctx;
+    assert_int_equal(mb_context_init(&ctx, NULL), MB_OK);
+    int n = mb_device_count(ctx);
+    if (n != 2)
+        fail_msg("expected the two-GPU CUDA double, found %d device(s): %s", n,
+                 mb_last_error_detail());
+    run_threads(ctx, n);
+    mb_context_free(ctx);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--cuda") == 0) {
+        const struct CMUnitTest cuda[] = {cmocka_unit_test(test_threads_on_cuda_double)};
+        return cmocka_run_group_tests(cuda, NULL, NULL);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_on_eight_node_dump),
         cmocka_unit_test(test_threads_live_with_shared_tracker),
