@@ -27,16 +27,16 @@
  * the runtime's ordinal N, after that filtering.
  *
  * Discrete devices: free and total from hipMemGetInfo (source hip). hipMemGetInfo answers
- * for the calling thread's current device, so mem_info, synchronize, alloc and free call
- * hipSetDevice(i) first: this changes the calling thread's current HIP device (the list of
- * entry points has no hipGetDevice to restore it; an engine that relies on its current
- * device sets it again before launching work). APUs ("hip-apu"): free = min(HIP's free,
+ * for the calling thread's current device, so mem_info, synchronize, alloc and free make
+ * device i current for the call and then restore the caller's current device (hipGetDevice
+ * before, hipSetDevice back after; neither when i already is current): an engine's own
+ * current device is never changed behind its back. APUs ("hip-apu"): free = min(HIP's free,
  * the UMA policy's free: host MemAvailable lowered to what the container limit leaves),
  * total = HIP's total. HIP's free can exceed its total on APUs (ROCm/legacy-rocm-build#6004:
  * a 128 GiB Strix Halo with a 512 MiB carve-out reports total 62.47 GiB, free 120 GiB;
  * ROCm/hip#3892), so every free is clamped to the total and flagged MB_SNAP_CLAMPED.
  *
- * Thread safety: after probe, slots only read the state; hipSetDevice is per thread.
+ * Thread safety: after probe, slots only read the state; the current device is per thread.
  */
 #include <stdio.h>
 #include <string.h>
@@ -449,15 +449,35 @@ static int hip_device_info(void *st, int i, mb_device_info *out)
     return MB_OK;
 }
 
-/* hipSetDevice(i), naming the call and the caller's purpose on failure. */
-static int set_device(hip_state *s, int i, const char *what)
+/* Makes device i current for one call: *prev receives the caller's current device (to
+ * give back to leave_device). Names the call and the caller's purpose on failure. */
+static int enter_device(hip_state *s, int i, const char *what, int *prev)
 {
-    hipError_t e = s->api.p_hipSetDevice(i);
+    char eb[64];
+    hipError_t e = s->api.p_hipGetDevice(prev);
+    if (e != hipSuccess)
+        return mb__error(MB_EBACKEND, "hip:%d: hipGetDevice failed before %s: %s", i, what,
+                         hip_err(e, eb, sizeof eb));
+    if (*prev == i)
+        return MB_OK;
+    e = s->api.p_hipSetDevice(i);
+    if (e == hipSuccess)
+        return MB_OK;
+    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice failed before %s: %s", i, what,
+                     hip_err(e, eb, sizeof eb));
+}
+
+/* Gives the caller its current device back after a call on device i. */
+static int leave_device(hip_state *s, int i, int prev, const char *what)
+{
+    if (prev == i)
+        return MB_OK;
+    hipError_t e = s->api.p_hipSetDevice(prev);
     if (e == hipSuccess)
         return MB_OK;
     char eb[64];
-    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice failed before %s: %s", i, what,
-                     hip_err(e, eb, sizeof eb));
+    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice(%d) failed restoring the caller's "
+                                  "device after %s: %s", i, prev, what, hip_err(e, eb, sizeof eb));
 }
 
 /* The APU policy: free = min(driver free, UMA free), everything clamped to total. */
@@ -518,10 +538,13 @@ static int hip_mem_info(void *st, int i, mb_meminfo *out)
         return rc;
     if (!s->runtime)
         return sysfs_meminfo(s, i, out);
-    if ((rc = set_device(s, i, "hipMemGetInfo")))
+    int prev;
+    if ((rc = enter_device(s, i, "hipMemGetInfo", &prev)))
         return rc;
     size_t f = 0, t = 0;
     hipError_t e = s->api.p_hipMemGetInfo(&f, &t);
+    if ((rc = leave_device(s, i, prev, "hipMemGetInfo")))
+        return rc;
     if (e != hipSuccess) {
         char eb[64];
         return mb__error(MB_EBACKEND, "hip:%d: hipMemGetInfo failed: %s", i,
@@ -581,9 +604,12 @@ static int hip_synchronize(void *st, int i)
     int rc = check_dev(s, i);
     if (rc || !s->runtime)
         return rc;
-    if ((rc = set_device(s, i, "hipDeviceSynchronize")))
+    int prev;
+    if ((rc = enter_device(s, i, "hipDeviceSynchronize", &prev)))
         return rc;
     hipError_t e = s->api.p_hipDeviceSynchronize();
+    if ((rc = leave_device(s, i, prev, "hipDeviceSynchronize")))
+        return rc;
     if (e != hipSuccess) {
         char eb[64];
         return mb__error(MB_EBACKEND, "hip:%d: hipDeviceSynchronize failed: %s", i,
@@ -601,10 +627,18 @@ static int hip_alloc(void *st, int i, size_t bytes, void **ptr)
     if (s->plat->foreign || !s->runtime)
         return mb__error(MB_EFOREIGN, "hip:%d: cannot allocate on a machine dump (%s)", i,
                          s->plat->root);
-    if ((rc = set_device(s, i, "hipMalloc")))
+    int prev;
+    if ((rc = enter_device(s, i, "hipMalloc", &prev)))
         return rc;
     void *p = NULL;
     hipError_t e = s->api.p_hipMalloc(&p, bytes);
+    if ((rc = leave_device(s, i, prev, "hipMalloc"))) {
+        if (e == hipSuccess && p && enter_device(s, i, "hipFree", &prev) == MB_OK) {
+            s->api.p_hipFree(p); /* give the block back: the call as a whole failed */
+            (void)leave_device(s, i, prev, "hipFree");
+        }
+        return rc;
+    }
     if (e != hipSuccess || !p) {
         char eb[64];
         return mb__error(e == hipErrorOutOfMemory ? MB_ENOMEM : MB_EBACKEND,
@@ -623,9 +657,13 @@ static int hip_free(void *st, int i, void *ptr, size_t bytes)
         return rc;
     if (!s->runtime)
         return mb__error(MB_EFOREIGN, "hip:%d: nothing was allocated on a machine dump", i);
-    if ((rc = set_device(s, i, "hipFree")))
+    int prev;
+    if ((rc = enter_device(s, i, "hipFree", &prev)))
         return rc;
     hipError_t e = s->api.p_hipFree(ptr);
+    int rc2 = leave_device(s, i, prev, "hipFree");
+    if (e == hipSuccess && rc2)
+        return rc2;
     if (e != hipSuccess) {
         char eb[64];
         return mb__error(MB_EBACKEND, "hip:%d: hipFree(%p, %zu bytes) failed: %s", i, ptr,

@@ -21,6 +21,7 @@
 #define MB_HIP_SYMBOLS(X)                                                                  \
     X(hipInit, (unsigned int flags), (flags))                                               \
     X(hipGetDeviceCount, (int *count), (count))                                             \
+    X(hipGetDevice, (int *deviceId), (deviceId))                                            \
     X(hipSetDevice, (int deviceId), (deviceId))                                             \
     X(hipMemGetInfo, (size_t *free_bytes, size_t *total_bytes), (free_bytes, total_bytes))  \
     X(hipDeviceTotalMem, (size_t *bytes, hipDevice_t device), (bytes, device))              \

@@ -187,6 +187,15 @@ static hipError_t impl_hipGetDeviceCount(int *count)
             return hipErrorNotInitialized;                                                  \
     } while (0)
 
+static hipError_t impl_hipGetDevice(int *deviceId)
+{
+    NEED_INIT();
+    if (!deviceId)
+        return hipErrorInvalidValue;
+    *deviceId = current;
+    return hipSuccess;
+}
+
 static hipError_t impl_hipSetDevice(int deviceId)
 {
     NEED_INIT();
@@ -341,6 +350,7 @@ void fakehip_reset(const char *scenario)
 {
     pthread_mutex_lock(&lock);
     load_scenario(scenario ? scenario : getenv("FAKEHIP_SCENARIO"));
+    current = 0; /* this thread's current device, as after hipInit */
     calls = 0;
     fail_at = 0;
     fired = 0;

@@ -71,10 +71,24 @@ static int probe_step(mb_context *ctx, long n)
     return 1;
 }
 
-/* Returns 1 when the fault fired somewhere. */
-static int discrete_workload(long n)
+/* The runtime's current device of this thread, read from the double itself. */
+static int current_device(void)
 {
-    fake.reset("discrete");
+    /* hipError_t is an enum, returned as an int; hipSuccess is 0 */
+    int (*get)(int *) = (int (*)(int *))dlsym(fake.handle, "hipGetDevice");
+    assert_non_null(get);
+    long before = fake.fired();
+    int d = -1;
+    assert_int_equal(get(&d), 0);
+    assert_int_equal(fake.fired(), before);
+    return d;
+}
+
+/* scenario "discrete" (device 0, 192 GiB) or "two" (device 1, 64 GiB: every call makes
+ * device 1 current and gives the caller device 0 back). Returns 1 when the fault fired. */
+static int board_workload(const char *scenario, int dev, int64_t board, long n)
+{
+    fake.reset(scenario);
     fake.fail_at(n, 0);
     int expect_live = 0;
     mb_context *ctx = ht_ctx(NULL, "hip");
@@ -82,25 +96,27 @@ static int discrete_workload(long n)
     if (probe_step(ctx, n))
         goto out;
     mb_snapshot s;
-    if (step(mb_snapshot_measure(ctx, 0, NULL, &s), "mb_snapshot_measure", n))
+    if (step(mb_snapshot_measure(ctx, dev, NULL, &s), "mb_snapshot_measure", n))
         goto out;
     int64_t smem;
-    if (step(mb_max_shared_memory_bytes(ctx, 0, &smem), "mb_max_shared_memory_bytes", n))
+    if (step(mb_max_shared_memory_bytes(ctx, dev, &smem), "mb_max_shared_memory_bytes", n))
         goto out;
-    assert_int_equal(mb_tracker_init(&t, ctx, 0, 0), MB_OK);
+    assert_int_equal(mb_tracker_init(&t, ctx, dev, 0), MB_OK);
     void *p = NULL;
     if (step(mb_tracker_allocate(t, (size_t)GiB, &p), "mb_tracker_allocate", n)) {
         assert_null(p);
         goto out;
     }
-    if (step(mb_snapshot_measure(ctx, 0, NULL, &s), "mb_snapshot_measure", n)) {
+    if (step(mb_snapshot_measure(ctx, dev, NULL, &s), "mb_snapshot_measure", n)) {
         (void)mb_tracker_deallocate(t, p);
         goto out;
     }
-    assert_int_equal(s.free_memory, 191 * GiB);
+    assert_int_equal(s.free_memory, board - GiB);
     if (step(mb_tracker_deallocate(t, p), "mb_tracker_deallocate", n)) {
-        /* the runtime refused the free: the block stays on the device, as it would */
-        expect_live = 1;
+        /* the runtime refused the free (or making the device current for it): the block
+         * stays on the device, as it would; a failure giving the caller its device back
+         * comes after the free, and the block is gone */
+        expect_live = strstr(mb_last_error_detail(), "restoring the caller's device") ? 0 : 1;
         goto out;
     }
 out:
@@ -185,14 +201,49 @@ out:
     return fired;
 }
 
+/* Measuring, allocating, freeing and synchronizing on hip:1 leave the caller's current
+ * device (0) as it was, and a caller whose current device is 1 keeps 1. */
+static void test_caller_device_kept(void **state)
+{
+    (void)state;
+    fake.reset("two");
+    mb_context *ctx = ht_ctx(NULL, "hip");
+    assert_int_equal(mb_device_count(ctx), 2);
+    mb_snapshot s;
+    assert_int_equal(mb_snapshot_measure(ctx, 1, NULL, &s), MB_OK);
+    assert_int_equal(current_device(), 0);
+    mb_tracker *t;
+    void *p;
+    assert_int_equal(mb_tracker_init(&t, ctx, 1, 0), MB_OK);
+    assert_int_equal(mb_tracker_allocate(t, (size_t)GiB, &p), MB_OK);
+    assert_int_equal(current_device(), 0);
+    assert_int_equal(mb_snapshot_measure(ctx, 1, NULL, &s), MB_OK);
+    assert_int_equal(s.free_memory, 63 * GiB); /* the block landed on board 1 */
+    assert_int_equal(mb_tracker_deallocate(t, p), MB_OK);
+    assert_int_equal(current_device(), 0);
+    int (*set)(int) = (int (*)(int))dlsym(fake.handle, "hipSetDevice");
+    assert_non_null(set);
+    assert_int_equal(set(1), 0);
+    assert_int_equal(mb_snapshot_measure(ctx, 0, NULL, &s), MB_OK);
+    assert_int_equal(current_device(), 1);
+    mb_tracker_free(t);
+    mb_context_free(ctx);
+    assert_int_equal(fake.live_allocations(), 0);
+}
+
 static void test_runtime_faults(void **state)
 {
     (void)state;
     long n = 1;
-    while (discrete_workload(n))
+    while (board_workload("discrete", 0, 192 * GiB, n))
         if (++n > 1000)
             fail_msg("the discrete workload still fails after 1000 calls");
     assert_true(n > 5);
+    long k = 1;
+    while (board_workload("two", 1, 64 * GiB, k))
+        if (++k > 1000)
+            fail_msg("the second-board workload still fails after 1000 calls");
+    assert_true(k > 5);
     long m = 1;
     while (apu_workload(m, 0))
         if (++m > 1000)
@@ -202,8 +253,9 @@ static void test_runtime_faults(void **state)
         if (!covered[i])
             fail_msg("no workload made %s fail; every entry point must be exercised",
                      entry_points[i]);
-    printf("runtime faults: %ld positions on the discrete board, %ld on the APU, all %d "
-           "entry points failed at least once\n", n - 1, m - 1, NSYMS);
+    printf("runtime faults: %ld positions on the discrete board, %ld on the second of two "
+           "boards, %ld on the APU, all %d entry points failed at least once\n", n - 1, k - 1,
+           m - 1, NSYMS);
 }
 
 static void test_library_faults(void **state)
@@ -226,6 +278,7 @@ int main(void)
     ht_card_mem(apu_root, 0, "gtt_total", 96 * GiB);
     ht_meminfo(apu_root, 128 * GiB, 10 * GiB); /* under pressure */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_caller_device_kept),
         cmocka_unit_test(test_runtime_faults),
         cmocka_unit_test(test_library_faults),
     };
