@@ -4,8 +4,10 @@
  * (fs/proc/meminfo.c, drivers/base/node.c); HugePages_* lines carry counts without "kB".
  */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "platform.h"
 
@@ -82,7 +84,21 @@ int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out)
 {
     memset(out, 0, sizeof *out);
     char buf[16384];
-    long n = mb__plat_read(plat, "/proc/meminfo", buf, sizeof buf);
+    mb_platform *cache = (mb_platform *)plat; /* the set-once descriptor cache */
+    int fd1 = atomic_load(&cache->meminfo_fd1);
+    if (fd1 == 0) {
+        int fd = mb__plat_open(plat, "/proc/meminfo");
+        if (fd < 0)
+            return fd;
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&cache->meminfo_fd1, &expected, fd + 1))
+            fd1 = fd + 1;
+        else { /* another thread opened it first */
+            close(fd);
+            fd1 = expected;
+        }
+    }
+    long n = mb__plat_pread(fd1 - 1, "/proc/meminfo", buf, sizeof buf);
     if (n < 0)
         return (int)n;
     int rc;

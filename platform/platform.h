@@ -20,6 +20,10 @@ struct mb_platform {
      * compare-and-swap, never changed after, so readers need no lock. */
     struct mb_cgroup_cache *_Atomic cgroup;
     struct mb_topology *_Atomic topology;
+    /* /proc/meminfo, opened on first use by mb__plat_host_memory and kept open (host
+     * figures are read on every snapshot of an integrated GPU): the descriptor plus one,
+     * 0 while not opened. Same set-once rule. */
+    _Atomic int meminfo_fd1;
 };
 
 /* Fills plat from the option (may be NULL) or MEMBUDGET_SYSROOT. MB_EINVAL when the root

@@ -58,6 +58,10 @@ void mb__plat_fini(mb_platform *plat)
 {
     if (plat)
         mb__plat_release_caches(plat);
+    if (plat && plat->meminfo_fd1 > 0) {
+        close(plat->meminfo_fd1 - 1);
+        plat->meminfo_fd1 = 0;
+    }
     if (plat && plat->rootfd >= 0) {
         close(plat->rootfd);
         plat->rootfd = -1;
