@@ -74,7 +74,11 @@ static void usage(FILE *to)
     fprintf(to, "\n'membudget <command> --help' for a command's options.\n"
                 "\nenvironment:\n"
                 "  MEMBUDGET_BACKENDS   backends to use, e.g. 'cuda,-hip' (include, -exclude)\n"
-                "  MEMBUDGET_SYSROOT    read /proc and /sys under this folder (a machine dump)\n");
+                "  MEMBUDGET_SYSROOT    read /proc and /sys under this folder (a machine dump)\n"
+                "  VLLM_CPU_KVCACHE_SPACE, VLLM_CPU_OMP_THREADS_BIND, CPU_VISIBLE_MEMORY_NODES\n"
+                "                       vLLM's CPU settings, read by kv-space and the CPU backend\n"
+                "  CUDA_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES\n"
+                "                       honoured by the drivers\n");
 }
 
 int main(int argc, char **argv)
