@@ -718,9 +718,14 @@ typedef struct mb_container_info {
     int version;           /* 1 or 2; 0 when the process is in no memory cgroup */
     char path[256];        /* the cgroup path from /proc/self/cgroup ("" for version 0) */
     int64_t limit;         /* smallest limit of the cgroup and its ancestors; MB_UNLIMITED */
-    int64_t usage;         /* memory.current / memory.usage_in_bytes; MB_UNKNOWN */
-    int64_t inactive_file; /* inactive file cache, read only under a limit; MB_UNKNOWN */
-    int64_t available;     /* limit - (usage - inactive_file), >= 0; MB_UNLIMITED */
+    int64_t usage;         /* the cgroup's memory.current / memory.usage_in_bytes; MB_UNKNOWN */
+    int64_t inactive_file; /* its inactive file cache, read only under a limit; MB_UNKNOWN */
+    int64_t available;     /* what every limited level still leaves: the smallest
+                              limit_i - (usage_i - inactive_file_i) over the cgroup and its
+                              limited ancestors (a parent shared with siblings can bind
+                              first), >= 0; MB_UNLIMITED when no level is limited */
+    char bound_by[256];    /* the level that gives available, as a path below the cgroup
+                              mount ("/kubepods.slice/pod1.slice"); "" when unlimited */
 } mb_container_info;
 /* Reads the container's figures now (the cgroup's files stay open for the context's life;
  * each call is a few reads). Snapshots of CPU devices and of integrated GPUs already bound

@@ -8,18 +8,24 @@
  * The cgroup's folder is the mount point plus the path below the mount's root
  * (Documentation/admin-guide/cgroup-v2.rst, "Namespace" and proc(5), /proc/pid/mountinfo).
  *
- * What: the effective limit is the smallest limit of the cgroup and of each ancestor up to
- * the mount's root (the kernel charges every level: a child's limit cannot lift a parent's).
+ * What: the kernel charges every page to the cgroup and to each ancestor, and reclaims or
+ * OOM-kills at whichever level reaches its limit first. So each limited level i, from the
+ * cgroup up to the mount's root, leaves limit_i - (usage_i - inactive_file_i) (the working
+ * set that docker/cAdvisor report: inactive file pages are reclaimed before an OOM kill),
+ * and the container can still take the smallest of these. A parent shared with siblings
+ * can bind long before the cgroup's own limit does. The limit reported is the smallest
+ * limit; usage and inactive file are the cgroup's own. Where a limited ancestor's usage
+ * file is missing (a partial dump), the cgroup's own working set stands in for it (a
+ * lower bound: an ancestor's usage includes its children's).
  * v2 reads memory.max ("max" = none), memory.current and memory.stat's inactive_file; v1
  * reads memory.limit_in_bytes (values at or above 2^62 are "none": the kernel prints
  * PAGE_COUNTER_MAX x PAGE_SIZE, 9223372036854771712 with 4 KiB pages), memory.usage_in_bytes
- * and memory.stat's total_inactive_file. "No limit" is always MB_UNLIMITED. What the
- * container leaves is limit - (usage - inactive file), the working set that
- * docker/cAdvisor report, since the kernel reclaims inactive file pages before it
- * OOM-kills.
+ * and memory.stat's total_inactive_file (hierarchical, as v2's figures are). "No limit" is
+ * always MB_UNLIMITED.
  *
- * Cost: the folders are found once per context (first call) and their files kept open;
- * each later call is a handful of preads, and memory.stat is read only when a limit exists.
+ * Cost: the folders are found and their files opened once per context (at the CPU
+ * backend's probe, or the first call); each later call is a few preads per limited level
+ * and nothing at unlimited ones (memory.stat is read only under a limit).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -255,30 +261,49 @@ int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_whe
     return 1;
 }
 
+int mb__cgroup_up(const mb_cg_where *w, size_t *len)
+{
+    size_t l = *len;
+    if (l <= w->mount_len)
+        return 0;
+    while (l > w->mount_len && w->dir[l - 1] != '/')
+        l--;
+    if (l > w->mount_len)
+        l--; /* drop the slash */
+    *len = l;
+    return 1;
+}
+
 /* ---- the memory cgroup's cached descriptors ----------------------------------------- */
+
+/* One level of the hierarchy, leaf first. Each descriptor is -1 where the file is absent
+ * (the v2 root has none of them; a dump may lack some). */
+struct mb_cg_level {
+    size_t len; /* the level's folder is dir[0, len) */
+    int limit_fd;
+    int usage_fd;
+    int stat_fd;
+};
 
 struct mb_cgroup_cache {
     int version;            /* 0: no memory cgroup */
     char path[256];
     char dir[PATH_MAX];     /* the leaf folder; ancestors are its prefixes */
+    size_t mount_len;
     int nlevels;
-    int limit_fd[MB_CG_DEPTH];
-    size_t level_len[MB_CG_DEPTH]; /* the ancestor's folder is dir[0, level_len) */
-    int usage_fd;
-    int stat_fd;
+    struct mb_cg_level level[MB_CG_DEPTH];
 };
 
 static void cache_free(struct mb_cgroup_cache *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < c->nlevels; i++)
-        if (c->limit_fd[i] >= 0)
-            close(c->limit_fd[i]);
-    if (c->usage_fd >= 0)
-        close(c->usage_fd);
-    if (c->stat_fd >= 0)
-        close(c->stat_fd);
+    for (int i = 0; i < c->nlevels; i++) {
+        int fds[3] = {c->level[i].limit_fd, c->level[i].usage_fd, c->level[i].stat_fd};
+        for (int k = 0; k < 3; k++)
+            if (fds[k] >= 0)
+                close(fds[k]);
+    }
     mb__free(c);
 }
 
@@ -298,7 +323,6 @@ static int cache_build(const mb_platform *plat, struct mb_cgroup_cache **out)
     struct mb_cgroup_cache *c = mb__calloc(1, sizeof *c);
     if (!c)
         return mb__error(MB_ENOMEM, "out of memory for the cgroup cache");
-    c->usage_fd = c->stat_fd = -1;
     mb_cg_where w;
     int rc = mb__cgroup_locate(plat, "memory", &w);
     if (rc < 0) {
@@ -310,46 +334,29 @@ static int cache_build(const mb_platform *plat, struct mb_cgroup_cache **out)
         return MB_OK;
     }
     c->version = w.version;
+    c->mount_len = w.mount_len;
     snprintf(c->path, sizeof c->path, "%s", w.path);
     snprintf(c->dir, sizeof c->dir, "%s", w.dir);
-    const char *limit = w.version == 2 ? "memory.max" : "memory.limit_in_bytes";
+    const char *names[3] = {w.version == 2 ? "memory.max" : "memory.limit_in_bytes",
+                            w.version == 2 ? "memory.current" : "memory.usage_in_bytes",
+                            "memory.stat"};
     size_t len = strlen(c->dir);
-    for (;;) {
+    do {
         if (c->nlevels == MB_CG_DEPTH)
             break; /* deeper than any real hierarchy: the levels read are a bound already */
-        int fd = open_if(plat, c->dir, len, limit);
-        if (fd < -1) {
-            cache_free(c); /* the levels opened so far are closed there */
-            return fd;
+        struct mb_cg_level *l = &c->level[c->nlevels++];
+        l->len = len;
+        l->limit_fd = l->usage_fd = l->stat_fd = -1;
+        int *fds[3] = {&l->limit_fd, &l->usage_fd, &l->stat_fd};
+        for (int k = 0; k < 3; k++) {
+            int fd = open_if(plat, c->dir, len, names[k]);
+            if (fd < -1) {
+                cache_free(c); /* what was opened so far is closed there */
+                return fd;
+            }
+            *fds[k] = fd;
         }
-        c->limit_fd[c->nlevels] = fd;
-        c->level_len[c->nlevels] = len;
-        c->nlevels++;
-        if (len <= w.mount_len)
-            break; /* the mount's root: the top this process can see */
-        while (len > w.mount_len && c->dir[len - 1] != '/')
-            len--;
-        if (len > w.mount_len)
-            len--; /* drop the slash */
-        if (len < w.mount_len)
-            len = w.mount_len;
-    }
-    size_t leaf = strlen(c->dir);
-    c->usage_fd = open_if(plat, c->dir, leaf,
-                          w.version == 2 ? "memory.current" : "memory.usage_in_bytes");
-    if (c->usage_fd < -1) {
-        rc = c->usage_fd;
-        c->usage_fd = -1;
-        cache_free(c);
-        return rc;
-    }
-    c->stat_fd = open_if(plat, c->dir, leaf, "memory.stat");
-    if (c->stat_fd < -1) {
-        rc = c->stat_fd;
-        c->stat_fd = -1;
-        cache_free(c);
-        return rc;
-    }
+    } while (mb__cgroup_up(&w, &len));
     *out = c;
     return MB_OK;
 }
@@ -437,6 +444,37 @@ static int64_t stat_value(const char *text, const char *key)
     return MB_UNKNOWN;
 }
 
+/* A usage file's value in bytes. */
+static int read_usage(int fd, const char *path, int64_t *out)
+{
+    char buf[64];
+    long n = mb__plat_pread(fd, path, buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    size_t len = (size_t)n;
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    uint64_t v;
+    if (mb__parse_u64(buf, len, &v) != MB_OK || v > (uint64_t)INT64_MAX)
+        return mb__error(MB_EPARSE, "%s: '%.*s' is not a number of bytes", path, (int)len, buf);
+    *out = (int64_t)v;
+    return MB_OK;
+}
+
+/* The inactive file cache in a memory.stat file; MB_UNKNOWN when it lists none. */
+static int read_inactive(int fd, const char *path, int version, int64_t *out)
+{
+    char st[16384];
+    long n = mb__plat_pread(fd, path, st, sizeof st);
+    if (n < 0)
+        return (int)n;
+    /* v1's total_ counts the hierarchy below the level, as v2's own figures do */
+    *out = stat_value(st, version == 2 ? "inactive_file" : "total_inactive_file");
+    if (*out == MB_UNKNOWN && version == 1)
+        *out = stat_value(st, "inactive_file");
+    return MB_OK;
+}
+
 int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
 {
     memset(out, 0, sizeof *out);
@@ -453,54 +491,90 @@ int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
     mb_container_memory r = *out;
     r.version = c->version;
     snprintf(r.path, sizeof r.path, "%s", c->path);
+    const char *usage_name = c->version == 2 ? "memory.current" : "memory.usage_in_bytes";
     char path[PATH_MAX + 64];
-    for (int i = 0; i < c->nlevels; i++) {
-        if (c->limit_fd[i] < 0)
-            continue; /* the v2 root has no memory.max */
-        snprintf(path, sizeof path, "%.*s/%s", (int)c->level_len[i], c->dir,
-                 c->version == 2 ? "memory.max" : "memory.limit_in_bytes");
-        int64_t v = MB_UNLIMITED;
-        if ((rc = read_limit(c->limit_fd[i], path, c->version, &v)))
+    /* the leaf's own figures, reported as they are and lent to a limited ancestor whose
+     * files a dump lacks (an ancestor's usage is at least its child's) */
+    const struct mb_cg_level *leaf = &c->level[0];
+    if (leaf->usage_fd >= 0) {
+        snprintf(path, sizeof path, "%s/%s", c->dir, usage_name);
+        if ((rc = read_usage(leaf->usage_fd, path, &r.usage)))
             return rc;
-        if (v < r.limit)
-            r.limit = v;
     }
-    char buf[64];
-    if (c->usage_fd >= 0) {
-        snprintf(path, sizeof path, "%s/%s", c->dir,
-                 c->version == 2 ? "memory.current" : "memory.usage_in_bytes");
-        long n = mb__plat_pread(c->usage_fd, path, buf, sizeof buf);
-        if (n < 0)
-            return (int)n;
-        size_t len = (size_t)n;
-        while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-            len--;
-        uint64_t v;
-        if (mb__parse_u64(buf, len, &v) != MB_OK || v > (uint64_t)INT64_MAX)
-            return mb__error(MB_EPARSE, "%s: '%.*s' is not a number of bytes", path, (int)len,
-                             buf);
-        r.usage = (int64_t)v;
-    }
-    if (r.limit != MB_UNLIMITED) {
-        if (c->stat_fd >= 0) {
-            char st[16384];
-            snprintf(path, sizeof path, "%s/memory.stat", c->dir);
-            long n = mb__plat_pread(c->stat_fd, path, st, sizeof st);
-            if (n < 0)
-                return (int)n;
-            r.inactive_file =
-                stat_value(st, c->version == 2 ? "inactive_file" : "total_inactive_file");
-            if (r.inactive_file == MB_UNKNOWN && c->version == 1)
-                r.inactive_file = stat_value(st, "inactive_file");
+    int leaf_inactive_read = 0;
+    for (int i = 0; i < c->nlevels; i++) {
+        const struct mb_cg_level *l = &c->level[i];
+        if (l->limit_fd < 0)
+            continue; /* the v2 root has no memory.max */
+        snprintf(path, sizeof path, "%.*s/%s", (int)l->len, c->dir,
+                 c->version == 2 ? "memory.max" : "memory.limit_in_bytes");
+        int64_t limit = MB_UNLIMITED;
+        if ((rc = read_limit(l->limit_fd, path, c->version, &limit)))
+            return rc;
+        if (limit == MB_UNLIMITED)
+            continue;
+        if (limit < r.limit)
+            r.limit = limit;
+        /* this level's headroom: its limit less its own working set */
+        int64_t usage = MB_UNKNOWN, inactive = MB_UNKNOWN;
+        if (i > 0 && l->usage_fd >= 0) {
+            snprintf(path, sizeof path, "%.*s/%s", (int)l->len, c->dir, usage_name);
+            if ((rc = read_usage(l->usage_fd, path, &usage)))
+                return rc;
+            if (l->stat_fd >= 0) {
+                snprintf(path, sizeof path, "%.*s/memory.stat", (int)l->len, c->dir);
+                if ((rc = read_inactive(l->stat_fd, path, c->version, &inactive)))
+                    return rc;
+            }
+        } else {
+            /* the leaf, or an ancestor whose files a dump lacks: the leaf's working set,
+             * a lower bound of any ancestor's */
+            usage = r.usage;
+            if (!leaf_inactive_read && leaf->stat_fd >= 0) {
+                snprintf(path, sizeof path, "%s/memory.stat", c->dir);
+                if ((rc = read_inactive(leaf->stat_fd, path, c->version, &r.inactive_file)))
+                    return rc;
+            }
+            leaf_inactive_read = 1;
+            inactive = r.inactive_file;
         }
-        /* without usage the limit itself is the only bound known */
-        int64_t used = r.usage == MB_UNKNOWN ? 0 : r.usage;
-        if (r.inactive_file != MB_UNKNOWN && r.inactive_file <= used)
-            used -= r.inactive_file;
-        r.available = r.limit - used;
-        if (r.available < 0)
-            r.available = 0;
+        /* without any usage the limit itself is the only bound known */
+        int64_t used = usage == MB_UNKNOWN ? 0 : usage;
+        if (inactive != MB_UNKNOWN && inactive <= used)
+            used -= inactive;
+        int64_t left = limit > used ? limit - used : 0;
+        if (r.available == MB_UNLIMITED || left < r.available) {
+            r.available = left;
+            size_t below = l->len - c->mount_len;
+            snprintf(r.bound_by, sizeof r.bound_by, "%.*s", (int)below,
+                     c->dir + c->mount_len);
+            if (!r.bound_by[0])
+                snprintf(r.bound_by, sizeof r.bound_by, "/");
+        }
+    }
+    if (r.limit != MB_UNLIMITED && !leaf_inactive_read && leaf->stat_fd >= 0) {
+        snprintf(path, sizeof path, "%s/memory.stat", c->dir); /* reported as the leaf's */
+        if ((rc = read_inactive(leaf->stat_fd, path, c->version, &r.inactive_file)))
+            return rc;
     }
     *out = r;
+    return MB_OK;
+}
+
+int mb__container_bound(const mb_platform *plat, mb_meminfo *out)
+{
+    mb_container_memory cg;
+    int rc = mb__container_memory(plat, &cg);
+    if (rc)
+        return rc;
+    out->limit = cg.limit;
+    if (cg.available != MB_UNLIMITED && cg.available < out->free) {
+        out->free = cg.available;
+        out->flags |= MB_SNAP_LIMITED;
+    }
+    if (out->free > out->total) {
+        out->free = out->total;
+        out->flags |= MB_SNAP_CLAMPED;
+    }
     return MB_OK;
 }

@@ -80,12 +80,8 @@ static int and_cpuset_file(const mb_platform *plat, const mb_cg_where *w,
                 return rc;
             }
         }
-        if (len <= w->mount_len)
+        if (!mb__cgroup_up(w, &len))
             return 0;
-        while (len > w->mount_len && w->dir[len - 1] != '/')
-            len--;
-        if (len > w->mount_len)
-            len--;
     }
 }
 

@@ -80,10 +80,9 @@ int mb__meminfo_value(const char *text, const char *key, int64_t *out)
     return MB_OK;
 }
 
-int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out)
+/* The kept descriptor of /proc/meminfo, opened on first use; negative on failure. */
+static int meminfo_fd(const mb_platform *plat)
 {
-    memset(out, 0, sizeof *out);
-    char buf[16384];
     mb_platform *cache = (mb_platform *)plat; /* the set-once descriptor cache */
     int fd1 = atomic_load(&cache->meminfo_fd1);
     if (fd1 == 0) {
@@ -98,7 +97,28 @@ int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out)
             fd1 = expected;
         }
     }
-    long n = mb__plat_pread(fd1 - 1, "/proc/meminfo", buf, sizeof buf);
+    return fd1 - 1;
+}
+
+int mb__plat_host_prepare(const mb_platform *plat)
+{
+    if (mb__plat_exists(plat, "/proc/meminfo")) {
+        int fd = meminfo_fd(plat);
+        if (fd < 0)
+            return fd;
+    }
+    mb_container_memory cg; /* builds the cgroup cache and checks its files parse */
+    return mb__container_memory(plat, &cg);
+}
+
+int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out)
+{
+    memset(out, 0, sizeof *out);
+    char buf[16384];
+    int fd = meminfo_fd(plat);
+    if (fd < 0)
+        return fd;
+    long n = mb__plat_pread(fd, "/proc/meminfo", buf, sizeof buf);
     if (n < 0)
         return (int)n;
     int rc;

@@ -35,6 +35,11 @@ typedef struct mb_cg_where {
  * set). *out is zeroed unless 1 is returned. */
 int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_where *out);
 
+/* The levels of w, leaf first: w->dir[0, *len) is a level's folder. Start with
+ * *len = strlen(w->dir); each call moves *len to the parent's folder and returns 1, or
+ * returns 0 at the mount's root (the top this process can see). */
+int mb__cgroup_up(const mb_cg_where *w, size_t *len);
+
 /* Frees the cached descriptors of the memory cgroup (mb__plat_fini). */
 void mb__cgroup_release(mb_platform *plat);
 
@@ -76,6 +81,9 @@ const mb_topo_node *mb__topology_node(const mb_topology *t, int id);
  * Inactive(file) + SReclaimable) and its MemTotal, read now. No heap allocation. */
 int mb__node_meminfo(const mb_platform *plat, const mb_topo_node *n, int64_t *free,
                      int64_t *total);
+/* The same figures from a node meminfo text already read; path names it in the detail. */
+int mb__node_meminfo_parse(const char *text, const char *path, int64_t *free, int64_t *total);
+#define MB_NODE_MEMINFO_MAX 8192 /* a node meminfo is about 1.2 KiB */
 
 /* ---- cpusets (cpuset.c) ---------------------------------------------------------- */
 

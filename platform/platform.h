@@ -50,14 +50,16 @@ int mb__parse_u64(const char *s, size_t len, uint64_t *out);
 
 
 
-/* Container memory (platform/cgroup.c): the effective limit of this process's memory
- * cgroup (minimum over the cgroup and its ancestors; MB_UNLIMITED when none) and what it
- * leaves (limit - (usage - inactive file), MB_UNLIMITED when no limit). */
+/* Container memory (platform/cgroup.c): the smallest limit of this process's memory
+ * cgroup and its ancestors (MB_UNLIMITED when none) and what is left under them (the
+ * smallest limit_i - (usage_i - inactive_file_i) over the limited levels; MB_UNLIMITED
+ * when no limit). */
 typedef struct mb_container_memory {
     int64_t limit;
-    int64_t usage;
+    int64_t usage;         /* the cgroup's own */
     int64_t available;
-    int64_t inactive_file; /* the inactive file cache subtracted from usage; MB_UNKNOWN */
+    int64_t inactive_file; /* the cgroup's own inactive file cache; MB_UNKNOWN */
+    char bound_by[256];    /* the level whose headroom is smallest, below the mount ("") */
     int version; /* 1 or 2; 0 when no memory cgroup was found */
     char path[256]; /* the cgroup path, as /proc/self/cgroup gives it */
 } mb_container_memory;

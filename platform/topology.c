@@ -28,7 +28,6 @@
 
 #include "numa.h"
 
-#define NODE_MEMINFO_MAX 8192
 
 void mb__format_list(const unsigned char *bits, int nbits, char *out, size_t size)
 {
@@ -82,30 +81,36 @@ static void topology_free(mb_topology *t)
     mb__free(t);
 }
 
-int mb__node_meminfo(const mb_platform *plat, const mb_topo_node *n, int64_t *free,
-                     int64_t *total)
+int mb__node_meminfo_parse(const char *text, const char *path, int64_t *free, int64_t *total)
 {
     *free = *total = 0;
-    char buf[NODE_MEMINFO_MAX];
-    long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
-    if (len < 0)
-        return (int)len;
     static const char *const keys[5] = {"MemTotal", "MemFree", "Active(file)",
                                         "Inactive(file)", "SReclaimable"};
     int64_t v[5];
     for (int k = 0; k < 5; k++) {
-        int rc = mb__meminfo_value(buf, keys[k], &v[k]);
+        int rc = mb__meminfo_value(text, keys[k], &v[k]);
         if (rc)
             return rc;
         if (v[k] == MB_UNKNOWN) {
             if (k < 2)
-                return mb__error(MB_EPARSE, "%s has no %s line", n->meminfo, keys[k]);
-            v[k] = 0; /* old kernels: nothing counted as reclaimable */
+                return mb__error(MB_EPARSE, "%s has no %s line", path, keys[k]);
+            v[k] = 0; /* old kernels: nothing counted as reclaimable rather than fail */
         }
     }
     *total = v[0];
     *free = v[1] + v[2] + v[3] + v[4];
     return MB_OK;
+}
+
+int mb__node_meminfo(const mb_platform *plat, const mb_topo_node *n, int64_t *free,
+                     int64_t *total)
+{
+    *free = *total = 0;
+    char buf[MB_NODE_MEMINFO_MAX];
+    long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
+    if (len < 0)
+        return (int)len;
+    return mb__node_meminfo_parse(buf, n->meminfo, free, total);
 }
 
 #ifdef MEMBUDGET_HAVE_HWLOC
@@ -264,7 +269,7 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
             n->has_cpu = k_cpu ? cpu[i] : 1;
         }
         if (n->has_memory) {
-            char buf[NODE_MEMINFO_MAX];
+            char buf[MB_NODE_MEMINFO_MAX];
             long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
             if (len < 0) {
                 rc = (int)len;

@@ -18,24 +18,9 @@ int mb__uma_meminfo(const mb_platform *plat, int64_t driver_free, int64_t driver
     int rc = mb__plat_host_memory(plat, &host);
     if (rc)
         return rc;
-    mb_container_memory cg;
-    rc = mb__container_memory(plat, &cg);
-    if (rc)
-        return rc;
-    int64_t total = driver_total > 0 ? driver_total : host.total;
-    int64_t free = host.available;
-    out->limit = cg.limit;
-    if (cg.available != MB_UNLIMITED && cg.available < free) {
-        free = cg.available < 0 ? 0 : cg.available;
-        out->flags |= MB_SNAP_LIMITED;
-    }
-    if (free > total) {
-        free = total;
-        out->flags |= MB_SNAP_CLAMPED;
-    }
-    out->free = free;
-    out->total = total;
+    out->total = driver_total > 0 ? driver_total : host.total;
+    out->free = host.available;
     out->driver_free = driver_free;
     out->source = MB_SOURCE_UMA_HOST;
-    return MB_OK;
+    return mb__container_bound(plat, out);
 }

@@ -67,13 +67,15 @@ static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
             cJSON_AddStringToObject(o, "available", "unlimited");
         else
             cli_json_bytes(o, "available", c.available);
+        cJSON_AddStringToObject(o, "bound_by", c.bound_by);
     } else if (c.version == 0) {
         printf("container: no memory cgroup, no limit\n");
     } else {
         char l[32], u[32], a[32];
-        printf("container: cgroup v%d %s, limit %s, usage %s, available %s\n", c.version,
+        printf("container: cgroup v%d %s, limit %s, usage %s, available %s%s%s%s\n", c.version,
                c.path, cli_gib(c.limit, l, sizeof l), cli_gib(c.usage, u, sizeof u),
-               cli_gib(c.available, a, sizeof a));
+               cli_gib(c.available, a, sizeof a), c.bound_by[0] ? " (bound by " : "",
+               c.bound_by, c.bound_by[0] ? ")" : "");
     }
     return CLI_OK;
 }

@@ -139,6 +139,7 @@ int mb_container_memory_get(mb_context *ctx, mb_container_info *out)
     out->usage = cg.usage;
     out->inactive_file = cg.inactive_file;
     out->available = cg.available;
+    snprintf(out->bound_by, sizeof out->bound_by, "%s", cg.bound_by);
     return MB_OK;
 }
 
@@ -500,28 +501,19 @@ static int emit(const mb_platform *plat, int (*each)(void *, const char *), void
 
 /* Every level of a cgroup from its folder up to the mount's root, names in each. */
 static int emit_levels(const mb_platform *plat, const mb_cg_where *w, const char *const *names,
-                       int leaf_only_from, int (*each)(void *, const char *), void *user)
+                       int (*each)(void *, const char *), void *user)
 {
     size_t len = strlen(w->dir);
-    int leaf = 1;
-    for (;;) {
+    do {
         for (int k = 0; names[k]; k++) {
-            if (!leaf && k >= leaf_only_from)
-                break;
             char p[PATH_MAX + 64];
             snprintf(p, sizeof p, "%.*s/%s", (int)len, w->dir, names[k]);
             int rc = emit(plat, each, user, p);
             if (rc)
                 return rc;
         }
-        leaf = 0;
-        if (len <= w->mount_len)
-            return 0;
-        while (len > w->mount_len && w->dir[len - 1] != '/')
-            len--;
-        if (len > w->mount_len)
-            len--;
-    }
+    } while (mb__cgroup_up(w, &len));
+    return 0;
 }
 
 int mb_sysfs_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
@@ -556,11 +548,11 @@ int mb_sysfs_files(mb_context *ctx, int (*each)(void *user, const char *path), v
     if (found < 0)
         return found;
     if (found) {
-        /* limits at every level; usage and stat of the leaf */
+        /* limit, usage and stat at every level: each limited level bounds what is left */
         static const char *const v1[] = {"memory.limit_in_bytes", "memory.usage_in_bytes",
                                          "memory.stat", NULL};
         static const char *const v2[] = {"memory.max", "memory.current", "memory.stat", NULL};
-        if ((rc = emit_levels(plat, &w, w.version == 2 ? v2 : v1, 1, each, user)))
+        if ((rc = emit_levels(plat, &w, w.version == 2 ? v2 : v1, each, user)))
             return rc;
     }
     found = mb__cgroup_locate(plat, "cpuset", &w);
@@ -570,7 +562,7 @@ int mb_sysfs_files(mb_context *ctx, int (*each)(void *user, const char *path), v
         static const char *const cs[] = {"cpuset.mems.effective", "cpuset.cpus.effective",
                                          "cpuset.effective_mems", "cpuset.effective_cpus",
                                          "cpuset.mems", "cpuset.cpus", "mems", "cpus", NULL};
-        if ((rc = emit_levels(plat, &w, cs, 99, each, user)))
+        if ((rc = emit_levels(plat, &w, cs, each, user)))
             return rc;
     }
     return emit(plat, each, user, "/hwloc.xml");

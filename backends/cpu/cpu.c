@@ -36,9 +36,6 @@
 #include <numaif.h>
 #endif
 
-#define NODE_MEMINFO_MAX 8192
-#define PROC_MEMINFO_MAX 16384
-
 typedef struct cpu_node {
     int node;         /* NUMA node id */
     int fd;           /* node meminfo, opened once; -1 in host mode */
@@ -50,7 +47,6 @@ typedef struct cpu_state {
     const mb_platform *plat;
     int host_mode;     /* 1: the single device reports /proc/meminfo figures */
     int partial;       /* node files cover less than 90% of the host */
-    int meminfo_fd;    /* /proc/meminfo, opened once; -1 when absent */
     int numa;          /* 1: NUMA node files exist, so allocations are bound to a node */
     int64_t host_total;
     int n;
@@ -65,8 +61,6 @@ static void cpu_shutdown(void *st)
     for (int i = 0; i < s->n; i++)
         if (s->nodes[i].fd >= 0)
             close(s->nodes[i].fd);
-    if (s->meminfo_fd >= 0)
-        close(s->meminfo_fd);
     mb__free(s);
 }
 
@@ -141,7 +135,6 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
     if (!s)
         return mb__error(MB_ENOMEM, "cpu probe: out of memory");
     s->plat = plat;
-    s->meminfo_fd = -1;
     for (int i = 0; i < (count ? count : 1); i++)
         s->nodes[i].fd = -1;
     mb_host_memory host = {0, 0, 0};
@@ -151,12 +144,11 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         if (rc)
             goto fail_state;
         s->host_total = host.total;
-        s->meminfo_fd = mb__plat_open(plat, "/proc/meminfo");
-        if (s->meminfo_fd < 0) {
-            rc = s->meminfo_fd;
-            goto fail_state;
-        }
     }
+    /* the kept /proc/meminfo descriptor and the cgroup's files, so that snapshots only read;
+     * a malformed cgroup or mount file leaves the backend broken, the reason naming it */
+    if ((rc = mb__plat_host_prepare(plat)))
+        goto fail_state;
     for (int i = 0, k = 0; i < t->nnodes && k < count; i++) {
         const mb_topo_node *n = &t->nodes[i];
         if (!(n->has_cpu && n->has_memory && n->allowed))
@@ -259,59 +251,27 @@ static int cpu_mem_info(void *st, int i, mb_meminfo *out)
         return mb__error(MB_ENODEV, "cpu device %d does not exist", i);
     int rc;
     if (s->host_mode) {
-        char buf[PROC_MEMINFO_MAX];
-        long n = mb__plat_pread(s->meminfo_fd, "/proc/meminfo", buf, sizeof buf);
-        if (n < 0)
-            return (int)n;
-        int64_t total, avail, free;
-        if ((rc = mb__meminfo_value(buf, "MemTotal", &total)) ||
-            (rc = mb__meminfo_value(buf, "MemAvailable", &avail)) ||
-            (rc = mb__meminfo_value(buf, "MemFree", &free)))
+        mb_host_memory h;
+        if ((rc = mb__plat_host_memory(s->plat, &h)))
             return rc;
-        if (total == MB_UNKNOWN || free == MB_UNKNOWN)
-            return mb__error(MB_EPARSE, "/proc/meminfo has no MemTotal or MemFree line");
-        out->total = total;
-        out->free = avail != MB_UNKNOWN ? avail : free;
+        out->total = h.total;
+        out->free = h.available; /* MemFree on kernels before 3.14 */
         out->source = MB_SOURCE_PROC_MEMINFO;
         if (s->partial)
             out->flags |= MB_SNAP_HOST_FALLBACK;
     } else {
         cpu_node *nd = &s->nodes[i];
-        char buf[NODE_MEMINFO_MAX];
+        char buf[MB_NODE_MEMINFO_MAX];
         long n = mb__plat_pread(nd->fd, nd->path, buf, sizeof buf);
         if (n < 0)
             return (int)n;
-        int64_t v[5];
-        static const char *const keys[5] = {"MemTotal", "MemFree", "Active(file)",
-                                            "Inactive(file)", "SReclaimable"};
-        for (int k = 0; k < 5; k++) {
-            if ((rc = mb__meminfo_value(buf, keys[k], &v[k])))
-                return rc;
-            if (v[k] == MB_UNKNOWN) {
-                if (k < 2)
-                    return mb__error(MB_EPARSE, "%s has no %s line", nd->path, keys[k]);
-                v[k] = 0; /* old kernels: count nothing reclaimable rather than fail */
-            }
-        }
-        out->total = v[0];
-        out->free = v[1] + v[2] + v[3] + v[4];
+        if ((rc = mb__node_meminfo_parse(buf, nd->path, &out->free, &out->total)))
+            return rc;
         out->source = MB_SOURCE_NODE_MEMINFO;
         if (s->partial)
             out->flags |= MB_SNAP_HOST_FALLBACK;
     }
-    mb_container_memory cg;
-    if ((rc = mb__container_memory(s->plat, &cg)))
-        return rc;
-    out->limit = cg.limit;
-    if (cg.available != MB_UNLIMITED && cg.available < out->free) {
-        out->free = cg.available < 0 ? 0 : cg.available;
-        out->flags |= MB_SNAP_LIMITED;
-    }
-    if (out->free > out->total) {
-        out->free = out->total;
-        out->flags |= MB_SNAP_CLAMPED;
-    }
-    return MB_OK;
+    return mb__container_bound(s->plat, out);
 }
 
 #ifndef MADV_POPULATE_WRITE

@@ -130,6 +130,7 @@ typedef struct huge_pools {
     int n;
     int fd[HUGE_SIZES_MAX];         /* /sys/kernel/mm/hugepages/hugepages-<k>kB/nr_hugepages */
     int64_t page[HUGE_SIZES_MAX];   /* page size in bytes */
+    int meminfo_fd;                 /* /proc/meminfo when !sysfs, kept open; -1 if none */
 } huge_pools;
 
 typedef struct cuda_state {
@@ -444,6 +445,7 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
     if (!s)
         return mb__error(MB_ENOMEM, "cuda probe: out of memory for %d devices", count);
     s->plat = plat;
+    s->huge.meminfo_fd = -1;
     s->cu = cu;
     s->n = count;
     s->driver_version = version;
@@ -461,8 +463,18 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
     int uma = 0;
     for (int i = 0; i < count; i++)
         uma += s->devs[i].integrated;
-    if (uma)
+    if (uma) {
         huge_open(plat, &s->huge);
+        /* host and cgroup files, so that snapshots only read */
+        int rc = mb__plat_host_prepare(plat);
+        if (rc) {
+            cuda_shutdown(s);
+            if (rc == MB_ENOMEM)
+                return rc;
+            return set_state(res, MB_PROBE_BROKEN, "integrated device: %s",
+                             mb_last_error_detail());
+        }
+    }
     set_state(res, MB_PROBE_PRESENT, "driver %d.%d (%s); %d device%s%s; %s", version / 1000,
               (version % 1000) / 10, path, count, count == 1 ? "" : "s",
               uma ? (uma == count ? ", integrated (UMA)" : ", some integrated (UMA)") : "",
@@ -483,6 +495,8 @@ static void cuda_shutdown(void *st)
         (void)s->nv.nvmlShutdown();
     for (int i = 0; i < s->huge.n; i++)
         close(s->huge.fd[i]);
+    if (s->huge.meminfo_fd >= 0)
+        close(s->huge.meminfo_fd);
     pthread_mutex_destroy(&s->lock);
     mb__free(s);
 }
@@ -650,8 +664,11 @@ static int nvml_free(cuda_state *s, cuda_dev *d, int64_t *free_out)
     return 1;
 }
 
-/* The driver's free for d, from the first source that answers (see the file comment). */
-static int driver_free(cuda_state *s, cuda_dev *d, int64_t *free_out, mb_source *src)
+/* The driver's free for d, from the first source that answers (see the file comment).
+ * Without may_retain the primary context is never touched: *src stays MB_SOURCE_NONE and
+ * *free_out MB_UNKNOWN when neither a current context nor NVML answers. */
+static int driver_free(cuda_state *s, cuda_dev *d, int may_retain, int64_t *free_out,
+                       mb_source *src)
 {
     *free_out = 0;
     *src = MB_SOURCE_NONE;
@@ -672,6 +689,10 @@ static int driver_free(cuda_state *s, cuda_dev *d, int64_t *free_out, mb_source 
         *src = MB_SOURCE_NVML;
         return MB_OK;
     }
+    if (!may_retain) {
+        *free_out = MB_UNKNOWN;
+        return MB_OK;
+    }
     if ((rc = push_primary(s, d)))
         return rc;
     if ((r = s->cu.cuMemGetInfo_v2(&f, &t)))
@@ -688,7 +709,7 @@ static int discrete_mem_info(cuda_state *s, cuda_dev *d, mb_meminfo *out)
 {
     int64_t f;
     mb_source src;
-    int rc = driver_free(s, d, &f, &src);
+    int rc = driver_free(s, d, 1, &f, &src);
     if (rc)
         return rc;
     out->total = d->total;
@@ -707,9 +728,20 @@ static int discrete_mem_info(cuda_state *s, cuda_dev *d, mb_meminfo *out)
  * page size instead of all of /proc/meminfo (about 2 us against 17 us per read on the
  * development VM, python3 os.pread loop, 2026-11-23). Without the sysfs folder (old
  * kernels, machine dumps) snapshots read /proc/meminfo. */
+static void huge_open_dir(const mb_platform *plat, huge_pools *h);
 static void huge_open(const mb_platform *plat, huge_pools *h)
 {
     memset(h, 0, sizeof *h);
+    h->meminfo_fd = -1;
+    huge_open_dir(plat, h);
+    if (!h->sysfs && mb__plat_exists(plat, "/proc/meminfo")) {
+        int fd = mb__plat_open(plat, "/proc/meminfo");
+        h->meminfo_fd = fd >= 0 ? fd : -1; /* else each snapshot opens it and says why */
+    }
+}
+
+static void huge_open_dir(const mb_platform *plat, huge_pools *h)
+{
     static const char dir[] = "/sys/kernel/mm/hugepages";
     if (!mb__plat_exists(plat, dir))
         return;
@@ -744,7 +776,7 @@ static void huge_open(const mb_platform *plat, huge_pools *h)
     if (!ok) { /* fall back to /proc/meminfo rather than miss a size */
         for (int i = 0; i < h->n; i++)
             close(h->fd[i]);
-        memset(h, 0, sizeof *h);
+        h->n = 0;
         return;
     }
     h->sysfs = 1;
@@ -773,7 +805,8 @@ static int hugetlb_pool(const mb_platform *plat, const huge_pools *h, int64_t *p
         return MB_OK;
     }
     char buf[PROC_MEMINFO_MAX];
-    long n = mb__plat_read(plat, "/proc/meminfo", buf, sizeof buf);
+    long n = h->meminfo_fd >= 0 ? mb__plat_pread(h->meminfo_fd, "/proc/meminfo", buf, sizeof buf)
+                                : mb__plat_read(plat, "/proc/meminfo", buf, sizeof buf);
     if (n < 0)
         return (int)n;
     int64_t all, count, size;
@@ -794,7 +827,7 @@ static int uma_mem_info(cuda_state *s, cuda_dev *d, mb_meminfo *out)
 {
     int64_t f;
     mb_source src;
-    int rc = driver_free(s, d, &f, &src);
+    int rc = driver_free(s, d, 0, &f, &src);
     if (rc)
         return rc;
     if ((rc = mb__uma_meminfo(s->plat, f, d->total, out)))

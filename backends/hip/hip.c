@@ -227,6 +227,25 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
 
 static void hip_shutdown(void *st) { mb__free(st); }
 
+/* APUs' snapshots read host and cgroup files: opens them now, so that snapshots only
+ * read. On failure the probe is broken (ENOMEM returned), the reason naming the file. */
+static int prepare_apus(hip_state *s, mb_probe_result *res)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->devs[i].integrated) {
+            int rc = mb__plat_host_prepare(s->plat);
+            if (rc == MB_OK)
+                return MB_OK;
+            hip_shutdown(s);
+            if (rc == MB_ENOMEM)
+                return rc;
+            res->state = MB_PROBE_BROKEN;
+            snprintf(res->reason, sizeof res->reason, "APU: %s", mb_last_error_detail());
+            return 1;
+        }
+    return MB_OK;
+}
+
 /* Fills devices from sysfs alone (a machine dump). */
 static void probe_sysfs_only(hip_state *s, mb_probe_result *res)
 {
@@ -307,6 +326,9 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
         memcpy(t, s, sizeof *s);
         hip_shutdown(s);
         probe_sysfs_only(t, res);
+        rc = prepare_apus(t, res);
+        if (rc)
+            return rc < 0 ? rc : MB_OK;
         *state = t;
         return MB_OK;
     }
@@ -418,6 +440,9 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
              "%d device%s (%d APU%s) through %s; %d matched to amdgpu sysfs by PCI bus id%s%s%s%s",
              count, count == 1 ? "" : "s", apus, apus == 1 ? "" : "s", s->soname, matched,
              xcheck, vis, note[0] ? "; " : "", note);
+    int prc = prepare_apus(s, res);
+    if (prc)
+        return prc < 0 ? prc : MB_OK;
     *state = s;
     return MB_OK;
 }

@@ -113,6 +113,16 @@ int mb__meminfo_value(const char *text, const char *key, int64_t *out);
 
 /* Host figures from /proc/meminfo (no heap allocation). */
 int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out);
+/* Opens /proc/meminfo and finds and opens the memory cgroup's files now, once per context.
+ * A backend whose snapshots read host or container figures calls it at probe so that no
+ * snapshot allocates or walks folders. MB_OK when there is nothing to open (no
+ * /proc/meminfo under the sysroot, no memory cgroup); negative on a malformed cgroup or
+ * mount file (detail set). Safe to call from several threads. */
+int mb__plat_host_prepare(const mb_platform *plat);
+/* Bounds a measurement by the container: records the effective limit in out->limit,
+ * lowers out->free to what every limited cgroup level still leaves (MB_SNAP_LIMITED), then
+ * clamps free to out->total (MB_SNAP_CLAMPED). out->free and out->total must be set. */
+int mb__container_bound(const mb_platform *plat, mb_meminfo *out);
 
 /* Opens a library by versioned soname with dlopen(RTLD_NOW|RTLD_LOCAL). Refuses names with
  * a '/' (no relative or explicit paths). Returns the handle, or NULL with the loader's

@@ -98,7 +98,10 @@ static void test_uma_dgx_spark(void **state)
     const cJSON *s = snap_of(j, "cuda:0");
     assert_true((int64_t)num(s, "free_memory") == avail);
     assert_true((int64_t)num(s, "total_memory") == total);
-    assert_true((int64_t)num(s, "driver_free_memory") == mfree - FAKE_CTX_OVERHEAD);
+    /* no context is current and NVML has no figure for GB10: unknown, not a context made
+     * just to ask */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(s, "driver_free_memory")));
+    (void)mfree;
     assert_string_equal(str(s, "source"), "uma-host-available");
     cJSON_Delete(j);
 
