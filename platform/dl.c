@@ -1,15 +1,126 @@
 /* platform/dl.c: dynamic loading of vendor libraries by versioned soname only, never a path
  * and never a library found through a relative search directory. Handles are never closed
- * once accepted: a driver library cannot be unloaded safely once initialised. */
+ * once accepted: a driver library cannot be unloaded safely once initialised.
+ *
+ * Relative directories: an empty or relative LD_LIBRARY_PATH entry (":" at either end,
+ * "::", ".", "lib") is searched from the current directory, which a setuid-less process
+ * may not control. dlopen runs a library's constructors before it returns, so checking
+ * the path of what it loaded comes too late. So before dlopen every such entry is looked
+ * at for the soname, in the entry itself and in the loader's hardware-capability
+ * subfolders below it (glibc-hwcaps/x86-64-v3, tls, haswell/x86_64, ...); if found, the
+ * load is refused, naming the entry. A relative entry that does not hold the soname is
+ * let be (a stray trailing ':' is common and harmless when the folder has no copy). The path dlinfo gives after loading is checked
+ * too, as a second line. LD_LIBRARY_PATH is read with secure_getenv: in a setuid process
+ * the loader ignores it and so does this check. Entries starting with '$' (the loader's
+ * $ORIGIN, $LIB, $PLATFORM) expand to absolute folders and are not relative.
+ */
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "platform.h"
 
-void *mb__dl_open(const char *soname, char *why, size_t why_size)
+/* The subfolders the loader tries below each search folder: glibc-hwcaps/<level> (glibc
+ * 2.33 on), and the legacy hardware-capability and platform folders of older glibc
+ * (2.36, Debian 12's, still has them: tls, haswell, x86_64, ...; ld.so --help lists the
+ * ones a machine uses). Any folder below one of these is tried too. */
+static int hwcaps_folder(const char *name)
 {
+    static const char *const names[] = {"glibc-hwcaps", "tls", "haswell", "xeon_phi",
+                                        "x86_64", "i686", "i586", "avx512_1", "aarch64",
+                                        "power8", "power9", "power10", "z13", "z14", "z15",
+                                        "z16"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when folder (relative to at) holds name, directly or (depth > 0) in a subfolder the
+ * loader tries: at depth 2 only the hardware-capability folders, below them any. */
+static int holds(int at, const char *folder, const char *name, int depth)
+{
+    int fd = openat(at, folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    if (faccessat(fd, name, F_OK, 0) == 0) {
+        close(fd);
+        return 1;
+    }
+    if (depth == 0) {
+        close(fd);
+        return 0;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* ".", ".." and hidden folders: never searched */
+        if (e->d_type != DT_DIR && e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+            continue;
+        if (depth == 2 && !hwcaps_folder(e->d_name))
+            continue;
+        found = holds(dirfd(d), e->d_name, name, depth - 1);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The first empty or relative LD_LIBRARY_PATH entry that holds soname, copied to entry
+ * ("" for an empty one); 0 when none does. */
+static int relative_entry_holding(const char *soname, char *entry, size_t entry_size)
+{
+    const char *lp = secure_getenv("LD_LIBRARY_PATH");
+    if (!lp)
+        return 0;
+    for (const char *p = lp;;) {
+        size_t len = strcspn(p, ":;"); /* glibc splits on both */
+        if (len == 0 || (p[0] != '/' && p[0] != '$')) {
+            char folder[4096];
+            if (len < sizeof folder) {
+                memcpy(folder, p, len);
+                folder[len] = '\0';
+                if (holds(AT_FDCWD, len ? folder : ".", soname, 2)) {
+                    snprintf(entry, entry_size, "%s", folder);
+                    return 1;
+                }
+            }
+        }
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+/* Whether dlopen's message says that soname itself was not found: glibc writes
+ * "<name>: cannot open shared object file: <strerror(ENOENT)>" with the name of the file it
+ * could not find (a missing dependency names the dependency). strerror is asked in the
+ * same locale the loader used, so a translated message still matches. */
+static int not_found(const char *soname, const char *msg)
+{
+    size_t l = strlen(soname);
+    if (strncmp(msg, soname, l) != 0 || msg[l] != ':')
+        return 0;
+    char buf[128];
+    const char *enoent = strerror_r(ENOENT, buf, sizeof buf); /* the GNU form */
+    return enoent && strstr(msg + l, enoent) != NULL;
+}
+
+void *mb__dl_open(const char *soname, int *absent, char *why, size_t why_size)
+{
+    if (absent)
+        *absent = 0;
     if (why && why_size)
         why[0] = '\0';
     if (!soname || !*soname || strchr(soname, '/')) {
@@ -23,16 +134,27 @@ void *mb__dl_open(const char *soname, char *why, size_t why_size)
             snprintf(why, why_size, "%s: injected fault", soname);
         return NULL;
     }
-    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        if (why && why_size) {
-            const char *e = dlerror();
-            snprintf(why, why_size, "%s", e ? e : "dlopen failed");
-        }
+    char entry[256];
+    if (relative_entry_holding(soname, entry, sizeof entry)) {
+        if (why && why_size)
+            snprintf(why, why_size,
+                     "refusing to load %s: the LD_LIBRARY_PATH entry '%s'%s is relative to the "
+                     "current directory and holds a copy the loader could pick; remove "
+                     "relative and empty entries from LD_LIBRARY_PATH (a stray ':' at either "
+                     "end makes one)", soname, entry, entry[0] ? "" : " (empty)");
         return NULL;
     }
-    /* A relative or empty LD_LIBRARY_PATH entry makes the loader search the current
-     * directory, and the library found there has a relative name: refuse it. */
+    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        if (absent && e && not_found(soname, e))
+            *absent = 1;
+        if (why && why_size)
+            snprintf(why, why_size, "%s", e ? e : "dlopen failed");
+        return NULL;
+    }
+    /* The second line: a library found through a relative folder has a relative name. Its
+     * constructors have run by now; the check above keeps that from happening. */
     struct link_map *lm = NULL;
     if (dlinfo(h, RTLD_DI_LINKMAP, &lm) != 0 || !lm || !lm->l_name ||
         lm->l_name[0] != '/') {

@@ -246,7 +246,7 @@ static int resolve(void *h, const char *const *names, size_t n, void *table)
 static void nvml_load(cuda_state *s, char *why, size_t size)
 {
     char dlwhy[256];
-    void *h = mb__dl_open(NVML_SONAME, dlwhy, sizeof dlwhy);
+    void *h = mb__dl_open(NVML_SONAME, NULL, dlwhy, sizeof dlwhy);
     if (!h) {
         snprintf(why, size, "NVML not loaded (%s), so free memory comes from a CUDA context",
                  dlwhy);
@@ -400,11 +400,14 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
 {
     *state = NULL;
     char why[256];
-    void *h = mb__dl_open(CUDA_SONAME, why, sizeof why);
+    int absent = 0;
+    void *h = mb__dl_open(CUDA_SONAME, &absent, why, sizeof why);
     if (!h) {
-        if (strstr(why, "No such file"))
+        if (absent)
             return set_state(res, MB_PROBE_ABSENT, "%s not found: no NVIDIA driver is "
                                                    "installed (%s)", CUDA_SONAME, why);
+        if (strncmp(why, "refusing", 8) == 0) /* mb__dl_open's own refusal names the fix */
+            return set_state(res, MB_PROBE_BROKEN, "%s", why);
         return set_state(res, MB_PROBE_BROKEN, "%s cannot be loaded: %s; reinstall the NVIDIA "
                                                "driver", CUDA_SONAME, why);
     }

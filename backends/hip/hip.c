@@ -131,15 +131,6 @@ static int force_runtime(void)
     return v && strcmp(v, "1") == 0;
 }
 
-/* dlopen's message for a soname that is not installed at all (as opposed to one that is
- * found but fails to load: a missing dependency, a bad ELF). */
-static int not_installed(const char *soname, const char *why)
-{
-    size_t l = strlen(soname);
-    return strncmp(why, soname, l) == 0 && strstr(why, "cannot open shared object file") &&
-           strstr(why, "No such file");
-}
-
 /* MEMBUDGET_HIP_SONAME pins one soname; it must read libamdhip64.so.<N>[.<N>...]. */
 static int valid_soname(const char *v)
 {
@@ -188,9 +179,10 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     char msg[3][256];
     int broken = -1;
     for (int i = 0; i < n; i++) {
-        void *h = mb__dl_open(names[i], msg[i], sizeof msg[i]);
+        int absent = 0;
+        void *h = mb__dl_open(names[i], &absent, msg[i], sizeof msg[i]);
         if (!h) {
-            if (broken < 0 && !not_installed(names[i], msg[i]))
+            if (broken < 0 && !absent)
                 broken = i;
             continue;
         }

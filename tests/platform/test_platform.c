@@ -158,30 +158,83 @@ static void test_dlopen_refusals(void **state)
 {
     (void)state;
     char why[512];
-    assert_null(mb__dl_open("./libm.so.6", why, sizeof why));
+    assert_null(mb__dl_open("./libm.so.6", NULL, why, sizeof why));
     assert_non_null(strstr(why, "only a bare soname"));
-    assert_null(mb__dl_open("/lib/x86_64-linux-gnu/libm.so.6", why, sizeof why));
-    assert_null(mb__dl_open("libmb-no-such-library.so.1", why, sizeof why));
+    assert_null(mb__dl_open("/lib/x86_64-linux-gnu/libm.so.6", NULL, why, sizeof why));
+    int absent = 0;
+    assert_null(mb__dl_open("libmb-no-such-library.so.1", &absent, why, sizeof why));
     assert_non_null(strstr(why, "libmb-no-such-library.so.1"));
+    assert_int_equal(absent, 1);
+    /* a library that exists but cannot be loaded is not absent: a file that is not ELF,
+     * found through an absolute LD_LIBRARY_PATH entry (a child: the loader reads it at
+     * start) */
+    {
+        char dir[1024], cmd[4096];
+        tu_fresh_dir("dl-junk", dir, sizeof dir);
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && echo 'not an ELF file' > libmbjunk.so.1 && "
+                 "LD_LIBRARY_PATH='%s' '%s' --probe-dl libmbjunk.so.1", dir, dir, MB_SELF);
+        int st = system(cmd);
+        assert_int_equal(WEXITSTATUS(st), 4); /* found, cannot be loaded: not absent */
+        snprintf(cmd, sizeof cmd, "LD_LIBRARY_PATH='%s' '%s' --probe-dl libmbnone.so.1", dir,
+                 MB_SELF);
+        st = system(cmd);
+        assert_int_equal(WEXITSTATUS(st), 5); /* found nowhere: absent */
+    }
     /* a library in the current directory reached through a relative LD_LIBRARY_PATH entry
-     * (the loader reads LD_LIBRARY_PATH at start, so this runs in a child process) */
-    char dir[1024], cmd[4096];
-    tu_fresh_dir("dl-relative", dir, sizeof dir);
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && cp \"$(ldconfig -p | awk '/libz.so.1 .*x86-64/ {print $NF; exit}')\" "
-             "libz.so.1 && LD_LIBRARY_PATH=. '%s' --probe-dl libz.so.1", dir, MB_SELF);
-    int st = system(cmd);
-    assert_int_equal(WEXITSTATUS(st), 3); /* 3: refused, as expected */
+     * (the loader reads LD_LIBRARY_PATH at start, so this runs in a child process): refused
+     * before dlopen, so its constructor never runs. Each form: ".", an empty entry (a
+     * leading, inner or trailing colon), "sub/..". */
+    static const char *const paths[] = {".", ":/nonexistent", "/nonexistent::/x",
+                                        "/nonexistent:", "lib/..", "./", "hw"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        char dir[1024], cmd[4096];
+        tu_fresh_dir("dl-relative", dir, sizeof dir);
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && mkdir -p lib hw/glibc-hwcaps/x86-64-v2 && cp '%s' libmbctor.so.1 && "
+                 "cp libmbctor.so.1 hw/glibc-hwcaps/x86-64-v2/ && "
+                 "LD_LIBRARY_PATH='%s' '%s' --probe-dl libmbctor.so.1", dir, MB_CTOR_LIB,
+                 paths[i], MB_SELF);
+        int st = system(cmd);
+        if (WEXITSTATUS(st) != 3)
+            fail_msg("LD_LIBRARY_PATH='%s': exit %d, not 3 (refused)", paths[i],
+                     WEXITSTATUS(st));
+        char marker[1100];
+        snprintf(marker, sizeof marker, "%s/ctor-ran", dir);
+        if (access(marker, F_OK) == 0)
+            fail_msg("LD_LIBRARY_PATH='%s': the library's constructor ran", paths[i]);
+    }
+    /* the control: the same library through an absolute entry loads, constructor and all,
+     * and a relative entry that does not hold the library does not refuse it */
+    static const char *const before[] = {"", "", ".:", "sub:"}, *const after[] = {"", ":.", "", ""};
+    for (size_t i = 0; i < sizeof before / sizeof *before; i++) {
+        char dir[1024], cmd[4096], lp[2200];
+        tu_fresh_dir("dl-absolute", dir, sizeof dir);
+        snprintf(lp, sizeof lp, "%s%s/abs%s", before[i], dir, after[i]);
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && mkdir -p abs sub && cp '%s' abs/libmbctor.so.1 && "
+                 "LD_LIBRARY_PATH='%s' '%s' --probe-dl libmbctor.so.1", dir, MB_CTOR_LIB, lp,
+                 MB_SELF);
+        int st = system(cmd);
+        if (WEXITSTATUS(st) != 0)
+            fail_msg("LD_LIBRARY_PATH='%s': exit %d, not 0 (loaded)", lp, WEXITSTATUS(st));
+        char marker[1100];
+        snprintf(marker, sizeof marker, "%s/ctor-ran", dir);
+        assert_int_equal(access(marker, F_OK), 0);
+    }
 }
 
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--probe-dl") == 0) { /* child of test_dlopen_refusals */
         char why[512];
-        void *h = mb__dl_open(argv[2], why, sizeof why);
+        int absent = -1;
+        void *h = mb__dl_open(argv[2], &absent, why, sizeof why);
         if (h)
             return 0;
-        return strstr(why, "relative path") ? 3 : 4;
+        if (absent)
+            return 5; /* found nowhere */
+        return strstr(why, "relative") ? 3 : 4;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_meminfo_parser_node_format),
