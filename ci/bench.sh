@@ -25,12 +25,12 @@ if ! command -v strace >/dev/null; then
 fi
 
 dir=${BENCH_BUILD:-$here/build-bench}
-CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-# Warnings are not errors here: -O3 (Release) raises maybe-uninitialized warnings that the
-# RelWithDebInfo build of ci/build.sh, which gates warnings, does not; a benchmark must not
-# fail on them.
-cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMEMBUDGET_WERROR=OFF \
-      -DCUDAToolkit_ROOT="$CUDA_HOME" \
+. "$here/ci/lib.sh"
+find_cuda_home
+cuda_root=()
+[ -n "$CUDA_HOME" ] && cuda_root=(-DCUDAToolkit_ROOT="$CUDA_HOME")
+cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMEMBUDGET_WERROR=ON \
+      "${cuda_root[@]}" \
       -DMEMBUDGET_WITH_CUDA=${WITH_CUDA:-AUTO} -DMEMBUDGET_WITH_HIP=${WITH_HIP:-AUTO} \
       -DMEMBUDGET_WITH_HWLOC=ON -DMEMBUDGET_WITH_NUMA=ON \
       -DMEMBUDGET_TESTS=ON -DMEMBUDGET_BENCH=ON >/dev/null

@@ -152,7 +152,9 @@ int mb_context_init(mb_context **out, const mb_options *opts)
         snprintf(b->status.name, sizeof b->status.name, "%s", b->name);
         b->status.state = b->ops ? MB_BACKEND_ABSENT : MB_BACKEND_NOT_BUILT;
         snprintf(b->status.reason, sizeof b->status.reason, "%s",
-                 b->ops ? "not probed yet" : "compiled out of this build");
+                 b->ops ? "not probed yet"
+                        : "compiled out of this build (its headers were not found at build "
+                          "time, or MEMBUDGET_WITH_<NAME>=OFF); rebuild with them to use it");
     }
     const char *sel = opts ? opts->backends : NULL;
     const char *from = "the backends option";
@@ -224,6 +226,19 @@ const char *mb_backend_state_name(mb_backend_state s)
     return "unknown";
 }
 
+/* MB_ENODEV naming every backend's state and reason. */
+static int no_device(const mb_context *ctx)
+{
+    char msg[MB_REASON_MAX * 2] = "no backend serves a device:";
+    for (int i = 0; i < ctx->nbackends; i++) {
+        size_t l = strlen(msg);
+        snprintf(msg + l, sizeof msg - l, " %s %s (%s);", ctx->backends[i].name,
+                 mb_backend_state_name(ctx->backends[i].status.state),
+                 ctx->backends[i].status.reason);
+    }
+    return mb__error(MB_ENODEV, "%s", msg);
+}
+
 static int probe_locked(mb_context *ctx)
 {
     int total = 0;
@@ -252,16 +267,8 @@ static int probe_locked(mb_context *ctx)
         b->status.device_count = n;
         total += n;
     }
-    if (total == 0) {
-        char msg[MB_REASON_MAX * 2] = "no backend serves a device:";
-        for (int i = 0; i < ctx->nbackends; i++) {
-            size_t l = strlen(msg);
-            snprintf(msg + l, sizeof msg - l, " %s %s (%s);", ctx->backends[i].name,
-                     mb_backend_state_name(ctx->backends[i].status.state),
-                     ctx->backends[i].status.reason);
-        }
-        return mb__error(MB_ENODEV, "%s", msg);
-    }
+    if (total == 0)
+        return no_device(ctx);
     ctx->devices = mb__calloc((size_t)total, sizeof *ctx->devices);
     if (!ctx->devices)
         return mb__error(MB_ENOMEM, "probe: out of memory for %d devices", total);
@@ -275,8 +282,18 @@ static int probe_locked(mb_context *ctx)
         for (int d = 0; d < b->status.device_count; d++) {
             mb_device_entry *e = &ctx->devices[k];
             int rc = mb__vt_device_info(b, d, &e->info);
-            if (rc)
+            if (rc == MB_ENOMEM)
                 return rc;
+            if (rc) {
+                /* one backend's failure is its own: it is broken, the others still serve */
+                b->status.state = MB_BACKEND_BROKEN;
+                snprintf(b->status.reason, sizeof b->status.reason,
+                         "device %d: device_info failed: %s", d, mb_last_error_detail());
+                mb__vt_shutdown(b);
+                k = b->first_device;
+                kept = 0;
+                break;
+            }
             e->backend = b;
             e->local = d;
             snprintf(e->info.name, sizeof e->info.name, "%s:%d", b->name, e->info.index);
@@ -291,6 +308,8 @@ static int probe_locked(mb_context *ctx)
         b->status.device_count = kept;
     }
     ctx->ndevices = k;
+    if (k == 0)
+        return no_device(ctx);
     return MB_OK;
 }
 

@@ -105,7 +105,7 @@ static int parse(int argc, char **argv, plan_args *a)
                 return cli_usage("plan", "%s needs a value", flag);
             v = argv[++i];
         }
-        long n;
+        long n = 0;
         int rc = CLI_OK;
         if (strcmp(flag, "--model") == 0)
             a->model = v;

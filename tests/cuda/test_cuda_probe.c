@@ -4,6 +4,7 @@
  * One process; the fake is re-scripted (mbfake_cuda_setup) before each context.
  */
 #include "cuda_test.h"
+#include "platform/platform.h" /* mb__fault_arm: fail one chosen call */
 
 /* Probes under scenario and returns the cuda backend's status; the CPU must serve. */
 static mb_backend_status probe_as(const char *scenario)
@@ -121,6 +122,47 @@ static void test_fact_fails(void **state)
     mb_context_free(ctx);
 }
 
+/* A backend whose device_info slot fails is broken on its own: the context still opens
+ * and the CPU serves. The fault counter is swept until the failing call is the cuda
+ * backend's device_info (the first device_info called: cuda comes before cpu). */
+static void test_device_info_fails(void **state)
+{
+    (void)state;
+    load_fake();
+    int hit = 0;
+    for (long n = 1; n < 400 && !hit; n++) {
+        assert_int_equal(FC.mbfake_cuda_setup("two"), 0);
+        mb_options o;
+        mb_options_init(&o);
+        mb_context *ctx = NULL;
+        mb__fault_arm(n);
+        int rc = mb_context_init(&ctx, &o);
+        if (rc == MB_OK)
+            rc = mb_context_probe(ctx);
+        int is_info = strcmp(mb__fault_site(), "backend.device_info") == 0;
+        mb__fault_arm(0);
+        if (is_info) {
+            hit = 1;
+            assert_int_equal(rc, MB_OK);
+            mb_backend_status st = backend(ctx, "cuda");
+            assert_int_equal(st.state, MB_BACKEND_BROKEN);
+            assert_contains(st.reason, "device 0: device_info failed");
+            assert_int_equal(st.device_count, 0);
+            assert_int_equal(backend(ctx, "cpu").state, MB_BACKEND_PRESENT);
+            int nd = mb_device_count(ctx);
+            assert_true(nd >= 1);
+            for (int i = 0; i < nd; i++) {
+                mb_device_info info;
+                assert_int_equal(mb_device_get(ctx, i, &info), MB_OK);
+                assert_string_equal(info.backend, "cpu");
+            }
+        }
+        mb_context_free(ctx);
+    }
+    assert_true(hit);
+    assert_int_equal(FC.mbfake_cuda_primary_refs(0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_zero_devices),
         cmocka_unit_test(test_present),
         cmocka_unit_test(test_fact_fails),
+        cmocka_unit_test(test_device_info_fails),
     };
     return cmocka_run_group_tests_name("cuda probe outcomes", tests, NULL, NULL);
 }
