@@ -112,7 +112,14 @@ int mb__parse_visible_nodes(const char *v, int *nodes, int max, int *count)
 int mb__self_rss(const mb_platform *plat, int64_t *rss)
 {
     *rss = 0;
-    char buf[65536];
+    char buf[16384]; /* about 1.5 KiB; the CPU masks of an 8192-CPU machine add 5 KiB */
+    if (plat->foreign && !mb__plat_exists(plat, "/proc/self/status"))
+        return mb__error(MB_EIO, "%s/proc/self/status does not exist: the automatic CPU KV "
+                                    "size subtracts the engine process's resident memory "
+                                    "(VmRSS), which this machine dump does not hold; set "
+                                    "VLLM_CPU_KVCACHE_SPACE to a size, or gather the dump "
+                                    "with 'membudget gather' on the machine itself",
+                         plat->root);
     long n = mb__plat_read(plat, "/proc/self/status", buf, sizeof buf);
     if (n < 0)
         return (int)n;

@@ -58,6 +58,15 @@ typedef struct mb_topo_node {
     char meminfo[64];  /* "/sys/devices/system/node/nodeN/meminfo" */
 } mb_topo_node;
 
+/* Whether a node is a CPU device: online CPUs, memory, allowed by the cpuset's mems, and
+ * at least one of its CPUs in this process's affinity (cpuset.cpus.effective and
+ * sched_setaffinity both narrow it; a rank could not run there). Unknown CPU lists
+ * (ncpus_allowed -1, a dump without cpulists) do not exclude a node. */
+static inline int mb__topo_is_device(const mb_topo_node *n)
+{
+    return n->has_cpu && n->has_memory && n->allowed && n->ncpus_allowed != 0;
+}
+
 typedef struct mb_topology {
     int have_nodes;          /* /sys/devices/system/node exists */
     int have_lists;          /* at least one of online/has_cpu/has_memory was readable */

@@ -112,6 +112,9 @@ int mb_numa_node_get(mb_context *ctx, int index, mb_numa_node *out)
             snprintf(r.why_not, sizeof r.why_not, "no memory of its own");
         else if (!n->allowed)
             snprintf(r.why_not, sizeof r.why_not, "left out by the cpuset (%s)", t->mems_from);
+        else if (n->ncpus_allowed == 0)
+            snprintf(r.why_not, sizeof r.why_not, "none of its %d CPUs is in this process's "
+                                                  "affinity (Cpus_allowed_list)", n->ncpus);
         else
             snprintf(r.why_not, sizeof r.why_not, "the cpu backend serves no device here (see "
                                                   "'membudget devices')");
@@ -164,6 +167,8 @@ static const char *not_a_device(const mb_topology *t, int id)
         return "no memory";
     if (!n->allowed)
         return "not in this process's cpuset";
+    if (n->ncpus_allowed == 0)
+        return "none of its CPUs in this process's affinity";
     return "not served";
 }
 

@@ -82,10 +82,11 @@ static void append(char *buf, size_t size, const char *fmt, ...)
  * name for their memory when known) and nodes the cpuset leaves out. */
 static void describe_others(const mb_topology *t, char *buf, size_t size)
 {
-    unsigned char memonly[MB_MAX_NODES], denied[MB_MAX_NODES];
+    unsigned char memonly[MB_MAX_NODES], denied[MB_MAX_NODES], nocpu[MB_MAX_NODES];
     memset(memonly, 0, sizeof memonly);
     memset(denied, 0, sizeof denied);
-    int nm = 0, nd = 0;
+    memset(nocpu, 0, sizeof nocpu);
+    int nm = 0, nd = 0, nc = 0;
     char named[160] = "";
     for (int i = 0; i < t->nnodes; i++) {
         const mb_topo_node *n = &t->nodes[i];
@@ -96,6 +97,8 @@ static void describe_others(const mb_topology *t, char *buf, size_t size)
                        n->kind);
         } else if (!n->allowed && n->has_cpu && n->has_memory) {
             denied[n->id] = 1, nd++;
+        } else if (n->has_cpu && n->has_memory && n->ncpus_allowed == 0) {
+            nocpu[n->id] = 1, nc++;
         }
     }
     char list[96];
@@ -108,6 +111,11 @@ static void describe_others(const mb_topology *t, char *buf, size_t size)
         mb__format_list(denied, MB_MAX_NODES, list, sizeof list);
         append(buf, size, "; node%s %s left out by the cpuset (%s)", nd > 1 ? "s" : "", list,
                t->mems_from);
+    }
+    if (nc) {
+        mb__format_list(nocpu, MB_MAX_NODES, list, sizeof list);
+        append(buf, size, "; node%s %s left out: none of %s CPUs is in this process's affinity "
+                          "(Cpus_allowed_list)", nc > 1 ? "s" : "", list, nc > 1 ? "their" : "its");
     }
 }
 
@@ -128,7 +136,7 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
     int64_t node_sum = 0;
     for (int i = 0; i < t->nnodes; i++) {
         const mb_topo_node *n = &t->nodes[i];
-        count += n->has_cpu && n->has_memory && n->allowed;
+        count += mb__topo_is_device(n);
         node_sum += n->total; /* every node's memory is in /proc/meminfo's MemTotal */
     }
     cpu_state *s = mb__calloc(1, sizeof *s + (size_t)(count ? count : 1) * sizeof(cpu_node));
@@ -151,7 +159,7 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         goto fail_state;
     for (int i = 0, k = 0; i < t->nnodes && k < count; i++) {
         const mb_topo_node *n = &t->nodes[i];
-        if (!(n->has_cpu && n->has_memory && n->allowed))
+        if (!mb__topo_is_device(n))
             continue;
         cpu_node *nd = &s->nodes[k++];
         nd->node = n->id;

@@ -384,6 +384,28 @@ static void test_mems_allowed_and_cpuset_cgroup(void **state)
     assert_int_equal(nd.node, -1);
     mb_context_free(ctx);
 
+    /* every node's memory allowed, but only node 1's CPUs in the affinity (a cpuset.cpus
+     * or taskset narrower than the mems): node 0 could hold memory but run no rank, so it
+     * is no device, and both the probe and the node say why */
+    fresh("cpus-allowed", root, sizeof root);
+    two_nodes(root);
+    tr_put(root, "/proc/self/status", "Name:\tvllm\nCpus_allowed_list:\t2-3\n"
+                                      "Mems_allowed_list:\t0-1\n");
+    ctx = tr_open(root);
+    assert_int_equal(mb_device_count(ctx), 1);
+    assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
+    assert_string_equal(d.name, "cpu:1");
+    assert_non_null(strstr(tr_cpu_reason(ctx, &st),
+                           "node 0 left out: none of its CPUs is in this process's affinity"));
+    assert_int_equal(mb_numa_node_get(ctx, 0, &nd), MB_OK);
+    assert_int_equal(nd.allowed, 1);
+    assert_int_equal(nd.cpus_allowed, 0);
+    assert_int_equal(nd.device, -1);
+    assert_non_null(strstr(nd.why_not, "none of its 2 CPUs is in this process's affinity"));
+    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(r.node, 1);
+    mb_context_free(ctx);
+
     /* the cpuset cgroup v2, its cpuset.mems.effective one level up (the leaf has none) */
     fresh("cpuset-cg2", root, sizeof root);
     two_nodes(root);
