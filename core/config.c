@@ -231,10 +231,13 @@ static int fill_model(const lookup *l, mb_model *m)
         m->head_size_v = m->head_size;
     }
 
-    /* the model's own context length: the smallest of vLLM's keys */
-    static const char *const len_keys[] = {"max_position_embeddings", "n_positions",
-                                           "max_seq_len", "max_sequence_length",
-                                           "max_seq_length", "seq_len"};
+    /* the model's own context length: the smallest of vLLM's keys (possible_keys of
+     * _get_and_verify_max_len in vllm/config.py: OPT, GPT-2, MPT, ChatGLM2's seq_length,
+     * Command-R's model_max_length, Whisper's max_target_positions, and the rest) */
+    static const char *const len_keys[] = {
+        "max_position_embeddings", "n_positions",         "max_seq_len",    "seq_length",
+        "model_max_length",        "max_target_positions", "max_sequence_length",
+        "max_seq_length",          "seq_len"};
     for (size_t i = 0; i < sizeof len_keys / sizeof len_keys[0]; i++) {
         int64_t v;
         if ((rc = get_count(l, len_keys[i], (int64_t)1 << 40, 0, &v)))

@@ -128,12 +128,14 @@ static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_pla
 }
 
 /* The CUDA-graph charge: given, measured, vLLM's floor, or none. */
-static int cudagraphs(const mb_plan_options *o, mb_plan *p)
+static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan *p)
 {
     p->cudagraph_source = MB_CUDAGRAPH_NONE;
     p->budget.cudagraph_memory = 0;
     if (o->enforce_eager || o->kv_cache_memory_bytes > 0)
         return MB_OK; /* eager: no graphs; explicit KV size: vLLM charges nothing */
+    if (strncmp(dev->device, "cpu:", 4) == 0)
+        return MB_OK; /* vLLM's CPU worker captures no CUDA graphs */
     mb_cudagraph_options co;
     mb_cudagraph_options_init(&co);
     co.max_num_seqs = o->max_num_seqs;
@@ -193,7 +195,7 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
                               o->kv_cache_dtype)) ||
         (rc = check_options(m, dev, o)))
         return rc;
-    if ((rc = cudagraphs(o, &p)))
+    if ((rc = cudagraphs(o, dev, &p)))
         return rc;
 
     /* the non-KV part, per rank */

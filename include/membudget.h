@@ -633,7 +633,7 @@ MB_EXPORT const char *mb_non_kv_source_name(mb_non_kv_source s);
 
 /* Where the plan's CUDA-graph figure came from. */
 typedef enum mb_cudagraph_source {
-    MB_CUDAGRAPH_NONE = 0,     /* enforce_eager, or explicit KV size */
+    MB_CUDAGRAPH_NONE = 0,     /* enforce_eager, explicit KV size, or a CPU device */
     MB_CUDAGRAPH_GIVEN = 1,    /* cudagraph_memory */
     MB_CUDAGRAPH_MEASURED = 2, /* from cudagraph_first/second */
     MB_CUDAGRAPH_FLOOR = 3     /* unmeasured: (graphs - 1) x 1 MiB, vLLM's floor */

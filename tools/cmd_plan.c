@@ -267,13 +267,16 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            non_kv_how(p));
     if (p->cudagraph_source == MB_CUDAGRAPH_NONE)
         printf("CUDA graphs    none (%s)\n",
-               a->o.enforce_eager ? "--enforce-eager" : "not charged with an explicit KV size");
+               a->o.enforce_eager               ? "--enforce-eager"
+               : a->o.kv_cache_memory_bytes > 0 ? "not charged with an explicit KV size"
+                                                : "a CPU device captures none");
     else
         printf("CUDA graphs    %s GiB for %d capture sizes (%s)\n",
                g(b->cudagraph_memory, b1, sizeof b1), p->num_cudagraphs,
                p->cudagraph_source == MB_CUDAGRAPH_FLOOR
-                   ? "not measured: vLLM's floor of 1 MiB per graph after the first; pass "
-                     "--cudagraph-captures FIRST,SECOND"
+                   ? "not measured: vLLM's floor of 1 MiB per graph after the first, so "
+                     "the KV figure below is an upper bound (a real first capture often "
+                     "takes hundreds of MiB); pass --cudagraph-captures FIRST,SECOND"
                : p->cudagraph_source == MB_CUDAGRAPH_MEASURED
                    ? "first + (n-1) x max(second, 1 MiB)"
                    : "given with --cudagraph-memory");

@@ -61,7 +61,9 @@ const cli_command cli_commands[] = {
      "2^10 .. 2^40, whole numbers only with K M G T), 80g (decimal: k m g t are 10^3 ..\n"
      "10^12, fractions allowed), 0.5GiB. 80GB is refused as ambiguous.\n"
      "Exit status: 0 when a plan was made, fitting or not (see the verdict, or \"fits\" in\n"
-     "--json); 2 for bad usage; 1 when the model or device cannot be read."},
+     "--json), except 1 when one request of max_model_len cannot fit even alone (vLLM\n"
+     "refuses to start then; the plan is still printed); 2 for bad usage; 1 when the model or\n"
+     "device cannot be read."},
     {NULL, NULL, NULL, NULL},
 };
 

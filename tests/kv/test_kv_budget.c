@@ -332,6 +332,16 @@ static void test_plan_options(void **state)
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.budget.cudagraph_memory, 0);
     assert_int_equal(p.num_cudagraphs, 0);
+    /* a CPU device captures no CUDA graphs: no floor is charged there */
+    mb_plan_options_init(&o);
+    assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
+    assert_int_equal(p.cudagraph_source, MB_CUDAGRAPH_FLOOR);
+    assert_true(p.budget.cudagraph_memory > 0);
+    mb_snapshot cpu = dev;
+    snprintf(cpu.device, sizeof cpu.device, "cpu:0");
+    assert_int_equal(mb_plan_compute(&m, &cpu, &o, &p), MB_OK);
+    assert_int_equal(p.cudagraph_source, MB_CUDAGRAPH_NONE);
+    assert_int_equal(p.budget.cudagraph_memory, 0);
     mb_plan_options_init(&o);
     o.kv_cache_memory_bytes = 30 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);

@@ -223,6 +223,7 @@ static void test_text_and_help(void **state)
     assert_int_equal(tu_run_cli(NULL, "plan --help", &out, &err), 0);
     assert_non_null(strstr(out, "--gpu-memory-utilization"));
     assert_non_null(strstr(out, "80GiB"));
+    assert_non_null(strstr(out, "except 1 when one request of max_model_len cannot fit"));
     assert_non_null(strstr(out, "decimal"));
     assert_non_null(strstr(out, "binary"));
     free(out), free(err);

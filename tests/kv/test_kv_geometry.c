@@ -228,6 +228,16 @@ static void test_model_variants(void **state)
     /* the smallest of the context-length keys */
     parse_ok("{" LLAMA_FIELDS ", \"seq_len\": 4096}", &m);
     assert_int_equal(m.max_model_len, 4096);
+    static const char *const keys[] = {"n_positions", "max_seq_len", "seq_length",
+                                       "model_max_length", "max_target_positions",
+                                       "max_sequence_length", "max_seq_length"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{" LLAMA_FIELDS ", \"%s\": %zu}", keys[i], 1000 + i);
+        parse_ok(json, &m);
+        if (m.max_model_len != (int64_t)(1000 + i))
+            fail_msg("%s: max_model_len %lld", keys[i], (long long)m.max_model_len);
+    }
     /* an fp8 cache halves a bf16 model's bytes per token */
     mb_kv_spec a, b;
     assert_int_equal(mb_kv_spec_init(&a, &m, 16, 1, NULL), MB_OK);
