@@ -57,7 +57,7 @@ int mb__vt_mem_info(mb_backend_slot *b, int i, mb_meminfo *out);
 int mb__vt_max_shared_memory(mb_backend_slot *b, int i, int64_t *out);
 int mb__vt_synchronize(mb_backend_slot *b, int i);
 int mb__vt_alloc(mb_backend_slot *b, int i, size_t bytes, void **ptr);
-int mb__vt_free(mb_backend_slot *b, int i, void *ptr, size_t bytes);
+int mb__vt_free(mb_backend_slot *b, int i, void *ptr, size_t bytes, int *freed);
 void mb__vt_shutdown(mb_backend_slot *b);
 
 /* format.c */

@@ -55,9 +55,10 @@ int mb_tracker_init(mb_tracker **out, mb_context *ctx, int device, unsigned flag
     return MB_OK;
 }
 
-static int release_block(mb_tracker *t, block *b)
+/* Gives b back to the backend; *freed says whether the memory went (see backend.h). */
+static int release_block(mb_tracker *t, block *b, int *freed)
 {
-    return mb__vt_free(t->dev->backend, t->dev->local, b->ptr, b->size);
+    return mb__vt_free(t->dev->backend, t->dev->local, b->ptr, b->size, freed);
 }
 
 void mb_tracker_free(mb_tracker *t)
@@ -67,7 +68,8 @@ void mb_tracker_free(mb_tracker *t)
     block *b = t->blocks;
     while (b) {
         block *n = b->next;
-        (void)release_block(t, b); /* best effort: nothing to report to at teardown */
+        int freed;
+        (void)release_block(t, b, &freed); /* best effort: nothing to report to here */
         mb__free(b);
         b = n;
     }
@@ -139,9 +141,16 @@ int mb_tracker_deallocate(mb_tracker *t, void *ptr)
         b->cached = 1;
         goto out;
     }
+    /* a block the backend could not free stays tracked and counted: the caller may retry,
+     * and mb_tracker_free tries again, so device memory is never lost to the tracker */
+    int freed = 0;
+    rc = release_block(t, b, &freed);
+    if (!freed) {
+        t->allocated += (int64_t)b->size;
+        goto out;
+    }
     *pp = b->next;
     t->reserved -= (int64_t)b->size;
-    rc = release_block(t, b);
     mb__free(b);
 out:
     pthread_mutex_unlock(&t->lock);
@@ -180,11 +189,16 @@ static int tracker_empty_cache(void *user)
             pp = &b->next;
             continue;
         }
-        *pp = b->next;
-        t->reserved -= (int64_t)b->size;
-        int r = release_block(t, b);
+        int freed = 0;
+        int r = release_block(t, b, &freed);
         if (r && rc == MB_OK)
             rc = r;
+        if (!freed) { /* kept cached and reserved: empty_cache or mb_tracker_free retries */
+            pp = &b->next;
+            continue;
+        }
+        *pp = b->next;
+        t->reserved -= (int64_t)b->size;
         mb__free(b);
     }
     pthread_mutex_unlock(&t->lock);

@@ -13,10 +13,10 @@
  *  - Ownership: the caller owns every struct it passes in; the library keeps no pointer
  *    to a caller's struct after returning, except the allocator given to mb_profile_begin
  *    (kept until mb_profile_end) and the context given to mb_tracker_init.
- *  - Thread safety: a context may be shared by threads once mb_context_probe() has
- *    returned (probing is idempotent and internally locked). Measuring, formatting and the
- *    math functions are safe to call concurrently. A single mb_profile or mb_tracker must
- *    not be used from two threads at once (a tracker is internally locked; see there).
+ *  - Thread safety: a context may be shared by threads (probing is idempotent and
+ *    internally locked; mb_context_free excepted). Measuring, formatting and the math
+ *    functions are safe to call concurrently. A single mb_profile must not be used from
+ *    two threads at once; a tracker may (it is internally locked).
  *  - Library code never prints, never exits and never changes the environment.
  */
 #ifndef MEMBUDGET_H
@@ -191,17 +191,26 @@ typedef struct mb_allocator {
 } mb_allocator;
 
 /* The built-in tracking allocator over the backend's own allocate/free (cuMemAlloc,
- * hipMalloc, mmap on a NUMA node). Internally locked: a tracker may be used from several
- * threads. Refused with MB_EFOREIGN under a foreign sysroot. */
+ * hipMalloc, mmap on a NUMA node). Every tracker function is internally locked: one
+ * tracker may be used from several threads at once (the exception to the rule above).
+ * The tracker keeps ctx (which must outlive it) and device. Refused with MB_EFOREIGN
+ * under a foreign sysroot. On failure *out is NULL. */
 typedef struct mb_tracker mb_tracker;
 #define MB_TRACKER_CACHING 1u /* keep freed blocks (reserved) until empty_cache, like torch */
 MB_EXPORT int mb_tracker_init(mb_tracker **out, mb_context *ctx, int device, unsigned flags);
-/* Frees every block still held, then the tracker. NULL is a no-op. */
+/* Frees every block still held (best effort: a block the backend refuses to free is
+ * dropped, since nothing is left to report to), then the tracker. NULL is a no-op. */
 MB_EXPORT void mb_tracker_free(mb_tracker *t);
+/* Allocates bytes (a cached block of the same size first, under MB_TRACKER_CACHING). On
+ * failure *ptr is NULL and the counters are unchanged. */
 MB_EXPORT int mb_tracker_allocate(mb_tracker *t, size_t bytes, void **ptr);
-/* ptr must come from mb_tracker_allocate on t; MB_EINVAL otherwise. */
+/* ptr must come from mb_tracker_allocate on t; MB_EINVAL otherwise. When the backend's
+ * free fails, the block stays tracked and counted (allocated and reserved unchanged):
+ * call again, or mb_tracker_free tries once more. */
 MB_EXPORT int mb_tracker_deallocate(mb_tracker *t, void *ptr);
-/* Fills *out with an mb_allocator view of t (valid while t lives). */
+/* Fills *out with an mb_allocator view of t (valid while t lives). Its empty_cache gives
+ * cached blocks back to the backend; one the backend refuses stays cached and reserved,
+ * and the first failure's code is returned after every other block was tried. */
 MB_EXPORT void mb_tracker_allocator(mb_tracker *t, mb_allocator *out);
 
 /* ------------------------------------------------------------------------------------ */

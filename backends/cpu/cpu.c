@@ -338,11 +338,13 @@ static int cpu_alloc(void *st, int i, size_t bytes, void **ptr)
     return MB_OK;
 }
 
-static int cpu_free(void *st, int i, void *ptr, size_t bytes)
+static int cpu_free(void *st, int i, void *ptr, size_t bytes, int *freed)
 {
     (void)st, (void)i;
+    *freed = 0;
     if (munmap(ptr, bytes) != 0)
         return mb__error(MB_EINVAL, "munmap(%p, %zu) failed: %s", ptr, bytes, strerror(errno));
+    *freed = 1;
     return MB_OK;
 }
 

@@ -909,8 +909,10 @@ static int cuda_alloc(void *st, int i, size_t bytes, void **ptr)
     return MB_OK;
 }
 
-static int cuda_free(void *st, int i, void *ptr, size_t bytes)
+static int cuda_free(void *st, int i, void *ptr, size_t bytes, int *freed)
 {
+    (void)bytes;
+    *freed = 0;
     cuda_state *s = st;
     cuda_dev *d = dev_at(s, i);
     if (!d)
@@ -921,6 +923,8 @@ static int cuda_free(void *st, int i, void *ptr, size_t bytes)
     CUresult r = s->cu.cuMemFree_v2((CUdeviceptr)(uintptr_t)ptr);
     if (r)
         rc = cu_fail(s, d, "cuMemFree_v2", r);
+    else
+        *freed = 1; /* whatever the pop below says */
     return pop_primary(s, d, rc);
 }
 

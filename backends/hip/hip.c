@@ -666,8 +666,9 @@ static int hip_alloc(void *st, int i, size_t bytes, void **ptr)
     return MB_OK;
 }
 
-static int hip_free(void *st, int i, void *ptr, size_t bytes)
+static int hip_free(void *st, int i, void *ptr, size_t bytes, int *freed)
 {
+    *freed = 0;
     hip_state *s = st;
     int rc = check_dev(s, i);
     if (rc)
@@ -678,6 +679,7 @@ static int hip_free(void *st, int i, void *ptr, size_t bytes)
     if ((rc = enter_device(s, i, "hipFree", &prev)))
         return rc;
     hipError_t e = s->api.p_hipFree(ptr);
+    *freed = e == hipSuccess; /* whatever restoring the caller's device says */
     int rc2 = leave_device(s, i, prev, "hipFree");
     if (e == hipSuccess && rc2)
         return rc2;

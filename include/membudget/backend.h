@@ -79,8 +79,11 @@ struct mb_backend_ops {
     int (*synchronize)(void *state, int i);
     /* optional (default: MB_ENOTSUP): allocate bytes of device memory for the tracker */
     int (*alloc)(void *state, int i, size_t bytes, void **ptr);
-    /* optional (default: MB_ENOTSUP): free what alloc returned */
-    int (*free)(void *state, int i, void *ptr, size_t bytes);
+    /* optional (default: MB_ENOTSUP): free what alloc returned. *freed is 1 once the memory
+     * went back to the driver, even when a later step (restoring the caller's context or
+     * device) fails and an error is returned; 0 when it is still held, so that the caller
+     * may try again without freeing twice */
+    int (*free)(void *state, int i, void *ptr, size_t bytes, int *freed);
     /* optional (default: nothing): release state; never closes a driver handle */
     void (*shutdown)(void *state);
 };

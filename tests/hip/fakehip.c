@@ -296,6 +296,8 @@ static hipError_t impl_hipMalloc(void **ptr, size_t size)
     return hipSuccess;
 }
 
+static long bad_frees; /* hipFree of an unknown pointer, since the last reset */
+
 static hipError_t impl_hipFree(void *ptr)
 {
     NEED_INIT();
@@ -306,6 +308,7 @@ static hipError_t impl_hipFree(void *ptr)
             allocs[i] = allocs[--nallocs];
             return hipSuccess;
         }
+    bad_frees++; /* a pointer never allocated, or freed twice */
     return hipErrorInvalidValue;
 }
 
@@ -339,6 +342,7 @@ FAKE_EXPORT long fakehip_calls(void);
 FAKE_EXPORT long fakehip_fired(void);
 FAKE_EXPORT const char *fakehip_failed_name(void);
 FAKE_EXPORT int fakehip_live_allocations(void);
+FAKE_EXPORT long fakehip_bad_frees(void);
 FAKE_EXPORT void fakehip_set_other(int visible_dev, size_t bytes);
 FAKE_EXPORT void fakehip_set_integrated(int visible_dev, int integrated);
 FAKE_EXPORT void fakehip_set_optin(int visible_dev, int optin);
@@ -355,6 +359,7 @@ void fakehip_reset(const char *scenario)
     fail_at = 0;
     fired = 0;
     failed_name[0] = '\0';
+    bad_frees = 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -374,6 +379,7 @@ long fakehip_calls(void) { return calls; }
 long fakehip_fired(void) { return fired; }
 const char *fakehip_failed_name(void) { return failed_name; }
 int fakehip_live_allocations(void) { return nallocs; }
+long fakehip_bad_frees(void) { return bad_frees; }
 long fakehip_sync_calls(void) { return sync_calls; }
 
 void fakehip_set_other(int visible_dev, size_t bytes)

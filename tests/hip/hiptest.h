@@ -25,6 +25,7 @@ typedef struct fake_ctl {
     long (*fired)(void);
     const char *(*failed_name)(void);
     int (*live_allocations)(void);
+    long (*bad_frees)(void);
     void (*set_other)(int dev, size_t bytes);
     void (*set_integrated)(int dev, int integrated);
     void (*set_optin)(int dev, int optin);
@@ -58,6 +59,7 @@ static inline fake_ctl fake_open(void)
     FAKE_SYM(fired, long (*)(void))
     FAKE_SYM(failed_name, const char *(*)(void))
     FAKE_SYM(live_allocations, int (*)(void))
+    FAKE_SYM(bad_frees, long (*)(void))
     FAKE_SYM(set_other, void (*)(int, size_t))
     FAKE_SYM(set_integrated, void (*)(int, int))
     FAKE_SYM(set_optin, void (*)(int, int))
