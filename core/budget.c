@@ -25,12 +25,6 @@
 
 #include "internal.h"
 
-static const char *gib(int64_t bytes, char *buf, size_t size)
-{
-    mb_format_gib(bytes, buf, size);
-    return buf;
-}
-
 void mb_budget_options_init(mb_budget_options *o)
 {
     if (!o)
@@ -105,9 +99,9 @@ static int startup(const mb_snapshot *init, double util, int64_t *requested)
                                 "%s GiB that --gpu-memory-utilization %g requests; %sstop "
                                 "other processes using %s GiB of it",
                      (int)sizeof init->device, init->device,
-                     gib(init->free_memory, f, sizeof f), gib(init->total_memory, t, sizeof t),
-                     gib(*requested, r, sizeof r), util, hint,
-                     gib(*requested - init->free_memory, s, sizeof s));
+                     mb__gib(init->free_memory, f, sizeof f), mb__gib(init->total_memory, t, sizeof t),
+                     mb__gib(*requested, r, sizeof r), util, hint,
+                     mb__gib(*requested - init->free_memory, s, sizeof s));
 }
 
 int mb_budget_check_startup(const mb_snapshot *init, double util, int64_t *requested)
@@ -164,8 +158,8 @@ static int begin(const mb_snapshot *init, const mb_budget_options *o, mb_budget 
             return mb__error(MB_ERANGE, "--kv-cache-memory-bytes %lld (%s GiB) is more than "
                                         "%s's total memory (%s GiB)",
                              (long long)o->kv_cache_memory_bytes,
-                             gib(o->kv_cache_memory_bytes, k, sizeof k), b->device,
-                             gib(init->total_memory, t, sizeof t));
+                             mb__gib(o->kv_cache_memory_bytes, k, sizeof k), b->device,
+                             mb__gib(init->total_memory, t, sizeof t));
         }
         b->available_kv_cache_memory = o->kv_cache_memory_bytes;
         b->flags |= MB_BUDGET_EXPLICIT;
@@ -195,11 +189,11 @@ static int finish(mb_budget *b, const mb_budget_options *o)
                                 "CUDA graphs %s GiB = %s GiB; %ssplit the model over more "
                                 "devices (--tensor-parallel-size), or drop the CUDA graphs "
                                 "(--enforce-eager)",
-                     b->device, gib(b->requested_memory, r, sizeof r),
-                     b->gpu_memory_utilization, gib(b->total_memory, t, sizeof t),
-                     gib(b->non_kv_cache_memory, n, sizeof n),
-                     gib(b->cudagraph_memory, c, sizeof c),
-                     gib(b->available_kv_cache_memory, a, sizeof a), hint);
+                     b->device, mb__gib(b->requested_memory, r, sizeof r),
+                     b->gpu_memory_utilization, mb__gib(b->total_memory, t, sizeof t),
+                     mb__gib(b->non_kv_cache_memory, n, sizeof n),
+                     mb__gib(b->cudagraph_memory, c, sizeof c),
+                     mb__gib(b->available_kv_cache_memory, a, sizeof a), hint);
 }
 
 int mb_budget_from_non_kv(const mb_snapshot *init, int64_t non_kv, const mb_budget_options *o,
@@ -263,10 +257,10 @@ int mb_budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budget
                                        "memory meanwhile, so this engine's use cannot be "
                                        "measured; profile again while nothing else starts "
                                        "or stops on the device, or set "
-                                       "MB_BUDGET_FREE_GROWTH_FALLBACK to count the "
-                                       "allocator's reserved growth instead",
-                             b.device, gib(init->free_memory, f0, sizeof f0),
-                             gib(after->free_memory, f1, sizeof f1));
+                                       "MB_BUDGET_FREE_GROWTH_FALLBACK to go on with a lower "
+                                       "bound of it",
+                             b.device, mb__gib(init->free_memory, f0, sizeof f0),
+                             mb__gib(after->free_memory, f1, sizeof f1));
         b.flags |= MB_BUDGET_FELL_BACK;
     }
     if (o->formula == MB_NON_KV_PROFILE) {
@@ -314,7 +308,7 @@ int mb_snapshot_what_if(int64_t total, int64_t free, mb_snapshot *out)
     if (free < 0 || free > total)
         return mb__error(MB_EINVAL, "--free-memory %s GiB is more than --total-memory %s GiB "
                                     "(or negative); free memory is part of the total",
-                         gib(free, f, sizeof f), gib(total, t, sizeof t));
+                         mb__gib(free, f, sizeof f), mb__gib(total, t, sizeof t));
     snprintf(out->device, sizeof out->device, "what-if");
     snprintf(out->platform, sizeof out->platform, "cuda");
     out->total_memory = total;

@@ -150,3 +150,9 @@ int mb_profile_format(const mb_profile *p, char *buf, size_t size)
                p->profile_time, g[0], g[1], g[2], g[3]);
     return (int)len;
 }
+
+const char *mb__gib(int64_t bytes, char *buf, size_t size)
+{
+    mb_format_gib(bytes, buf, size);
+    return buf;
+}

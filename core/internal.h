@@ -62,6 +62,8 @@ void mb__vt_shutdown(mb_backend_slot *b);
 
 /* format.c */
 int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) */
+/* mb_format_gib into buf, returning buf (for use inside a message's arguments). */
+const char *mb__gib(int64_t bytes, char *buf, size_t size);
 
 /* Distance between two names, for "did you mean". */
 int mb__edit_distance(const char *a, const char *b);

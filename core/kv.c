@@ -22,12 +22,6 @@
 
 #include "internal.h"
 
-static const char *gib(int64_t bytes, char *buf, size_t size)
-{
-    mb_format_gib(bytes, buf, size);
-    return buf;
-}
-
 static int mul(int64_t a, int64_t b, int64_t *out)
 {
     return __builtin_mul_overflow(a, b, out) ? MB_ERANGE : MB_OK;
@@ -206,7 +200,7 @@ int mb_kv_check(const mb_kv_spec *s, int64_t available, int64_t max_model_len)
     if (available <= 0)
         return mb__error(MB_ENOFIT, "no memory is available for the KV cache blocks "
                                     "(available %s GiB); increase gpu_memory_utilization, "
-                                    "or free memory", gib(available, a, sizeof a));
+                                    "or free memory", mb__gib(available, a, sizeof a));
     int64_t blocks = cdiv(max_model_len, s->block_size), need;
     if (mul(blocks, s->block_bytes, &need) != MB_OK || need > available) {
         int64_t longest = available / s->block_bytes * s->block_size;
@@ -216,13 +210,13 @@ int mb_kv_check(const mb_kv_spec *s, int64_t available, int64_t max_model_len)
                      (long long)longest);
         else
             snprintf(tail, sizeof tail, "; not even one block of %s GiB fits",
-                     gib(s->block_bytes, n, sizeof n));
+                     mb__gib(s->block_bytes, n, sizeof n));
         return mb__error(MB_ENOFIT, "max_model_len=%lld needs %s GiB of KV cache for one "
                                     "request, more than the %s GiB available%s; decrease "
                                     "max_model_len, or increase gpu_memory_utilization",
                          (long long)max_model_len,
-                         need > 0 ? gib(need, n, sizeof n) : "more than 8 EiB",
-                         gib(available, a, sizeof a), tail);
+                         need > 0 ? mb__gib(need, n, sizeof n) : "more than 8 EiB",
+                         mb__gib(available, a, sizeof a), tail);
     }
     return MB_OK;
 }

@@ -16,12 +16,6 @@
 
 #include "internal.h"
 
-static const char *gib(int64_t bytes, char *buf, size_t size)
-{
-    mb_format_gib(bytes, buf, size);
-    return buf;
-}
-
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
 void mb_plan_options_init(mb_plan_options *o)
@@ -82,7 +76,7 @@ static int size_option(const char *flag, int64_t v, int64_t limit, const char *l
     if (limit > 0 && v > limit) {
         char a[32], b[32];
         return mb__error(MB_ERANGE, "%s %s GiB is more than %s (%s GiB)", flag,
-                         gib(v, a, sizeof a), limit_what, gib(limit, b, sizeof b));
+                         mb__gib(v, a, sizeof a), limit_what, mb__gib(limit, b, sizeof b));
     }
     return MB_OK;
 }
@@ -214,8 +208,8 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
             char w[32], t[32];
             return mb__error(MB_ERANGE, "the weights, %s GiB per rank, are more than %s's "
                                         "total memory (%s GiB); raise "
-                                        "--tensor-parallel-size", gib(non_kv, w, sizeof w),
-                             dev->device, gib(dev->total_memory, t, sizeof t));
+                                        "--tensor-parallel-size", mb__gib(non_kv, w, sizeof w),
+                             dev->device, mb__gib(dev->total_memory, t, sizeof t));
         }
     } else {
         p.non_kv_source = MB_NON_KV_FROM_NOTHING;
@@ -284,8 +278,8 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
     } else if (explicit_too_big) {
         snprintf(p.verdict, sizeof p.verdict, "does not fit: --kv-cache-memory-bytes %s GiB "
                  "is more than the %s GiB free on %s, before any weights; lower it",
-                 gib(o->kv_cache_memory_bytes, g1, sizeof g1),
-                 gib(dev->free_memory, g2, sizeof g2), dev->device);
+                 mb__gib(o->kv_cache_memory_bytes, g1, sizeof g1),
+                 mb__gib(dev->free_memory, g2, sizeof g2), dev->device);
     } else if (!p.fits) {
         int64_t need = p.blocks_per_request * p.spec.block_bytes;
         char alt[200] = "";
@@ -304,8 +298,8 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
                  "of KV cache for one request (%lld blocks), more than the %s GiB (%lld "
                  "blocks) available per rank; %s%s, raise --gpu-memory-utilization, or split "
                  "the model over more devices (--tensor-parallel-size)",
-                 (long long)p.max_model_len, gib(need, g1, sizeof g1),
-                 (long long)p.blocks_per_request, gib(avail, g2, sizeof g2),
+                 (long long)p.max_model_len, mb__gib(need, g1, sizeof g1),
+                 (long long)p.blocks_per_request, mb__gib(avail, g2, sizeof g2),
                  (long long)p.num_blocks, longest, alt);
     } else {
         const char *bound = "";
@@ -318,7 +312,7 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
         snprintf(p.verdict, sizeof p.verdict, "fits: %lld blocks of %d tokens (%lld tokens, "
                  "%s GiB per rank) hold %.2f requests of %lld tokens at once%s",
                  (long long)p.num_blocks, p.spec.block_size, (long long)p.kv_cache_tokens,
-                 gib(p.kv_cache_bytes, g3, sizeof g3), p.max_concurrency,
+                 mb__gib(p.kv_cache_bytes, g3, sizeof g3), p.max_concurrency,
                  (long long)p.max_model_len, bound);
     }
     *out = p;

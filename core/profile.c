@@ -95,9 +95,13 @@ int mb_profile_end(mb_profile *p)
     if (rc)
         return rc;
     p->after_profile.auto_measure = 0;
-    rc = mb_profile_compute(p);
-    if (rc)
+    mb_profile q = *p; /* the result lands only when every step succeeded */
+    rc = mb_profile_compute(&q);
+    if (rc) {
+        memset(&p->after_profile, 0, sizeof p->after_profile);
         return rc;
+    }
+    *p = q;
     p->state_ = PROFILE_DONE;
     return MB_OK;
 }

@@ -336,7 +336,12 @@ int mb_context_probe(mb_context *ctx)
     return rc;
 }
 
-int mb_backend_count(mb_context *ctx) { return ctx ? ctx->nbackends : MB_EINVAL; }
+int mb_backend_count(mb_context *ctx)
+{
+    if (!ctx)
+        return mb__error(MB_EINVAL, "mb_backend_count: ctx is NULL");
+    return ctx->nbackends;
+}
 
 int mb_backend_get(mb_context *ctx, int index, mb_backend_status *out)
 {

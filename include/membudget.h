@@ -11,8 +11,9 @@
  *  - Sizes are int64_t bytes, signed so that differences of snapshots may be negative.
  *    MB_UNKNOWN means "could not be determined", MB_UNLIMITED means "no limit".
  *  - Ownership: the caller owns every struct it passes in; the library keeps no pointer
- *    to a caller's struct after returning, except the allocator given to mb_profile_begin
- *    (kept until mb_profile_end) and the context given to mb_tracker_init.
+ *    to a caller's struct after returning, except the context and allocator given to
+ *    mb_profile_begin (kept in the profile until mb_profile_end) and the context given to
+ *    mb_tracker_init (kept until mb_tracker_free); those must outlive their use.
  *  - Thread safety: a context may be shared by threads (probing is idempotent and
  *    internally locked; mb_context_free excepted). Measuring, formatting and the math
  *    functions are safe to call concurrently. A single mb_profile must not be used from
@@ -143,7 +144,7 @@ typedef struct mb_backend_status {
 
 /* Backends known to this build, probed or not: count, then one by index (priority order).
  * mb_backend_get probes first when needed. */
-MB_EXPORT int mb_backend_count(mb_context *ctx);
+MB_EXPORT int mb_backend_count(mb_context *ctx); /* never fails but for a NULL ctx */
 MB_EXPORT int mb_backend_get(mb_context *ctx, int index, mb_backend_status *out);
 /* "present", "absent", "broken", "excluded", "not built". */
 MB_EXPORT const char *mb_backend_state_name(mb_backend_state state);
@@ -236,7 +237,10 @@ MB_EXPORT const char *mb_source_name(mb_source source);
 /* Snapshot flags. */
 #define MB_SNAP_CLAMPED 1u       /* the backend reported free > total; free was clamped */
 #define MB_SNAP_LIMITED 2u       /* free was lowered to what a container limit leaves */
-#define MB_SNAP_HOST_FALLBACK 4u /* node figures did not cover the host; host figures used */
+#define MB_SNAP_HOST_FALLBACK 4u /* the NUMA node files cover under 90% of the host's
+                                  * MemTotal: with one CPU device its figures are the host's
+                                  * (source proc-meminfo); with several they stay the node's,
+                                  * and this flag warns that they undercount */
 
 typedef struct mb_snapshot {
     int64_t torch_peak;       /* allocator peak [torch_peak] */
@@ -298,7 +302,9 @@ MB_EXPORT int mb_profile_begin(mb_profile *p, mb_context *ctx, int device,
                                const mb_allocator *alloc, const mb_snapshot *baseline,
                                int64_t weights_memory);
 /* end: empties the allocator's cache, measures after_profile and computes the result.
- * MB_ESTATE unless begin succeeded and end was not called yet. */
+ * MB_ESTATE unless begin succeeded and end was not called yet. On any other failure the
+ * profile stays begun (end may be called again), the result fields are left as they were
+ * and after_profile is zeroed. */
 MB_EXPORT int mb_profile_end(mb_profile *p);
 /* The arithmetic alone, from before_create, before_profile, after_profile and
  * weights_memory already in *p (the math tier; no OS). */
@@ -532,9 +538,13 @@ typedef enum mb_non_kv_formula {
 MB_EXPORT const char *mb_non_kv_formula_name(mb_non_kv_formula f);
 
 /* Option flags. */
-#define MB_BUDGET_FREE_GROWTH_FALLBACK 1u /* when free memory grew during profiling, count
-                                           * this process's allocator reserved growth instead
-                                           * of failing (vLLM does so on ROCm: vllm#53591) */
+#define MB_BUDGET_FREE_GROWTH_FALLBACK 1u /* when free memory grew during profiling (another
+                                           * process let go of memory), go on instead of
+                                           * failing with MB_EGREW: MB_NON_KV_CONSUMED counts
+                                           * the allocator's reserved growth as consumed,
+                                           * MB_NON_KV_PROFILE counts a negative non-torch
+                                           * increase as 0; both are lower bounds (vLLM
+                                           * falls back so on ROCm: vllm#53591) */
 
 typedef struct mb_budget_options {
     double gpu_memory_utilization; /* (0, 1]; default MB_GPU_MEMORY_UTILIZATION_DEFAULT */

@@ -1,8 +1,10 @@
 /*
  * platform/uma.c: the memory policy of integrated GPUs (NVIDIA Jetson and GB10 through
  * cuda-uma, AMD APUs through hip-apu). The driver's free counts reclaimable page cache as
- * used, so free is the host's MemAvailable, never above what the driver says when the
- * driver is given, and never above what the container limit leaves. See NVIDIA's "CUDA
+ * used, so free is the host's MemAvailable, never above what the container limit leaves
+ * (every limited cgroup level) nor above total. The driver's free is only recorded beside
+ * it; a backend whose vendor asks for min(driver, host), as HIP on APUs, applies that
+ * itself. See NVIDIA's "CUDA
  * for Tegra" app note (estimating total allocatable device memory on an integrated GPU)
  * and vLLM's MemorySnapshot.measure.
  */
