@@ -84,18 +84,21 @@ static int beneath_root(const mb_platform *plat, int fd)
     return strncmp(target, plat->root, rl) == 0 && (target[rl] == '/' || target[rl] == '\0');
 }
 
-static int open_foreign(const mb_platform *plat, const char *rel)
+/* Opens rel under the root with flags (O_RDONLY, or O_PATH to test existence): symlinks
+ * and ".." resolve inside the root (openat2 RESOLVE_IN_ROOT), or the result is checked to
+ * lie beneath it where the kernel lacks openat2. */
+static int open_foreign(const mb_platform *plat, const char *rel, int flags)
 {
 #ifdef SYS_openat2
     struct open_how how;
     memset(&how, 0, sizeof how);
-    how.flags = O_RDONLY | O_CLOEXEC;
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     int fd = (int)syscall(SYS_openat2, plat->rootfd, rel, &how, sizeof how);
     if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
         return fd;
 #endif
-    int fd2 = openat(plat->rootfd, rel, O_RDONLY | O_CLOEXEC);
+    int fd2 = openat(plat->rootfd, rel, flags | O_CLOEXEC);
     if (fd2 >= 0 && !beneath_root(plat, fd2)) {
         close(fd2);
         errno = EXDEV;
@@ -116,7 +119,7 @@ int mb__plat_open(const mb_platform *plat, const char *path)
         const char *rel = path;
         while (*rel == '/')
             rel++;
-        fd = open_foreign(plat, *rel ? rel : ".");
+        fd = open_foreign(plat, *rel ? rel : ".", O_RDONLY);
     } else {
         fd = open(path, O_RDONLY | O_CLOEXEC);
     }
@@ -139,7 +142,8 @@ long mb__plat_pread(int fd, const char *path, char *buf, size_t size)
         return mb__error(MB_EIO, "cannot read %s: injected fault", path);
     size_t got = 0;
     for (;;) {
-        ssize_t n = pread(fd, buf + got, size - 1 - got, (off_t)got);
+        size_t want = size - 1 - got;
+        ssize_t n = pread(fd, buf + got, want, (off_t)got);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -148,6 +152,11 @@ long mb__plat_pread(int fd, const char *path, char *buf, size_t size)
         if (n == 0)
             break;
         got += (size_t)n;
+        /* A short read is the end: procfs and cgroupfs (seq_file) fill the whole request
+         * when they can, sysfs attributes come in one read, and regular files fall short
+         * only at their end. This saves the empty read that would confirm it. */
+        if ((size_t)n < want)
+            break;
         if (got == size - 1) {
             char extra;
             ssize_t more = pread(fd, &extra, 1, (off_t)got);
@@ -178,6 +187,10 @@ int mb__plat_exists(const mb_platform *plat, const char *path)
     const char *rel = path;
     while (*rel == '/')
         rel++;
-    struct stat st;
-    return fstatat(plat->rootfd, *rel ? rel : ".", &st, 0) == 0;
+    /* resolved as an open would be, so a symlink or ".." cannot point the test outside */
+    int fd = open_foreign(plat, *rel ? rel : ".", O_PATH);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
 }

@@ -106,6 +106,13 @@ static void test_sysroot_reads_and_refusals(void **state)
     assert_true(mb__plat_read(&ctx->plat, "/etc/escape", buf, sizeof buf) < 0);
     assert_true(mb__plat_read(&ctx->plat, "/etc/dotdot", buf, sizeof buf) < 0);
     assert_true(mb__plat_read(&ctx->plat, "/../../etc/hostname", buf, sizeof buf) < 0);
+    /* and so is the existence test (it once followed the link out with fstatat) */
+    assert_int_equal(access("/etc/hostname", F_OK), 0); /* there on the host */
+    assert_int_equal(mb__plat_exists(&ctx->plat, "/etc/escape"), 0);
+    assert_int_equal(mb__plat_exists(&ctx->plat, "/etc/dotdot"), 0);
+    assert_int_equal(mb__plat_exists(&ctx->plat, "/../../etc/hostname"), 0);
+    assert_int_equal(mb__plat_exists(&ctx->plat, "/proc/meminfo"), 1);
+    assert_int_equal(mb__plat_exists(&ctx->plat, "/etc"), 1);
 
     /* side effects are refused on a machine dump */
     mb_tracker *t;
