@@ -395,16 +395,28 @@ void mb__plat_release_caches(mb_platform *plat)
 
 /* ---- reading the figures ------------------------------------------------------------ */
 
+/* Reads a one-value file into buf (64 bytes), its length without the trailing newline or
+ * spaces in *len. */
+static int read_value(int fd, const char *path, char *buf, size_t *len)
+{
+    long n = mb__plat_pread(fd, path, buf, 64);
+    if (n < 0)
+        return (int)n;
+    size_t l = (size_t)n;
+    while (l && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
+        l--;
+    *len = l;
+    return MB_OK;
+}
+
 /* A limit file's value: bytes, or MB_UNLIMITED for "max" (v2) or >= 2^62 (v1). */
 static int read_limit(int fd, const char *path, int version, int64_t *out)
 {
     char buf[64];
-    long n = mb__plat_pread(fd, path, buf, sizeof buf);
-    if (n < 0)
-        return (int)n;
-    size_t len = (size_t)n;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-        len--;
+    size_t len;
+    int rc0 = read_value(fd, path, buf, &len);
+    if (rc0)
+        return rc0;
     if (len == 3 && strncmp(buf, "max", 3) == 0) {
         *out = MB_UNLIMITED;
         return MB_OK;
@@ -448,12 +460,10 @@ static int64_t stat_value(const char *text, const char *key)
 static int read_usage(int fd, const char *path, int64_t *out)
 {
     char buf[64];
-    long n = mb__plat_pread(fd, path, buf, sizeof buf);
-    if (n < 0)
-        return (int)n;
-    size_t len = (size_t)n;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-        len--;
+    size_t len;
+    int rc = read_value(fd, path, buf, &len);
+    if (rc)
+        return rc;
     uint64_t v;
     if (mb__parse_u64(buf, len, &v) != MB_OK || v > (uint64_t)INT64_MAX)
         return mb__error(MB_EPARSE, "%s: '%.*s' is not a number of bytes", path, (int)len, buf);
