@@ -413,7 +413,7 @@ static int read_value(int fd, const char *path, char *buf, size_t *len)
 static int read_limit(int fd, const char *path, int version, int64_t *out)
 {
     char buf[64];
-    size_t len;
+    size_t len = 0;
     int rc0 = read_value(fd, path, buf, &len);
     if (rc0)
         return rc0;
@@ -460,7 +460,7 @@ static int64_t stat_value(const char *text, const char *key)
 static int read_usage(int fd, const char *path, int64_t *out)
 {
     char buf[64];
-    size_t len;
+    size_t len = 0;
     int rc = read_value(fd, path, buf, &len);
     if (rc)
         return rc;
