@@ -2,7 +2,13 @@
  * core/format.c: text forms that match vLLM's Python output byte for byte:
  * format_gib (f"{round(b / GiB_bytes, 2)}"), repr(float) and the __repr__ of
  * MemorySnapshot and MemoryProfilingResult.
+ *
+ * Python writes '.' whatever the process's locale says; printf and strtod follow
+ * LC_NUMERIC, which an engine may have set (setlocale(LC_ALL, "") in a C++ server with a
+ * German environment gives "1,5"). Every number here is written and read back with the C
+ * locale made current for the calling thread (uselocale), then the caller's is restored.
  */
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +20,32 @@
 /* Python's repr(float): the shortest string that reads back to v; positional notation when
  * the decimal exponent is in [-4, 16), scientific ("1e+16", "1.5e-05") otherwise; a
  * positional integer value keeps ".0". */
+/* The C locale for this thread's numbers; the previous one is returned for c_locale_end.
+ * newlocale(LC_ALL_MASK, "C", 0) is glibc's static C locale object: nothing to free. */
+static locale_t c_locale_begin(void)
+{
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    return c ? uselocale(c) : (locale_t)0;
+}
+
+static void c_locale_end(locale_t prev)
+{
+    if (prev)
+        uselocale(prev);
+}
+
+static int repr_double_c(double v, char *buf, size_t size);
+
 int mb__repr_double(double v, char *buf, size_t size)
+{
+    locale_t prev = c_locale_begin();
+    int n = repr_double_c(v, buf, size);
+    c_locale_end(prev);
+    return n;
+}
+
+/* repr(float) with the C locale current. */
+static int repr_double_c(double v, char *buf, size_t size)
 {
     if (isnan(v))
         return snprintf(buf, size, "nan");
@@ -89,8 +120,11 @@ int mb_format_gib(int64_t bytes, char *buf, size_t size)
      * binary value half-even, which is what glibc's "%.2f" does; repr then drops zeros. */
     double gib = (double)bytes / (double)MB_GiB;
     char two[64];
+    locale_t prev = c_locale_begin();
     snprintf(two, sizeof two, "%.2f", gib);
-    return mb__repr_double(strtod(two, NULL), buf, size);
+    int n = repr_double_c(strtod(two, NULL), buf, size);
+    c_locale_end(prev);
+    return n;
 }
 
 static int fmt_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
@@ -143,11 +177,13 @@ int mb_profile_format(const mb_profile *p, char *buf, size_t size)
     size_t len = 0;
     if (size)
         buf[0] = '\0';
+    locale_t prev = c_locale_begin();
     fmt_append(buf, size, &len,
                "Memory profiling takes %.2f seconds. Total non KV cache memory: %sGiB; torch "
                "peak memory increase: %sGiB; non-torch forward increase memory: %sGiB; "
                "weights memory: %sGiB.",
                p->profile_time, g[0], g[1], g[2], g[3]);
+    c_locale_end(prev);
     return (int)len;
 }
 

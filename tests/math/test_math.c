@@ -3,12 +3,16 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
 #include "membudget.h"
+#include "testutil.h"
 
 #define GiB MB_GiB
 #define MiB MB_MiB
@@ -95,6 +99,44 @@ static void test_snapshot_repr(void **state)
     s.timestamp = 0.1 + 0.2; /* repr: 0.30000000000000004 */
     mb_snapshot_format(&s, buf, sizeof buf);
     assert_non_null(strstr(buf, "timestamp=0.30000000000000004,"));
+}
+
+/* An engine that set a locale with a decimal comma still gets Python's text: the locale is
+ * built here with localedef (the de_DE source of Debian's locales package) into a folder
+ * named by LOCPATH, since the machine need not have it compiled. */
+static void test_text_ignores_the_callers_locale(void **state)
+{
+    (void)state;
+    char dir[1024], cmd[2200];
+    tu_fresh_dir("locale-de", dir, sizeof dir);
+    snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' 2>/dev/null", dir);
+    int st = system(cmd);
+    if (WEXITSTATUS(st) > 1) /* 1: warnings only */
+        fail_msg("localedef could not build de_DE.UTF-8 (exit %d): install Debian's locales "
+                 "package (ci/setup.sh does)", WEXITSTATUS(st));
+    setenv("LOCPATH", dir, 1);
+    if (!setlocale(LC_ALL, "de_DE.UTF-8"))
+        fail_msg("setlocale(LC_ALL, de_DE.UTF-8) failed with LOCPATH=%s", dir);
+    char probe[32];
+    snprintf(probe, sizeof probe, "%.2f", 1.5);
+    assert_string_equal(probe, "1,50"); /* the locale is in force for printf */
+    char buf[512];
+    mb_format_gib(GiB + GiB / 4, buf, sizeof buf);
+    assert_string_equal(buf, "1.25");
+    mb_snapshot s = snap("cuda:0", 2 * GiB, 70 * GiB, 80 * GiB, 3 * GiB, 1700000000.25);
+    mb_snapshot_format(&s, buf, sizeof buf);
+    assert_non_null(strstr(buf, "timestamp=1700000000.25, auto_measure=True"));
+    mb_profile p;
+    memset(&p, 0, sizeof p);
+    p.profile_time = 2.5;
+    p.weights_memory = GiB / 2;
+    mb_profile_format(&p, buf, sizeof buf);
+    assert_non_null(strstr(buf, "takes 2.50 seconds"));
+    assert_non_null(strstr(buf, "weights memory: 0.5GiB"));
+    snprintf(probe, sizeof probe, "%.2f", 1.5);
+    assert_string_equal(probe, "1,50"); /* and the caller's locale is back */
+    setlocale(LC_ALL, "C");
+    unsetenv("LOCPATH");
 }
 
 static void test_snapshot_sub(void **state)
@@ -200,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_format_gib),
         cmocka_unit_test(test_format_truncates_like_snprintf),
         cmocka_unit_test(test_snapshot_repr),
+        cmocka_unit_test(test_text_ignores_the_callers_locale),
         cmocka_unit_test(test_snapshot_sub),
         cmocka_unit_test(test_snapshot_sub_other_device_is_error),
         cmocka_unit_test(test_seed_worked_example),
