@@ -23,9 +23,10 @@
  * and memory.stat's total_inactive_file (hierarchical, as v2's figures are). "No limit" is
  * always MB_UNLIMITED.
  *
- * Cost: the folders are found and their files opened once per context (at the CPU
- * backend's probe, or the first call); each later call is a few preads per limited level
- * and nothing at unlimited ones (memory.stat is read only under a limit).
+ * Cost: the folders are found and their files opened once per context (at the probe of
+ * the CPU backend and of integrated GPUs, mb__plat_host_prepare; else at the first call).
+ * Each later call reads the leaf's usage and every level's limit file; usage and
+ * memory.stat only at levels whose limit is set.
  */
 #include <stdatomic.h>
 #include <stdio.h>

@@ -11,8 +11,10 @@
  * load is refused, naming the entry. A relative entry that does not hold the soname is
  * let be (a stray trailing ':' is common and harmless when the folder has no copy). The path dlinfo gives after loading is checked
  * too, as a second line. LD_LIBRARY_PATH is read with secure_getenv: in a setuid process
- * the loader ignores it and so does this check. Entries starting with '$' (the loader's
- * $ORIGIN, $LIB, $PLATFORM) expand to absolute folders and are not relative.
+ * the loader ignores it and so does this check. Entries starting with '$' are not scanned:
+ * $ORIGIN expands to an absolute folder, but an entry that is $LIB or $PLATFORM alone
+ * expands to a relative name (lib64, x86_64) that this scan does not expand; such an entry
+ * is caught only by the path check after loading.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -43,8 +45,9 @@ static int hwcaps_folder(const char *name)
 }
 
 /* 1 when folder (relative to at) holds name, directly or (depth > 0) in a subfolder the
- * loader tries: at depth 2 only the hardware-capability folders, below them any. */
-static int holds(int at, const char *folder, const char *name, int depth)
+ * loader tries: the hardware-capability folders, nested as glibc nests them
+ * (tls/haswell/x86_64), and any folder below glibc-hwcaps (x86-64-v3, power10). */
+static int holds(int at, const char *folder, const char *name, int depth, int any_child)
 {
     int fd = openat(at, folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -69,9 +72,10 @@ static int holds(int at, const char *folder, const char *name, int depth)
             continue; /* ".", ".." and hidden folders: never searched */
         if (e->d_type != DT_DIR && e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
             continue;
-        if (depth == 2 && !hwcaps_folder(e->d_name))
+        if (!any_child && !hwcaps_folder(e->d_name))
             continue;
-        found = holds(dirfd(d), e->d_name, name, depth - 1);
+        found = holds(dirfd(d), e->d_name, name, depth - 1,
+                      strcmp(e->d_name, "glibc-hwcaps") == 0);
     }
     closedir(d);
     return found;
@@ -91,7 +95,7 @@ static int relative_entry_holding(const char *soname, char *entry, size_t entry_
             if (len < sizeof folder) {
                 memcpy(folder, p, len);
                 folder[len] = '\0';
-                if (holds(AT_FDCWD, len ? folder : ".", soname, 2)) {
+                if (holds(AT_FDCWD, len ? folder : ".", soname, 3, 0)) {
                     snprintf(entry, entry_size, "%s", folder);
                     return 1;
                 }
@@ -162,7 +166,7 @@ void *mb__dl_open(const char *soname, int *absent, char *why, size_t why_size)
             snprintf(why, why_size,
                      "refusing %s found at the relative path '%s': remove relative and empty "
                      "entries from LD_LIBRARY_PATH", soname, lm && lm->l_name ? lm->l_name : "?");
-        dlclose(h); /* nothing from it was called yet */
+        dlclose(h); /* membudget called nothing in it */
         return NULL;
     }
     return h;

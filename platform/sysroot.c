@@ -142,8 +142,7 @@ long mb__plat_pread(int fd, const char *path, char *buf, size_t size)
         return mb__error(MB_EIO, "cannot read %s: injected fault", path);
     size_t got = 0;
     for (;;) {
-        size_t want = size - 1 - got;
-        ssize_t n = pread(fd, buf + got, want, (off_t)got);
+        ssize_t n = pread(fd, buf + got, size - 1 - got, (off_t)got);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -152,11 +151,9 @@ long mb__plat_pread(int fd, const char *path, char *buf, size_t size)
         if (n == 0)
             break;
         got += (size_t)n;
-        /* A short read is the end: procfs and cgroupfs (seq_file) fill the whole request
-         * when they can, sysfs attributes come in one read, and regular files fall short
-         * only at their end. This saves the empty read that would confirm it. */
-        if ((size_t)n < want)
-            break;
+        /* A short read is not the end: seq_file hands out about a page per read for
+         * record-per-line files (/proc/self/mountinfo on a busy node runs to hundreds of
+         * KiB), and sysfs cpulists are paged on large machines. Read until 0. */
         if (got == size - 1) {
             char extra;
             ssize_t more = pread(fd, &extra, 1, (off_t)got);

@@ -106,8 +106,16 @@ static void test_sysroot_reads_and_refusals(void **state)
     assert_true(mb__plat_read(&ctx->plat, "/etc/escape", buf, sizeof buf) < 0);
     assert_true(mb__plat_read(&ctx->plat, "/etc/dotdot", buf, sizeof buf) < 0);
     assert_true(mb__plat_read(&ctx->plat, "/../../etc/hostname", buf, sizeof buf) < 0);
-    /* and so is the existence test (it once followed the link out with fstatat) */
-    assert_int_equal(access("/etc/hostname", F_OK), 0); /* there on the host */
+    /* and so is the existence test (it once followed the link out with fstatat): a link
+     * to a file this test made outside the root */
+    char outside[1024], target[1200];
+    tu_fresh_dir("sysroot-outside", outside, sizeof outside);
+    snprintf(target, sizeof target, "%s/real", outside);
+    tu_write(target, "outside\n");
+    snprintf(path, sizeof path, "%s/etc/out", root);
+    assert_int_equal(symlink(target, path), 0);
+    assert_int_equal(access(path, F_OK), 0); /* the host sees it through the link */
+    assert_int_equal(mb__plat_exists(&ctx->plat, "/etc/out"), 0);
     assert_int_equal(mb__plat_exists(&ctx->plat, "/etc/escape"), 0);
     assert_int_equal(mb__plat_exists(&ctx->plat, "/etc/dotdot"), 0);
     assert_int_equal(mb__plat_exists(&ctx->plat, "/../../etc/hostname"), 0);
@@ -193,13 +201,14 @@ static void test_dlopen_refusals(void **state)
      * before dlopen, so its constructor never runs. Each form: ".", an empty entry (a
      * leading, inner or trailing colon), "sub/..". */
     static const char *const paths[] = {".", ":/nonexistent", "/nonexistent::/x",
-                                        "/nonexistent:", "lib/..", "./", "hw"};
+                                        "/nonexistent:", "lib/..", "./", "hw", "old"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         char dir[1024], cmd[4096];
         tu_fresh_dir("dl-relative", dir, sizeof dir);
         snprintf(cmd, sizeof cmd,
                  "cd '%s' && mkdir -p lib hw/glibc-hwcaps/x86-64-v2 && cp '%s' libmbctor.so.1 && "
                  "cp libmbctor.so.1 hw/glibc-hwcaps/x86-64-v2/ && "
+                 "mkdir -p old/tls/haswell/x86_64 && cp libmbctor.so.1 old/tls/haswell/x86_64/ && "
                  "LD_LIBRARY_PATH='%s' '%s' --probe-dl libmbctor.so.1", dir, MB_CTOR_LIB,
                  paths[i], MB_SELF);
         int st = system(cmd);
