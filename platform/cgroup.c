@@ -25,8 +25,9 @@
  *
  * Cost: the folders are found and their files opened once per context (at the probe of
  * the CPU backend and of integrated GPUs, mb__plat_host_prepare; else at the first call).
- * Each later call reads the leaf's usage and every level's limit file; usage and
- * memory.stat only at levels whose limit is set.
+ * Each later call reads every level's limit file, and usage and memory.stat only at
+ * levels whose limit is set (mb__container_memory also reads the cgroup's own usage, which
+ * it reports; a snapshot's bound does not).
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -486,7 +487,34 @@ static int read_inactive(int fd, const char *path, int version, int64_t *out)
     return MB_OK;
 }
 
-int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
+/* The cgroup's own usage and, when inactive is set, its inactive file cache, each read at
+ * most once per call (*have: 1 usage read, 2 inactive read). */
+static int leaf_read(const struct mb_cgroup_cache *c, int inactive, mb_container_memory *r,
+                     int *have)
+{
+    const struct mb_cg_level *leaf = &c->level[0];
+    char path[PATH_MAX + 64];
+    int rc;
+    if (!(*have & 1) && leaf->usage_fd >= 0) {
+        snprintf(path, sizeof path, "%s/%s", c->dir,
+                 c->version == 2 ? "memory.current" : "memory.usage_in_bytes");
+        if ((rc = read_usage(leaf->usage_fd, path, &r->usage)))
+            return rc;
+    }
+    *have |= 1;
+    if (inactive && !(*have & 2) && leaf->stat_fd >= 0) {
+        snprintf(path, sizeof path, "%s/memory.stat", c->dir);
+        if ((rc = read_inactive(leaf->stat_fd, path, c->version, &r->inactive_file)))
+            return rc;
+    }
+    if (inactive)
+        *have |= 2;
+    return MB_OK;
+}
+
+/* The figures; report: also the cgroup's own usage when no level is limited (the info
+ * call shows it; a snapshot's bound does not need it, and skips the read). */
+static int container_read(const mb_platform *plat, int report, mb_container_memory *out)
 {
     memset(out, 0, sizeof *out);
     out->limit = MB_UNLIMITED;
@@ -504,15 +532,7 @@ int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
     snprintf(r.path, sizeof r.path, "%s", c->path);
     const char *usage_name = c->version == 2 ? "memory.current" : "memory.usage_in_bytes";
     char path[PATH_MAX + 64];
-    /* the leaf's own figures, reported as they are and lent to a limited ancestor whose
-     * files a dump lacks (an ancestor's usage is at least its child's) */
-    const struct mb_cg_level *leaf = &c->level[0];
-    if (leaf->usage_fd >= 0) {
-        snprintf(path, sizeof path, "%s/%s", c->dir, usage_name);
-        if ((rc = read_usage(leaf->usage_fd, path, &r.usage)))
-            return rc;
-    }
-    int leaf_inactive_read = 0;
+    int have = 0; /* what leaf_read has read of the cgroup's own figures */
     for (int i = 0; i < c->nlevels; i++) {
         const struct mb_cg_level *l = &c->level[i];
         if (l->limit_fd < 0)
@@ -540,13 +560,9 @@ int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
         } else {
             /* the leaf, or an ancestor whose files a dump lacks: the leaf's working set,
              * a lower bound of any ancestor's */
+            if ((rc = leaf_read(c, 1, &r, &have)))
+                return rc;
             usage = r.usage;
-            if (!leaf_inactive_read && leaf->stat_fd >= 0) {
-                snprintf(path, sizeof path, "%s/memory.stat", c->dir);
-                if ((rc = read_inactive(leaf->stat_fd, path, c->version, &r.inactive_file)))
-                    return rc;
-            }
-            leaf_inactive_read = 1;
             inactive = r.inactive_file;
         }
         /* without any usage the limit itself is the only bound known */
@@ -563,19 +579,22 @@ int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
                 snprintf(r.bound_by, sizeof r.bound_by, "/");
         }
     }
-    if (r.limit != MB_UNLIMITED && !leaf_inactive_read && leaf->stat_fd >= 0) {
-        snprintf(path, sizeof path, "%s/memory.stat", c->dir); /* reported as the leaf's */
-        if ((rc = read_inactive(leaf->stat_fd, path, c->version, &r.inactive_file)))
-            return rc;
-    }
+    /* the cgroup's own figures as reported: usage always, inactive file under a limit */
+    if (report && (rc = leaf_read(c, r.limit != MB_UNLIMITED, &r, &have)))
+        return rc;
     *out = r;
     return MB_OK;
+}
+
+int mb__container_memory(const mb_platform *plat, mb_container_memory *out)
+{
+    return container_read(plat, 1, out);
 }
 
 int mb__container_bound(const mb_platform *plat, mb_meminfo *out)
 {
     mb_container_memory cg;
-    int rc = mb__container_memory(plat, &cg);
+    int rc = container_read(plat, 0, &cg);
     if (rc)
         return rc;
     out->limit = cg.limit;
