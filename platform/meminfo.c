@@ -111,14 +111,19 @@ int mb__plat_host_prepare(const mb_platform *plat)
     return mb__container_memory(plat, &cg);
 }
 
+long mb__plat_meminfo_read(const mb_platform *plat, char *buf, size_t size)
+{
+    int fd = meminfo_fd(plat);
+    if (fd < 0)
+        return fd;
+    return mb__plat_pread(fd, "/proc/meminfo", buf, size);
+}
+
 int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out)
 {
     memset(out, 0, sizeof *out);
     char buf[16384];
-    int fd = meminfo_fd(plat);
-    if (fd < 0)
-        return fd;
-    long n = mb__plat_pread(fd, "/proc/meminfo", buf, sizeof buf);
+    long n = mb__plat_meminfo_read(plat, buf, sizeof buf);
     if (n < 0)
         return (int)n;
     int rc;

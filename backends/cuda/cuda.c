@@ -130,7 +130,6 @@ typedef struct huge_pools {
     int n;
     int fd[HUGE_SIZES_MAX];         /* /sys/kernel/mm/hugepages/hugepages-<k>kB/nr_hugepages */
     int64_t page[HUGE_SIZES_MAX];   /* page size in bytes */
-    int meminfo_fd;                 /* /proc/meminfo when !sysfs, kept open; -1 if none */
 } huge_pools;
 
 typedef struct cuda_state {
@@ -448,7 +447,6 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
     if (!s)
         return mb__error(MB_ENOMEM, "cuda probe: out of memory for %d devices", count);
     s->plat = plat;
-    s->huge.meminfo_fd = -1;
     s->cu = cu;
     s->n = count;
     s->driver_version = version;
@@ -498,8 +496,6 @@ static void cuda_shutdown(void *st)
         (void)s->nv.nvmlShutdown();
     for (int i = 0; i < s->huge.n; i++)
         close(s->huge.fd[i]);
-    if (s->huge.meminfo_fd >= 0)
-        close(s->huge.meminfo_fd);
     pthread_mutex_destroy(&s->lock);
     mb__free(s);
 }
@@ -730,21 +726,10 @@ static int discrete_mem_info(cuda_state *s, cuda_dev *d, mb_meminfo *out)
 /* Opens the per-size pool counts once (probe), so that a snapshot reads a few bytes per
  * page size instead of all of /proc/meminfo (about 2 us against 17 us per read on the
  * development VM, python3 os.pread loop, 2026-11-23). Without the sysfs folder (old
- * kernels, machine dumps) snapshots read /proc/meminfo. */
-static void huge_open_dir(const mb_platform *plat, huge_pools *h);
+ * kernels, machine dumps) snapshots read /proc/meminfo on the platform's kept descriptor. */
 static void huge_open(const mb_platform *plat, huge_pools *h)
 {
     memset(h, 0, sizeof *h);
-    h->meminfo_fd = -1;
-    huge_open_dir(plat, h);
-    if (!h->sysfs && mb__plat_exists(plat, "/proc/meminfo")) {
-        int fd = mb__plat_open(plat, "/proc/meminfo");
-        h->meminfo_fd = fd >= 0 ? fd : -1; /* else each snapshot opens it and says why */
-    }
-}
-
-static void huge_open_dir(const mb_platform *plat, huge_pools *h)
-{
     static const char dir[] = "/sys/kernel/mm/hugepages";
     if (!mb__plat_exists(plat, dir))
         return;
@@ -779,7 +764,7 @@ static void huge_open_dir(const mb_platform *plat, huge_pools *h)
     if (!ok) { /* fall back to /proc/meminfo rather than miss a size */
         for (int i = 0; i < h->n; i++)
             close(h->fd[i]);
-        h->n = 0;
+        memset(h, 0, sizeof *h);
         return;
     }
     h->sysfs = 1;
@@ -808,8 +793,7 @@ static int hugetlb_pool(const mb_platform *plat, const huge_pools *h, int64_t *p
         return MB_OK;
     }
     char buf[PROC_MEMINFO_MAX];
-    long n = h->meminfo_fd >= 0 ? mb__plat_pread(h->meminfo_fd, "/proc/meminfo", buf, sizeof buf)
-                                : mb__plat_read(plat, "/proc/meminfo", buf, sizeof buf);
+    long n = mb__plat_meminfo_read(plat, buf, sizeof buf); /* the platform's kept descriptor */
     if (n < 0)
         return (int)n;
     int64_t all, count, size;

@@ -116,6 +116,10 @@ int mb__meminfo_value(const char *text, const char *key, int64_t *out);
 
 /* Host figures from /proc/meminfo (no heap allocation). */
 int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out);
+/* The whole of /proc/meminfo into buf (NUL-terminated), through the descriptor the platform
+ * keeps open (opened on first use): for figures mb_host_memory does not carry. Length or
+ * a negative mb_error. */
+long mb__plat_meminfo_read(const mb_platform *plat, char *buf, size_t size);
 /* Opens /proc/meminfo and finds and opens the memory cgroup's files now, once per context.
  * A backend whose snapshots read host or container figures calls it at probe so that no
  * snapshot allocates or walks folders. MB_OK when there is nothing to open (no
