@@ -12,6 +12,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build-cuda-hw}
+art=${MB_ARTIFACTS:-$here/artifacts}/cuda-hw # devices.json, snapshot.json, smi.csv, seed.out
+mkdir -p "$art"
 fail() {
   echo "ci/cuda-hw.sh: FAIL: $*" >&2
   exit 1
@@ -33,6 +35,7 @@ mb=$build/membudget
 echo "==== membudget devices"
 "$mb" devices
 devices=$("$mb" devices --json)
+printf '%s\n' "$devices" >"$art/devices.json"
 uuid=$(python3 - "$devices" <<'EOF'
 import json, sys
 d = json.loads(sys.argv[1])
@@ -48,12 +51,14 @@ EOF
 echo "cuda:0 is $uuid"
 
 echo "==== the seed scenario on the GPU"
-"$build/tests/cuda/cuda_hw_seed" cuda:0 || fail "the seed scenario failed on the GPU"
+"$build/tests/cuda/cuda_hw_seed" cuda:0 | tee "$art/seed.out" || fail "the seed scenario failed on the GPU"
 
 echo "==== membudget vs nvidia-smi (and torch)"
 snap=$("$mb" snapshot --json --device cuda:0)
 smi=$(nvidia-smi --query-gpu=memory.total,memory.free,memory.used --format=csv,noheader,nounits \
   -i "$uuid")
+printf '%s\n' "$snap" >"$art/snapshot.json"
+printf '%s\n' "$smi" >"$art/smi.csv"
 python3 - "$snap" "$smi" <<'EOF' || fail "membudget's figures disagree with nvidia-smi or torch"
 import json, subprocess, sys
 MiB = 1 << 20

@@ -9,8 +9,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$here/build-hip-hw}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=${MB_ARTIFACTS:-$here/artifacts}/hip-hw # smi.json, devices.json, seed.out, smi_peak.json
+mkdir -p "$work"
 fail() {
   echo "ci/hip-hw.sh: FAIL: $*" >&2
   exit 1

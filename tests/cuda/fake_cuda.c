@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cuda.h>
@@ -73,7 +74,21 @@ typedef struct fake_alloc {
     CUdeviceptr ptr;
     size_t size;
     int phys;
+    void *host; /* the host pages behind a host-backed uma allocation, else NULL */
 } fake_alloc;
+
+/* MB_FAKE_CUDA_UMA_HOST=1: a uma device's cuMemAlloc takes (and touches) real host pages, as a
+ * real integrated GPU's does, so the host's MemAvailable falls by what the engine allocates
+ * (used by the dry run of ci/cuda-uma-hw.sh on a machine without the hardware). */
+static void *uma_host_pages(const fake_dev *d, size_t bytes)
+{
+    const char *v = getenv("MB_FAKE_CUDA_UMA_HOST");
+    if (d->total != 0 || !v || strcmp(v, "1") != 0)
+        return NULL;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -581,6 +596,7 @@ static CUresult impl_cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytes)
     a->ptr = F.next_ptr;
     a->size = bytes;
     a->phys = phys;
+    a->host = uma_host_pages(d, bytes);
     F.next_ptr += (bytes + (2u << 20) - 1) & ~(CUdeviceptr)((2u << 20) - 1);
     d->allocated += (long long)bytes;
     *dptr = a->ptr;
@@ -595,6 +611,8 @@ static CUresult impl_cuMemFree_v2(CUdeviceptr p)
     for (int i = 0; i < F.nallocs; i++)
         if (F.allocs[i].ptr == p) {
             F.phys[F.allocs[i].phys].allocated -= (long long)F.allocs[i].size;
+            if (F.allocs[i].host)
+                munmap(F.allocs[i].host, F.allocs[i].size);
             F.allocs[i] = F.allocs[--F.nallocs];
             return locked(CUDA_SUCCESS);
         }
