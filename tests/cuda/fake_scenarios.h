@@ -12,6 +12,7 @@
  *   stub        every call answers CUDA_ERROR_STUB_LIBRARY (34), like NVIDIA's stub
  *   none        cuInit succeeds, no device
  *   init:<code> cuInit answers <code> (35, 100, 803, 999, ...)
+ * MB_FAKE_CUDA_UMA_HOST=1 makes the uma device's allocations take real host pages (see fake_cuda.c).
  * Every device's used memory is base_used + another tenant's + cuMemAlloc'd bytes + the
  * primary context's overhead while it is retained; free = total - used.
  */
