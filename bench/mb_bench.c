@@ -65,7 +65,7 @@ static double now_ns(void)
 
 static void die(const char *what, int rc)
 {
-    fprintf(stderr, "mb_bench: %s: %s (%s)\n", what, mb_strerror(rc), mb_last_error_detail());
+    fprintf(stderr, "mb_bench: %s: %s (%s)\n", what, mb_error_message(rc), mb_error_detail());
     exit(1);
 }
 
@@ -114,8 +114,8 @@ static const char *arg_str(int argc, char **argv, const char *name)
 
 static mb_context *open_context(const char *root)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     mb_context *ctx;
     int rc = mb_context_init(&ctx, &o);
@@ -341,8 +341,8 @@ static int mode_host_serve(void)
 static double probe_once(const char *sel)
 {
     double t0 = now_ns();
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = "/";
     o.backends = sel;
     mb_context *ctx;
@@ -868,8 +868,8 @@ static int mode_cuda(int argc, char **argv)
     if (!a || !b || !c || !d)
         return 1;
     cuda_counts(&fc, a);
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.backends = "cuda";
     mb_context *ctx;
     int rc = mb_context_init(&ctx, &o);

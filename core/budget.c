@@ -35,7 +35,7 @@ void mb_budget_options_init(mb_budget_options *o)
     o->torch_current = MB_UNKNOWN;
 }
 
-const char *mb_non_kv_formula_name(mb_non_kv_formula f)
+const char *mb_non_kv_formula_name(int32_t f)
 {
     switch (f) {
     case MB_NON_KV_PROFILE:
@@ -196,14 +196,14 @@ static int finish(mb_budget *b, const mb_budget_options *o)
                      mb__gib(b->available_kv_cache_memory, a, sizeof a), hint);
 }
 
-int mb_budget_from_non_kv(const mb_snapshot *init, int64_t non_kv, const mb_budget_options *o,
-                          mb_budget *out)
+int mb_budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
+                                  const mb_budget_options *o, mb_budget *out)
 {
     if (!out)
-        return mb__error(MB_EINVAL, "mb_budget_from_non_kv: out is NULL");
+        return mb__error(MB_EINVAL, "mb_budget_compute_from_non_kv: out is NULL");
     memset(out, 0, sizeof *out);
     if (!init)
-        return mb__error(MB_EINVAL, "mb_budget_from_non_kv: init is NULL");
+        return mb__error(MB_EINVAL, "mb_budget_compute_from_non_kv: init is NULL");
     mb_budget_options def;
     if (!o) {
         mb_budget_options_init(&def);

@@ -87,22 +87,23 @@ static int mode_ok(const mb_cudagraph_estimator *e, int mode, const char *fn)
     return MB_OK;
 }
 
-int mb_cudagraph_set_graphs(mb_cudagraph_estimator *e, int mode, int num_graphs)
+int mb_cudagraph_estimator_set_graphs(mb_cudagraph_estimator *e, int mode, int num_graphs)
 {
-    int rc = mode_ok(e, mode, "mb_cudagraph_set_graphs");
+    int rc = mode_ok(e, mode, "mb_cudagraph_estimator_set_graphs");
     if (rc)
         return rc;
     if (num_graphs < 0 || num_graphs > (1 << 20))
-        return mb__error(MB_EINVAL, "mb_cudagraph_set_graphs: %d graphs for mode %d; give "
-                                    "the number of capture sizes (0 or more)", num_graphs,
-                         mode);
+        return mb__error(MB_EINVAL,
+                         "mb_cudagraph_estimator_set_graphs: %d graphs for mode %d; give "
+                         "the number of capture sizes (0 or more)",
+                         num_graphs, mode);
     e->mode[mode].num_graphs = num_graphs;
     return MB_OK;
 }
 
-int mb_cudagraph_feed(mb_cudagraph_estimator *e, int mode, int64_t bytes)
+int mb_cudagraph_estimator_feed(mb_cudagraph_estimator *e, int mode, int64_t bytes)
 {
-    int rc = mode_ok(e, mode, "mb_cudagraph_feed");
+    int rc = mode_ok(e, mode, "mb_cudagraph_estimator_feed");
     if (rc)
         return rc;
     if (bytes < 0)
@@ -124,34 +125,34 @@ int mb_cudagraph_feed(mb_cudagraph_estimator *e, int mode, int64_t bytes)
     return MB_OK;
 }
 
-int mb_cudagraph_feed_snapshots(mb_cudagraph_estimator *e, int mode, const mb_snapshot *before,
-                                const mb_snapshot *after)
+int mb_cudagraph_estimator_feed_snapshots(mb_cudagraph_estimator *e, int mode,
+                                          const mb_snapshot *before, const mb_snapshot *after)
 {
-    int rc = mode_ok(e, mode, "mb_cudagraph_feed_snapshots");
+    int rc = mode_ok(e, mode, "mb_cudagraph_estimator_feed_snapshots");
     if (rc)
         return rc;
     if (!before || !after)
-        return mb__error(MB_EINVAL, "mb_cudagraph_feed_snapshots: a snapshot is NULL");
+        return mb__error(MB_EINVAL, "mb_cudagraph_estimator_feed_snapshots: a snapshot is NULL");
     mb_snapshot d;
     if ((rc = mb_snapshot_sub(before, after, &d)))
         return rc;
-    return mb_cudagraph_feed(e, mode, d.free_memory);
+    return mb_cudagraph_estimator_feed(e, mode, d.free_memory);
 }
 
-int mb_cudagraph_estimate(const mb_cudagraph_estimator *e, int64_t *out)
+int mb_cudagraph_estimator_compute(const mb_cudagraph_estimator *e, int64_t *out)
 {
     if (out)
         *out = 0;
     if (!e || !out)
-        return mb__error(MB_EINVAL, "mb_cudagraph_estimate: e or out is NULL");
+        return mb__error(MB_EINVAL, "mb_cudagraph_estimator_compute: e or out is NULL");
     int64_t shared = 0, per = 0;
     for (int i = 0; i < MB_CUDAGRAPH_MAX_MODES; i++) {
         const mb_cudagraph_mode *m = &e->mode[i];
         if (m->num_graphs == 0)
             continue;
         if (m->samples == 0)
-            return mb__error(MB_ESTATE, "mode %d captures %d graphs but no capture was fed; "
-                                        "feed the first two captures with mb_cudagraph_feed",
+            return mb__error(MB_ESTATE, "mode %d captures %d graphs but no capture was fed; feed the first "
+                                        "two captures with mb_cudagraph_estimator_feed",
                              i, m->num_graphs);
         int64_t each = m->samples > 1 && m->second > MB_MiB ? m->second : MB_MiB;
         if (m->first > shared)

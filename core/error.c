@@ -6,7 +6,7 @@
 
 static _Thread_local char detail[1024];
 
-const char *mb_strerror(int code)
+const char *mb_error_message(int code)
 {
     switch (code) {
     case MB_OK:
@@ -36,7 +36,7 @@ const char *mb_error_name(int code)
     }
 }
 
-const char *mb_last_error_detail(void) { return detail; }
+const char *mb_error_detail(void) { return detail; }
 
 int mb__error(int code, const char *fmt, ...)
 {

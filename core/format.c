@@ -112,10 +112,10 @@ static int repr_double_c(double v, char *buf, size_t size)
     return snprintf(buf, size, "%s", out);
 }
 
-int mb_format_gib(int64_t bytes, char *buf, size_t size)
+int mb_size_format_gib(int64_t bytes, char *buf, size_t size)
 {
     if (!buf && size)
-        return mb__error(MB_EINVAL, "mb_format_gib: buf is NULL with size %zu", size);
+        return mb__error(MB_EINVAL, "mb_size_format_gib: buf is NULL with size %zu", size);
     /* Python: b / GiB_bytes is the correctly rounded quotient; round(x, 2) rounds the exact
      * binary value half-even, which is what glibc's "%.2f" does; repr then drops zeros. */
     double gib = (double)bytes / (double)MB_GiB;
@@ -147,12 +147,12 @@ int mb_snapshot_format(const mb_snapshot *s, char *buf, size_t size)
     if (!s || (!buf && size))
         return mb__error(MB_EINVAL, "mb_snapshot_format: snapshot or buffer is NULL");
     char g[6][48], ts[48];
-    mb_format_gib(s->torch_peak, g[0], sizeof g[0]);
-    mb_format_gib(s->free_memory, g[1], sizeof g[1]);
-    mb_format_gib(s->total_memory, g[2], sizeof g[2]);
-    mb_format_gib(s->device_memory, g[3], sizeof g[3]);
-    mb_format_gib(s->torch_memory, g[4], sizeof g[4]);
-    mb_format_gib(s->non_torch_memory, g[5], sizeof g[5]);
+    mb_size_format_gib(s->torch_peak, g[0], sizeof g[0]);
+    mb_size_format_gib(s->free_memory, g[1], sizeof g[1]);
+    mb_size_format_gib(s->total_memory, g[2], sizeof g[2]);
+    mb_size_format_gib(s->device_memory, g[3], sizeof g[3]);
+    mb_size_format_gib(s->torch_memory, g[4], sizeof g[4]);
+    mb_size_format_gib(s->non_torch_memory, g[5], sizeof g[5]);
     mb__repr_double(s->timestamp, ts, sizeof ts);
     size_t len = 0;
     if (size)
@@ -170,10 +170,10 @@ int mb_profile_format(const mb_profile *p, char *buf, size_t size)
     if (!p || (!buf && size))
         return mb__error(MB_EINVAL, "mb_profile_format: profile or buffer is NULL");
     char g[4][48];
-    mb_format_gib(p->non_kv_cache_memory, g[0], sizeof g[0]);
-    mb_format_gib(p->torch_peak_increase, g[1], sizeof g[1]);
-    mb_format_gib(p->non_torch_increase, g[2], sizeof g[2]);
-    mb_format_gib(p->weights_memory, g[3], sizeof g[3]);
+    mb_size_format_gib(p->non_kv_cache_memory, g[0], sizeof g[0]);
+    mb_size_format_gib(p->torch_peak_increase, g[1], sizeof g[1]);
+    mb_size_format_gib(p->non_torch_increase, g[2], sizeof g[2]);
+    mb_size_format_gib(p->weights_memory, g[3], sizeof g[3]);
     size_t len = 0;
     if (size)
         buf[0] = '\0';
@@ -189,6 +189,6 @@ int mb_profile_format(const mb_profile *p, char *buf, size_t size)
 
 const char *mb__gib(int64_t bytes, char *buf, size_t size)
 {
-    mb_format_gib(bytes, buf, size);
+    mb_size_format_gib(bytes, buf, size);
     return buf;
 }

@@ -15,10 +15,10 @@ int mb_host_memory_get(mb_context *ctx, mb_host_memory *out)
     return mb__plat_host_memory(&ctx->plat, out);
 }
 
-int mb_cpu_memory_total(mb_context *ctx, int64_t *out)
+int mb_host_memory_total(mb_context *ctx, int64_t *out)
 {
     if (!out)
-        return mb__error(MB_EINVAL, "mb_cpu_memory_total: out is NULL");
+        return mb__error(MB_EINVAL, "mb_host_memory_total: out is NULL");
     *out = 0;
     mb_host_memory h;
     int rc = mb_host_memory_get(ctx, &h);
@@ -27,13 +27,13 @@ int mb_cpu_memory_total(mb_context *ctx, int64_t *out)
     return rc;
 }
 
-int mb_max_shared_memory_bytes(mb_context *ctx, int device, int64_t *out)
+int mb_device_max_shared_memory(mb_context *ctx, int device, int64_t *out)
 {
     if (!out)
-        return mb__error(MB_EINVAL, "mb_max_shared_memory_bytes: out is NULL");
+        return mb__error(MB_EINVAL, "mb_device_max_shared_memory: out is NULL");
     *out = 0;
     if (!ctx)
-        return mb__error(MB_EINVAL, "mb_max_shared_memory_bytes: ctx is NULL");
+        return mb__error(MB_EINVAL, "mb_device_max_shared_memory: ctx is NULL");
     mb_device_entry *e;
     int rc = mb__device_entry(ctx, device, &e);
     if (rc)
@@ -59,14 +59,14 @@ void mb_pressure_options_init(mb_pressure_options *o)
     o->pressure_threshold = 0.8;
 }
 
-int mb_release_under_pressure(mb_context *ctx, int device, const mb_allocator *alloc,
-                              const mb_pressure_options *opts, mb_pressure_result *out)
+int mb_pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
+                        const mb_pressure_options *opts, mb_pressure_result *out)
 {
     if (!out)
-        return mb__error(MB_EINVAL, "mb_release_under_pressure: out is NULL");
+        return mb__error(MB_EINVAL, "mb_pressure_release: out is NULL");
     memset(out, 0, sizeof *out);
     if (!ctx || !alloc || !alloc->stats)
-        return mb__error(MB_EINVAL, "mb_release_under_pressure: ctx or allocator (with stats) "
+        return mb__error(MB_EINVAL, "mb_pressure_release: ctx or allocator (with stats) "
                                     "is NULL");
     mb_pressure_options o;
     mb_pressure_options_init(&o);
@@ -113,7 +113,7 @@ int mb_release_under_pressure(mb_context *ctx, int device, const mb_allocator *a
         return mb__error(rc < 0 ? rc : MB_EBACKEND, "the allocator's empty_cache failed");
     out->released = 1;
     char g[48];
-    mb_format_gib(out->releasable, g, sizeof g);
+    mb_size_format_gib(out->releasable, g, sizeof g);
     snprintf(out->reason, sizeof out->reason,
              "released %sGiB of cached device memory under memory pressure", g);
     return MB_OK;

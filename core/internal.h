@@ -5,6 +5,8 @@
 #include <pthread.h>
 
 #include "membudget.h"
+#include "membudget/numa.h"
+#include "membudget/vllm.h"
 #include "membudget/backend.h"
 #include "../platform/platform.h"
 
@@ -62,7 +64,7 @@ void mb__vt_shutdown(mb_backend_slot *b);
 
 /* format.c */
 int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) */
-/* mb_format_gib into buf, returning buf (for use inside a message's arguments). */
+/* mb_size_format_gib into buf, returning buf (for use inside a message's arguments). */
 const char *mb__gib(int64_t bytes, char *buf, size_t size);
 
 /* Distance between two names, for "did you mean". */

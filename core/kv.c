@@ -15,7 +15,7 @@
  *    num_layers, at least 0; get_kv_cache_configs then cuts every rank to the smallest;
  *  - concurrency (get_max_concurrency_for_kv_cache_config): num_blocks /
  *    cdiv(max_model_len, block_size);
- *  - check_enough_kv_cache_memory and estimate_max_model_len for mb_kv_check.
+ *  - check_enough_kv_cache_memory and estimate_max_model_len for mb_kv_spec_check.
  */
 #include <stdio.h>
 #include <string.h>
@@ -138,24 +138,24 @@ static int spec_ok(const mb_kv_spec *s, const char *fn)
     return MB_OK;
 }
 
-int mb_kv_num_blocks(const mb_kv_spec *s, const int64_t *available, int nranks,
-                     int64_t *num_blocks, int *min_rank)
+int mb_kv_spec_num_blocks(const mb_kv_spec *s, const int64_t *available, int nranks,
+                          int64_t *num_blocks, int *min_rank)
 {
     if (num_blocks)
         *num_blocks = 0;
     if (min_rank)
         *min_rank = 0;
-    int rc = spec_ok(s, "mb_kv_num_blocks");
+    int rc = spec_ok(s, "mb_kv_spec_num_blocks");
     if (rc)
         return rc;
     if (!num_blocks || !available || nranks < 1)
-        return mb__error(MB_EINVAL, "mb_kv_num_blocks: give num_blocks and one available "
+        return mb__error(MB_EINVAL, "mb_kv_spec_num_blocks: give num_blocks and one available "
                                     "figure per rank (nranks=%d)", nranks);
     int64_t best = INT64_MAX;
     int at = 0;
     for (int r = 0; r < nranks; r++) {
         if (available[r] == MB_UNKNOWN || available[r] == MB_UNLIMITED)
-            return mb__error(MB_EINVAL, "mb_kv_num_blocks: rank %d's available memory is %s",
+            return mb__error(MB_EINVAL, "mb_kv_spec_num_blocks: rank %d's available memory is %s",
                              r, available[r] == MB_UNKNOWN ? "unknown" : "unlimited");
         /* Python's // floors; a negative figure gives no blocks (max(num_blocks, 0)) */
         int64_t b = available[r] > 0 ? available[r] / s->page_bytes / s->num_layers : 0;
@@ -172,25 +172,25 @@ int mb_kv_num_blocks(const mb_kv_spec *s, const int64_t *available, int nranks,
 
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
-int mb_kv_max_concurrency(const mb_kv_spec *s, int64_t num_blocks, int64_t max_model_len,
-                          double *out)
+int mb_kv_spec_max_concurrency(const mb_kv_spec *s, int64_t num_blocks, int64_t max_model_len,
+                               double *out)
 {
     if (out)
         *out = 0;
-    int rc = spec_ok(s, "mb_kv_max_concurrency");
+    int rc = spec_ok(s, "mb_kv_spec_max_concurrency");
     if (rc)
         return rc;
     if (!out || num_blocks < 0 || max_model_len < 1)
-        return mb__error(MB_EINVAL, "mb_kv_max_concurrency: num_blocks=%lld, "
+        return mb__error(MB_EINVAL, "mb_kv_spec_max_concurrency: num_blocks=%lld, "
                                     "max_model_len=%lld; both must be positive",
                          (long long)num_blocks, (long long)max_model_len);
     *out = (double)num_blocks / (double)cdiv(max_model_len, s->block_size);
     return MB_OK;
 }
 
-int mb_kv_check(const mb_kv_spec *s, int64_t available, int64_t max_model_len)
+int mb_kv_spec_check(const mb_kv_spec *s, int64_t available, int64_t max_model_len)
 {
-    int rc = spec_ok(s, "mb_kv_check");
+    int rc = spec_ok(s, "mb_kv_spec_check");
     if (rc)
         return rc;
     if (max_model_len < 1)

@@ -35,7 +35,7 @@ void mb_plan_options_init(mb_plan_options *o)
     o->cudagraph_second = MB_UNKNOWN;
 }
 
-const char *mb_non_kv_source_name(mb_non_kv_source s)
+const char *mb_non_kv_source_name(int32_t s)
 {
     switch (s) {
     case MB_NON_KV_FROM_OPTION:
@@ -50,7 +50,7 @@ const char *mb_non_kv_source_name(mb_non_kv_source s)
     return "unknown";
 }
 
-const char *mb_cudagraph_source_name(mb_cudagraph_source s)
+const char *mb_cudagraph_source_name(int32_t s)
 {
     switch (s) {
     case MB_CUDAGRAPH_NONE:
@@ -145,21 +145,21 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
     }
     mb_cudagraph_estimator e;
     mb_cudagraph_estimator_init(&e);
-    int rc = mb_cudagraph_set_graphs(&e, 0, n);
+    int rc = mb_cudagraph_estimator_set_graphs(&e, 0, n);
     if (rc)
         return rc;
     if (o->cudagraph_first != MB_UNKNOWN) {
         p->cudagraph_source = MB_CUDAGRAPH_MEASURED;
-        if ((rc = mb_cudagraph_feed(&e, 0, o->cudagraph_first)) ||
+        if ((rc = mb_cudagraph_estimator_feed(&e, 0, o->cudagraph_first)) ||
             (o->cudagraph_second != MB_UNKNOWN &&
-             (rc = mb_cudagraph_feed(&e, 0, o->cudagraph_second))))
+             (rc = mb_cudagraph_estimator_feed(&e, 0, o->cudagraph_second))))
             return rc;
     } else {
         p->cudagraph_source = MB_CUDAGRAPH_FLOOR;
-        if ((rc = mb_cudagraph_feed(&e, 0, 0))) /* first unknown: the floor alone */
+        if ((rc = mb_cudagraph_estimator_feed(&e, 0, 0))) /* first unknown: the floor alone */
             return rc;
     }
-    return mb_cudagraph_estimate(&e, &p->budget.cudagraph_memory);
+    return mb_cudagraph_estimator_compute(&e, &p->budget.cudagraph_memory);
 }
 
 int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
@@ -223,9 +223,9 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
     bo.cudagraph_memory = p.budget.cudagraph_memory;
     mb_budget b;
     char why[sizeof p.verdict] = "";
-    rc = mb_budget_from_non_kv(dev, non_kv, &bo, &b);
+    rc = mb_budget_compute_from_non_kv(dev, non_kv, &bo, &b);
     if (rc == MB_ENOFIT) {
-        snprintf(why, sizeof why, "%s", mb_last_error_detail());
+        snprintf(why, sizeof why, "%s", mb_error_detail());
         memset(&b, 0, sizeof b);
         memcpy(b.device, dev->device, sizeof b.device);
         b.device[sizeof b.device - 1] = '\0';
@@ -251,7 +251,7 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
 
     /* blocks and what they hold */
     int64_t avail = b.available_kv_cache_memory;
-    if ((rc = mb_kv_num_blocks(&p.spec, &avail, 1, &p.num_blocks, NULL)))
+    if ((rc = mb_kv_spec_num_blocks(&p.spec, &avail, 1, &p.num_blocks, NULL)))
         return rc;
     p.kv_cache_tokens = p.num_blocks * p.spec.block_size;
     p.kv_cache_bytes = p.num_blocks * p.spec.block_bytes;

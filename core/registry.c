@@ -33,7 +33,7 @@ const mb_backend_def mb__backend_defs[] = {
 };
 const int mb__backend_ndefs = (int)(sizeof mb__backend_defs / sizeof mb__backend_defs[0]);
 
-void mb_options_init(mb_options *opts)
+void mb_context_options_init(mb_context_options *opts)
 {
     if (opts)
         memset(opts, 0, sizeof *opts);
@@ -125,13 +125,13 @@ static int apply_selection(mb_context *ctx, const char *sel, const char *from)
     return MB_OK;
 }
 
-int mb_context_init(mb_context **out, const mb_options *opts)
+int mb_context_init(mb_context **out, const mb_context_options *opts)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_context_init: out is NULL");
     *out = NULL;
     if (opts && opts->flags != 0)
-        return mb__error(MB_EINVAL, "mb_options.flags=%u: no flags are defined; pass 0",
+        return mb__error(MB_EINVAL, "mb_context_options.flags=%u: no flags are defined; pass 0",
                          opts->flags);
     mb_context *ctx = mb__calloc(1, sizeof *ctx);
     if (!ctx)
@@ -209,7 +209,7 @@ void mb_context_free(mb_context *ctx)
 
 const char *mb_context_sysroot(const mb_context *ctx) { return ctx ? ctx->plat.root : "/"; }
 
-const char *mb_backend_state_name(mb_backend_state s)
+const char *mb_backend_state_name(int32_t s)
 {
     switch (s) {
     case MB_BACKEND_PRESENT:
@@ -260,7 +260,7 @@ static int probe_locked(mb_context *ctx)
         if (n < 0) {
             b->status.state = MB_BACKEND_BROKEN;
             snprintf(b->status.reason, sizeof b->status.reason, "device count failed: %s",
-                     mb_last_error_detail());
+                     mb_error_detail());
             mb__vt_shutdown(b);
             continue;
         }
@@ -288,7 +288,7 @@ static int probe_locked(mb_context *ctx)
                 /* one backend's failure is its own: it is broken, the others still serve */
                 b->status.state = MB_BACKEND_BROKEN;
                 snprintf(b->status.reason, sizeof b->status.reason,
-                         "device %d: device_info failed: %s", d, mb_last_error_detail());
+                         "device %d: device_info failed: %s", d, mb_error_detail());
                 mb__vt_shutdown(b);
                 k = b->first_device;
                 kept = 0;
@@ -321,7 +321,7 @@ int mb_context_probe(mb_context *ctx)
     if (!ctx->probed) {
         ctx->probe_rc = probe_locked(ctx);
         snprintf(ctx->probe_detail, sizeof ctx->probe_detail, "%s",
-                 ctx->probe_rc ? mb_last_error_detail() : "");
+                 ctx->probe_rc ? mb_error_detail() : "");
         if (ctx->probe_rc) {
             mb__free(ctx->devices);
             ctx->devices = NULL;

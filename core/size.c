@@ -40,13 +40,13 @@ static int scale(uint64_t whole, uint64_t frac, int nfrac, uint64_t mult, uint64
     return MB_OK;
 }
 
-int mb_parse_size(const char *text, int64_t *out)
+int mb_size_parse(const char *text, int64_t *out)
 {
     if (!out)
-        return mb__error(MB_EINVAL, "mb_parse_size: out is NULL");
+        return mb__error(MB_EINVAL, "mb_size_parse: out is NULL");
     *out = 0;
     if (!text)
-        return mb__error(MB_EINVAL, "mb_parse_size: text is NULL");
+        return mb__error(MB_EINVAL, "mb_size_parse: text is NULL");
     const char *p = text;
     while (*p == ' ' || *p == '\t')
         p++;

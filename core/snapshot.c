@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-const char *mb_source_name(mb_source s)
+const char *mb_source_name(int32_t s)
 {
     switch (s) {
     case MB_SOURCE_NONE:

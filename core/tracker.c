@@ -205,7 +205,7 @@ static int tracker_empty_cache(void *user)
     return rc;
 }
 
-void mb_tracker_allocator(mb_tracker *t, mb_allocator *out)
+void mb_tracker_get_allocator(mb_tracker *t, mb_allocator *out)
 {
     if (!out)
         return;

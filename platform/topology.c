@@ -131,7 +131,7 @@ static void label_nodes(const mb_platform *plat, mb_topology *t)
             return;
         xml_len = mb__plat_read(plat, "/hwloc.xml", xml, 8 << 20);
         if (xml_len < 0) {
-            snprintf(t->labels_from, sizeof t->labels_from, "none: %s", mb_last_error_detail());
+            snprintf(t->labels_from, sizeof t->labels_from, "none: %s", mb_error_detail());
             mb__free(xml);
             return;
         }

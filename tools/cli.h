@@ -7,6 +7,8 @@
 #include <stdio.h>
 
 #include "membudget.h"
+#include "membudget/numa.h"
+#include "membudget/vllm.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 

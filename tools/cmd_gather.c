@@ -1,7 +1,7 @@
 /* tools/cmd_gather.c: `membudget gather DIR`: copies every /proc and /sys file the library
  * reads on this machine into DIR (following symbolic links, so /proc/self/status becomes a
  * plain file), so that `MEMBUDGET_SYSROOT=DIR membudget snapshot` reproduces this machine's
- * figures elsewhere. The list of files comes from the library (mb_sysfs_files): it is the
+ * figures elsewhere. The list of files comes from the library (mb_context_list_files): it is the
  * same walk the library does, so a dump never lacks a file the library would read. */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,7 +123,7 @@ int cmd_gather(int argc, char **argv)
     if (cli_context(&ctx))
         return CLI_FAIL;
     gather g = {dir, 0, ""};
-    int rc = mb_sysfs_files(ctx, copy_one, &g);
+    int rc = mb_context_list_files(ctx, copy_one, &g);
     mb_context_free(ctx);
     if (rc == -1 && g.failed[0])
         return cli_fail("gather: %s", g.failed);

@@ -45,9 +45,9 @@ static int parse_int(const char *flag, const char *v, long min, long max, long *
 /* A size (vLLM's units); one line naming the flag on failure. */
 static int parse_size(const char *flag, const char *v, int64_t *out)
 {
-    int rc = mb_parse_size(v, out);
+    int rc = mb_size_parse(v, out);
     if (rc)
-        return cli_usage("plan", "%s: %s", flag, mb_last_error_detail());
+        return cli_usage("plan", "%s: %s", flag, mb_error_detail());
     return CLI_OK;
 }
 
@@ -191,7 +191,7 @@ static int device_snapshot(const plan_args *a, mb_snapshot *s)
             (a->free && (rc = parse_size("--free-memory", a->free, &free))))
             return rc;
         if ((rc = mb_snapshot_what_if(total, free, s)))
-            return cli_usage("plan", "%s", mb_last_error_detail());
+            return cli_usage("plan", "%s", mb_error_detail());
         return CLI_OK;
     }
     mb_context *ctx;
@@ -221,7 +221,7 @@ static int device_snapshot(const plan_args *a, mb_snapshot *s)
 
 static const char *g(int64_t bytes, char *buf, size_t size)
 {
-    mb_format_gib(bytes, buf, size);
+    mb_size_format_gib(bytes, buf, size);
     return buf;
 }
 

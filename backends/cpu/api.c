@@ -172,13 +172,13 @@ static const char *not_a_device(const mb_topology *t, int id)
     return "not served";
 }
 
-int mb_cpu_rank_device(mb_context *ctx, int local_rank, mb_cpu_rank *out)
+int mb_cpu_rank_get(mb_context *ctx, int local_rank, mb_cpu_rank *out)
 {
     if (!out)
-        return mb__error(MB_EINVAL, "mb_cpu_rank_device: out is NULL");
+        return mb__error(MB_EINVAL, "mb_cpu_rank_get: out is NULL");
     rank_zero(out, local_rank);
     if (!ctx)
-        return mb__error(MB_EINVAL, "mb_cpu_rank_device: ctx is NULL");
+        return mb__error(MB_EINVAL, "mb_cpu_rank_get: ctx is NULL");
     if (local_rank < 0)
         return mb__error(MB_EINVAL, "local rank %d is negative; ranks count from 0", local_rank);
     int rc = mb_context_probe(ctx);
@@ -426,7 +426,7 @@ int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_k
         return rc;
     mb_cpu_kv_space r;
     kv_zero(&r, o.local_rank);
-    if ((rc = mb_cpu_rank_device(ctx, o.local_rank, &r.rank)))
+    if ((rc = mb_cpu_rank_get(ctx, o.local_rank, &r.rank)))
         return rc;
     mb_snapshot s;
     if ((rc = mb_snapshot_measure(ctx, r.rank.device, NULL, &s)))
@@ -436,11 +436,11 @@ int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_k
     r.container_limit = s.limit;
     int node = r.rank.node;
     char avail[32], total[32], want[32], bound[160] = "";
-    mb_format_gib(r.node_available, avail, sizeof avail);
-    mb_format_gib(r.node_total, total, sizeof total);
+    mb_size_format_gib(r.node_available, avail, sizeof avail);
+    mb_size_format_gib(r.node_total, total, sizeof total);
     if (s.flags & MB_SNAP_LIMITED) {
         char lim[32];
-        mb_format_gib(s.limit, lim, sizeof lim);
+        mb_size_format_gib(s.limit, lim, sizeof lim);
         snprintf(bound, sizeof bound, ", bounded by the container's %s GiB limit", lim);
     } else if (s.flags & MB_SNAP_HOST_FALLBACK) {
         snprintf(bound, sizeof bound, ", the host's figures: node files do not cover it");
@@ -448,7 +448,7 @@ int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_k
     if (space && *space) {
         r.explicit_size = 1;
         r.bytes = explicit_bytes;
-        mb_format_gib(r.bytes, want, sizeof want);
+        mb_size_format_gib(r.bytes, want, sizeof want);
         if (r.bytes > r.node_available)
             return mb__error(MB_ENOFIT, "VLLM_CPU_KVCACHE_SPACE=%s asks for %s GiB of KV cache "
                                         "on node %d, which has %s/%s GiB available/total%s; "
@@ -468,9 +468,9 @@ int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_k
             return rc;
         r.bytes = r.requested - r.resident;
         char reqg[32], rss[32];
-        mb_format_gib(r.requested, reqg, sizeof reqg);
-        mb_format_gib(r.resident, rss, sizeof rss);
-        mb_format_gib(r.bytes, want, sizeof want);
+        mb_size_format_gib(r.requested, reqg, sizeof reqg);
+        mb_size_format_gib(r.resident, rss, sizeof rss);
+        mb_size_format_gib(r.bytes, want, sizeof want);
         if (r.bytes <= 0 || r.bytes > r.node_available)
             return mb__error(MB_ENOFIT, "the automatic KV cache for node %d is %s GiB "
                                         "(%s GiB = ceil(%s GiB x utilization %g) minus %s GiB "
@@ -521,10 +521,10 @@ static int emit_levels(const mb_platform *plat, const mb_cg_where *w, const char
     return 0;
 }
 
-int mb_sysfs_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
+int mb_context_list_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
 {
     if (!ctx || !each)
-        return mb__error(MB_EINVAL, "mb_sysfs_files: ctx or each is NULL");
+        return mb__error(MB_EINVAL, "mb_context_list_files: ctx or each is NULL");
     const mb_platform *plat = &ctx->plat;
     static const char *const fixed[] = {
         "/proc/meminfo", "/proc/self/status", "/proc/self/cgroup", "/proc/self/cpuset",

@@ -128,7 +128,7 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         if (rc == MB_ENOMEM)
             return rc;
         res->state = MB_PROBE_BROKEN;
-        snprintf(res->reason, sizeof res->reason, "%s", mb_last_error_detail());
+        snprintf(res->reason, sizeof res->reason, "%s", mb_error_detail());
         return MB_OK;
     }
     /* A device per node with online CPUs and memory that the cpuset allows. */
@@ -197,8 +197,8 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
     } else if (have_host && (double)node_sum < 0.9 * (double)host.total) {
         s->partial = 1;
         char a[48], b[48];
-        mb_format_gib(node_sum, a, sizeof a);
-        mb_format_gib(host.total, b, sizeof b);
+        mb_size_format_gib(node_sum, a, sizeof a);
+        mb_size_format_gib(host.total, b, sizeof b);
         if (count == 1) {
             s->host_mode = 1;
             close(s->nodes[0].fd);
@@ -227,7 +227,7 @@ fail_state:
     if (rc == MB_ENOMEM)
         return rc;
     res->state = MB_PROBE_BROKEN;
-    snprintf(res->reason, sizeof res->reason, "%s", mb_last_error_detail());
+    snprintf(res->reason, sizeof res->reason, "%s", mb_error_detail());
     return MB_OK;
 }
 

@@ -456,7 +456,7 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
         int rc = read_device(s, i);
         if (rc) {
             cuda_shutdown(s);
-            return set_state(res, MB_PROBE_BROKEN, "%s (%s)", mb_last_error_detail(), path);
+            return set_state(res, MB_PROBE_BROKEN, "%s (%s)", mb_error_detail(), path);
         }
     }
     char nvml_why[320];
@@ -473,7 +473,7 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
             if (rc == MB_ENOMEM)
                 return rc;
             return set_state(res, MB_PROBE_BROKEN, "integrated device: %s",
-                             mb_last_error_detail());
+                             mb_error_detail());
         }
     }
     set_state(res, MB_PROBE_PRESENT, "driver %d.%d (%s); %d device%s%s; %s", version / 1000,
@@ -586,7 +586,7 @@ static int pop_primary(cuda_state *s, cuda_dev *d, int rc)
         return rc;
     if (rc) {
         char first[512];
-        snprintf(first, sizeof first, "%s", mb_last_error_detail());
+        snprintf(first, sizeof first, "%s", mb_error_detail());
         char what[192];
         cu_describe(&s->cu, r, what, sizeof what);
         return mb__error(rc, "%s; then cuCtxPopCurrent_v2 failed: %s", first, what);

@@ -232,7 +232,7 @@ static int prepare_apus(hip_state *s, mb_probe_result *res)
             if (rc == MB_ENOMEM)
                 return rc;
             res->state = MB_PROBE_BROKEN;
-            snprintf(res->reason, sizeof res->reason, "APU: %s", mb_last_error_detail());
+            snprintf(res->reason, sizeof res->reason, "APU: %s", mb_error_detail());
             return 1;
         }
     return MB_OK;
@@ -292,7 +292,7 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
         if (rc == MB_ENOMEM)
             return rc;
         res->state = MB_PROBE_BROKEN;
-        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", mb_last_error_detail());
+        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", mb_error_detail());
         return MB_OK;
     }
     const char *root = plat->foreign ? plat->root : "";

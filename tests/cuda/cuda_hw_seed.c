@@ -22,7 +22,7 @@
 
 static int failed(const char *what, int rc)
 {
-    fprintf(stderr, "cuda_hw_seed: %s: %s: %s\n", what, mb_strerror(rc), mb_last_error_detail());
+    fprintf(stderr, "cuda_hw_seed: %s: %s: %s\n", what, mb_error_message(rc), mb_error_detail());
     return 1;
 }
 
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     mb_device_info info;
     mb_device_get(ctx, dev, &info);
     int64_t smem = 0;
-    mb_max_shared_memory_bytes(ctx, dev, &smem);
+    mb_device_max_shared_memory(ctx, dev, &smem);
     printf("%s: %s, pci %s, %s, ops %s, total %lld bytes, max shared memory per block "
            "(opt-in) %lld bytes\n", info.name, info.model, info.pci_bus_id, info.uuid, info.ops,
            (long long)info.total_memory, (long long)smem);
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
         (rc = mb_tracker_init(&outside, ctx, dev, 0)))
         return failed("mb_tracker_init", rc);
     mb_allocator alloc;
-    mb_tracker_allocator(torch, &alloc);
+    mb_tracker_get_allocator(torch, &alloc);
     void *tenant, *warm, *weights, *spike, *other;
     /* another tenant, then the engine's CUDA initialisation, before the baseline */
     if ((rc = mb_tracker_allocate(outside, (size_t)(512 * MiB), &tenant)))

@@ -15,6 +15,8 @@
 #include "fake_control.h"
 #include "fake_scenarios.h"
 #include "membudget.h"
+#include "membudget/numa.h"
+#include "membudget/vllm.h"
 
 #define GiB MB_GiB
 #define MiB MB_MiB
@@ -33,16 +35,16 @@ static inline void load_fake(void)
 /* A probed context (sysroot NULL: MEMBUDGET_SYSROOT or "/"). */
 static inline mb_context *open_ctx(const char *sysroot)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = sysroot;
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
     if (rc)
-        fail_msg("mb_context_init: %s: %s", mb_strerror(rc), mb_last_error_detail());
+        fail_msg("mb_context_init: %s: %s", mb_error_message(rc), mb_error_detail());
     rc = mb_context_probe(ctx);
     if (rc)
-        fail_msg("mb_context_probe: %s: %s", mb_strerror(rc), mb_last_error_detail());
+        fail_msg("mb_context_probe: %s: %s", mb_error_message(rc), mb_error_detail());
     return ctx;
 }
 
@@ -66,7 +68,7 @@ static inline int device(mb_context *ctx, const char *name)
     int idx = -1;
     int rc = mb_device_find(ctx, name, &idx);
     if (rc)
-        fail_msg("%s: %s", name, mb_last_error_detail());
+        fail_msg("%s: %s", name, mb_error_detail());
     return idx;
 }
 
@@ -75,7 +77,7 @@ static inline mb_snapshot measure(mb_context *ctx, int dev, const mb_allocator *
     mb_snapshot s;
     int rc = mb_snapshot_measure(ctx, dev, a, &s);
     if (rc)
-        fail_msg("mb_snapshot_measure: %s: %s", mb_strerror(rc), mb_last_error_detail());
+        fail_msg("mb_snapshot_measure: %s: %s", mb_error_message(rc), mb_error_detail());
     return s;
 }
 

@@ -88,7 +88,7 @@ static void test_facts(void **state)
     assert_int_equal(info.index, 0);
     assert_true(info.total_memory == FAKE_D80_TOTAL);
     int64_t smem = 0;
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, d, &smem), MB_OK);
+    assert_int_equal(mb_device_max_shared_memory(ctx, d, &smem), MB_OK);
     assert_int_equal(smem, FAKE_D80_SMEM);
     /* the facts cost no context */
     assert_int_equal(FC.mbfake_cuda_primary_refs(0), 0);
@@ -195,7 +195,7 @@ static void seed_scenario(int engine_current, mb_source want)
     assert_int_equal(mb_tracker_init(&torch, ctx, d, MB_TRACKER_CACHING), MB_OK);
     assert_int_equal(mb_tracker_init(&outside, ctx, d, 0), MB_OK);
     mb_allocator alloc;
-    mb_tracker_allocator(torch, &alloc);
+    mb_tracker_get_allocator(torch, &alloc);
     void *p;
     assert_int_equal(mb_tracker_allocate(torch, 2 * MiB, &p), MB_OK); /* CUDA init */
     assert_int_equal(mb_tracker_deallocate(torch, p), MB_OK);
@@ -270,8 +270,8 @@ static void test_tracker(void **state)
     void *big;
     assert_int_equal(mb_tracker_allocate(t, (size_t)(100 * GiB), &big), MB_ENOMEM);
     assert_null(big);
-    assert_contains(mb_last_error_detail(), "cuda:0: cuMemAlloc_v2 failed");
-    assert_contains(mb_last_error_detail(), "CUDA_ERROR_OUT_OF_MEMORY");
+    assert_contains(mb_error_detail(), "cuda:0: cuMemAlloc_v2 failed");
+    assert_contains(mb_error_detail(), "CUDA_ERROR_OUT_OF_MEMORY");
     mb_tracker_free(t); /* frees b */
     assert_int_equal(FC.mbfake_cuda_allocated(), 0);
     mb_context_free(ctx);
@@ -288,13 +288,13 @@ static void test_not_integrated(void **state)
     assert_int_equal(mb_tracker_allocate(t, GiB, &p), MB_OK);
     assert_int_equal(mb_tracker_deallocate(t, p), MB_OK);
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
     mb_pressure_options o;
     mb_pressure_options_init(&o);
     o.pressure_threshold = 0.000001; /* pressure whatever the host has */
     mb_pressure_result r;
     long syncs = FC.mbfake_cuda_syncs_in_primary();
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, &o, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_contains(r.reason, "not an integrated GPU");
     assert_int_equal(FC.mbfake_cuda_syncs_in_primary(), syncs);

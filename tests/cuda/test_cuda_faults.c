@@ -41,7 +41,7 @@ static int failed_with(run *r, int rc)
         return 0;
     assert_true(rc < 0);
     r->errors++;
-    snprintf(r->detail, sizeof r->detail, "%s", mb_last_error_detail());
+    snprintf(r->detail, sizeof r->detail, "%s", mb_error_detail());
     return 1;
 }
 
@@ -69,7 +69,7 @@ static void one_run(int engine_current, run *r)
         void *p = NULL;
         if (failed_with(r, mb_snapshot_measure(ctx, i, NULL, &s)))
             break;
-        assert_int_equal(mb_max_shared_memory_bytes(ctx, i, &smem), MB_OK);
+        assert_int_equal(mb_device_max_shared_memory(ctx, i, &smem), MB_OK);
         assert_int_equal(mb_tracker_init(&t, ctx, i, 0), MB_OK);
         int stop = failed_with(r, mb_tracker_allocate(t, 3 * MiB, &p));
         if (!stop && failed_with(r, mb_tracker_deallocate(t, p)))
@@ -82,7 +82,7 @@ static void one_run(int engine_current, run *r)
             mb_pressure_options_init(&o);
             o.pressure_threshold = 0.000001;
             mb_pressure_result pr;
-            stop = failed_with(r, mb_release_under_pressure(ctx, i, &a, &o, &pr));
+            stop = failed_with(r, mb_pressure_release(ctx, i, &a, &o, &pr));
             if (!stop)
                 assert_int_equal(pr.released, 1);
         }

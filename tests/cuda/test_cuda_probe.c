@@ -132,8 +132,8 @@ static void test_device_info_fails(void **state)
     int hit = 0;
     for (long n = 1; n < 400 && !hit; n++) {
         assert_int_equal(FC.mbfake_cuda_setup("two"), 0);
-        mb_options o;
-        mb_options_init(&o);
+        mb_context_options o;
+        mb_context_options_init(&o);
         mb_context *ctx = NULL;
         mb__fault_arm(n);
         int rc = mb_context_init(&ctx, &o);

@@ -86,7 +86,7 @@ static void test_all(void **state)
     assert_string_equal(i1.uuid, FAKE_L4_UUID);
     assert_int_equal(i1.index, 1);
     int64_t smem;
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, d1, &smem), MB_OK);
+    assert_int_equal(mb_device_max_shared_memory(ctx, d1, &smem), MB_OK);
     assert_int_equal(smem, FAKE_L4_SMEM);
 
     /* the engine's context is on cuda:1 */

@@ -83,7 +83,7 @@ static void test_dgx_spark(void **state)
     assert_int_equal(FC.mbfake_cuda_make_current(-1), 0);
 
     int64_t smem;
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, d, &smem), MB_OK);
+    assert_int_equal(mb_device_max_shared_memory(ctx, d, &smem), MB_OK);
     assert_int_equal(smem, FAKE_GB10_SMEM);
     /* no allocation on a machine dump */
     mb_tracker *t;
@@ -135,7 +135,7 @@ static void test_pressure(void **state)
     fake_alloc fa = {{0, 0, GiB}, 0};
     mb_allocator a = {&fa, fa_stats, NULL, fa_empty};
     mb_pressure_result r;
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_contains(r.reason, "no memory pressure");
     assert_int_equal(fa.emptied, 0);
@@ -147,7 +147,7 @@ static void test_pressure(void **state)
     ctx = open_ctx(NULL);
     d = device(ctx, "cuda:0");
     long syncs = FC.mbfake_cuda_syncs_in_primary();
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 1);
     assert_true(r.releasable == GiB);
     assert_true(r.host_available == 10LL * GiB);
@@ -159,20 +159,20 @@ static void test_pressure(void **state)
 
     /* below the minimum: 256 MiB cached does not count */
     fa.st = (mb_alloc_stats){0, 0, 256 * MiB};
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_int_equal(fa.emptied, 1);
     /* ... unless the option says so */
     mb_pressure_options o;
     mb_pressure_options_init(&o);
     o.min_release_bytes = 128 * MiB;
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, &o, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 1);
     assert_int_equal(fa.emptied, 2);
     /* a stricter threshold: 10% available is not pressure at 0.95 */
     fa.st = (mb_alloc_stats){0, 0, GiB};
     o.pressure_threshold = 0.95;
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, &o, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 0);
     mb_context_free(ctx);
 }
@@ -274,12 +274,12 @@ static void test_release_tracker_live(void **state)
     assert_int_equal(mb_tracker_deallocate(t, p), MB_OK);
     assert_true(FC.mbfake_cuda_allocated() == 664 * MiB); /* cached */
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
     mb_pressure_options o;
     mb_pressure_options_init(&o);
     o.pressure_threshold = 0.000001;
     mb_pressure_result r;
-    assert_int_equal(mb_release_under_pressure(ctx, d, &a, &o, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 1);
     assert_true(r.releasable == 600 * MiB);
     assert_true(FC.mbfake_cuda_allocated() == 64 * MiB);

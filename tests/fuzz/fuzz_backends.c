@@ -14,15 +14,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = "/";
     o.backends = text;
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
     if ((rc == MB_OK) != (ctx != NULL))
         abort();
-    if (rc != MB_OK && mb_last_error_detail()[0] == '\0')
+    if (rc != MB_OK && mb_error_detail()[0] == '\0')
         abort(); /* every failure says why */
     mb_context_free(ctx);
     free(text);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "membudget.h"
+#include "membudget/numa.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,8 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put(files[i], p < end ? p : "", p < end ? (size_t)(e - p) : 0);
         p = sep ? sep + 4 : end;
     }
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     o.backends = "cpu";
     mb_context *ctx = NULL;
@@ -69,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = mb_container_memory_get(ctx, &ci);
     if (rc == MB_OK && ci.limit != MB_UNLIMITED && ci.limit < 0)
         abort();
-    if (rc != MB_OK && mb_last_error_detail()[0] == '\0')
+    if (rc != MB_OK && mb_error_detail()[0] == '\0')
         abort();
     mb_snapshot s;
     if (mb_device_count(ctx) > 0 && mb_snapshot_measure(ctx, 0, NULL, &s) == MB_OK &&

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "membudget.h"
+#include "membudget/numa.h"
 #include "platform/numa.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               "VLLM_CPU_OMP_THREADS_BIND", "MEMBUDGET_BACKENDS"};
         for (int i = 0; i < 4; i++) {
             setenv(vars[i], v, 1);
-            mb_options o;
-            mb_options_init(&o);
+            mb_context_options o;
+            mb_context_options_init(&o);
             o.sysroot = root;
             mb_context *ctx = NULL;
             if (mb_context_init(&ctx, &o) == MB_OK) {
@@ -83,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 ko.local_rank = (int)(size % 3);
                 mb_cpu_kv_space s;
                 int rc = mb_cpu_kv_space_get(ctx, &ko, &s);
-                if (rc != MB_OK && mb_last_error_detail()[0] == '\0')
+                if (rc != MB_OK && mb_error_detail()[0] == '\0')
                     abort();
                 mb_context_free(ctx);
             }

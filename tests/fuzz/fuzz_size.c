@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "membudget.h"
+#include "membudget/vllm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,10 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     int64_t v = 0;
-    int rc = mb_parse_size(text, &v);
+    int rc = mb_size_parse(text, &v);
     if (rc == MB_OK && v < 0)
         abort(); /* a size is never negative */
-    if (rc != MB_OK && mb_last_error_detail()[0] == '\0')
+    if (rc != MB_OK && mb_error_detail()[0] == '\0')
         abort();
     free(text);
     return 0;

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "membudget.h"
+#include "membudget/numa.h"
+#include "membudget/vllm.h"
 #include "testutil.h"
 
 #define GiB MB_GiB
@@ -147,15 +149,15 @@ static inline void ht_meminfo(const char *root, int64_t total, int64_t available
 /* A context over root (NULL: the live machine) with the backends given. */
 static inline mb_context *ht_ctx(const char *root, const char *backends)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     o.backends = backends;
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
     if (rc) {
-        fprintf(stderr, "mb_context_init(%s): %s: %s\n", root ? root : "/", mb_strerror(rc),
-                mb_last_error_detail());
+        fprintf(stderr, "mb_context_init(%s): %s: %s\n", root ? root : "/", mb_error_message(rc),
+                mb_error_detail());
         abort();
     }
     return ctx;

@@ -137,14 +137,14 @@ static void test_pressure_release(void **state)
     ht_meminfo(root, 128 * GiB, 64 * GiB); /* half available: no pressure */
     mb_context *ctx = ht_ctx(root, "hip");
     long syncs = fake.sync_calls();
-    assert_int_equal(mb_release_under_pressure(ctx, 0, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_non_null(strstr(r.reason, "no memory pressure"));
     assert_int_equal(fake.sync_calls(), syncs);
     assert_int_equal(su.emptied, 0);
 
     ht_meminfo(root, 128 * GiB, 10 * GiB); /* under 20% available: release */
-    assert_int_equal(mb_release_under_pressure(ctx, 0, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 1);
     assert_int_equal(r.releasable, 2 * GiB);
     assert_int_equal(r.host_available, 10 * GiB);
@@ -153,7 +153,7 @@ static void test_pressure_release(void **state)
     assert_non_null(strstr(r.reason, "released 2.0GiB"));
 
     /* nothing left to release */
-    assert_int_equal(mb_release_under_pressure(ctx, 0, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_int_equal(fake.sync_calls(), syncs + 1);
     mb_context_free(ctx);

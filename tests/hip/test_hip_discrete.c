@@ -78,10 +78,10 @@ static void test_shared_memory(void **state)
     (void)state;
     mb_context *ctx = ht_ctx(NULL, "hip");
     int64_t v = 0;
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, 0, &v), MB_OK);
+    assert_int_equal(mb_device_max_shared_memory(ctx, 0, &v), MB_OK);
     assert_int_equal(v, 160 * 1024); /* the opt-in figure */
     fake.set_optin(0, 0);             /* a runtime without it: hipErrorInvalidValue */
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, 0, &v), MB_OK);
+    assert_int_equal(mb_device_max_shared_memory(ctx, 0, &v), MB_OK);
     assert_int_equal(v, 64 * 1024); /* the plain figure */
     mb_context_free(ctx);
 }
@@ -102,7 +102,7 @@ static void test_tracker(void **state)
     assert_int_equal(mb_tracker_deallocate(t, p), MB_OK);
     assert_int_equal(fake.live_allocations(), 1); /* cached, like torch */
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
     assert_int_equal(a.empty_cache(a.user), MB_OK);
     assert_int_equal(fake.live_allocations(), 0);
     assert_int_equal(mb_snapshot_measure(ctx, 0, NULL, &s), MB_OK);
@@ -111,8 +111,8 @@ static void test_tracker(void **state)
     /* more than the board has: MB_ENOMEM naming the call and the runtime's answer */
     assert_int_equal(mb_tracker_allocate(t, (size_t)(200 * GiB), &p), MB_ENOMEM);
     assert_null(p);
-    assert_non_null(strstr(mb_last_error_detail(), "hipMalloc"));
-    assert_non_null(strstr(mb_last_error_detail(), "hipErrorOutOfMemory"));
+    assert_non_null(strstr(mb_error_detail(), "hipMalloc"));
+    assert_non_null(strstr(mb_error_detail(), "hipErrorOutOfMemory"));
     assert_int_equal(mb_tracker_allocate(t, (size_t)GiB, &p), MB_OK);
     mb_tracker_free(t); /* frees what is still held */
     assert_int_equal(fake.live_allocations(), 0);
@@ -155,10 +155,10 @@ static void test_pressure_release_is_for_apus(void **state)
     mb_tracker *t = NULL;
     assert_int_equal(mb_tracker_init(&t, ctx, 0, MB_TRACKER_CACHING), MB_OK);
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
     mb_pressure_result r;
     long before = fake.sync_calls();
-    assert_int_equal(mb_release_under_pressure(ctx, 0, &a, NULL, &r), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_non_null(strstr(r.reason, "not an integrated GPU"));
     assert_int_equal(fake.sync_calls(), before);

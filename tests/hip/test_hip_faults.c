@@ -43,9 +43,9 @@ static int step(int rc, const char *what, long n)
                  what);
     if (fired == 0)
         fail_msg("N=%ld: %s failed with %s (%s) without an injected fault", n, what,
-                 mb_error_name(rc), mb_last_error_detail());
+                 mb_error_name(rc), mb_error_detail());
     assert_true(rc < 0);
-    const char *detail = mb_last_error_detail();
+    const char *detail = mb_error_detail();
     if (!strstr(detail, fake.failed_name()))
         fail_msg("N=%ld: %s failed in %s, but the detail does not name it: %s", n,
                  fake.failed_name(), what, detail);
@@ -99,7 +99,7 @@ static int board_workload(const char *scenario, int dev, int64_t board, long n)
     if (step(mb_snapshot_measure(ctx, dev, NULL, &s), "mb_snapshot_measure", n))
         goto out;
     int64_t smem;
-    if (step(mb_max_shared_memory_bytes(ctx, dev, &smem), "mb_max_shared_memory_bytes", n))
+    if (step(mb_device_max_shared_memory(ctx, dev, &smem), "mb_device_max_shared_memory", n))
         goto out;
     assert_int_equal(mb_tracker_init(&t, ctx, dev, 0), MB_OK);
     void *p = NULL;
@@ -158,8 +158,8 @@ static int apu_workload(long n, int lib_faults)
     else
         fake.fail_at(n, 0);
     mb_context *ctx = NULL;
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = apu_root;
     o.backends = "hip";
     int rc = mb_context_init(&ctx, &o);
@@ -174,7 +174,7 @@ static int apu_workload(long n, int lib_faults)
         stub su = {{GiB, GiB, 3 * GiB}};
         mb_allocator a = {&su, stub_stats, NULL, stub_empty};
         if (mb_device_count(ctx) == 1 && mb_snapshot_measure(ctx, 0, NULL, &s) == MB_OK)
-            (void)mb_release_under_pressure(ctx, 0, &a, NULL, &r);
+            (void)mb_pressure_release(ctx, 0, &a, NULL, &r);
         goto out;
     }
     if (probe_step(ctx, n))
@@ -186,7 +186,7 @@ static int apu_workload(long n, int lib_faults)
     stub su = {{GiB, GiB, 3 * GiB}};
     mb_allocator a = {&su, stub_stats, NULL, stub_empty};
     mb_pressure_result r;
-    if (step(mb_release_under_pressure(ctx, 0, &a, NULL, &r), "mb_release_under_pressure", n))
+    if (step(mb_pressure_release(ctx, 0, &a, NULL, &r), "mb_pressure_release", n))
         goto out;
     assert_int_equal(r.released, 1);
 out:

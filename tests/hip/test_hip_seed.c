@@ -164,7 +164,7 @@ static void test_seed(void **state)
     mb_tracker *t = NULL;
     assert_int_equal(mb_tracker_init(&t, ctx, dev, MB_TRACKER_CACHING), MB_OK);
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
     void *weights = NULL, *spike = NULL, *outside = NULL;
     assert_int_equal(mb_tracker_allocate(t, (size_t)(512 * MiB), &weights), MB_OK);
 

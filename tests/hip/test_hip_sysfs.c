@@ -84,7 +84,7 @@ static void test_dump_discrete(void **state)
 
     /* a dump has no runtime: no shared-memory figure, no allocation */
     int64_t smem = -1;
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, i, &smem), MB_ENOTSUP);
+    assert_int_equal(mb_device_max_shared_memory(ctx, i, &smem), MB_ENOTSUP);
     assert_int_equal(smem, 0);
     mb_tracker *t = NULL;
     assert_int_equal(mb_tracker_init(&t, ctx, i, 0), MB_EFOREIGN);

@@ -34,6 +34,9 @@ run(${WORK}/consumer-build/example)
 if(NOT last_out MATCHES "Memory profiling takes [0-9.]+ seconds\\. Total non KV cache memory")
   message(FATAL_ERROR "the example printed no profiling result:\n${last_out}")
 endif()
+if(NOT last_out MATCHES "KV cache on an 80 GiB GPU: [0-9.]+ GiB")
+  message(FATAL_ERROR "the example printed no KV budget (membudget/vllm.h):\n${last_out}")
+endif()
 
 # pkg-config: the same example, compiled by hand against the installed .pc file.
 file(GLOB pcdir ${prefix}/lib*/pkgconfig)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "membudget.h"
+#include "membudget/vllm.h"
 #include "testutil.h"
 
 #define GiB MB_GiB
@@ -21,7 +22,7 @@
 
 static void detail_has(const char *a, const char *b)
 {
-    const char *d = mb_last_error_detail();
+    const char *d = mb_error_detail();
     if (!strstr(d, a) || (b && !strstr(d, b)))
         fail_msg("detail '%s' lacks '%s' or '%s'", d, a, b ? b : "");
 }
@@ -204,9 +205,9 @@ static void test_budget_explicit_and_nofit(void **state)
     assert_int_equal(mb_budget_compute(&p, NULL, &b), MB_EMISMATCH);
     /* from a non-KV figure */
     mb_snapshot s = snap(80 * GiB, 80 * GiB, 0, 0);
-    assert_int_equal(mb_budget_from_non_kv(&s, 16 * GiB, NULL, &b), MB_OK);
+    assert_int_equal(mb_budget_compute_from_non_kv(&s, 16 * GiB, NULL, &b), MB_OK);
     assert_int_equal(b.available_kv_cache_memory, 79027398247LL - 16 * GiB);
-    assert_int_equal(mb_budget_from_non_kv(&s, -1, NULL, &b), MB_EINVAL);
+    assert_int_equal(mb_budget_compute_from_non_kv(&s, -1, NULL, &b), MB_EINVAL);
     detail_has("--non-kv-memory -1", NULL);
 }
 
@@ -232,7 +233,7 @@ static void load(const char *file, mb_model *m)
     char path[512];
     snprintf(path, sizeof path, "%s/models/%s", MB_FIXTURES, file);
     if (mb_model_load(path, m))
-        fail_msg("%s: %s", path, mb_last_error_detail());
+        fail_msg("%s: %s", path, mb_error_detail());
 }
 
 static void test_plan_by_hand(void **state)
@@ -465,9 +466,9 @@ static void test_plan_bad_input(void **state)
         }
         memset(&p, 0x5a, sizeof p);
         int rc = mb_plan_compute(&m, &dev, &o, &p);
-        if (rc != cases[i].code || !strstr(mb_last_error_detail(), cases[i].detail))
+        if (rc != cases[i].code || !strstr(mb_error_detail(), cases[i].detail))
             fail_msg("case %d: rc %d, detail '%s'", cases[i].which, rc,
-                     mb_last_error_detail());
+                     mb_error_detail());
         assert_int_equal(p.num_blocks, 0); /* zeroed */
     }
     /* a model without a context length needs --max-model-len */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "membudget.h"
+#include "membudget/vllm.h"
 #include "testutil.h"
 
 #define GiB MB_GiB
@@ -24,19 +25,19 @@
 static void size_is(const char *text, int64_t want)
 {
     int64_t v = -7;
-    int rc = mb_parse_size(text, &v);
+    int rc = mb_size_parse(text, &v);
     if (rc != MB_OK)
-        fail_msg("'%s': %s", text, mb_last_error_detail());
+        fail_msg("'%s': %s", text, mb_error_detail());
     assert_int_equal(v, want);
 }
 
 static void size_fails(const char *text, int code, const char *in_detail)
 {
     int64_t v = -7;
-    assert_int_equal(mb_parse_size(text, &v), code);
+    assert_int_equal(mb_size_parse(text, &v), code);
     assert_int_equal(v, 0); /* outputs zeroed on failure */
-    if (!strstr(mb_last_error_detail(), in_detail))
-        fail_msg("'%s': detail '%s' lacks '%s'", text, mb_last_error_detail(), in_detail);
+    if (!strstr(mb_error_detail(), in_detail))
+        fail_msg("'%s': detail '%s' lacks '%s'", text, mb_error_detail(), in_detail);
 }
 
 static void test_sizes(void **state)
@@ -70,7 +71,7 @@ static void test_sizes(void **state)
     size_fails("2048TiB", MB_ERANGE, "1 PiB");
     size_fails("1125899906842625", MB_ERANGE, "1 PiB");
     size_fails("99999999999999999999999", MB_ERANGE, "too large");
-    assert_int_equal(mb_parse_size("1G", NULL), MB_EINVAL);
+    assert_int_equal(mb_size_parse("1G", NULL), MB_EINVAL);
 }
 
 /* ---- models -------------------------------------------------------------------------- */
@@ -111,7 +112,7 @@ static void load_fixture(const char *file, mb_model *m)
     snprintf(path, sizeof path, "%s/models/%s", MB_FIXTURES, file);
     int rc = mb_model_load(path, m);
     if (rc)
-        fail_msg("%s: %s", path, mb_last_error_detail());
+        fail_msg("%s: %s", path, mb_error_detail());
 }
 
 static void test_fixture_bytes_per_token(void **state)
@@ -179,7 +180,7 @@ static void parse_ok(const char *json, mb_model *m)
 {
     int rc = mb_model_parse(json, strlen(json), "test.json", m);
     if (rc)
-        fail_msg("%s: %s", json, mb_last_error_detail());
+        fail_msg("%s: %s", json, mb_error_detail());
 }
 
 static void parse_fails(const char *json, int code, const char *a, const char *b)
@@ -188,7 +189,7 @@ static void parse_fails(const char *json, int code, const char *a, const char *b
     memset(&m, 0x5a, sizeof m);
     assert_int_equal(mb_model_parse(json, strlen(json), "test.json", &m), code);
     assert_int_equal(m.num_layers, 0); /* zeroed */
-    const char *d = mb_last_error_detail();
+    const char *d = mb_error_detail();
     if (!strstr(d, a) || (b && !strstr(d, b)))
         fail_msg("detail '%s' lacks '%s' or '%s'", d, a, b ? b : "");
 }
@@ -278,16 +279,16 @@ static void test_model_bad_input(void **state)
     /* files */
     mb_model m;
     assert_int_equal(mb_model_load(MB_TEST_WORK "/no/such/config.json", &m), MB_EIO);
-    assert_non_null(strstr(mb_last_error_detail(), "no/such"));
+    assert_non_null(strstr(mb_error_detail(), "no/such"));
     char dir[512];
     tu_fresh_dir("kv-empty", dir, sizeof dir);
     assert_int_equal(mb_model_load(dir, &m), MB_EIO);
-    assert_non_null(strstr(mb_last_error_detail(), "no config.json"));
+    assert_non_null(strstr(mb_error_detail(), "no config.json"));
     char path[600];
     snprintf(path, sizeof path, "%s/config.json", dir);
     tu_write(path, "this is not json");
     assert_int_equal(mb_model_load(dir, &m), MB_EPARSE);
-    assert_non_null(strstr(mb_last_error_detail(), "config.json is not valid JSON"));
+    assert_non_null(strstr(mb_error_detail(), "config.json is not valid JSON"));
 }
 
 static void test_model_weights(void **state)
@@ -312,7 +313,7 @@ static void test_model_weights(void **state)
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     tu_write(path, "{\"metadata\": {\"total_size\": -3}}");
     assert_int_equal(mb_model_load(dir, &m), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "total_size=-3"));
+    assert_non_null(strstr(mb_error_detail(), "total_size=-3"));
     /* one model.safetensors: its size less the 8-byte length and the header */
     tu_fresh_dir("kv-single", dir, sizeof dir);
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -348,32 +349,32 @@ static void test_spec_tensor_parallel(void **state)
         assert_int_equal(s.bytes_per_token, 32 * want[i][1] * 256 * 2);
     }
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 3, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "--tensor-parallel-size 3"));
+    assert_non_null(strstr(mb_error_detail(), "--tensor-parallel-size 3"));
     assert_int_equal(s.page_bytes, 0);
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 0, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "--tensor-parallel-size 0"));
+    assert_non_null(strstr(mb_error_detail(), "--tensor-parallel-size 0"));
     /* 12 KV heads on 8 ranks: neither divides the other */
     mb_model odd;
     parse_ok("{\"num_hidden_layers\": 4, \"num_attention_heads\": 24, "
              "\"num_key_value_heads\": 12, \"hidden_size\": 3072}", &odd);
     assert_int_equal(mb_kv_spec_init(&s, &odd, 16, 8, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "12 KV heads"));
+    assert_non_null(strstr(mb_error_detail(), "12 KV heads"));
     assert_int_equal(mb_kv_spec_init(&s, &odd, 16, 24, NULL), MB_OK); /* 2 ranks per head */
     assert_int_equal(s.num_kv_heads, 1);
     /* 12 KV heads on 18 ranks: more ranks than heads, but not a multiple */
     parse_ok("{\"num_hidden_layers\": 4, \"num_attention_heads\": 36, "
              "\"num_key_value_heads\": 12, \"hidden_size\": 4608}", &odd);
     assert_int_equal(mb_kv_spec_init(&s, &odd, 16, 18, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "replicate"));
+    assert_non_null(strstr(mb_error_detail(), "replicate"));
     /* block sizes and cache dtypes */
     assert_int_equal(mb_kv_spec_init(&s, &m, 12, 1, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "--block-size 12"));
+    assert_non_null(strstr(mb_error_detail(), "--block-size 12"));
     assert_int_equal(mb_kv_spec_init(&s, &m, 32, 1, NULL), MB_OK);
     assert_int_equal(s.block_bytes, 4 * MiB);
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, "fp4"), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "--kv-cache-dtype fp4"));
+    assert_non_null(strstr(mb_error_detail(), "--kv-cache-dtype fp4"));
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, "fp8_ds_mla"), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "MLA"));
+    assert_non_null(strstr(mb_error_detail(), "MLA"));
     assert_int_equal(mb_kv_spec_init(&s, NULL, 16, 1, NULL), MB_EINVAL);
 }
 
@@ -388,39 +389,39 @@ static void test_blocks_and_check(void **state)
     int64_t avail[3] = {10 * GiB + 12345, 9 * GiB + 2 * MiB - 1, 11 * GiB};
     int64_t blocks;
     int rank;
-    assert_int_equal(mb_kv_num_blocks(&s, avail, 3, &blocks, &rank), MB_OK);
+    assert_int_equal(mb_kv_spec_num_blocks(&s, avail, 3, &blocks, &rank), MB_OK);
     assert_int_equal(blocks, (9 * GiB + 2 * MiB - 1) / 65536 / 32); /* the minimum: rank 1 */
     assert_int_equal(blocks, 4608);
     assert_int_equal(rank, 1);
-    assert_int_equal(mb_kv_num_blocks(&s, avail, 1, &blocks, NULL), MB_OK);
+    assert_int_equal(mb_kv_spec_num_blocks(&s, avail, 1, &blocks, NULL), MB_OK);
     assert_int_equal(blocks, 5120);
     int64_t neg = -GiB;
-    assert_int_equal(mb_kv_num_blocks(&s, &neg, 1, &blocks, NULL), MB_OK);
+    assert_int_equal(mb_kv_spec_num_blocks(&s, &neg, 1, &blocks, NULL), MB_OK);
     assert_int_equal(blocks, 0); /* max(num_blocks, 0) */
-    assert_int_equal(mb_kv_num_blocks(&s, avail, 0, &blocks, NULL), MB_EINVAL);
+    assert_int_equal(mb_kv_spec_num_blocks(&s, avail, 0, &blocks, NULL), MB_EINVAL);
 
     double c;
-    assert_int_equal(mb_kv_max_concurrency(&s, 5120, 131072, &c), MB_OK);
+    assert_int_equal(mb_kv_spec_max_concurrency(&s, 5120, 131072, &c), MB_OK);
     assert_true(c == 5120.0 / 8192.0);
-    assert_int_equal(mb_kv_max_concurrency(&s, 5120, 100, &c), MB_OK);
+    assert_int_equal(mb_kv_spec_max_concurrency(&s, 5120, 100, &c), MB_OK);
     assert_true(c == 5120.0 / 7.0); /* cdiv(100, 16) = 7 */
-    assert_int_equal(mb_kv_max_concurrency(&s, 5120, 0, &c), MB_EINVAL);
+    assert_int_equal(mb_kv_spec_max_concurrency(&s, 5120, 0, &c), MB_EINVAL);
 
     /* one request of 128k tokens needs 8192 blocks = 16 GiB */
-    assert_int_equal(mb_kv_check(&s, 16 * GiB, 131072), MB_OK);
-    assert_int_equal(mb_kv_check(&s, 16 * GiB - 1, 131072), MB_ENOFIT);
-    const char *d = mb_last_error_detail();
+    assert_int_equal(mb_kv_spec_check(&s, 16 * GiB, 131072), MB_OK);
+    assert_int_equal(mb_kv_spec_check(&s, 16 * GiB - 1, 131072), MB_ENOFIT);
+    const char *d = mb_error_detail();
     assert_non_null(strstr(d, "max_model_len=131072"));
     assert_non_null(strstr(d, "16.0 GiB"));
     assert_non_null(strstr(d, "the longest max_model_len that fits is 131056"));
-    assert_int_equal(mb_kv_check(&s, 0, 16), MB_ENOFIT);
-    assert_non_null(strstr(mb_last_error_detail(), "no memory is available"));
-    assert_int_equal(mb_kv_check(&s, MiB, 16), MB_ENOFIT);
-    assert_non_null(strstr(mb_last_error_detail(), "not even one block"));
-    assert_int_equal(mb_kv_check(&s, GiB, 0), MB_EINVAL);
+    assert_int_equal(mb_kv_spec_check(&s, 0, 16), MB_ENOFIT);
+    assert_non_null(strstr(mb_error_detail(), "no memory is available"));
+    assert_int_equal(mb_kv_spec_check(&s, MiB, 16), MB_ENOFIT);
+    assert_non_null(strstr(mb_error_detail(), "not even one block"));
+    assert_int_equal(mb_kv_spec_check(&s, GiB, 0), MB_EINVAL);
     mb_kv_spec blank;
     memset(&blank, 0, sizeof blank);
-    assert_int_equal(mb_kv_check(&blank, GiB, 16), MB_EINVAL);
+    assert_int_equal(mb_kv_spec_check(&blank, GiB, 16), MB_EINVAL);
 }
 
 /* ---- CUDA graphs ----------------------------------------------------------------------- */
@@ -476,7 +477,7 @@ static void test_capture_sizes(void **state)
     o.max_capture_size = 0;
     o.max_num_seqs = 0;
     assert_int_equal(mb_cudagraph_capture_sizes(&o, NULL, 0), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "--max-num-seqs 0"));
+    assert_non_null(strstr(mb_error_detail(), "--max-num-seqs 0"));
 }
 
 static void test_capture_estimate(void **state)
@@ -485,40 +486,40 @@ static void test_capture_estimate(void **state)
     mb_cudagraph_estimator e;
     mb_cudagraph_estimator_init(&e);
     int64_t est = -1;
-    assert_int_equal(mb_cudagraph_estimate(&e, &est), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_compute(&e, &est), MB_OK);
     assert_int_equal(est, 0);
-    assert_int_equal(mb_cudagraph_set_graphs(&e, 0, 51), MB_OK);
-    assert_int_equal(mb_cudagraph_estimate(&e, &est), MB_ESTATE);
-    assert_non_null(strstr(mb_last_error_detail(), "mode 0"));
-    assert_int_equal(mb_cudagraph_feed(&e, 0, 500 * MiB), MB_OK);
-    assert_int_equal(mb_cudagraph_estimate(&e, &est), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_set_graphs(&e, 0, 51), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_compute(&e, &est), MB_ESTATE);
+    assert_non_null(strstr(mb_error_detail(), "mode 0"));
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 0, 500 * MiB), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_compute(&e, &est), MB_OK);
     assert_int_equal(est, 500 * MiB + 50 * MiB); /* one capture: the 1 MiB floor per graph */
-    assert_int_equal(mb_cudagraph_feed(&e, 0, 20 * MiB), MB_OK);
-    assert_int_equal(mb_cudagraph_feed(&e, 0, 999 * MiB), MB_OK); /* third: not used */
-    assert_int_equal(mb_cudagraph_estimate(&e, &est), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 0, 20 * MiB), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 0, 999 * MiB), MB_OK); /* third: not used */
+    assert_int_equal(mb_cudagraph_estimator_compute(&e, &est), MB_OK);
     assert_int_equal(est, 500 * MiB + 50 * 20 * MiB);
     /* a second mode shares the pool: the larger first, plus both per-graph parts */
-    assert_int_equal(mb_cudagraph_set_graphs(&e, 1, 35), MB_OK);
-    assert_int_equal(mb_cudagraph_feed(&e, 1, 800 * MiB), MB_OK);
-    assert_int_equal(mb_cudagraph_feed(&e, 1, 512 * 1024), MB_OK); /* under the floor */
-    assert_int_equal(mb_cudagraph_estimate(&e, &est), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_set_graphs(&e, 1, 35), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 1, 800 * MiB), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 1, 512 * 1024), MB_OK); /* under the floor */
+    assert_int_equal(mb_cudagraph_estimator_compute(&e, &est), MB_OK);
     assert_int_equal(est, 800 * MiB + 50 * 20 * MiB + 34 * MiB);
     /* bad feeds */
-    assert_int_equal(mb_cudagraph_feed(&e, 0, -5), MB_EGREW);
-    assert_int_equal(mb_cudagraph_feed(&e, 4, 5), MB_EINVAL);
-    assert_int_equal(mb_cudagraph_set_graphs(&e, 0, -1), MB_EINVAL);
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 0, -5), MB_EGREW);
+    assert_int_equal(mb_cudagraph_estimator_feed(&e, 4, 5), MB_EINVAL);
+    assert_int_equal(mb_cudagraph_estimator_set_graphs(&e, 0, -1), MB_EINVAL);
     /* from two snapshots around a capture */
     mb_cudagraph_estimator f;
     mb_cudagraph_estimator_init(&f);
     mb_snapshot a, b;
     assert_int_equal(mb_snapshot_what_if(80 * GiB, 70 * GiB, &a), MB_OK);
     assert_int_equal(mb_snapshot_what_if(80 * GiB, 70 * GiB - 300 * MiB, &b), MB_OK);
-    assert_int_equal(mb_cudagraph_set_graphs(&f, 0, 2), MB_OK);
-    assert_int_equal(mb_cudagraph_feed_snapshots(&f, 0, &a, &b), MB_OK);
-    assert_int_equal(mb_cudagraph_feed_snapshots(&f, 0, &b, &a), MB_EGREW);
+    assert_int_equal(mb_cudagraph_estimator_set_graphs(&f, 0, 2), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed_snapshots(&f, 0, &a, &b), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed_snapshots(&f, 0, &b, &a), MB_EGREW);
     snprintf(b.device, sizeof b.device, "cuda:1");
-    assert_int_equal(mb_cudagraph_feed_snapshots(&f, 0, &a, &b), MB_EMISMATCH);
-    assert_int_equal(mb_cudagraph_estimate(&f, &est), MB_OK);
+    assert_int_equal(mb_cudagraph_estimator_feed_snapshots(&f, 0, &a, &b), MB_EMISMATCH);
+    assert_int_equal(mb_cudagraph_estimator_compute(&f, &est), MB_OK);
     assert_int_equal(est, 300 * MiB + MiB);
 }
 

@@ -38,7 +38,7 @@ static mb_snapshot snap(const char *dev, int64_t peak, int64_t free, int64_t tot
 static void gib_is(int64_t bytes, const char *want)
 {
     char buf[64];
-    int n = mb_format_gib(bytes, buf, sizeof buf);
+    int n = mb_size_format_gib(bytes, buf, sizeof buf);
     assert_string_equal(buf, want);
     assert_int_equal(n, (int)strlen(want));
 }
@@ -64,10 +64,10 @@ static void test_format_truncates_like_snprintf(void **state)
 {
     (void)state;
     char small[3];
-    int n = mb_format_gib(GiB / 4, small, sizeof small);
+    int n = mb_size_format_gib(GiB / 4, small, sizeof small);
     assert_int_equal(n, 4);
     assert_string_equal(small, "0.");
-    assert_int_equal(mb_format_gib(GiB, NULL, 0), 3);
+    assert_int_equal(mb_size_format_gib(GiB, NULL, 0), 3);
 }
 
 static void test_snapshot_repr(void **state)
@@ -121,7 +121,7 @@ static void test_text_ignores_the_callers_locale(void **state)
     snprintf(probe, sizeof probe, "%.2f", 1.5);
     assert_string_equal(probe, "1,50"); /* the locale is in force for printf */
     char buf[512];
-    mb_format_gib(GiB + GiB / 4, buf, sizeof buf);
+    mb_size_format_gib(GiB + GiB / 4, buf, sizeof buf);
     assert_string_equal(buf, "1.25");
     mb_snapshot s = snap("cuda:0", 2 * GiB, 70 * GiB, 80 * GiB, 3 * GiB, 1700000000.25);
     mb_snapshot_format(&s, buf, sizeof buf);
@@ -168,7 +168,7 @@ static void test_snapshot_sub_other_device_is_error(void **state)
     mb_snapshot d;
     memset(&d, 0x5a, sizeof d);
     assert_int_equal(mb_snapshot_sub(&a, &b, &d), MB_EMISMATCH);
-    assert_non_null(strstr(mb_last_error_detail(), "cuda:0 vs. cuda:1"));
+    assert_non_null(strstr(mb_error_detail(), "cuda:0 vs. cuda:1"));
     assert_int_equal(d.free_memory, 0); /* outputs zeroed after a failure */
     assert_int_equal(d.device[0], '\0');
 }
@@ -218,9 +218,9 @@ static void test_profile_compute_rejects_mixed_devices(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    assert_string_equal(mb_strerror(MB_OK), "success");
-    assert_string_equal(mb_strerror(MB_EMISMATCH), "snapshots come from different devices");
-    assert_string_equal(mb_strerror(-9999), "unknown error");
+    assert_string_equal(mb_error_message(MB_OK), "success");
+    assert_string_equal(mb_error_message(MB_EMISMATCH), "snapshots come from different devices");
+    assert_string_equal(mb_error_message(-9999), "unknown error");
     assert_string_equal(mb_error_name(MB_ENOTSUP), "MB_ENOTSUP");
     /* every code in the list has its own message and name */
     int codes[] = {
@@ -230,7 +230,7 @@ static void test_errors(void **state)
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         assert_true(codes[i] < 0);
-        assert_string_not_equal(mb_strerror(codes[i]), "unknown error");
+        assert_string_not_equal(mb_error_message(codes[i]), "unknown error");
         for (size_t j = 0; j < i; j++)
             assert_int_not_equal(codes[i], codes[j]);
     }

@@ -205,19 +205,19 @@ static void test_slurm_cgroup2_cpuset(void **state)
     /* the job's CPUs are 0-5 (cpuset.cpus.effective): nobind takes the node of CPU 0 */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "nobind", 1);
     mb_cpu_rank r;
-    assert_int_equal(mb_cpu_rank_device(ctx, 3, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 3, &r), MB_OK);
     assert_int_equal(r.node, 0);
     assert_int_equal(r.bind, MB_CPU_BIND_NOBIND);
     /* a node outside the cpuset is dropped from CPU_VISIBLE_MEMORY_NODES, and said so */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "auto", 1);
     setenv("CPU_VISIBLE_MEMORY_NODES", "7,4,1", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     assert_non_null(strstr(r.reason, "node 7 (not in this process's cpuset), node 4 (none of "
                                      "its CPUs in this process's affinity) ignored"));
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_ENODEV);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_ENODEV);
     assert_int_equal(r.node, -1);
-    assert_non_null(strstr(mb_last_error_detail(), "only 1 node is visible (1"));
+    assert_non_null(strstr(mb_error_detail(), "only 1 node is visible (1"));
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
     /* no memory cgroup in this dump (its memory hierarchy is not copied): unlimited */
@@ -229,7 +229,7 @@ static void test_slurm_cgroup2_cpuset(void **state)
      * engine's resident memory, says what to do instead */
     mb_cpu_kv_space kv;
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_EIO);
-    assert_non_null(strstr(mb_last_error_detail(), "set VLLM_CPU_KVCACHE_SPACE to a size"));
+    assert_non_null(strstr(mb_error_detail(), "set VLLM_CPU_KVCACHE_SPACE to a size"));
     mb_context_free(ctx);
 }
 
@@ -240,28 +240,28 @@ static void test_rank_binding_on_eight_nodes(void **state)
     mb_context *ctx = tr_open(D8);
     mb_cpu_rank r;
     for (int rank = 0; rank < 8; rank++) {
-        assert_int_equal(mb_cpu_rank_device(ctx, rank, &r), MB_OK);
+        assert_int_equal(mb_cpu_rank_get(ctx, rank, &r), MB_OK);
         assert_int_equal(r.node, rank);
         assert_int_equal(r.bind, MB_CPU_BIND_AUTO);
         mb_device_info d;
         assert_int_equal(mb_device_get(ctx, r.device, &d), MB_OK);
         assert_int_equal(d.index, rank);
     }
-    assert_int_equal(mb_cpu_rank_device(ctx, 8, &r), MB_ENODEV);
+    assert_int_equal(mb_cpu_rank_get(ctx, 8, &r), MB_ENODEV);
     /* node N holds CPUs 2N and 2N+1 in this dump */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "0-1|6-7|13,12", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 3);
     assert_string_equal(r.cpus, "6-7");
-    assert_int_equal(mb_cpu_rank_device(ctx, 2, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 2, &r), MB_OK);
     assert_int_equal(r.node, 6);
-    assert_int_equal(mb_cpu_rank_device(ctx, 3, &r), MB_EENV);
-    assert_non_null(strstr(mb_last_error_detail(), "has 3 per-rank CPU lists"));
+    assert_int_equal(mb_cpu_rank_get(ctx, 3, &r), MB_EENV);
+    assert_non_null(strstr(mb_error_detail(), "has 3 per-rank CPU lists"));
     setenv("VLLM_CPU_OMP_THREADS_BIND", "auto", 1);
     setenv("CPU_VISIBLE_MEMORY_NODES", "5,3", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 5);
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 3);
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
@@ -280,7 +280,7 @@ static void test_rank_binding_on_eight_nodes(void **state)
     assert_non_null(strstr(kv.reason, "Explicitly set (4.0/8.0) GiB for KV cache on node 5"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "", 1);
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_EIO);
-    assert_non_null(strstr(mb_last_error_detail(), "/proc/self/status"));
+    assert_non_null(strstr(mb_error_detail(), "/proc/self/status"));
     assert_int_equal(kv.bytes, 0);
     unsetenv("VLLM_CPU_KVCACHE_SPACE");
     mb_context_free(ctx);

@@ -107,7 +107,7 @@ static void test_every_bad_value(void **state)
         o.local_rank = b->rank;
         mb_cpu_kv_space kv;
         int rc = mb_cpu_kv_space_get(ctx, &o, &kv);
-        const char *d = mb_last_error_detail();
+        const char *d = mb_error_detail();
         if (rc != b->code)
             fail_msg("%s='%s': got %s (%s), want %s", b->var, b->value, mb_error_name(rc), d,
                      mb_error_name(b->code));
@@ -164,7 +164,7 @@ static void test_explicit_and_auto(void **state)
     /* rank 0 -> node 0: 14.72 - 1 GiB is more than its 12 GiB available */
     o.local_rank = 0;
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_ENOFIT);
-    const char *d = mb_last_error_detail();
+    const char *d = mb_error_detail();
     assert_non_null(strstr(d, "node 0 has 12.0/16.0 GiB available/total"));
     assert_non_null(strstr(d, "lower the utilization"));
     /* an empty variable is the automatic size too */
@@ -175,7 +175,7 @@ static void test_explicit_and_auto(void **state)
     /* so small that nothing is left after this process's own memory */
     o.utilization = 0.05;
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_ENOFIT);
-    assert_non_null(strstr(mb_last_error_detail(), "raise the utilization"));
+    assert_non_null(strstr(mb_error_detail(), "raise the utilization"));
     o.utilization = 1.5;
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_EINVAL);
     o.utilization = 0.92;
@@ -190,7 +190,7 @@ static void test_explicit_and_auto(void **state)
     assert_non_null(strstr(kv.reason, "Explicitly set (12.0/16.0) GiB for KV cache on node 0"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "13", 1);
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_ENOFIT);
-    d = mb_last_error_detail();
+    d = mb_error_detail();
     assert_non_null(strstr(d, "VLLM_CPU_KVCACHE_SPACE=13 asks for 13.0 GiB of KV cache on "
                               "node 0, which has 12.0/16.0 GiB available/total"));
     assert_non_null(strstr(d, "lower VLLM_CPU_KVCACHE_SPACE to at most 12"));
@@ -230,34 +230,34 @@ static void test_binding_modes(void **state)
     clear_env();
     mb_context *ctx = tr_open(root);
     mb_cpu_rank r;
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 0);
     assert_int_equal(r.bind, MB_CPU_BIND_AUTO);
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 2, &r), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "run at most 2 local ranks"));
+    assert_int_equal(mb_cpu_rank_get(ctx, 2, &r), MB_ENODEV);
+    assert_non_null(strstr(mb_error_detail(), "run at most 2 local ranks"));
     setenv("CPU_VISIBLE_MEMORY_NODES", "1,0", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 0);
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     setenv("VLLM_CPU_OMP_THREADS_BIND", "2-3|0-1", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     assert_int_equal(r.bind, MB_CPU_BIND_LIST);
     assert_string_equal(r.cpus, "2-3");
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 0);
     /* a rank whose CPUs sit on a node outside the visible ones: the first visible node */
     setenv("CPU_VISIBLE_MEMORY_NODES", "0", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 0);
     assert_non_null(strstr(r.reason, "the first visible node"));
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     setenv("VLLM_CPU_OMP_THREADS_BIND", "nobind", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 5, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 5, &r), MB_OK);
     assert_int_equal(r.node, 0); /* CPU 0 is the first allowed one */
     assert_int_equal(r.bind, MB_CPU_BIND_NOBIND);
     clear_env();

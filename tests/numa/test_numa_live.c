@@ -23,8 +23,8 @@
 
 static mb_context *live(void)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = "/";
     o.backends = "cpu";
     mb_context *ctx = NULL;
@@ -172,8 +172,8 @@ static void test_placement_on_the_node(void **state)
     mb_context_free(ctx);
 
     /* refused on a machine dump */
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = MB_DUMPS "/16amd64-8n2c";
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
     assert_int_equal(mb_tracker_init(&t, ctx, 0, 0), MB_EFOREIGN);

@@ -43,7 +43,7 @@ static void snap(mb_context *ctx, int dev, mb_snapshot *s)
 {
     int rc = mb_snapshot_measure(ctx, dev, NULL, s);
     if (rc)
-        fail_msg("snapshot of device %d: %s: %s", dev, mb_strerror(rc), mb_last_error_detail());
+        fail_msg("snapshot of device %d: %s: %s", dev, mb_error_message(rc), mb_error_detail());
 }
 
 static void test_cgroup_v1_nested_min_and_inactive_file(void **state)
@@ -184,7 +184,7 @@ static void test_cgroup_v2_8gib_under_max_ancestors(void **state)
     setenv("VLLM_CPU_KVCACHE_SPACE", "5", 1);
     mb_cpu_kv_space kv;
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_ENOFIT);
-    assert_non_null(strstr(mb_last_error_detail(), "bounded by the container's 8.0 GiB limit"));
+    assert_non_null(strstr(mb_error_detail(), "bounded by the container's 8.0 GiB limit"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "4", 1);
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_OK);
     assert_int_equal(kv.node_available, leaves);
@@ -328,8 +328,8 @@ static void test_cgroup_mount_roots_and_proc_mounts(void **state)
     tr_put(root, "/sys/fs/cgroup/x/memory.max", "lots\n");
     ctx = tr_open(root);
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_EPARSE);
-    assert_non_null(strstr(mb_last_error_detail(), "/sys/fs/cgroup/x/memory.max"));
-    assert_non_null(strstr(mb_last_error_detail(), "'lots'"));
+    assert_non_null(strstr(mb_error_detail(), "/sys/fs/cgroup/x/memory.max"));
+    assert_non_null(strstr(mb_error_detail(), "'lots'"));
     /* the cpu backend reads the limit at probe: broken, the reason naming the file */
     mb_backend_status st;
     int nb = mb_backend_count(ctx);
@@ -345,7 +345,7 @@ static void test_cgroup_mount_roots_and_proc_mounts(void **state)
     assert_true(seen);
     mb_snapshot s;
     assert_int_equal(mb_snapshot_measure(ctx, 0, NULL, &s), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "/sys/fs/cgroup/x/memory.max"));
+    assert_non_null(strstr(mb_error_detail(), "/sys/fs/cgroup/x/memory.max"));
     mb_context_free(ctx);
 }
 
@@ -379,7 +379,7 @@ static void test_mems_allowed_and_cpuset_cgroup(void **state)
     assert_int_equal(nd.cpus_allowed, 2);
     assert_int_equal(nd.device, 0);
     mb_cpu_rank r;
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     assert_int_equal(mb_numa_node_get(ctx, 2, &nd), MB_EINVAL);
     assert_int_equal(nd.node, -1);
@@ -403,7 +403,7 @@ static void test_mems_allowed_and_cpuset_cgroup(void **state)
     assert_int_equal(nd.cpus_allowed, 0);
     assert_int_equal(nd.device, -1);
     assert_non_null(strstr(nd.why_not, "none of its 2 CPUs is in this process's affinity"));
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     mb_context_free(ctx);
 
@@ -432,8 +432,8 @@ static void test_mems_allowed_and_cpuset_cgroup(void **state)
     tr_put(root, "/proc/self/status", "Mems_allowed_list:\t\nCpus_allowed_list:\t0\n");
     ctx = tr_open(root);
     assert_int_equal(mb_device_count(ctx), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "no NUMA node has online CPUs and memory"));
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_ENODEV);
+    assert_non_null(strstr(mb_error_detail(), "no NUMA node has online CPUs and memory"));
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_ENODEV);
     mb_context_free(ctx);
 }
 
@@ -523,23 +523,23 @@ static void test_sparse_ids_memory_only_and_offline_cpus(void **state)
     }
     /* rank 1 takes the second visible node, 7; node 5 is never a rank's node */
     mb_cpu_rank r;
-    assert_int_equal(mb_cpu_rank_device(ctx, 1, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 7);
     assert_int_equal(r.device, 1);
     setenv("CPU_VISIBLE_MEMORY_NODES", "5,7", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 7);
     assert_non_null(strstr(r.reason, "node 5 (memory-only) ignored"));
     setenv("CPU_VISIBLE_MEMORY_NODES", "5", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_EENV);
-    assert_non_null(strstr(mb_last_error_detail(), "leaves no node for a CPU KV cache"));
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_EENV);
+    assert_non_null(strstr(mb_error_detail(), "leaves no node for a CPU KV cache"));
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     /* a CPU list on an offline CPU has no node */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "2-3", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "CPU 2"));
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_ENODEV);
+    assert_non_null(strstr(mb_error_detail(), "CPU 2"));
     setenv("VLLM_CPU_OMP_THREADS_BIND", "4-5|0-1", 1);
-    assert_int_equal(mb_cpu_rank_device(ctx, 0, &r), MB_OK);
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 7);
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
     /* no side effects on a dump */
@@ -561,8 +561,8 @@ static void test_fault_injection(void **state)
     int succeeded = 0;
     for (long n = 1; n < 2000 && !succeeded; n++) {
         mb__fault_arm(n);
-        mb_options o;
-        mb_options_init(&o);
+        mb_context_options o;
+        mb_context_options_init(&o);
         o.sysroot = root;
         o.backends = "cpu";
         mb_context *ctx = NULL;
@@ -592,7 +592,7 @@ static void test_fault_injection(void **state)
         } else {
             if (rc >= 0)
                 fail_msg("fault %ld at %s was swallowed", n, site);
-            assert_true(strlen(mb_last_error_detail()) > 0);
+            assert_true(strlen(mb_error_detail()) > 0);
         }
         mb_context_free(ctx);
     }

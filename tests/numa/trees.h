@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "membudget.h"
+#include "membudget/numa.h"
+#include "membudget/vllm.h"
 #include "testutil.h"
 
 /* Writes text (printf format) to root + rel. */
@@ -43,15 +45,15 @@ static inline void tr_node(const char *root, int id, long long total_kb, long lo
 
 static inline mb_context *tr_open(const char *root)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     o.backends = "cpu";
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
     if (rc) {
-        fprintf(stderr, "mb_context_init(%s): %s: %s\n", root, mb_strerror(rc),
-                mb_last_error_detail());
+        fprintf(stderr, "mb_context_init(%s): %s: %s\n", root, mb_error_message(rc),
+                mb_error_detail());
         return NULL;
     }
     return ctx;

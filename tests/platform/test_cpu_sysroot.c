@@ -11,19 +11,20 @@
 #include <cmocka.h>
 
 #include "membudget.h"
+#include "membudget/vllm.h"
 #include "platform/platform.h"
 #include "testutil.h"
 
 static mb_context *open_root(const char *root)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     o.backends = "cpu";
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
     if (rc)
-        fail_msg("mb_context_init(%s): %s: %s", root, mb_strerror(rc), mb_last_error_detail());
+        fail_msg("mb_context_init(%s): %s: %s", root, mb_error_message(rc), mb_error_detail());
     return ctx;
 }
 
@@ -68,8 +69,8 @@ static void test_eight_node_dump(void **state)
     }
     /* this dump has no /proc/meminfo: host helpers say which file is missing */
     int64_t total;
-    assert_int_equal(mb_cpu_memory_total(ctx, &total), MB_EIO);
-    assert_non_null(strstr(mb_last_error_detail(), "/proc/meminfo"));
+    assert_int_equal(mb_host_memory_total(ctx, &total), MB_EIO);
+    assert_non_null(strstr(mb_error_detail(), "/proc/meminfo"));
     mb_context_free(ctx);
 }
 
@@ -91,7 +92,7 @@ static void test_dgx_spark_dump_single_node(void **state)
     assert_int_equal(s.flags & MB_SNAP_HOST_FALLBACK, 0);
     free(text);
     int64_t total;
-    assert_int_equal(mb_cpu_memory_total(ctx, &total), MB_OK);
+    assert_int_equal(mb_host_memory_total(ctx, &total), MB_OK);
     assert_int_equal(total, 125508468LL * 1024);
     mb_context_free(ctx);
 }
@@ -173,7 +174,7 @@ static void test_two_node_tree_and_no_node_tree(void **state)
     assert_int_equal(mb_device_find(ctx, "cpu:1", &idx), MB_OK);
     assert_int_equal(idx, 1);
     assert_int_equal(mb_device_find(ctx, "cpu:7", &idx), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "cpu:0, cpu:1"));
+    assert_non_null(strstr(mb_error_detail(), "cpu:0, cpu:1"));
     mb_context_free(ctx);
 
     /* no /sys/devices/system/node at all: one device from /proc/meminfo */
@@ -202,8 +203,8 @@ static void test_broken_node_files(void **state)
     /* node1/meminfo is missing */
     mb_context *ctx = open_root(root);
     assert_int_equal(mb_device_count(ctx), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "cpu broken"));
-    assert_non_null(strstr(mb_last_error_detail(), "node1/meminfo"));
+    assert_non_null(strstr(mb_error_detail(), "cpu broken"));
+    assert_non_null(strstr(mb_error_detail(), "node1/meminfo"));
     mb_backend_status st;
     assert_int_equal(mb_backend_get(ctx, mb_backend_count(ctx) - 1, &st), MB_OK);
     assert_int_equal(st.state, MB_BACKEND_BROKEN);
@@ -214,22 +215,22 @@ static void test_broken_node_files(void **state)
     tu_write(p, "zero\n");
     ctx = open_root(root);
     assert_int_equal(mb_device_count(ctx), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "'zero"));
+    assert_non_null(strstr(mb_error_detail(), "'zero"));
     mb_context_free(ctx);
 }
 
 static void test_backend_selection(void **state)
 {
     (void)state;
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     mb_context *ctx;
     o.backends = "cpx";
     assert_int_equal(mb_context_init(&ctx, &o), MB_EUNKNOWNBACKEND);
-    assert_non_null(strstr(mb_last_error_detail(), "did you mean 'cpu'"));
+    assert_non_null(strstr(mb_error_detail(), "did you mean 'cpu'"));
     o.backends = "cuda,-hipp";
     assert_int_equal(mb_context_init(&ctx, &o), MB_EUNKNOWNBACKEND);
-    assert_non_null(strstr(mb_last_error_detail(), "did you mean 'hip'"));
+    assert_non_null(strstr(mb_error_detail(), "did you mean 'hip'"));
 
     /* only excludes: everything else stays */
     o.backends = "-cuda, -hip";
@@ -245,7 +246,7 @@ static void test_backend_selection(void **state)
     o.backends = "-cpu,-cuda,-hip";
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
     assert_int_equal(mb_device_count(ctx), MB_ENODEV);
-    assert_non_null(strstr(mb_last_error_detail(), "cpu excluded"));
+    assert_non_null(strstr(mb_error_detail(), "cpu excluded"));
     mb_context_free(ctx);
 
     /* the option wins over the variable; the variable applies when the option is NULL */
@@ -264,7 +265,7 @@ static void test_backend_selection(void **state)
     mb_context_free(ctx);
     setenv("MEMBUDGET_BACKENDS", "gpu", 1);
     assert_int_equal(mb_context_init(&ctx, NULL), MB_EUNKNOWNBACKEND);
-    assert_non_null(strstr(mb_last_error_detail(), "MEMBUDGET_BACKENDS='gpu'"));
+    assert_non_null(strstr(mb_error_detail(), "MEMBUDGET_BACKENDS='gpu'"));
     unsetenv("MEMBUDGET_BACKENDS");
 }
 
@@ -272,8 +273,8 @@ static void test_backend_selection(void **state)
 static void test_lifecycle_live_cpu(void **state)
 {
     (void)state;
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = "/";
     o.backends = "cpu";
     mb_context *ctx;
@@ -282,7 +283,7 @@ static void test_lifecycle_live_cpu(void **state)
     mb_tracker *t;
     assert_int_equal(mb_tracker_init(&t, ctx, 0, MB_TRACKER_CACHING), MB_OK);
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
 
     mb_snapshot base;
     assert_int_equal(mb_snapshot_measure(ctx, 0, &a, &base), MB_OK);
@@ -313,11 +314,11 @@ static void test_lifecycle_live_cpu(void **state)
 
     /* the CPU has no shared memory per block: a distinct code */
     int64_t smem = 7;
-    assert_int_equal(mb_max_shared_memory_bytes(ctx, 0, &smem), MB_ENOTSUP);
+    assert_int_equal(mb_device_max_shared_memory(ctx, 0, &smem), MB_ENOTSUP);
     assert_int_equal(smem, 0);
     /* not an integrated GPU: nothing released */
     mb_pressure_result pr;
-    assert_int_equal(mb_release_under_pressure(ctx, 0, &a, NULL, &pr), MB_OK);
+    assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &pr), MB_OK);
     assert_int_equal(pr.released, 0);
     assert_non_null(strstr(pr.reason, "not an integrated GPU"));
 
@@ -334,8 +335,8 @@ static void test_fault_injection_cpu_sequence(void **state)
     const char *root = MB_DUMPS "/nvidia-dgx-gb10";
     int succeeded = 0;
     for (long n = 1; n < 500 && !succeeded; n++) {
-        mb_options o;
-        mb_options_init(&o);
+        mb_context_options o;
+        mb_context_options_init(&o);
         o.sysroot = root;
         o.backends = "cpu";
         mb__fault_arm(n);
@@ -355,7 +356,7 @@ static void test_fault_injection_cpu_sequence(void **state)
             succeeded = 1;
         } else {
             assert_true(rc < 0);
-            assert_true(strlen(mb_last_error_detail()) > 0);
+            assert_true(strlen(mb_error_detail()) > 0);
         }
         mb_context_free(ctx);
     }

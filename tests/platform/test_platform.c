@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "membudget.h"
+#include "membudget/vllm.h"
 #include "core/internal.h"
 #include "testutil.h"
 
@@ -48,7 +49,7 @@ static void test_meminfo_parser_proc_format(void **state)
                      MB_OK);
     assert_int_equal(v, 12);
     assert_int_equal(mb__meminfo_value("MemTotal:   12x4 kB\n", "MemTotal", &v), MB_EPARSE);
-    assert_non_null(strstr(mb_last_error_detail(), "MemTotal"));
+    assert_non_null(strstr(mb_error_detail(), "MemTotal"));
     assert_int_equal(mb__meminfo_value("MemTotal: 99999999999999999999 kB\n", "MemTotal", &v),
                      MB_EPARSE);
     assert_int_equal(mb__meminfo_value("MemTotal: 18014398509481984 kB\n", "MemTotal", &v),
@@ -87,8 +88,8 @@ static void test_sysroot_reads_and_refusals(void **state)
     snprintf(path, sizeof path, "%s/etc/dotdot", root);
     assert_int_equal(symlink("../../../../../../../../etc/hostname", path), 0);
 
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     mb_context *ctx;
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
@@ -98,7 +99,7 @@ static void test_sysroot_reads_and_refusals(void **state)
     assert_int_equal(h.total, 1048576LL * 1024);
     assert_int_equal(h.available, 786432LL * 1024);
     int64_t total;
-    assert_int_equal(mb_cpu_memory_total(ctx, &total), MB_OK);
+    assert_int_equal(mb_host_memory_total(ctx, &total), MB_OK);
     assert_int_equal(total, 1048576LL * 1024);
 
     char buf[256];
@@ -126,7 +127,7 @@ static void test_sysroot_reads_and_refusals(void **state)
     mb_tracker *t;
     assert_int_equal(mb_tracker_init(&t, ctx, 0, 0), MB_EFOREIGN);
     assert_null(t);
-    assert_non_null(strstr(mb_last_error_detail(), root));
+    assert_non_null(strstr(mb_error_detail(), root));
     mb_context_free(ctx);
 }
 
@@ -134,24 +135,24 @@ static void test_sysroot_reads_and_refusals(void **state)
 static void test_sysroot_option_errors(void **state)
 {
     (void)state;
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     mb_context *ctx = (mb_context *)1;
     o.sysroot = "/definitely/not/here";
     assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
     assert_null(ctx);
-    assert_non_null(strstr(mb_last_error_detail(), "/definitely/not/here"));
+    assert_non_null(strstr(mb_error_detail(), "/definitely/not/here"));
     o.sysroot = "relative/dir";
     assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "not an absolute path"));
+    assert_non_null(strstr(mb_error_detail(), "not an absolute path"));
     o.sysroot = MB_FIXTURES "/illustrative/node0_meminfo"; /* a file, not a folder */
     assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "not a folder"));
+    assert_non_null(strstr(mb_error_detail(), "not a folder"));
     /* the variable is read when the option is unset; the option wins when set */
     setenv("MEMBUDGET_SYSROOT", "/nope/nope", 1);
-    mb_options_init(&o);
+    mb_context_options_init(&o);
     assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
-    assert_non_null(strstr(mb_last_error_detail(), "MEMBUDGET_SYSROOT"));
+    assert_non_null(strstr(mb_error_detail(), "MEMBUDGET_SYSROOT"));
     o.sysroot = "/";
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
     assert_string_equal(mb_context_sysroot(ctx), "/");

@@ -19,8 +19,8 @@
  * on the live machine a profiling lifecycle through the tracker. */
 static int operation(const char *root, int live)
 {
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = root;
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
@@ -49,7 +49,7 @@ static int operation(const char *root, int live)
         void *x;
         int last = n - 1; /* the CPU device comes last */
         if (!(rc = mb_tracker_init(&t, ctx, last, MB_TRACKER_CACHING))) {
-            mb_tracker_allocator(t, &a);
+            mb_tracker_get_allocator(t, &a);
             if (!(rc = mb_snapshot_measure(ctx, last, &a, &base)) &&
                 !(rc = mb_profile_begin(&p, ctx, last, &a, &base, 0)) &&
                 !(rc = mb_tracker_allocate(t, 1 << 20, &x)) &&
@@ -78,7 +78,7 @@ static void sweep(const char *root, int live)
             /* the nth call was never reached: the operation completed untouched */
             if (rc != MB_OK)
                 fail_msg("%s: without an injected fault the operation failed: %s: %s", root,
-                         mb_strerror(rc), mb_last_error_detail());
+                         mb_error_message(rc), mb_error_detail());
             printf("%s: %d injected failures handled, then success at n=%ld\n", root, failures,
                    n);
             assert_true(failures > 3);
@@ -88,7 +88,7 @@ static void sweep(const char *root, int live)
          * device served by another backend); when it is not, it must be said */
         if (rc != MB_OK) {
             failures++;
-            if (rc >= 0 || mb_last_error_detail()[0] == '\0')
+            if (rc >= 0 || mb_error_detail()[0] == '\0')
                 fail_msg("%s n=%ld (%s): rc %d with no detail", root, n, site, rc);
         }
     }

@@ -86,7 +86,7 @@ static void *worker(void *arg)
             rc = MB_EINVAL;
         if (rc) {
             snprintf(j->why, sizeof j->why, "iteration %d on device %d: %s: %s", it, dev,
-                     mb_strerror(rc), mb_last_error_detail());
+                     mb_error_message(rc), mb_error_detail());
             j->errors++;
         }
         fa.allocated = fa.peak = fa.reserved = 0;
@@ -117,8 +117,8 @@ static void run_threads(mb_context *ctx, int ndev)
 static void test_threads_on_eight_node_dump(void **state)
 {
     (void)state;
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = MB_DUMPS "/16amd64-8n2c";
     o.backends = "cpu";
     mb_context *ctx;
@@ -137,7 +137,7 @@ static void *tracker_worker(void *arg)
         if (mb_tracker_allocate(t, 4096 * (size_t)(1 + i % 4), &p) != MB_OK)
             return (void *)1;
         mb_allocator a;
-        mb_tracker_allocator(t, &a);
+        mb_tracker_get_allocator(t, &a);
         mb_alloc_stats st;
         a.stats(a.user, &st);
         if (st.allocated < 4096 || st.peak < st.allocated || st.reserved < st.allocated)
@@ -153,8 +153,8 @@ static void *tracker_worker(void *arg)
 static void test_threads_live_with_shared_tracker(void **state)
 {
     (void)state;
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.sysroot = "/";
     o.backends = "cpu";
     mb_context *ctx;
@@ -171,7 +171,7 @@ static void test_threads_live_with_shared_tracker(void **state)
         assert_null(r);
     }
     mb_allocator a;
-    mb_tracker_allocator(t, &a);
+    mb_tracker_get_allocator(t, &a);
     mb_alloc_stats st;
     a.stats(a.user, &st);
     assert_int_equal(st.allocated, 0);
@@ -193,7 +193,7 @@ static void test_threads_on_cuda_double(void **state)
     int n = mb_device_count(ctx);
     if (n != 2)
         fail_msg("expected the two-GPU CUDA double, found %d device(s): %s", n,
-                 mb_last_error_detail());
+                 mb_error_detail());
     run_threads(ctx, n);
     mb_context_free(ctx);
 }
