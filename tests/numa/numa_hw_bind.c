@@ -21,8 +21,8 @@
 static int check(int rc, const char *what)
 {
     if (rc < 0)
-        fprintf(stderr, "numa_hw_bind: %s: %s: %s\n", what, mb_strerror(rc),
-                mb_last_error_detail());
+        fprintf(stderr, "numa_hw_bind: %s: %s: %s\n", what, mb_error_message(rc),
+                mb_error_detail());
     return rc < 0;
 }
 
@@ -77,8 +77,8 @@ int main(int argc, char **argv)
                 argv[1]);
         return 2;
     }
-    mb_options o;
-    mb_options_init(&o);
+    mb_context_options o;
+    mb_context_options_init(&o);
     o.backends = "cpu";
     mb_context *ctx;
     if (check(mb_context_init(&ctx, &o), "init"))
