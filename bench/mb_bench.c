@@ -114,8 +114,7 @@ static const char *arg_str(int argc, char **argv, const char *name)
 
 static mb_context *open_context(const char *root)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     mb_context *ctx;
     int rc = mb_context_init(&ctx, &o);
@@ -228,7 +227,7 @@ static int mode_snapshot(int argc, char **argv)
         return 1;
     floor_load(ff, f);
     mb_context *ctx = open_context("/");
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     int dev = cpu_device(ctx, &info);
     mb_snapshot s;
     int rc;
@@ -341,8 +340,7 @@ static int mode_host_serve(void)
 static double probe_once(const char *sel)
 {
     double t0 = now_ns();
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = "/";
     o.backends = sel;
     mb_context *ctx;
@@ -423,8 +421,10 @@ static int mode_probe(int argc, char **argv)
     if (!pm || !hw || !pmw || !hww || !ratio || !wp || !wh || !wratio || !per)
         return 1;
     mb_backend_status bs[16];
-    for (int i = 0; i < nb && i < 16; i++)
+    for (int i = 0; i < nb && i < 16; i++) {
+        bs[i] = (mb_backend_status)MB_BACKEND_STATUS_INIT;
         mb_backend_get(ctx, i, &bs[i]);
+    }
     double dummy;
     run_child("probe-child", NULL, &dummy); /* page cache warm for both */
     run_child("hwloc-child", NULL, &dummy);
@@ -544,7 +544,7 @@ static int mode_scale(int argc, char **argv)
         total[t] = passes[t] * n[t];
         ncpu[t] = 0;
         for (int i = 0; i < n[t]; i++) {
-            mb_device_info di;
+            mb_device_info di = MB_DEVICE_INFO_INIT;
             mb_device_get(ctx[t], i, &di);
             ncpu[t] += strcmp(di.backend, "cpu") == 0;
             int rc = mb_snapshot_measure(ctx[t], i, NULL, &s);
@@ -693,7 +693,7 @@ static int mode_loop(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
     mb_context *ctx = open_context(argc > 2 ? argv[2] : "/");
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     int dev = cpu_device(ctx, &info);
     mb_snapshot s;
     for (long i = 0; i <= n; i++)
@@ -731,7 +731,7 @@ static int mode_trace(int argc, char **argv)
     /* Context init and probe, live machine. */
     mb_count_start();
     mb_context *ctx = open_context("/");
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     int dev = cpu_device(ctx, &info);
     mb_count_stop(&c);
     printf("{\n  \"device\": \"%s\", \"counter_check\": %ld,\n", info.name, counter_check);
@@ -868,8 +868,7 @@ static int mode_cuda(int argc, char **argv)
     if (!a || !b || !c || !d)
         return 1;
     cuda_counts(&fc, a);
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.backends = "cuda";
     mb_context *ctx;
     int rc = mb_context_init(&ctx, &o);
@@ -878,7 +877,7 @@ static int mode_cuda(int argc, char **argv)
     int dev;
     if ((rc = mb_device_find(ctx, "cuda:0", &dev)))
         die("mb_device_find cuda:0", rc);
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     mb_device_get(ctx, dev, &info);
     cuda_counts(&fc, b);
     /* The engine's own context, current on this thread (what cudaSetDevice leaves). */

@@ -25,15 +25,6 @@
 
 #include "internal.h"
 
-void mb_budget_options_init(mb_budget_options *o)
-{
-    if (!o)
-        return;
-    memset(o, 0, sizeof *o);
-    o->gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT;
-    o->formula = MB_NON_KV_PROFILE;
-    o->torch_current = MB_UNKNOWN;
-}
 
 const char *mb_non_kv_formula_name(int32_t f)
 {
@@ -196,17 +187,16 @@ static int finish(mb_budget *b, const mb_budget_options *o)
                      mb__gib(b->available_kv_cache_memory, a, sizeof a), hint);
 }
 
-int mb_budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
-                                  const mb_budget_options *o, mb_budget *out)
+int mb__budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
+                                   const mb_budget_options *o, mb_budget *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_budget_compute_from_non_kv: out is NULL");
     memset(out, 0, sizeof *out);
     if (!init)
         return mb__error(MB_EINVAL, "mb_budget_compute_from_non_kv: init is NULL");
-    mb_budget_options def;
+    mb_budget_options def = MB_BUDGET_OPTIONS_INIT;
     if (!o) {
-        mb_budget_options_init(&def);
         o = &def;
     }
     if (non_kv < 0 || non_kv > MB_SIZE_MAX)
@@ -223,16 +213,15 @@ int mb_budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
     return rc;
 }
 
-int mb_budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budget *out)
+int mb__budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budget *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_budget_compute: out is NULL");
     memset(out, 0, sizeof *out);
     if (!p)
         return mb__error(MB_EINVAL, "mb_budget_compute: p is NULL");
-    mb_budget_options def;
+    mb_budget_options def = MB_BUDGET_OPTIONS_INIT;
     if (!o) {
-        mb_budget_options_init(&def);
         o = &def;
     }
     mb_budget b;

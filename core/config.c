@@ -248,7 +248,7 @@ static int fill_model(const lookup *l, mb_model *m)
     return MB_OK;
 }
 
-int mb_model_parse(const char *json, size_t len, const char *name, mb_model *out)
+int mb__model_parse(const char *json, size_t len, const char *name, mb_model *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_model_parse: out is NULL");
@@ -266,8 +266,7 @@ int mb_model_parse(const char *json, size_t len, const char *name, mb_model *out
     const cJSON *tc = cJSON_GetObjectItemCaseSensitive(root, "text_config");
     if (tc && cJSON_IsObject(tc))
         l.text = tc;
-    mb_model m;
-    memset(&m, 0, sizeof m);
+    mb_model m = MB_MODEL_INIT;
     m.weights_bytes = MB_UNKNOWN;
     rc = fill_model(&l, &m);
     cJSON_Delete(root);
@@ -390,7 +389,7 @@ static int safetensors_weights(const char *path, int64_t *out)
     return rc;
 }
 
-int mb_model_load(const char *path, mb_model *out)
+int mb__model_load(const char *path, mb_model *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_model_load: out is NULL");
@@ -421,8 +420,8 @@ int mb_model_load(const char *path, mb_model *out)
     int rc = read_file(cfg, CONFIG_MAX_BYTES, &buf, &len);
     if (rc)
         return rc;
-    mb_model m;
-    rc = mb_model_parse(buf, len, cfg, &m);
+    mb_model m = MB_MODEL_INIT;
+    rc = mb__model_parse(buf, len, cfg, &m);
     mb__free(buf);
     if (rc)
         return rc;

@@ -18,16 +18,8 @@
 
 #include "internal.h"
 
-void mb_cudagraph_options_init(mb_cudagraph_options *o)
-{
-    if (!o)
-        return;
-    memset(o, 0, sizeof *o);
-    o->max_num_seqs = 256;
-    o->max_num_batched_tokens = 8192;
-}
 
-int mb_cudagraph_capture_sizes(const mb_cudagraph_options *o, int *sizes, int cap)
+int mb__cudagraph_capture_sizes(const mb_cudagraph_options *o, int *sizes, int cap)
 {
     if (!o)
         return mb__error(MB_EINVAL, "mb_cudagraph_capture_sizes: o is NULL");

@@ -51,16 +51,9 @@ int mb_device_max_shared_memory(mb_context *ctx, int device, int64_t *out)
     return rc;
 }
 
-void mb_pressure_options_init(mb_pressure_options *o)
-{
-    if (!o)
-        return;
-    o->min_release_bytes = 512 * MB_MiB;
-    o->pressure_threshold = 0.8;
-}
 
-int mb_pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
-                        const mb_pressure_options *opts, mb_pressure_result *out)
+int mb__pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
+                         const mb_pressure_options *opts, mb_pressure_result *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_pressure_release: out is NULL");
@@ -68,8 +61,7 @@ int mb_pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
     if (!ctx || !alloc || !alloc->stats)
         return mb__error(MB_EINVAL, "mb_pressure_release: ctx or allocator (with stats) "
                                     "is NULL");
-    mb_pressure_options o;
-    mb_pressure_options_init(&o);
+    mb_pressure_options o = MB_PRESSURE_OPTIONS_INIT;
     if (opts)
         o = *opts;
     if (!(o.pressure_threshold > 0 && o.pressure_threshold < 1) || o.min_release_bytes < 0)

@@ -67,6 +67,27 @@ int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) *
 /* mb_size_format_gib into buf, returning buf (for use inside a message's arguments). */
 const char *mb__gib(int64_t bytes, char *buf, size_t size);
 
+/* The implementations behind the growing structs' entry points in abi.c: they take and
+ * fill structs of the library's own size (docs/abi.md). */
+int mb__context_init(mb_context **out, const mb_context_options *opts);
+int mb__backend_get(mb_context *ctx, int index, mb_backend_status *out);
+int mb__device_get(mb_context *ctx, int index, mb_device_info *out);
+int mb__numa_node_get(mb_context *ctx, int index, mb_numa_node *out);
+int mb__container_memory_get(mb_context *ctx, mb_container_info *out);
+int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out);
+int mb__model_parse(const char *json, size_t len, const char *name, mb_model *out);
+int mb__model_load(const char *path, mb_model *out);
+int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
+                     const char *kv_cache_dtype);
+int mb__cudagraph_capture_sizes(const mb_cudagraph_options *o, int *sizes, int cap);
+int mb__budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budget *out);
+int mb__budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
+                                   const mb_budget_options *o, mb_budget *out);
+int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
+                     mb_plan *out);
+int mb__pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
+                         const mb_pressure_options *opts, mb_pressure_result *out);
+
 /* Distance between two names, for "did you mean". */
 int mb__edit_distance(const char *a, const char *b);
 

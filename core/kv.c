@@ -45,8 +45,8 @@ static int cache_dtype_bytes(const char *name, int model_bytes, int *bytes)
                                 "bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla", name);
 }
 
-int mb_kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
-                    const char *kv_cache_dtype)
+int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
+                     const char *kv_cache_dtype)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_kv_spec_init: out is NULL");

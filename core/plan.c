@@ -18,22 +18,6 @@
 
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
-void mb_plan_options_init(mb_plan_options *o)
-{
-    if (!o)
-        return;
-    memset(o, 0, sizeof *o);
-    o->gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT;
-    o->block_size = MB_BLOCK_SIZE_DEFAULT;
-    o->tensor_parallel_size = 1;
-    o->max_num_seqs = 256;
-    o->max_num_batched_tokens = 8192;
-    o->non_kv_memory = MB_UNKNOWN;
-    o->weights_memory = MB_UNKNOWN;
-    o->cudagraph_memory = MB_UNKNOWN;
-    o->cudagraph_first = MB_UNKNOWN;
-    o->cudagraph_second = MB_UNKNOWN;
-}
 
 const char *mb_non_kv_source_name(int32_t s)
 {
@@ -130,11 +114,10 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
         return MB_OK; /* eager: no graphs; explicit KV size: vLLM charges nothing */
     if (strncmp(dev->device, "cpu:", 4) == 0)
         return MB_OK; /* vLLM's CPU worker captures no CUDA graphs */
-    mb_cudagraph_options co;
-    mb_cudagraph_options_init(&co);
+    mb_cudagraph_options co = MB_CUDAGRAPH_OPTIONS_INIT;
     co.max_num_seqs = o->max_num_seqs;
     co.max_num_batched_tokens = o->max_num_batched_tokens;
-    int n = mb_cudagraph_capture_sizes(&co, NULL, 0);
+    int n = mb__cudagraph_capture_sizes(&co, NULL, 0);
     if (n < 0)
         return n;
     p->num_cudagraphs = n;
@@ -162,21 +145,19 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
     return mb_cudagraph_estimator_compute(&e, &p->budget.cudagraph_memory);
 }
 
-int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
-                    mb_plan *out)
+int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
+                     mb_plan *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_plan_compute: out is NULL");
     memset(out, 0, sizeof *out);
     if (!m || !dev)
         return mb__error(MB_EINVAL, "mb_plan_compute: m or dev is NULL");
-    mb_plan_options def;
+    mb_plan_options def = MB_PLAN_OPTIONS_INIT;
     if (!o) {
-        mb_plan_options_init(&def);
         o = &def;
     }
-    mb_plan p;
-    memset(&p, 0, sizeof p);
+    mb_plan p = MB_PLAN_INIT;
     int rc;
     int64_t requested;
     if ((rc = mb_budget_requested(dev->total_memory, o->gpu_memory_utilization, &requested)))
@@ -185,7 +166,7 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
         return mb__error(MB_EINVAL, "%s: free memory %lld is not within its total %lld",
                          dev->device, (long long)dev->free_memory,
                          (long long)dev->total_memory);
-    if ((rc = mb_kv_spec_init(&p.spec, m, o->block_size, o->tensor_parallel_size,
+    if ((rc = mb__kv_spec_init(&p.spec, m, o->block_size, o->tensor_parallel_size,
                               o->kv_cache_dtype)) ||
         (rc = check_options(m, dev, o)))
         return rc;
@@ -216,14 +197,13 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
     }
 
     /* the budget; a failure to fit is a verdict, not an error */
-    mb_budget_options bo;
-    mb_budget_options_init(&bo);
+    mb_budget_options bo = MB_BUDGET_OPTIONS_INIT;
     bo.gpu_memory_utilization = o->gpu_memory_utilization;
     bo.kv_cache_memory_bytes = o->kv_cache_memory_bytes;
     bo.cudagraph_memory = p.budget.cudagraph_memory;
     mb_budget b;
     char why[sizeof p.verdict] = "";
-    rc = mb_budget_compute_from_non_kv(dev, non_kv, &bo, &b);
+    rc = mb__budget_compute_from_non_kv(dev, non_kv, &bo, &b);
     if (rc == MB_ENOFIT) {
         snprintf(why, sizeof why, "%s", mb_error_detail());
         memset(&b, 0, sizeof b);

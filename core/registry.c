@@ -33,11 +33,6 @@ const mb_backend_def mb__backend_defs[] = {
 };
 const int mb__backend_ndefs = (int)(sizeof mb__backend_defs / sizeof mb__backend_defs[0]);
 
-void mb_context_options_init(mb_context_options *opts)
-{
-    if (opts)
-        memset(opts, 0, sizeof *opts);
-}
 
 int mb__edit_distance(const char *a, const char *b)
 {
@@ -125,7 +120,7 @@ static int apply_selection(mb_context *ctx, const char *sel, const char *from)
     return MB_OK;
 }
 
-int mb_context_init(mb_context **out, const mb_context_options *opts)
+int mb__context_init(mb_context **out, const mb_context_options *opts)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_context_init: out is NULL");
@@ -343,7 +338,7 @@ int mb_backend_count(mb_context *ctx)
     return ctx->nbackends;
 }
 
-int mb_backend_get(mb_context *ctx, int index, mb_backend_status *out)
+int mb__backend_get(mb_context *ctx, int index, mb_backend_status *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -376,7 +371,7 @@ int mb__device_entry(mb_context *ctx, int index, mb_device_entry **out)
     return MB_OK;
 }
 
-int mb_device_get(mb_context *ctx, int index, mb_device_info *out)
+int mb__device_get(mb_context *ctx, int index, mb_device_info *out)
 {
     if (out)
         memset(out, 0, sizeof *out);

@@ -1,8 +1,11 @@
 /*
  * membudget: measure and budget device memory for LLM inference engines.
  *
- * The one header users include. Semantics follow vLLM's vllm/utils/mem_utils.py
- * (MemorySnapshot, MemoryProfilingResult, memory_profiling); the C API is ours.
+ * Contexts, backends, devices, snapshots, profiles and the tracker. vLLM's planning
+ * arithmetic is in membudget/vllm.h, NUMA nodes, containers and CPU KV space in
+ * membudget/numa.h; each includes this header. Semantics follow vLLM's
+ * vllm/utils/mem_utils.py (MemorySnapshot, MemoryProfilingResult, memory_profiling); the C
+ * API is ours.
  *
  * Conventions that hold for every function below unless its comment says otherwise:
  *  - Return value: 0 (MB_OK) on success, a negative mb_error code on failure.
@@ -19,6 +22,19 @@
  *    functions are safe to call concurrently. A single mb_profile must not be used from
  *    two threads at once; a tracker may (it is internally locked).
  *  - Library code never prints, never exits and never changes the environment.
+ *
+ * Growing structs (docs/abi.md): a struct whose first member is `uint32_t size` may gain
+ * fields at its end in a later release of this soname. The caller sets size to its own
+ * sizeof, with the struct's MB_<NAME>_INIT initialiser (or the options' *_init function,
+ * for bindings), and the library reads and writes only that many bytes: fields a caller's
+ * older header lacks take their defaults and are never written; fields a newer header
+ * adds must be zero when the library is older (else MB_ENOTSUP), and are zeroed in its
+ * outputs. A size below the struct's first release is refused with MB_EINVAL. Structs
+ * without a size member (mb_snapshot, mb_profile, mb_budget, mb_kv_spec, mb_cpu_rank,
+ * mb_alloc_stats, mb_allocator, mb_host_memory, the CUDA-graph estimator) are frozen:
+ * their layout is fixed for this soname, because they are embedded in other structs or
+ * copied by value; a new figure in one of them means a new struct or a new soname.
+ * mb_version() says which library was loaded.
  */
 #ifndef MEMBUDGET_H
 #define MEMBUDGET_H
@@ -36,10 +52,21 @@ extern "C" {
 #define MB_EXPORT
 #endif
 
-#define MEMBUDGET_VERSION_MAJOR 0
-#define MEMBUDGET_VERSION_MINOR 1
+/* The version of this header. MEMBUDGET_VERSION is MAJOR x 10000 + MINOR x 100 + PATCH.
+ * The major version is the soname's (libmembudget.so.1): it changes only with an
+ * incompatible change to the ABI. */
+#define MEMBUDGET_VERSION_MAJOR 1
+#define MEMBUDGET_VERSION_MINOR 0
 #define MEMBUDGET_VERSION_PATCH 0
-#define MEMBUDGET_VERSION_STRING "0.1.0"
+#define MEMBUDGET_VERSION_STRING "1.0.0"
+#define MEMBUDGET_VERSION \
+    (MEMBUDGET_VERSION_MAJOR * 10000 + MEMBUDGET_VERSION_MINOR * 100 + MEMBUDGET_VERSION_PATCH)
+
+/* The version of the library loaded at run time, as MEMBUDGET_VERSION and as
+ * MEMBUDGET_VERSION_STRING would give it: compare them with the header's to learn whether
+ * the library knows the fields a program was compiled with. Never fail. */
+MB_EXPORT uint32_t mb_version(void);
+MB_EXPORT const char *mb_version_string(void);
 
 /* The one definition of the sentinels. */
 #define MB_UNKNOWN INT64_MIN   /* a figure nobody could determine */
@@ -96,6 +123,7 @@ MB_EXPORT const char *mb_error_detail(void);
 typedef struct mb_context mb_context;
 
 typedef struct mb_context_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_CONTEXT_OPTIONS_INIT */
     /* File-system root for every /proc, /sys and /etc read. NULL: MEMBUDGET_SYSROOT, else
      * "/". When it is not "/", allocation and binding are refused (MB_EFOREIGN). */
     const char *sysroot;
@@ -105,9 +133,12 @@ typedef struct mb_context_options {
     /* Reserved; must be zero. */
     unsigned flags;
 } mb_context_options;
+#define MB_CONTEXT_OPTIONS_INIT { .size = sizeof(mb_context_options) }
 
-/* Fills *opts with the defaults (all NULL/zero). */
-MB_EXPORT void mb_context_options_init(mb_context_options *opts);
+/* Fills the first size bytes of *opts with the defaults (all NULL/zero) and sets opts->size
+ * = size: for bindings that cannot use MB_CONTEXT_OPTIONS_INIT (C code can). MB_EINVAL for
+ * a NULL opts or a size below this struct's first release. */
+MB_EXPORT int mb_context_options_init(mb_context_options *opts, size_t size);
 
 /* Creates a context. Touches no driver (probing is lazy: see mb_context_probe). Copies
  * what it needs from opts (may be NULL). Fails with MB_EUNKNOWNBACKEND for a selection
@@ -136,11 +167,13 @@ typedef enum mb_backend_state {
 #define MB_REASON_MAX 512
 
 typedef struct mb_backend_status {
+    uint32_t size; /* the caller's sizeof: set it with MB_BACKEND_STATUS_INIT */
     char name[16];               /* "cuda", "hip", "cpu" */
     int32_t state;               /* an mb_backend_state */
     char reason[MB_REASON_MAX];  /* why absent/broken/excluded; a summary when present */
     int device_count;            /* devices it serves (0 unless present) */
 } mb_backend_status;
+#define MB_BACKEND_STATUS_INIT { .size = sizeof(mb_backend_status) }
 
 /* Backends known to this build, probed or not: count, then one by index (priority order).
  * mb_backend_get probes first when needed. */
@@ -150,6 +183,7 @@ MB_EXPORT int mb_backend_get(mb_context *ctx, int index, mb_backend_status *out)
 MB_EXPORT const char *mb_backend_state_name(int32_t state);
 
 typedef struct mb_device_info {
+    uint32_t size; /* the caller's sizeof: set it with MB_DEVICE_INFO_INIT */
     char name[MB_NAME_MAX];      /* stable name: "cpu:0", "cuda:1", "hip:0" */
     char backend[16];            /* "cpu", "cuda", "hip" */
     char ops[16];                /* which ops serve it: "cpu", "cuda", "cuda-uma", "hip", "hip-apu" */
@@ -162,6 +196,7 @@ typedef struct mb_device_info {
     int numa_node;               /* nearest NUMA node, -1 when unknown */
     int64_t total_memory;        /* static total read at probe time */
 } mb_device_info;
+#define MB_DEVICE_INFO_INIT { .size = sizeof(mb_device_info) }
 
 /* Number of devices served, after probing (probes when needed); negative on failure. */
 MB_EXPORT int mb_device_count(mb_context *ctx);

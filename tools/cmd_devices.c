@@ -27,7 +27,7 @@ int cmd_devices(int argc, char **argv)
     if (!json)
         printf("backends (in priority order):\n");
     for (int i = 0; i < nb; i++) {
-        mb_backend_status st;
+        mb_backend_status st = MB_BACKEND_STATUS_INIT;
         if (mb_backend_get(ctx, i, &st))
             continue;
         if (json) {
@@ -45,7 +45,7 @@ int cmd_devices(int argc, char **argv)
     if (!json)
         printf("devices:\n");
     for (int i = 0; i < nd; i++) {
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         if (mb_device_get(ctx, i, &d))
             continue;
         if (json) {

@@ -16,8 +16,7 @@ static const char *bind_name(mb_cpu_bind b)
 int cmd_kv_space(int argc, char **argv)
 {
     int json = 0;
-    mb_cpu_kv_options o;
-    mb_cpu_kv_options_init(&o);
+    mb_cpu_kv_options o = MB_CPU_KV_OPTIONS_INIT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
         if (strcmp(a, "--json") == 0) {
@@ -54,7 +53,7 @@ int cmd_kv_space(int argc, char **argv)
     mb_context *ctx;
     if (cli_context(&ctx))
         return CLI_FAIL;
-    mb_cpu_kv_space kv;
+    mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
     int rc = mb_cpu_kv_space_get(ctx, &o, &kv);
     if (rc) {
         char what[64];
@@ -63,7 +62,7 @@ int cmd_kv_space(int argc, char **argv)
         mb_context_free(ctx);
         return rc;
     }
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     mb_device_get(ctx, kv.rank.device, &d);
     if (json) {
         cJSON *j = cJSON_CreateObject();

@@ -68,7 +68,7 @@ static int parse_captures(const char *v, int64_t *first, int64_t *second)
 static int parse(int argc, char **argv, plan_args *a)
 {
     memset(a, 0, sizeof *a);
-    mb_plan_options_init(&a->o);
+    mb_plan_options_init(&a->o, sizeof a->o);
     static const char *const with_value[] = {
         "--model", "--device", "--total-memory", "--free-memory", "--gpu-memory-utilization",
         "--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--block-size",
@@ -211,7 +211,7 @@ static int device_snapshot(const plan_args *a, mb_snapshot *s)
     }
     rc = mb_snapshot_measure(ctx, idx, NULL, s);
     if (rc) {
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         mb_device_get(ctx, idx, &d);
         rc = cli_fail_rc(rc, d.name);
     }
@@ -362,13 +362,13 @@ int cmd_plan(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     if ((rc = mb_model_load(a.model, &m)))
         return cli_fail_rc(rc, "--model");
     mb_snapshot s;
     if ((rc = device_snapshot(&a, &s)))
         return rc;
-    mb_plan p;
+    mb_plan p = MB_PLAN_INIT;
     if ((rc = mb_plan_compute(&m, &s, &a.o, &p)))
         return cli_fail_rc(rc, "plan");
     if (a.json)

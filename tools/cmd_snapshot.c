@@ -18,7 +18,7 @@ static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
     if (!root && n > 0)
         printf("NUMA nodes (own meminfo figures):\n");
     for (int i = 0; i < n; i++) {
-        mb_numa_node nd;
+        mb_numa_node nd = MB_NUMA_NODE_INIT;
         if ((rc = mb_numa_node_get(ctx, i, &nd)))
             return cli_fail_rc(rc, "NUMA node");
         if (root) {
@@ -50,7 +50,7 @@ static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
                    cpus, nd.device >= 0 ? "" : "; not a device: ", nd.why_not);
         }
     }
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     if ((rc = mb_container_memory_get(ctx, &c)))
         return cli_fail_rc(rc, "container memory");
     if (root) {
@@ -129,7 +129,7 @@ int cmd_snapshot(int argc, char **argv)
     for (int i = first; i <= last; i++) {
         mb_snapshot s;
         if ((rc = mb_snapshot_measure(ctx, i, NULL, &s))) {
-            mb_device_info d;
+            mb_device_info d = MB_DEVICE_INFO_INIT;
             mb_device_get(ctx, i, &d);
             cJSON_Delete(root);
             rc = cli_fail_rc(rc, d.name);

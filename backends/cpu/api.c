@@ -66,7 +66,7 @@ static void node_zero(mb_numa_node *out)
     out->node = out->device = out->cpus = out->cpus_allowed = -1;
 }
 
-int mb_numa_node_get(mb_context *ctx, int index, mb_numa_node *out)
+int mb__numa_node_get(mb_context *ctx, int index, mb_numa_node *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_numa_node_get: out is NULL");
@@ -80,7 +80,7 @@ int mb_numa_node_get(mb_context *ctx, int index, mb_numa_node *out)
                          index, t->nnodes,
                          t->nnodes ? "" : " (no /sys/devices/system/node: cpu:0 is the host)");
     const mb_topo_node *n = &t->nodes[index];
-    mb_numa_node r;
+    mb_numa_node r = MB_NUMA_NODE_INIT;
     node_zero(&r);
     r.node = n->id;
     r.has_cpus = n->has_cpu;
@@ -123,7 +123,7 @@ int mb_numa_node_get(mb_context *ctx, int index, mb_numa_node *out)
     return MB_OK;
 }
 
-int mb_container_memory_get(mb_context *ctx, mb_container_info *out)
+int mb__container_memory_get(mb_context *ctx, mb_container_info *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_container_memory_get: out is NULL");
@@ -384,13 +384,6 @@ int mb_cpu_rank_get(mb_context *ctx, int local_rank, mb_cpu_rank *out)
 
 /* ---- KV space ---------------------------------------------------------------------- */
 
-void mb_cpu_kv_options_init(mb_cpu_kv_options *o)
-{
-    if (!o)
-        return;
-    memset(o, 0, sizeof *o);
-    o->utilization = MB_CPU_UTILIZATION_DEFAULT;
-}
 
 static void kv_zero(mb_cpu_kv_space *out, int rank)
 {
@@ -399,12 +392,11 @@ static void kv_zero(mb_cpu_kv_space *out, int rank)
     out->container_limit = MB_UNLIMITED;
 }
 
-int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out)
+int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out)
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_cpu_kv_space_get: out is NULL");
-    mb_cpu_kv_options o;
-    mb_cpu_kv_options_init(&o);
+    mb_cpu_kv_options o = MB_CPU_KV_OPTIONS_INIT;
     if (opts)
         o = *opts;
     kv_zero(out, o.local_rank);
@@ -424,7 +416,7 @@ int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_k
     int rc;
     if (space && *space && (rc = mb__kv_parse_space(space, &explicit_bytes)))
         return rc;
-    mb_cpu_kv_space r;
+    mb_cpu_kv_space r = MB_CPU_KV_SPACE_INIT;
     kv_zero(&r, o.local_rank);
     if ((rc = mb_cpu_rank_get(ctx, o.local_rank, &r.rank)))
         return rc;

@@ -31,6 +31,7 @@ extern "C" {
 
 /* One NUMA node as the kernel lists it (online nodes only; ids may be sparse). */
 typedef struct mb_numa_node {
+    uint32_t size; /* the caller's sizeof: set it with MB_NUMA_NODE_INIT */
     int node;             /* the kernel's node id */
     int has_cpus;         /* 1: at least one online CPU sits on this node */
     int has_memory;       /* 1: the node has memory (has_memory / has_normal_memory) */
@@ -46,6 +47,7 @@ typedef struct mb_numa_node {
                              subtype when known), "cpus-only", "no cpus or memory" */
     char why_not[128];    /* why the node is not a CPU device; "" when it is one */
 } mb_numa_node;
+#define MB_NUMA_NODE_INIT { .size = sizeof(mb_numa_node) }
 
 /* The number of online NUMA nodes (allowed or not, with CPUs or not); 0 on a machine
  * without /sys/devices/system/node (then cpu:0 is the host). Negative on failure. */
@@ -57,6 +59,7 @@ MB_EXPORT int mb_numa_node_get(mb_context *ctx, int index, mb_numa_node *out);
 
 /* This process's memory cgroup. */
 typedef struct mb_container_info {
+    uint32_t size; /* the caller's sizeof: set it with MB_CONTAINER_INFO_INIT */
     int version;           /* 1 or 2; 0 when the process is in no memory cgroup */
     char path[256];        /* the cgroup path from /proc/self/cgroup ("" for version 0) */
     int64_t limit;         /* smallest limit of the cgroup and its ancestors; MB_UNLIMITED */
@@ -69,6 +72,7 @@ typedef struct mb_container_info {
     char bound_by[256];    /* the level that gives available, as a path below the cgroup
                               mount ("/kubepods.slice/pod1.slice"); "" when unlimited */
 } mb_container_info;
+#define MB_CONTAINER_INFO_INIT { .size = sizeof(mb_container_info) }
 /* Reads the container's figures now (the cgroup's files stay open for the context's life;
  * each call is a few reads). Snapshots of CPU devices and of integrated GPUs already bound
  * their free memory by available. */
@@ -104,13 +108,18 @@ MB_EXPORT int mb_cpu_rank_get(mb_context *ctx, int local_rank, mb_cpu_rank *out)
 #define MB_CPU_UTILIZATION_DEFAULT 0.92
 
 typedef struct mb_cpu_kv_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_CPU_KV_OPTIONS_INIT */
     int local_rank;     /* default 0 */
     double utilization; /* in (0, 1]; default MB_CPU_UTILIZATION_DEFAULT */
 } mb_cpu_kv_options;
-/* Fills *o with the defaults. */
-MB_EXPORT void mb_cpu_kv_options_init(mb_cpu_kv_options *o);
+#define MB_CPU_KV_OPTIONS_INIT \
+    { .size = sizeof(mb_cpu_kv_options), .utilization = MB_CPU_UTILIZATION_DEFAULT }
+/* Fills the first size bytes of *o with the defaults of MB_CPU_KV_OPTIONS_INIT and sets
+ * o->size = size (for bindings). MB_EINVAL for NULL or a size below the first release's. */
+MB_EXPORT int mb_cpu_kv_options_init(mb_cpu_kv_options *o, size_t size);
 
 typedef struct mb_cpu_kv_space {
+    uint32_t size; /* the caller's sizeof: set it with MB_CPU_KV_SPACE_INIT */
     int explicit_size;      /* 1: VLLM_CPU_KVCACHE_SPACE gave it; 0: automatic */
     int64_t bytes;          /* the rank's KV-cache size */
     mb_cpu_rank rank;       /* its node and why */
@@ -123,6 +132,7 @@ typedef struct mb_cpu_kv_space {
     int64_t resident;       /* automatic: this process's VmRSS */
     char reason[MB_REASON_MAX]; /* the decision in one line, vLLM's words where it has them */
 } mb_cpu_kv_space;
+#define MB_CPU_KV_SPACE_INIT { .size = sizeof(mb_cpu_kv_space) }
 
 /* The CPU KV-cache size for a local rank, as vLLM's CPU worker decides it
  * (vllm/v1/worker/cpu_worker.py, determine_available_memory):

@@ -44,6 +44,7 @@ MB_EXPORT int mb_size_parse(const char *text, int64_t *out);
 /* --- Model geometry from a Hugging Face config.json --- */
 
 typedef struct mb_model {
+    uint32_t size; /* the caller's sizeof: set it with MB_MODEL_INIT */
     char model_type[64];      /* "llama", "deepseek_v2", ...; "" when absent */
     char dtype[32];           /* torch_dtype (or dtype) as written; "" when absent */
     int dtype_bytes;          /* bytes per element as vLLM runs it with --dtype auto: a
@@ -65,6 +66,7 @@ typedef struct mb_model {
                                * does not say (mb_model_load fills it) */
     char weights_source[48];  /* "model.safetensors.index.json", "model.safetensors", "" */
 } mb_model;
+#define MB_MODEL_INIT { .size = sizeof(mb_model) }
 
 /* Parses the text of a config.json (len bytes; need not be NUL-terminated). name labels
  * the input in error details (NULL: "config.json"). Fields are looked up in the nested
@@ -136,6 +138,7 @@ MB_EXPORT int mb_kv_spec_check(const mb_kv_spec *s, int64_t available, int64_t m
  *     profile_cudagraph_memory) --- */
 
 typedef struct mb_cudagraph_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_CUDAGRAPH_OPTIONS_INIT */
     int max_num_seqs;               /* default 256 */
     int64_t max_num_batched_tokens; /* default 8192 */
     int num_speculative_tokens;     /* default 0 */
@@ -143,7 +146,11 @@ typedef struct mb_cudagraph_options {
                                      * x 2, 512); either way capped by
                                      * max_num_batched_tokens */
 } mb_cudagraph_options;
-MB_EXPORT void mb_cudagraph_options_init(mb_cudagraph_options *o);
+#define MB_CUDAGRAPH_OPTIONS_INIT \
+    { .size = sizeof(mb_cudagraph_options), .max_num_seqs = 256, .max_num_batched_tokens = 8192 }
+/* Fills the first size bytes of *o with the defaults of MB_CUDAGRAPH_OPTIONS_INIT and sets
+ * o->size = size (for bindings). MB_EINVAL for NULL or a size below the first release's. */
+MB_EXPORT int mb_cudagraph_options_init(mb_cudagraph_options *o, size_t size);
 
 /* vLLM's default capture sizes: 1, 2, 4, then 8 to 248 by 8, then 256 to the maximum by
  * 16, none above the maximum. Writes at most cap sizes (ascending) into sizes (may be
@@ -208,6 +215,7 @@ MB_EXPORT const char *mb_non_kv_formula_name(int32_t f);
                                            * falls back so on ROCm: vllm#53591) */
 
 typedef struct mb_budget_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_BUDGET_OPTIONS_INIT */
     double gpu_memory_utilization; /* (0, 1]; default MB_GPU_MEMORY_UTILIZATION_DEFAULT */
     int64_t kv_cache_memory_bytes; /* > 0: the KV cache size, bypassing profiling (vLLM's
                                     * kv_cache_memory_bytes); 0 (default): from the budget */
@@ -218,7 +226,13 @@ typedef struct mb_budget_options {
                                     * after_profile snapshot's reserved bytes stand in */
     uint32_t flags;                /* MB_BUDGET_* option flags */
 } mb_budget_options;
-MB_EXPORT void mb_budget_options_init(mb_budget_options *o);
+#define MB_BUDGET_OPTIONS_INIT \
+    { .size = sizeof(mb_budget_options), \
+      .gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT, \
+      .formula = MB_NON_KV_PROFILE, .torch_current = MB_UNKNOWN }
+/* Fills the first size bytes of *o with the defaults of MB_BUDGET_OPTIONS_INIT and sets
+ * o->size = size (for bindings). MB_EINVAL for NULL or a size below the first release's. */
+MB_EXPORT int mb_budget_options_init(mb_budget_options *o, size_t size);
 
 /* Result flags. */
 #define MB_BUDGET_EXPLICIT 1u  /* available_kv_cache_memory is kv_cache_memory_bytes */
@@ -280,6 +294,7 @@ MB_EXPORT int mb_snapshot_what_if(int64_t total_memory, int64_t free_memory,
 /* --- The plan: how many tokens fit (what `membudget plan` prints) --- */
 
 typedef struct mb_plan_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_PLAN_OPTIONS_INIT */
     double gpu_memory_utilization;  /* default MB_GPU_MEMORY_UTILIZATION_DEFAULT */
     int block_size;                 /* default MB_BLOCK_SIZE_DEFAULT */
     int tensor_parallel_size;       /* default 1 */
@@ -298,7 +313,16 @@ typedef struct mb_plan_options {
     int64_t cudagraph_second;       /* a measured second capture; MB_UNKNOWN (default) */
     int enforce_eager;              /* 1: no CUDA graphs */
 } mb_plan_options;
-MB_EXPORT void mb_plan_options_init(mb_plan_options *o);
+#define MB_PLAN_OPTIONS_INIT \
+    { .size = sizeof(mb_plan_options), \
+      .gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT, \
+      .block_size = MB_BLOCK_SIZE_DEFAULT, .tensor_parallel_size = 1, .max_num_seqs = 256, \
+      .max_num_batched_tokens = 8192, .non_kv_memory = MB_UNKNOWN, \
+      .weights_memory = MB_UNKNOWN, .cudagraph_memory = MB_UNKNOWN, \
+      .cudagraph_first = MB_UNKNOWN, .cudagraph_second = MB_UNKNOWN }
+/* Fills the first size bytes of *o with the defaults of MB_PLAN_OPTIONS_INIT and sets
+ * o->size = size (for bindings). MB_EINVAL for NULL or a size below the first release's. */
+MB_EXPORT int mb_plan_options_init(mb_plan_options *o, size_t size);
 
 /* Where the plan's non-KV figure came from. */
 typedef enum mb_non_kv_source {
@@ -322,6 +346,7 @@ typedef enum mb_cudagraph_source {
 MB_EXPORT const char *mb_cudagraph_source_name(int32_t s);
 
 typedef struct mb_plan {
+    uint32_t size; /* the caller's sizeof: set it with MB_PLAN_INIT */
     mb_budget budget;            /* per rank (every rank is taken to be like the device) */
     mb_kv_spec spec;
     int32_t non_kv_source;       /* an mb_non_kv_source */
@@ -339,6 +364,7 @@ typedef struct mb_plan {
     int fits;                    /* 1: starts, and at least one max_model_len request fits */
     char verdict[768];           /* one paragraph: fits, or what to change */
 } mb_plan;
+#define MB_PLAN_INIT { .size = sizeof(mb_plan) }
 
 /* Plans model m on a device like dev (measured, or mb_snapshot_what_if). Returns MB_OK
  * whenever the figures could be computed, fits or not (then fits = 0 and verdict says what
@@ -353,18 +379,26 @@ MB_EXPORT int mb_plan_compute(const mb_model *m, const mb_snapshot *dev,
 
 /* vLLM's release_device_memory_under_pressure, with its thresholds as options. */
 typedef struct mb_pressure_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_PRESSURE_OPTIONS_INIT */
     int64_t min_release_bytes; /* default 512 MiB (vLLM's _UMA_MIN_RELEASE_BYTES) */
     double pressure_threshold; /* default 0.8: release when available <= (1-t) x total */
 } mb_pressure_options;
-MB_EXPORT void mb_pressure_options_init(mb_pressure_options *o);
+#define MB_PRESSURE_OPTIONS_INIT \
+    { .size = sizeof(mb_pressure_options), .min_release_bytes = 512 * MB_MiB, \
+      .pressure_threshold = 0.8 }
+/* Fills the first size bytes of *o with the defaults of MB_PRESSURE_OPTIONS_INIT and sets
+ * o->size = size (for bindings). MB_EINVAL for NULL or a size below the first release's. */
+MB_EXPORT int mb_pressure_options_init(mb_pressure_options *o, size_t size);
 
 typedef struct mb_pressure_result {
+    uint32_t size; /* the caller's sizeof: set it with MB_PRESSURE_RESULT_INIT */
     int released;          /* 1 when the cache was emptied */
     int64_t releasable;    /* reserved - allocated at the time of the decision */
     int64_t host_available;
     int64_t host_total;
     char reason[160];      /* why it released or did not */
 } mb_pressure_result;
+#define MB_PRESSURE_RESULT_INIT { .size = sizeof(mb_pressure_result) }
 
 /* Only for integrated devices, only when releasable >= min_release_bytes and host
  * available <= (1 - threshold) x host total: synchronizes the device and empties alloc's

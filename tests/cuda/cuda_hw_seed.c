@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     if ((rc = mb_context_probe(ctx)))
         return failed("probe", rc);
     for (int i = 0; i < mb_backend_count(ctx); i++) {
-        mb_backend_status st;
+        mb_backend_status st = MB_BACKEND_STATUS_INIT;
         if (mb_backend_get(ctx, i, &st) == MB_OK && strcmp(st.name, "cuda") == 0) {
             printf("cuda backend: %s: %s\n", mb_backend_state_name(st.state), st.reason);
             if (st.state != MB_BACKEND_PRESENT) {
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     int dev;
     if ((rc = mb_device_find(ctx, name, &dev)))
         return failed(name, rc);
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     mb_device_get(ctx, dev, &info);
     int64_t smem = 0;
     mb_device_max_shared_memory(ctx, dev, &smem);

@@ -35,8 +35,7 @@ static inline void load_fake(void)
 /* A probed context (sysroot NULL: MEMBUDGET_SYSROOT or "/"). */
 static inline mb_context *open_ctx(const char *sysroot)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = sysroot;
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
@@ -51,8 +50,7 @@ static inline mb_context *open_ctx(const char *sysroot)
 /* The status of backend name. */
 static inline mb_backend_status backend(mb_context *ctx, const char *name)
 {
-    mb_backend_status st;
-    memset(&st, 0, sizeof st);
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     for (int i = 0; i < mb_backend_count(ctx); i++) {
         assert_int_equal(mb_backend_get(ctx, i, &st), MB_OK);
         if (strcmp(st.name, name) == 0)

@@ -76,7 +76,7 @@ static void test_facts(void **state)
         assert_contains(st.reason, "NVML not loaded");
     int d = device(ctx, "cuda:0");
     assert_int_equal(d, 0); /* the accelerator comes before the CPU */
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, d, &info), MB_OK);
     assert_string_equal(info.backend, "cuda");
     assert_string_equal(info.ops, "cuda");
@@ -289,10 +289,9 @@ static void test_not_integrated(void **state)
     assert_int_equal(mb_tracker_deallocate(t, p), MB_OK);
     mb_allocator a;
     mb_tracker_get_allocator(t, &a);
-    mb_pressure_options o;
-    mb_pressure_options_init(&o);
+    mb_pressure_options o = MB_PRESSURE_OPTIONS_INIT;
     o.pressure_threshold = 0.000001; /* pressure whatever the host has */
-    mb_pressure_result r;
+    mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
     long syncs = FC.mbfake_cuda_syncs_in_primary();
     assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 0);

@@ -59,7 +59,7 @@ static void one_run(int engine_current, run *r)
     if (engine_current)
         assert_int_equal(FC.mbfake_cuda_make_current(0), 0);
     for (int i = 0; i < mb_device_count(ctx); i++) {
-        mb_device_info info;
+        mb_device_info info = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, i, &info), MB_OK);
         if (strcmp(info.backend, "cuda") != 0)
             continue;
@@ -78,10 +78,9 @@ static void one_run(int engine_current, run *r)
             stop = failed_with(r, mb_snapshot_measure(ctx, i, NULL, &s));
         if (!stop && info.integrated) {
             mb_allocator a = {NULL, fa_stats, NULL, NULL};
-            mb_pressure_options o;
-            mb_pressure_options_init(&o);
+            mb_pressure_options o = MB_PRESSURE_OPTIONS_INIT;
             o.pressure_threshold = 0.000001;
-            mb_pressure_result pr;
+            mb_pressure_result pr = MB_PRESSURE_RESULT_INIT;
             stop = failed_with(r, mb_pressure_release(ctx, i, &a, &o, &pr));
             if (!stop)
                 assert_int_equal(pr.released, 1);

@@ -16,7 +16,7 @@ static void test_broken_names_symbol(void **state)
     assert_contains(st.reason, FAKE_DIR "/cuda-missing/libcuda.so.1 lacks cuMemGetInfo_v2");
     assert_contains(st.reason, "update the NVIDIA driver");
     assert_int_equal(backend(ctx, "cpu").state, MB_BACKEND_PRESENT);
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &info), MB_OK);
     assert_string_equal(info.backend, "cpu");
     assert_int_equal(FC.mbfake_cuda_count("cuInit"), 0); /* refused before any call */

@@ -16,7 +16,7 @@ static mb_backend_status probe_as(const char *scenario)
     assert_int_equal(backend(ctx, "cpu").state, MB_BACKEND_PRESENT);
     int n = mb_device_count(ctx);
     assert_true(n >= 1);
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &info), MB_OK);
     if (st.state != MB_BACKEND_PRESENT) {
         assert_string_equal(info.backend, "cpu");
@@ -132,8 +132,7 @@ static void test_device_info_fails(void **state)
     int hit = 0;
     for (long n = 1; n < 400 && !hit; n++) {
         assert_int_equal(FC.mbfake_cuda_setup("two"), 0);
-        mb_context_options o;
-        mb_context_options_init(&o);
+        mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
         mb_context *ctx = NULL;
         mb__fault_arm(n);
         int rc = mb_context_init(&ctx, &o);
@@ -152,7 +151,7 @@ static void test_device_info_fails(void **state)
             int nd = mb_device_count(ctx);
             assert_true(nd >= 1);
             for (int i = 0; i < nd; i++) {
-                mb_device_info info;
+                mb_device_info info = MB_DEVICE_INFO_INIT;
                 assert_int_equal(mb_device_get(ctx, i, &info), MB_OK);
                 assert_string_equal(info.backend, "cpu");
             }

@@ -33,7 +33,7 @@ static void test_in_process(void **state)
                                "driver behind it");
     assert_contains(st.reason, "CUDA_ERROR_STUB_LIBRARY (34)");
     assert_int_equal(backend(ctx, "cpu").state, MB_BACKEND_PRESENT);
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &info), MB_OK);
     assert_string_equal(info.backend, "cpu");
     mb_context_free(ctx);

@@ -26,7 +26,7 @@ static void test_visible1(void **state)
     mb_context *ctx = open_ctx(NULL);
     assert_int_equal(backend(ctx, "cuda").device_count, 1);
     int d = device(ctx, "cuda:0");
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, d, &info), MB_OK);
     assert_string_equal(info.model, FAKE_L4_NAME);
     assert_string_equal(info.uuid, FAKE_L4_UUID);
@@ -79,7 +79,7 @@ static void test_all(void **state)
     mb_context *ctx = open_ctx(NULL);
     assert_int_equal(backend(ctx, "cuda").device_count, 2);
     int d0 = device(ctx, "cuda:0"), d1 = device(ctx, "cuda:1");
-    mb_device_info i0, i1;
+    mb_device_info i0 = MB_DEVICE_INFO_INIT, i1 = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, d0, &i0), MB_OK);
     assert_int_equal(mb_device_get(ctx, d1, &i1), MB_OK);
     assert_string_equal(i0.uuid, FAKE_A100_UUID);

@@ -50,7 +50,7 @@ static void test_dgx_spark(void **state)
     assert_int_equal(st.state, MB_BACKEND_PRESENT);
     assert_contains(st.reason, "integrated (UMA)");
     int d = device(ctx, "cuda:0");
-    mb_device_info info;
+    mb_device_info info = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, d, &info), MB_OK);
     assert_string_equal(info.ops, "cuda-uma");
     assert_int_equal(info.integrated, 1);
@@ -134,7 +134,7 @@ static void test_pressure(void **state)
     int d = device(ctx, "cuda:0");
     fake_alloc fa = {{0, 0, GiB}, 0};
     mb_allocator a = {&fa, fa_stats, NULL, fa_empty};
-    mb_pressure_result r;
+    mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
     assert_int_equal(mb_pressure_release(ctx, d, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);
     assert_contains(r.reason, "no memory pressure");
@@ -163,8 +163,7 @@ static void test_pressure(void **state)
     assert_int_equal(r.released, 0);
     assert_int_equal(fa.emptied, 1);
     /* ... unless the option says so */
-    mb_pressure_options o;
-    mb_pressure_options_init(&o);
+    mb_pressure_options o = MB_PRESSURE_OPTIONS_INIT;
     o.min_release_bytes = 128 * MiB;
     assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 1);
@@ -275,10 +274,9 @@ static void test_release_tracker_live(void **state)
     assert_true(FC.mbfake_cuda_allocated() == 664 * MiB); /* cached */
     mb_allocator a;
     mb_tracker_get_allocator(t, &a);
-    mb_pressure_options o;
-    mb_pressure_options_init(&o);
+    mb_pressure_options o = MB_PRESSURE_OPTIONS_INIT;
     o.pressure_threshold = 0.000001;
-    mb_pressure_result r;
+    mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
     assert_int_equal(mb_pressure_release(ctx, d, &a, &o, &r), MB_OK);
     assert_int_equal(r.released, 1);
     assert_true(r.releasable == 600 * MiB);

@@ -59,14 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put(files[i], p < end ? p : "", p < end ? (size_t)(e - p) : 0);
         p = sep ? sep + 4 : end;
     }
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     o.backends = "cpu";
     mb_context *ctx = NULL;
     if (mb_context_init(&ctx, &o) != MB_OK)
         abort();
-    mb_container_info ci;
+    mb_container_info ci = MB_CONTAINER_INFO_INIT;
     int rc = mb_container_memory_get(ctx, &ci);
     if (rc == MB_OK && ci.limit != MB_UNLIMITED && ci.limit < 0)
         abort();

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     int rc = mb_model_parse((const char *)data, size, "fuzz/config.json", &m);
     if (rc == MB_OK && (m.num_layers <= 0 || m.num_kv_heads <= 0 || m.head_size <= 0))
         abort(); /* a parsed model always has a usable geometry */

@@ -74,15 +74,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               "VLLM_CPU_OMP_THREADS_BIND", "MEMBUDGET_BACKENDS"};
         for (int i = 0; i < 4; i++) {
             setenv(vars[i], v, 1);
-            mb_context_options o;
-            mb_context_options_init(&o);
+            mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
             o.sysroot = root;
             mb_context *ctx = NULL;
             if (mb_context_init(&ctx, &o) == MB_OK) {
-                mb_cpu_kv_options ko;
-                mb_cpu_kv_options_init(&ko);
+                mb_cpu_kv_options ko = MB_CPU_KV_OPTIONS_INIT;
                 ko.local_rank = (int)(size % 3);
-                mb_cpu_kv_space s;
+                mb_cpu_kv_space s = MB_CPU_KV_SPACE_INIT;
                 int rc = mb_cpu_kv_space_get(ctx, &ko, &s);
                 if (rc != MB_OK && mb_error_detail()[0] == '\0')
                     abort();

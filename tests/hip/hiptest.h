@@ -149,8 +149,7 @@ static inline void ht_meminfo(const char *root, int64_t total, int64_t available
 /* A context over root (NULL: the live machine) with the backends given. */
 static inline mb_context *ht_ctx(const char *root, const char *backends)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     o.backends = backends;
     mb_context *ctx = NULL;
@@ -166,10 +165,8 @@ static inline mb_context *ht_ctx(const char *root, const char *backends)
 /* The status of backend name in ctx (probes). */
 static inline mb_backend_status ht_backend(mb_context *ctx, const char *name)
 {
-    mb_backend_status st;
-    memset(&st, 0, sizeof st);
     for (int i = 0; i < mb_backend_count(ctx); i++) {
-        mb_backend_status b;
+        mb_backend_status b = MB_BACKEND_STATUS_INIT;
         if (mb_backend_get(ctx, i, &b) == MB_OK && strcmp(b.name, name) == 0)
             return b;
     }

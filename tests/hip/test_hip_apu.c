@@ -34,7 +34,7 @@ static void test_apu_device(void **state)
         fail_msg("hip is %s: %s", mb_backend_state_name(st.state), st.reason);
     assert_non_null(strstr(st.reason, "1 device (1 APU)"));
     assert_non_null(strstr(st.reason, "1 matched"));
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_string_equal(d.ops, "hip-apu");
     assert_int_equal(d.integrated, 1);
@@ -92,7 +92,7 @@ static void test_apu_from_sysfs_alone(void **state)
     (void)state;
     fake.set_integrated(0, 0);
     mb_context *ctx = ht_ctx(root, "hip");
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_string_equal(d.ops, "hip-apu");
     assert_int_equal(d.integrated, 1);
@@ -132,7 +132,7 @@ static void test_pressure_release(void **state)
     (void)state;
     stub su = {{1 * GiB, 1 * GiB, 3 * GiB}, 0};
     mb_allocator a = {&su, stub_stats, NULL, stub_empty};
-    mb_pressure_result r;
+    mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
 
     ht_meminfo(root, 128 * GiB, 64 * GiB); /* half available: no pressure */
     mb_context *ctx = ht_ctx(root, "hip");

@@ -32,7 +32,7 @@ static void test_probe_and_dlopen_order(void **state)
     /* Debian's runtime was not needed, so not loaded */
     assert_null(dlopen("libamdhip64.so.5", RTLD_NOW | RTLD_NOLOAD));
     assert_int_equal(mb_device_count(ctx), 1);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_string_equal(d.name, "hip:0");
     assert_string_equal(d.backend, "hip");
@@ -132,7 +132,7 @@ static void test_sysfs_cross_check(void **state)
     assert_int_equal(st.state, MB_BACKEND_PRESENT);
     assert_non_null(strstr(st.reason, "1 matched to amdgpu sysfs"));
     assert_non_null(strstr(st.reason, "differs from card0 mem_info_vram_total 68702699520"));
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_int_equal(d.numa_node, 0);
     mb_snapshot s;
@@ -156,7 +156,7 @@ static void test_pressure_release_is_for_apus(void **state)
     assert_int_equal(mb_tracker_init(&t, ctx, 0, MB_TRACKER_CACHING), MB_OK);
     mb_allocator a;
     mb_tracker_get_allocator(t, &a);
-    mb_pressure_result r;
+    mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
     long before = fake.sync_calls();
     assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &r), MB_OK);
     assert_int_equal(r.released, 0);

@@ -158,8 +158,7 @@ static int apu_workload(long n, int lib_faults)
     else
         fake.fail_at(n, 0);
     mb_context *ctx = NULL;
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = apu_root;
     o.backends = "hip";
     int rc = mb_context_init(&ctx, &o);
@@ -170,7 +169,7 @@ static int apu_workload(long n, int lib_faults)
     }
     if (lib_faults) {
         mb_snapshot s;
-        mb_pressure_result r;
+        mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
         stub su = {{GiB, GiB, 3 * GiB}};
         mb_allocator a = {&su, stub_stats, NULL, stub_empty};
         if (mb_device_count(ctx) == 1 && mb_snapshot_measure(ctx, 0, NULL, &s) == MB_OK)
@@ -185,7 +184,7 @@ static int apu_workload(long n, int lib_faults)
     assert_string_equal(s.device, "hip:0");
     stub su = {{GiB, GiB, 3 * GiB}};
     mb_allocator a = {&su, stub_stats, NULL, stub_empty};
-    mb_pressure_result r;
+    mb_pressure_result r = MB_PRESSURE_RESULT_INIT;
     if (step(mb_pressure_release(ctx, 0, &a, NULL, &r), "mb_pressure_release", n))
         goto out;
     assert_int_equal(r.released, 1);

@@ -131,7 +131,7 @@ static void report_peak(mb_context *ctx, int dev)
         if (system(cmd) != 0)
             fail_msg("%s failed", cmd);
     }
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, dev, &d), MB_OK);
     printf("MB_SEED_SNAPSHOT {\"device\": \"%s\", \"pci_bus_id\": \"%s\", \"total\": %lld, "
            "\"free\": %lld, \"used\": %lld}\n",
@@ -180,7 +180,7 @@ static void test_seed(void **state)
     assert_non_null(set);
     assert_non_null(mal);
     assert_non_null(fr);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, dev, &d), MB_OK);
     assert_int_equal(set(d.index), 0);
     assert_int_equal(mal(&outside, (size_t)(256 * MiB)), 0);

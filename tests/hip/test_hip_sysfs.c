@@ -53,7 +53,7 @@ static void test_dump_discrete(void **state)
 
     int i = ht_find(ctx, "hip:0");
     assert_int_equal(i, 0);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, i, &d), MB_OK);
     assert_string_equal(d.ops, "hip");
     assert_string_equal(d.platform, "rocm");
@@ -104,7 +104,7 @@ static void test_dump_apu(void **state)
     ht_meminfo(root, 128 * GiB, 100 * GiB);
     mb_context *ctx = ht_ctx(root, "hip");
     assert_int_equal(mb_device_count(ctx), 1);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_string_equal(d.name, "hip:0");
     assert_string_equal(d.ops, "hip-apu");
@@ -147,7 +147,7 @@ static void test_apu_heuristic(void **state)
     assert_int_equal(mb_device_count(ctx), 4);
     static const int want[4] = {1, 0, 0, 0};
     for (int i = 0; i < 4; i++) {
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, i, &d), MB_OK);
         if (d.integrated != want[i])
             fail_msg("card%d: integrated=%d, want %d", i, d.integrated, want[i]);

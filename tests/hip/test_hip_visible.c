@@ -31,7 +31,7 @@ static void make_root(void)
 
 static void expect_dev(mb_context *ctx, int i, const char *pci, int64_t total, int numa)
 {
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, i, &d), MB_OK);
     char name[16];
     snprintf(name, sizeof name, "hip:%d", i);

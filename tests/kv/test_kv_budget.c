@@ -57,8 +57,7 @@ static void test_requested(void **state)
     assert_int_equal(mb_budget_requested(80 * GiB, NAN, &r), MB_EINVAL);
     assert_int_equal(mb_budget_requested(0, 0.9, &r), MB_EINVAL);
     assert_int_equal(mb_budget_requested((int64_t)1 << 51, 0.9, &r), MB_ERANGE);
-    mb_budget_options o;
-    mb_budget_options_init(&o);
+    mb_budget_options o = MB_BUDGET_OPTIONS_INIT;
     assert_true(o.gpu_memory_utilization == 0.92);
 }
 
@@ -100,8 +99,7 @@ static void test_budget_profile_formula(void **state)
 {
     (void)state;
     mb_profile p = docstring_profile();
-    mb_budget_options o;
-    mb_budget_options_init(&o);
+    mb_budget_options o = MB_BUDGET_OPTIONS_INIT;
     o.cudagraph_memory = 300 * MiB;
     mb_budget b;
     assert_int_equal(mb_budget_compute(&p, &o, &b), MB_OK);
@@ -125,8 +123,7 @@ static void test_budget_consumed_formula(void **state)
     mb_profile p = docstring_profile();
     /* the allocator still reserves 0.5 GiB it does not use: allocated 3 GiB, reserved 3.5 */
     p.after_profile.torch_memory = 3 * GiB + GiB / 2;
-    mb_budget_options o;
-    mb_budget_options_init(&o);
+    mb_budget_options o = MB_BUDGET_OPTIONS_INIT;
     o.formula = MB_NON_KV_CONSUMED;
     o.torch_current = 3 * GiB;
     mb_budget b;
@@ -154,8 +151,7 @@ static void test_budget_free_grew(void **state)
     p.after_profile = snap(80 * GiB, 80 * GiB - 1 * GiB - 5 * GiB + 6 * GiB - GiB / 2,
                            3 * GiB, 4 * GiB);
     assert_true(p.after_profile.free_memory > p.before_create.free_memory);
-    mb_budget_options o;
-    mb_budget_options_init(&o);
+    mb_budget_options o = MB_BUDGET_OPTIONS_INIT;
     mb_budget b;
     assert_int_equal(mb_budget_compute(&p, &o, &b), MB_EGREW);
     detail_has("grew during profiling", "79.0 GiB");
@@ -180,8 +176,7 @@ static void test_budget_explicit_and_nofit(void **state)
 {
     (void)state;
     mb_profile p = docstring_profile();
-    mb_budget_options o;
-    mb_budget_options_init(&o);
+    mb_budget_options o = MB_BUDGET_OPTIONS_INIT;
     o.kv_cache_memory_bytes = 20 * GiB;
     o.cudagraph_memory = GiB;
     mb_budget b;
@@ -195,7 +190,7 @@ static void test_budget_explicit_and_nofit(void **state)
     o.kv_cache_memory_bytes = -1;
     assert_int_equal(mb_budget_compute(&p, &o, &b), MB_EINVAL);
     /* nothing left: 80 GiB x 0.1 < 5 GiB of non-KV */
-    mb_budget_options_init(&o);
+    mb_budget_options_init(&o, sizeof o);
     o.gpu_memory_utilization = 0.05;
     assert_int_equal(mb_budget_compute(&p, &o, &b), MB_ENOFIT);
     detail_has("nothing is left for the KV cache on cuda:0", "above 0.062");
@@ -252,12 +247,11 @@ static void test_plan_by_hand(void **state)
     mb_snapshot dev;
     assert_int_equal(mb_snapshot_what_if(80 * GiB, MB_UNKNOWN, &dev), MB_OK);
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
-        mb_model m;
+        mb_model m = MB_MODEL_INIT;
         load(models[i].file, &m);
-        mb_plan_options o;
-        mb_plan_options_init(&o);
+        mb_plan_options o = MB_PLAN_OPTIONS_INIT;
         o.non_kv_memory = 16 * GiB;
-        mb_plan p;
+        mb_plan p = MB_PLAN_INIT;
         assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
         /* by hand: requested = ceil(80 GiB x 0.92) = 79027398247 (Python); 51 capture
          * sizes at vLLM's 1 MiB floor after the first = 50 MiB; block = 16 tokens */
@@ -284,11 +278,10 @@ static void test_plan_by_hand(void **state)
         assert_non_null(strstr(p.verdict, "fits"));
     }
     /* Llama-3.1-8B in numbers (Python): 29466 blocks, 471456 tokens */
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load("llama-3.1-8b.config.json", &m);
-    mb_plan p;
-    mb_plan_options o;
-    mb_plan_options_init(&o);
+    mb_plan p = MB_PLAN_INIT;
+    mb_plan_options o = MB_PLAN_OPTIONS_INIT;
     o.non_kv_memory = 16 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.num_blocks, 29466);
@@ -300,10 +293,10 @@ static void test_plan_options(void **state)
     (void)state;
     mb_snapshot dev;
     assert_int_equal(mb_snapshot_what_if(80 * GiB, MB_UNKNOWN, &dev), MB_OK);
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load("llama-3.1-8b.config.json", &m);
-    mb_plan p;
-    mb_plan_options o;
+    mb_plan p = MB_PLAN_INIT;
+    mb_plan_options o = MB_PLAN_OPTIONS_INIT;
 
     /* defaults: nothing known of the non-KV memory: counted as 0, said so */
     assert_int_equal(mb_plan_compute(&m, &dev, NULL, &p), MB_OK);
@@ -311,7 +304,7 @@ static void test_plan_options(void **state)
     assert_non_null(strstr(p.verdict, "upper bound"));
 
     /* weights, split over 2 ranks; 4 KV heads per rank */
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.weights_memory = 16060522496LL;
     o.tensor_parallel_size = 2;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
@@ -322,19 +315,19 @@ static void test_plan_options(void **state)
                      (79027398247LL - 16060522496LL / 2 - 50 * MiB) / (16 * 65536));
 
     /* measured captures, eager, explicit KV size */
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.cudagraph_first = 500 * MiB;
     o.cudagraph_second = 20 * MiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.budget.cudagraph_memory, 500 * MiB + 50 * 20 * MiB);
     assert_int_equal(p.cudagraph_source, MB_CUDAGRAPH_MEASURED);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.enforce_eager = 1;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.budget.cudagraph_memory, 0);
     assert_int_equal(p.num_cudagraphs, 0);
     /* a CPU device captures no CUDA graphs: no floor is charged there */
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.cudagraph_source, MB_CUDAGRAPH_FLOOR);
     assert_true(p.budget.cudagraph_memory > 0);
@@ -343,21 +336,21 @@ static void test_plan_options(void **state)
     assert_int_equal(mb_plan_compute(&m, &cpu, &o, &p), MB_OK);
     assert_int_equal(p.cudagraph_source, MB_CUDAGRAPH_NONE);
     assert_int_equal(p.budget.cudagraph_memory, 0);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.kv_cache_memory_bytes = 30 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.num_blocks, 15360);
     assert_int_equal(p.non_kv_source, MB_NON_KV_NOT_USED);
 
     /* a max_model_len that is not a whole number of blocks: cdiv(1000, 16) = 63 */
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.max_model_len = 1000;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_int_equal(p.blocks_per_request, 63);
     assert_true(p.max_concurrency == (double)p.num_blocks / 63.0);
 
     /* auto max_model_len: the longest that fits, capped at the model's own */
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.max_model_len = -1;
     o.non_kv_memory = 70 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
@@ -371,15 +364,15 @@ static void test_plan_options(void **state)
 static void test_plan_does_not_fit(void **state)
 {
     (void)state;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load("llama-3.1-8b.config.json", &m);
-    mb_plan p;
-    mb_plan_options o;
+    mb_plan p = MB_PLAN_INIT;
+    mb_plan_options o = MB_PLAN_OPTIONS_INIT;
     mb_snapshot dev;
 
     /* a max_model_len that cannot fit even alone: 16 GiB needed, about 6 GiB left */
     assert_int_equal(mb_snapshot_what_if(24 * GiB, MB_UNKNOWN, &dev), MB_OK);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.non_kv_memory = 16 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_false(p.fits);
@@ -394,7 +387,7 @@ static void test_plan_does_not_fit(void **state)
 
     /* the start-up check fails: free memory below the request */
     assert_int_equal(mb_snapshot_what_if(80 * GiB, 40 * GiB, &dev), MB_OK);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_false(p.fits);
     assert_false(p.startup_ok);
@@ -403,7 +396,7 @@ static void test_plan_does_not_fit(void **state)
 
     /* nothing left for the KV cache */
     assert_int_equal(mb_snapshot_what_if(16 * GiB, MB_UNKNOWN, &dev), MB_OK);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.non_kv_memory = 15 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_false(p.fits);
@@ -413,7 +406,7 @@ static void test_plan_does_not_fit(void **state)
 
     /* an explicit KV size larger than what is free */
     assert_int_equal(mb_snapshot_what_if(80 * GiB, 20 * GiB, &dev), MB_OK);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.gpu_memory_utilization = 0.2;
     o.kv_cache_memory_bytes = 30 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
@@ -424,12 +417,12 @@ static void test_plan_does_not_fit(void **state)
 static void test_plan_bad_input(void **state)
 {
     (void)state;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load("llama-3.1-8b.config.json", &m);
     mb_snapshot dev;
     assert_int_equal(mb_snapshot_what_if(80 * GiB, MB_UNKNOWN, &dev), MB_OK);
-    mb_plan p;
-    mb_plan_options o;
+    mb_plan p = MB_PLAN_INIT;
+    mb_plan_options o = MB_PLAN_OPTIONS_INIT;
     static const struct {
         int which;
         int code;
@@ -449,7 +442,7 @@ static void test_plan_bad_input(void **state)
         {11, MB_ERANGE, "weights, 200.0 GiB per rank"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        mb_plan_options_init(&o);
+        mb_plan_options_init(&o, sizeof o);
         switch (cases[i].which) {
         case 0: o.gpu_memory_utilization = 0; break;
         case 1: o.gpu_memory_utilization = 1.5; break;
@@ -465,6 +458,7 @@ static void test_plan_bad_input(void **state)
         case 11: o.weights_memory = 200 * GiB; break;
         }
         memset(&p, 0x5a, sizeof p);
+        p.size = sizeof p;
         int rc = mb_plan_compute(&m, &dev, &o, &p);
         if (rc != cases[i].code || !strstr(mb_error_detail(), cases[i].detail))
             fail_msg("case %d: rc %d, detail '%s'", cases[i].which, rc,
@@ -472,13 +466,13 @@ static void test_plan_bad_input(void **state)
         assert_int_equal(p.num_blocks, 0); /* zeroed */
     }
     /* a model without a context length needs --max-model-len */
-    mb_model bare;
+    mb_model bare = MB_MODEL_INIT;
     const char *json = "{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
                        "\"hidden_size\": 256}";
     assert_int_equal(mb_model_parse(json, strlen(json), NULL, &bare), MB_OK);
     assert_int_equal(mb_plan_compute(&bare, &dev, NULL, &p), MB_EINVAL);
     detail_has("pass --max-model-len", NULL);
-    mb_plan_options_init(&o);
+    mb_plan_options_init(&o, sizeof o);
     o.max_model_len = 4096;
     assert_int_equal(mb_plan_compute(&bare, &dev, &o, &p), MB_OK);
     assert_true(p.fits);

@@ -122,7 +122,7 @@ static void test_fixture_bytes_per_token(void **state)
     int n = readme_rows(rows, 8);
     assert_int_equal(n, 4);
     for (int i = 0; i < n; i++) {
-        mb_model m;
+        mb_model m = MB_MODEL_INIT;
         load_fixture(rows[i].file, &m);
         mb_kv_spec s;
         assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, NULL), MB_OK);
@@ -142,7 +142,7 @@ static void test_fixture_bytes_per_token(void **state)
 static void test_fixture_fields(void **state)
 {
     (void)state;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load_fixture("llama-3.1-8b.config.json", &m);
     assert_string_equal(m.model_type, "llama");
     assert_string_equal(m.dtype, "bfloat16");
@@ -185,8 +185,9 @@ static void parse_ok(const char *json, mb_model *m)
 
 static void parse_fails(const char *json, int code, const char *a, const char *b)
 {
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     memset(&m, 0x5a, sizeof m);
+    m.size = sizeof m;
     assert_int_equal(mb_model_parse(json, strlen(json), "test.json", &m), code);
     assert_int_equal(m.num_layers, 0); /* zeroed */
     const char *d = mb_error_detail();
@@ -201,7 +202,7 @@ static void parse_fails(const char *json, int code, const char *a, const char *b
 static void test_model_variants(void **state)
 {
     (void)state;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     /* nested text_config (multimodal configs): fields there, dtype at the top */
     parse_ok("{\"torch_dtype\": \"bfloat16\", \"text_config\": {" LLAMA_FIELDS "}}", &m);
     assert_int_equal(m.num_layers, 32);
@@ -277,7 +278,7 @@ static void test_model_bad_input(void **state)
                 "missing");
     parse_fails("{" LLAMA_FIELDS ", \"head_dim\": 0}", MB_EINVAL, "head_dim=0", NULL);
     /* files */
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     assert_int_equal(mb_model_load(MB_TEST_WORK "/no/such/config.json", &m), MB_EIO);
     assert_non_null(strstr(mb_error_detail(), "no/such"));
     char dir[512];
@@ -302,7 +303,7 @@ static void test_model_weights(void **state)
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     tu_write(path, "{\"metadata\": {\"total_size\": 16060522496}, \"weight_map\": "
                    "{\"lm_head.weight\": \"model-00004-of-00004.safetensors\"}}");
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     assert_int_equal(mb_model_load(dir, &m), MB_OK);
     assert_int_equal(m.weights_bytes, 16060522496LL);
     assert_string_equal(m.weights_source, "model.safetensors.index.json");
@@ -339,7 +340,7 @@ static void test_model_weights(void **state)
 static void test_spec_tensor_parallel(void **state)
 {
     (void)state;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load_fixture("llama-3.1-8b.config.json", &m); /* 32 heads, 8 KV heads */
     mb_kv_spec s;
     int want[][2] = {{1, 8}, {2, 4}, {4, 2}, {8, 1}, {16, 1}, {32, 1}};
@@ -354,7 +355,7 @@ static void test_spec_tensor_parallel(void **state)
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 0, NULL), MB_EINVAL);
     assert_non_null(strstr(mb_error_detail(), "--tensor-parallel-size 0"));
     /* 12 KV heads on 8 ranks: neither divides the other */
-    mb_model odd;
+    mb_model odd = MB_MODEL_INIT;
     parse_ok("{\"num_hidden_layers\": 4, \"num_attention_heads\": 24, "
              "\"num_key_value_heads\": 12, \"hidden_size\": 3072}", &odd);
     assert_int_equal(mb_kv_spec_init(&s, &odd, 16, 8, NULL), MB_EINVAL);
@@ -381,7 +382,7 @@ static void test_spec_tensor_parallel(void **state)
 static void test_blocks_and_check(void **state)
 {
     (void)state;
-    mb_model m;
+    mb_model m = MB_MODEL_INIT;
     load_fixture("llama-3.1-8b.config.json", &m);
     mb_kv_spec s;
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, NULL), MB_OK);
@@ -451,8 +452,7 @@ static void sizes_are(const mb_cudagraph_options *o, int max)
 static void test_capture_sizes(void **state)
 {
     (void)state;
-    mb_cudagraph_options o;
-    mb_cudagraph_options_init(&o);
+    mb_cudagraph_options o = MB_CUDAGRAPH_OPTIONS_INIT;
     assert_int_equal(mb_cudagraph_capture_sizes(&o, NULL, 0), 3 + 31 + 17); /* 51 */
     sizes_are(&o, 512); /* min(256 x 2, 512) */
     int first[4];

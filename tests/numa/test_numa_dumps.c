@@ -115,7 +115,7 @@ static void check_against_hwloc(const char *dir, int want_devices)
     assert_true(n >= nh);
     int allowed = 0, devices = 0;
     for (int i = 0; i < n; i++) {
-        mb_numa_node nd;
+        mb_numa_node nd = MB_NUMA_NODE_INIT;
         assert_int_equal(mb_numa_node_get(ctx, i, &nd), MB_OK);
         if (!nd.allowed) {
             for (int k = 0; k < nh; k++)
@@ -145,7 +145,7 @@ static void check_against_hwloc(const char *dir, int want_devices)
         } else if (nd.has_cpus && nd.has_memory) {
             devices++;
             assert_true(nd.device >= 0);
-            mb_device_info d;
+            mb_device_info d = MB_DEVICE_INFO_INIT;
             assert_int_equal(mb_device_get(ctx, nd.device, &d), MB_OK);
             char name[16];
             snprintf(name, sizeof name, "cpu:%d", nd.node);
@@ -189,13 +189,13 @@ static void test_slurm_cgroup2_cpuset(void **state)
     check_against_hwloc(DCG, 2);
     mb_context *ctx = tr_open(DCG);
     for (int i = 0; i < mb_device_count(ctx); i++) {
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, i, &d), MB_OK);
         assert_true(d.index >= 0 && d.index <= 1);
     }
     int idx;
     assert_int_equal(mb_device_find(ctx, "cpu:6", &idx), MB_ENODEV);
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     const char *why = tr_cpu_reason(ctx, &st);
     assert_non_null(strstr(why, "nodes 6-7 left out by the cpuset"));
     assert_non_null(strstr(why, "cpuset.mems.effective"));
@@ -221,13 +221,13 @@ static void test_slurm_cgroup2_cpuset(void **state)
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
     /* no memory cgroup in this dump (its memory hierarchy is not copied): unlimited */
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     assert_int_equal(c.version, 0);
     assert_true(c.limit == MB_UNLIMITED && c.available == MB_UNLIMITED);
     /* the dump holds no /proc/self/status: the automatic KV size, which subtracts the
      * engine's resident memory, says what to do instead */
-    mb_cpu_kv_space kv;
+    mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_EIO);
     assert_non_null(strstr(mb_error_detail(), "set VLLM_CPU_KVCACHE_SPACE to a size"));
     mb_context_free(ctx);
@@ -243,7 +243,7 @@ static void test_rank_binding_on_eight_nodes(void **state)
         assert_int_equal(mb_cpu_rank_get(ctx, rank, &r), MB_OK);
         assert_int_equal(r.node, rank);
         assert_int_equal(r.bind, MB_CPU_BIND_AUTO);
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, r.device, &d), MB_OK);
         assert_int_equal(d.index, rank);
     }
@@ -268,9 +268,8 @@ static void test_rank_binding_on_eight_nodes(void **state)
     /* an explicit KV space on rank 5's node; the automatic one needs /proc/self/status,
      * which hwloc's dumps do not carry: the error names the file */
     setenv("VLLM_CPU_KVCACHE_SPACE", "4", 1);
-    mb_cpu_kv_space kv;
-    mb_cpu_kv_options o;
-    mb_cpu_kv_options_init(&o);
+    mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
+    mb_cpu_kv_options o = MB_CPU_KV_OPTIONS_INIT;
     o.local_rank = 5;
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_OK);
     assert_int_equal(kv.explicit_size, 1);

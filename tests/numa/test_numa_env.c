@@ -102,10 +102,9 @@ static void test_every_bad_value(void **state)
         clear_env();
         setenv(b->var, b->value, 1);
         mb_context *ctx = tr_open(root);
-        mb_cpu_kv_options o;
-        mb_cpu_kv_options_init(&o);
+        mb_cpu_kv_options o = MB_CPU_KV_OPTIONS_INIT;
         o.local_rank = b->rank;
-        mb_cpu_kv_space kv;
+        mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
         int rc = mb_cpu_kv_space_get(ctx, &o, &kv);
         const char *d = mb_error_detail();
         if (rc != b->code)
@@ -144,9 +143,8 @@ static void test_explicit_and_auto(void **state)
     (void)state;
     clear_env();
     mb_context *ctx = tr_open(root);
-    mb_cpu_kv_space kv;
-    mb_cpu_kv_options o;
-    mb_cpu_kv_options_init(&o);
+    mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
+    mb_cpu_kv_options o = MB_CPU_KV_OPTIONS_INIT;
     assert_true(o.utilization == 0.92 && o.local_rank == 0);
     /* automatic, rank 1 -> node 1: ceil(32 GiB x 0.92) - 1 GiB */
     o.local_rank = 1;

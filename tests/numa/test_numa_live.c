@@ -23,8 +23,7 @@
 
 static mb_context *live(void)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = "/";
     o.backends = "cpu";
     mb_context *ctx = NULL;
@@ -106,7 +105,7 @@ static void test_container_limit_here(void **state)
     char path[512];
     long long want = oracle_limit(&version, path, sizeof path);
     mb_context *ctx = live();
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     assert_int_equal(c.version, version);
     assert_string_equal(c.path, path);
@@ -127,7 +126,7 @@ static void test_placement_on_the_node(void **state)
 {
     (void)state;
     mb_context *ctx = live();
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     int node = d.index;
     mb_tracker *t;
@@ -172,8 +171,7 @@ static void test_placement_on_the_node(void **state)
     mb_context_free(ctx);
 
     /* refused on a machine dump */
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = MB_DUMPS "/16amd64-8n2c";
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
     assert_int_equal(mb_tracker_init(&t, ctx, 0, 0), MB_EFOREIGN);

@@ -72,7 +72,7 @@ static void test_cgroup_v1_nested_min_and_inactive_file(void **state)
            "total_inactive_file %lld\n",
            1 * GiB, 16 * GiB, 2 * GiB);
     mb_context *ctx = tr_open(root);
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     assert_int_equal(c.version, 1);
     assert_string_equal(c.path, "/a/b");
@@ -104,7 +104,7 @@ static void test_cgroup_v1_unlimited_at_2_62(void **state)
     tr_put(root, "/sys/fs/cgroup/memory/job/memory.limit_in_bytes", "4611686018427387904\n");
     tr_put(root, "/sys/fs/cgroup/memory/job/memory.usage_in_bytes", "1048576\n");
     mb_context *ctx = tr_open(root);
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     assert_true(c.limit == MB_UNLIMITED);
     assert_true(c.available == MB_UNLIMITED);
@@ -160,7 +160,7 @@ static void test_cgroup_v2_8gib_under_max_ancestors(void **state)
     free(stat);
     int64_t leaves = 8 * GiB - (6 * GiB - inactive); /* what the limit leaves */
     mb_context *ctx = tr_open(root);
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     assert_int_equal(c.version, 2);
     assert_string_equal(c.path, "/kubepods.slice/pod1.slice/ctr.scope");
@@ -182,7 +182,7 @@ static void test_cgroup_v2_8gib_under_max_ancestors(void **state)
     assert_true(m.flags & MB_SNAP_LIMITED);
     /* the explicit KV space is checked against what the container leaves */
     setenv("VLLM_CPU_KVCACHE_SPACE", "5", 1);
-    mb_cpu_kv_space kv;
+    mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_ENOFIT);
     assert_non_null(strstr(mb_error_detail(), "bounded by the container's 8.0 GiB limit"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "4", 1);
@@ -265,7 +265,7 @@ static void test_cgroup_mount_roots_and_proc_mounts(void **state)
         tr_put(root, "/cg root/memory.current", "%lld\n", GiB / 4);
         tr_put(root, "/cg root/memory.stat", "anon 1\ninactive_file 0\n");
         mb_context *ctx = tr_open(root);
-        mb_container_info c;
+        mb_container_info c = MB_CONTAINER_INFO_INIT;
         assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
         assert_int_equal(c.version, 2);
         assert_int_equal(c.limit, 1 * GiB);
@@ -280,7 +280,7 @@ static void test_cgroup_mount_roots_and_proc_mounts(void **state)
                                  "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n");
     tr_put(root, "/sys/fs/cgroup/user.slice/memory.max", "%lld\n", 2 * GiB);
     mb_context *ctx = tr_open(root);
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     assert_int_equal(c.limit, 2 * GiB);
     assert_true(c.usage == MB_UNKNOWN); /* no memory.current: the limit is the bound */
@@ -331,7 +331,7 @@ static void test_cgroup_mount_roots_and_proc_mounts(void **state)
     assert_non_null(strstr(mb_error_detail(), "/sys/fs/cgroup/x/memory.max"));
     assert_non_null(strstr(mb_error_detail(), "'lots'"));
     /* the cpu backend reads the limit at probe: broken, the reason naming the file */
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     int nb = mb_backend_count(ctx);
     int seen = 0;
     for (int i = 0; i < nb; i++) {
@@ -360,13 +360,13 @@ static void test_mems_allowed_and_cpuset_cgroup(void **state)
                                       "Mems_allowed_list:\t1\nVmRSS:\t    1024 kB\n");
     mb_context *ctx = tr_open(root);
     assert_int_equal(mb_device_count(ctx), 1);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_string_equal(d.name, "cpu:1");
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     assert_non_null(strstr(tr_cpu_reason(ctx, &st),
                            "node 0 left out by the cpuset (Mems_allowed_list 1)"));
-    mb_numa_node nd;
+    mb_numa_node nd = MB_NUMA_NODE_INIT;
     assert_int_equal(mb_numa_node_count(ctx), 2);
     assert_int_equal(mb_numa_node_get(ctx, 0, &nd), MB_OK);
     assert_int_equal(nd.allowed, 0);
@@ -484,21 +484,21 @@ static void test_sparse_ids_memory_only_and_offline_cpus(void **state)
     sparse_tree(root);
     mb_context *ctx = tr_open(root);
     assert_int_equal(mb_device_count(ctx), 2);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
     assert_string_equal(d.name, "cpu:0");
     assert_int_equal(mb_device_get(ctx, 1, &d), MB_OK);
     assert_string_equal(d.name, "cpu:7");
     assert_int_equal(d.index, 7);
     assert_int_equal(d.numa_node, 7);
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     const char *why = tr_cpu_reason(ctx, &st);
     assert_non_null(strstr(why, "2 NUMA nodes with CPUs and memory"));
     assert_non_null(strstr(why, "memory-only nodes 2,5"));
     assert_int_equal(mb_numa_node_count(ctx), 4);
     static const int ids[4] = {0, 2, 5, 7};
     for (int i = 0; i < 4; i++) {
-        mb_numa_node nd;
+        mb_numa_node nd = MB_NUMA_NODE_INIT;
         assert_int_equal(mb_numa_node_get(ctx, i, &nd), MB_OK);
         assert_int_equal(nd.node, ids[i]);
         assert_int_equal(nd.allowed, 1);
@@ -561,19 +561,17 @@ static void test_fault_injection(void **state)
     int succeeded = 0;
     for (long n = 1; n < 2000 && !succeeded; n++) {
         mb__fault_arm(n);
-        mb_context_options o;
-        mb_context_options_init(&o);
+        mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
         o.sysroot = root;
         o.backends = "cpu";
         mb_context *ctx = NULL;
         int rc = mb_context_init(&ctx, &o);
         if (rc == MB_OK) {
             mb_snapshot s;
-            mb_numa_node nd;
-            mb_container_info c;
-            mb_cpu_kv_space kv;
-            mb_cpu_kv_options ko;
-            mb_cpu_kv_options_init(&ko);
+            mb_numa_node nd = MB_NUMA_NODE_INIT;
+            mb_container_info c = MB_CONTAINER_INFO_INIT;
+            mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
+            mb_cpu_kv_options ko = MB_CPU_KV_OPTIONS_INIT;
             ko.local_rank = 1;
             ko.utilization = 0.25; /* 4 GiB of node1: under what the container leaves */
             if ((rc = mb_snapshot_measure(ctx, 1, NULL, &s)) == MB_OK &&

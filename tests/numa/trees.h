@@ -45,8 +45,7 @@ static inline void tr_node(const char *root, int id, long long total_kb, long lo
 
 static inline mb_context *tr_open(const char *root)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     o.backends = "cpu";
     mb_context *ctx = NULL;

@@ -17,8 +17,7 @@
 
 static mb_context *open_root(const char *root)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     o.backends = "cpu";
     mb_context *ctx = NULL;
@@ -48,7 +47,7 @@ static void test_eight_node_dump(void **state)
     mb_context *ctx = open_root(root);
     assert_int_equal(mb_device_count(ctx), 8);
     for (int i = 0; i < 8; i++) {
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, i, &d), MB_OK);
         char name[16], path[1024];
         snprintf(name, sizeof name, "cpu:%d", i);
@@ -124,7 +123,7 @@ static void test_node_files_not_covering_host(void **state)
     assert_int_equal(s.total_memory, 24683656LL * 1024);
     assert_int_equal(s.free_memory, 24488960LL * 1024);
     assert_true(s.flags & MB_SNAP_HOST_FALLBACK);
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     for (int i = 0; i < mb_backend_count(ctx); i++) {
         assert_int_equal(mb_backend_get(ctx, i, &st), MB_OK);
         if (strcmp(st.name, "cpu") == 0)
@@ -205,7 +204,7 @@ static void test_broken_node_files(void **state)
     assert_int_equal(mb_device_count(ctx), MB_ENODEV);
     assert_non_null(strstr(mb_error_detail(), "cpu broken"));
     assert_non_null(strstr(mb_error_detail(), "node1/meminfo"));
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     assert_int_equal(mb_backend_get(ctx, mb_backend_count(ctx) - 1, &st), MB_OK);
     assert_int_equal(st.state, MB_BACKEND_BROKEN);
     mb_context_free(ctx);
@@ -222,8 +221,7 @@ static void test_broken_node_files(void **state)
 static void test_backend_selection(void **state)
 {
     (void)state;
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     mb_context *ctx;
     o.backends = "cpx";
     assert_int_equal(mb_context_init(&ctx, &o), MB_EUNKNOWNBACKEND);
@@ -235,7 +233,7 @@ static void test_backend_selection(void **state)
     /* only excludes: everything else stays */
     o.backends = "-cuda, -hip";
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     assert_int_equal(mb_backend_get(ctx, 0, &st), MB_OK);
     assert_string_equal(st.name, "cuda");
     assert_true(st.state == MB_BACKEND_EXCLUDED || st.state == MB_BACKEND_NOT_BUILT);
@@ -273,8 +271,7 @@ static void test_backend_selection(void **state)
 static void test_lifecycle_live_cpu(void **state)
 {
     (void)state;
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = "/";
     o.backends = "cpu";
     mb_context *ctx;
@@ -317,7 +314,7 @@ static void test_lifecycle_live_cpu(void **state)
     assert_int_equal(mb_device_max_shared_memory(ctx, 0, &smem), MB_ENOTSUP);
     assert_int_equal(smem, 0);
     /* not an integrated GPU: nothing released */
-    mb_pressure_result pr;
+    mb_pressure_result pr = MB_PRESSURE_RESULT_INIT;
     assert_int_equal(mb_pressure_release(ctx, 0, &a, NULL, &pr), MB_OK);
     assert_int_equal(pr.released, 0);
     assert_non_null(strstr(pr.reason, "not an integrated GPU"));
@@ -335,8 +332,7 @@ static void test_fault_injection_cpu_sequence(void **state)
     const char *root = MB_DUMPS "/nvidia-dgx-gb10";
     int succeeded = 0;
     for (long n = 1; n < 500 && !succeeded; n++) {
-        mb_context_options o;
-        mb_context_options_init(&o);
+        mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
         o.sysroot = root;
         o.backends = "cpu";
         mb__fault_arm(n);

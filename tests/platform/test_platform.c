@@ -88,8 +88,7 @@ static void test_sysroot_reads_and_refusals(void **state)
     snprintf(path, sizeof path, "%s/etc/dotdot", root);
     assert_int_equal(symlink("../../../../../../../../etc/hostname", path), 0);
 
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     mb_context *ctx;
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
@@ -135,8 +134,7 @@ static void test_sysroot_reads_and_refusals(void **state)
 static void test_sysroot_option_errors(void **state)
 {
     (void)state;
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     mb_context *ctx = (mb_context *)1;
     o.sysroot = "/definitely/not/here";
     assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
@@ -150,7 +148,7 @@ static void test_sysroot_option_errors(void **state)
     assert_non_null(strstr(mb_error_detail(), "not a folder"));
     /* the variable is read when the option is unset; the option wins when set */
     setenv("MEMBUDGET_SYSROOT", "/nope/nope", 1);
-    mb_context_options_init(&o);
+    mb_context_options_init(&o, sizeof o);
     assert_int_equal(mb_context_init(&ctx, &o), MB_EINVAL);
     assert_non_null(strstr(mb_error_detail(), "MEMBUDGET_SYSROOT"));
     o.sysroot = "/";

@@ -19,8 +19,7 @@
  * on the live machine a profiling lifecycle through the tracker. */
 static int operation(const char *root, int live)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     mb_context *ctx = NULL;
     int rc = mb_context_init(&ctx, &o);
@@ -32,7 +31,7 @@ static int operation(const char *root, int live)
         goto out;
     }
     for (int i = 0; i < n && !rc; i++) {
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         mb_snapshot s;
         char text[512];
         if (!(rc = mb_device_get(ctx, i, &d)) && !(rc = mb_snapshot_measure(ctx, i, NULL, &s)))

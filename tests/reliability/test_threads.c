@@ -117,8 +117,7 @@ static void run_threads(mb_context *ctx, int ndev)
 static void test_threads_on_eight_node_dump(void **state)
 {
     (void)state;
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = MB_DUMPS "/16amd64-8n2c";
     o.backends = "cpu";
     mb_context *ctx;
@@ -153,8 +152,7 @@ static void *tracker_worker(void *arg)
 static void test_threads_live_with_shared_tracker(void **state)
 {
     (void)state;
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = "/";
     o.backends = "cpu";
     mb_context *ctx;
