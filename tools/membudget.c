@@ -102,7 +102,7 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("membudget %s\n", MEMBUDGET_VERSION_STRING);
+        printf("membudget %s\n", mb_version_string()); /* the library loaded */
         return CLI_OK;
     }
     for (const cli_command *c = cli_commands; c->name; c++)
