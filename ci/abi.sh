@@ -20,7 +20,7 @@ WITH_CUDA=OFF WITH_HIP=OFF BUILD_TYPE=RelWithDebInfo \
 lib="$build/libmembudget.so"
 baseline="$here/abi/membudget.abi"
 major=$(sed -n 's/^#define MEMBUDGET_VERSION_MAJOR \([0-9]*\)$/\1/p' "$here/include/membudget.h")
-releases=$(ls -d "$here"/abi/"$major".*/include 2>/dev/null | sort -V)
+releases=$(find "$here/abi" -mindepth 2 -maxdepth 2 -path "$here/abi/$major.*/include" | sort -V)
 [ -n "$releases" ] || { echo "ci/abi.sh: no abi/$major.*/include (docs/abi.md)" >&2; exit 1; }
 previous=$(echo "$releases" | tail -n 1) # the latest release: what abi/membudget.abi records
 

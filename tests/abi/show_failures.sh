@@ -8,9 +8,9 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-$(mktemp -d)}
 for case in remove signature growing-type append frozen private; do
-  w=$work/$case; rm -rf $w; mkdir -p $w
-  (cd $src && git ls-files -co --exclude-standard | grep -v '^build' | tar -cf - -T -) | tar -xf - -C $w
-  cd $w
+  w=$work/$case; rm -rf "$w"; mkdir -p "$w"
+  (cd "$src" && git ls-files -co --exclude-standard | grep -v '^build' | tar -cf - -T -) | tar -xf - -C "$w"
+  cd "$w" || exit 1
   case $case in
     remove)    # an exported function removed (header, map and definition)
       python3 - <<'PY'
@@ -55,6 +55,6 @@ PY
   perl -0ne 'while (/typedef struct (mb_\w+) \{\n    uint32_t size;/g) { print "[suppress_type]\n  name = $1\n  has_data_member_inserted_at = end\n  has_size_change = yes\n\n" }' abi/1.0/include/membudget.h abi/1.0/include/membudget/vllm.h abi/1.0/include/membudget/numa.h > supp
   echo "== $case"
   python3 tests/abi/abi_compat.py --work ac abi/1.0/include include >ac.out 2>&1; echo "abi_compat rc=$?"; sed 's/^/   /' ac.out | head -6
-  abidw --no-show-locs --no-corpus-path --no-comp-dir-path --headers-dir $w/include --drop-private-types --out-file new.abi b/libmembudget.so
+  abidw --no-show-locs --no-corpus-path --no-comp-dir-path --headers-dir "$w/include" --drop-private-types --out-file new.abi b/libmembudget.so
   abidiff --no-added-syms --suppressions supp abi/membudget.abi new.abi >ad.out 2>&1; echo "abidiff rc=$?"; sed 's/^/   /' ad.out | head -24
 done

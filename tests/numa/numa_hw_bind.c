@@ -77,8 +77,7 @@ int main(int argc, char **argv)
                 argv[1]);
         return 2;
     }
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.backends = "cpu";
     mb_context *ctx;
     if (check(mb_context_init(&ctx, &o), "init"))
@@ -89,7 +88,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < n; i++) {
-        mb_device_info info;
+        mb_device_info info = MB_DEVICE_INFO_INIT;
         if (check(mb_device_get(ctx, i, &info), "device")) {
             bad = 1;
             continue;
