@@ -46,14 +46,21 @@ static uint32_t size_of(const void *p)
     return n;
 }
 
+/* The initialiser of type: "mb_plan_options" -> "MB_PLAN_OPTIONS_INIT". */
+static const char *init_name(const char *type, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; type[i] && i + 6 < size; i++)
+        buf[i] = (char)(type[i] >= 'a' && type[i] <= 'z' ? type[i] - 'a' + 'A' : type[i]);
+    memcpy(buf + i, "_INIT", 6);
+    return buf;
+}
+
 static int too_small(const char *fn, const char *what, const char *type, uint32_t size,
                      size_t min)
 {
-    char macro[64]; /* "mb_plan_options" -> "MB_PLAN_OPTIONS_INIT" */
-    size_t i = 0;
-    for (; type[i] && i < sizeof macro - 6; i++)
-        macro[i] = (char)(type[i] >= 'a' && type[i] <= 'z' ? type[i] - 'a' + 'A' : type[i]);
-    memcpy(macro + i, "_INIT", 6);
+    char macro[64];
+    init_name(type, macro, sizeof macro);
     return mb__error(MB_EINVAL,
                      "%s: %s->size is %u, below the %zu bytes of %s's first release: "
                      "initialise it with %s (or set size to sizeof(%s))",
@@ -66,11 +73,11 @@ static int too_small(const char *fn, const char *what, const char *type, uint32_
 
 static int too_big(const char *fn, const char *what, const char *type, uint32_t size)
 {
+    char macro[64];
     return mb__error(MB_EINVAL,
                      "%s: %s->size is %u, more than any %s can be (the size member was not "
-                     "set): initialise the struct with its MB_..._INIT or set size to "
-                     "sizeof(%s)",
-                     fn, what, size, type, type);
+                     "set): initialise it with %s (or set size to sizeof(%s))",
+                     fn, what, size, type, init_name(type, macro, sizeof macro), type);
 }
 
 /* Checks an output struct's size before anything is computed. NULL is left to the
@@ -87,7 +94,7 @@ static int out_check(const char *fn, const void *out, size_t min, const char *ty
 /* Zeroes the caller's output after a failure found before the implementation ran. */
 static void out_zero(void *out, size_t min)
 {
-    if (out && size_of(out) >= min)
+    if (out && size_of(out) >= min && size_of(out) <= MB__ABI_SIZE_MAX)
         memset((char *)out + sizeof(uint32_t), 0, size_of(out) - sizeof(uint32_t));
 }
 
