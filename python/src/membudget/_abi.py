@@ -1,0 +1,428 @@
+"""The one place that knows the C ABI: every struct mirror, every symbol and its prototype,
+the error list, how the library is found, and the checks made before anything is called.
+
+Everything else in the package goes through :func:`lib` and the names defined here, so an
+ABI change (a renamed function, a new field) is adapted here and nowhere else.
+
+Defining this module loads nothing: python/tools/gen_layout.py imports it at wheel build
+time to list the structs for layout.c, which writes ``_native/layout.json`` (the sizes and
+offsets the header gives). At first use, :func:`lib` loads the library and refuses it
+unless its ``mb_version()`` is the version of that header and every mirror below has the
+header's size and offsets.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import threading
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char,
+    c_char_p,
+    c_double,
+    c_int,
+    c_int64,
+    c_size_t,
+    c_uint,
+    c_void_p,
+)
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+MB_NAME_MAX = 32
+MB_REASON_MAX = 512
+MB_UNKNOWN = -(2**63)  # INT64_MIN: a figure nobody could determine
+MB_UNLIMITED = 2**63 - 1  # INT64_MAX: a limit that does not exist
+MB_TRACKER_CACHING = 1
+
+# The C error list (include/membudget.h, MB_ERROR_LIST): code -> name. The import check
+# asks mb_error_name() for each, so a renumbered list is caught.
+ERRORS: Dict[int, str] = {
+    -1: "MB_EINVAL",
+    -2: "MB_ENOMEM",
+    -3: "MB_ENODEV",
+    -4: "MB_ENOTSUP",
+    -5: "MB_EIO",
+    -6: "MB_EPARSE",
+    -7: "MB_EBACKEND",
+    -8: "MB_EABSENT",
+    -9: "MB_EMISMATCH",
+    -10: "MB_EUNKNOWNBACKEND",
+    -11: "MB_EFOREIGN",
+    -12: "MB_ERANGE",
+    -13: "MB_ESTATE",
+    -14: "MB_ENOSPACE",
+    -15: "MB_EENV",
+    -16: "MB_ENOFIT",
+    -17: "MB_EFAULT",
+    -18: "MB_EGREW",
+}
+CODES: Dict[str, int] = {v: k for k, v in ERRORS.items()}
+
+BACKEND_STATES = {0: "present", 1: "absent", 2: "broken", 3: "excluded", 4: "not built"}
+
+
+def _chars(n: int) -> Any:
+    return c_char * n
+
+
+# ---- struct mirrors (field for field as the header declares them) -------------------
+
+
+class mb_options(Structure):
+    _fields_ = [("sysroot", c_char_p), ("backends", c_char_p), ("flags", c_uint)]
+
+
+class mb_backend_status(Structure):
+    _fields_ = [
+        ("name", _chars(16)),
+        ("state", c_int),
+        ("reason", _chars(MB_REASON_MAX)),
+        ("device_count", c_int),
+    ]
+
+
+class mb_device_info(Structure):
+    _fields_ = [
+        ("name", _chars(MB_NAME_MAX)),
+        ("backend", _chars(16)),
+        ("ops", _chars(16)),
+        ("platform", _chars(8)),
+        ("index", c_int),
+        ("integrated", c_int),
+        ("model", _chars(128)),
+        ("pci_bus_id", _chars(32)),
+        ("uuid", _chars(48)),
+        ("numa_node", c_int),
+        ("total_memory", c_int64),
+    ]
+
+
+class mb_alloc_stats(Structure):
+    _fields_ = [("allocated", c_int64), ("peak", c_int64), ("reserved", c_int64)]
+
+
+STATS_FN = CFUNCTYPE(c_int, c_void_p, POINTER(mb_alloc_stats))
+HOOK_FN = CFUNCTYPE(c_int, c_void_p)
+
+
+class mb_allocator(Structure):
+    _fields_ = [
+        ("user", c_void_p),
+        ("stats", STATS_FN),
+        ("reset_peak", HOOK_FN),
+        ("empty_cache", HOOK_FN),
+    ]
+
+
+class mb_snapshot(Structure):
+    _fields_ = [
+        ("torch_peak", c_int64),
+        ("free_memory", c_int64),
+        ("total_memory", c_int64),
+        ("device_memory", c_int64),
+        ("torch_memory", c_int64),
+        ("non_torch_memory", c_int64),
+        ("timestamp", c_double),
+        ("auto_measure", c_int),
+        ("device", _chars(MB_NAME_MAX)),
+        ("platform", _chars(8)),
+        ("source", c_int),
+        ("flags", c_uint),
+        ("driver_free", c_int64),
+        ("limit", c_int64),
+    ]
+
+
+class mb_profile(Structure):
+    _fields_ = [
+        ("non_kv_cache_memory", c_int64),
+        ("torch_peak_increase", c_int64),
+        ("non_torch_increase", c_int64),
+        ("weights_memory", c_int64),
+        ("before_create", mb_snapshot),
+        ("before_profile", mb_snapshot),
+        ("after_profile", mb_snapshot),
+        ("profile_time", c_double),
+        ("ctx_", c_void_p),
+        ("device_", c_int),
+        ("alloc_", mb_allocator),
+        ("state_", c_int),
+    ]
+
+
+class mb_host_memory(Structure):
+    _fields_ = [("total", c_int64), ("available", c_int64), ("free", c_int64)]
+
+
+class mb_pressure_options(Structure):
+    _fields_ = [("min_release_bytes", c_int64), ("pressure_threshold", c_double)]
+
+
+class mb_pressure_result(Structure):
+    _fields_ = [
+        ("released", c_int),
+        ("releasable", c_int64),
+        ("host_available", c_int64),
+        ("host_total", c_int64),
+        ("reason", _chars(160)),
+    ]
+
+
+class mb_cpu_rank(Structure):
+    _fields_ = [
+        ("local_rank", c_int),
+        ("bind", c_int),
+        ("node", c_int),
+        ("device", c_int),
+        ("cpus", _chars(128)),
+        ("reason", _chars(MB_REASON_MAX)),
+    ]
+
+
+class mb_cpu_kv_options(Structure):
+    _fields_ = [("local_rank", c_int), ("utilization", c_double)]
+
+
+class mb_cpu_kv_space(Structure):
+    _fields_ = [
+        ("explicit_size", c_int),
+        ("bytes", c_int64),
+        ("rank", mb_cpu_rank),
+        ("node_total", c_int64),
+        ("node_available", c_int64),
+        ("container_limit", c_int64),
+        ("utilization", c_double),
+        ("requested", c_int64),
+        ("resident", c_int64),
+        ("reason", _chars(MB_REASON_MAX)),
+    ]
+
+
+# Every mirror, in the order layout.c measures them.
+STRUCTS: List[type] = [
+    mb_options,
+    mb_backend_status,
+    mb_device_info,
+    mb_alloc_stats,
+    mb_allocator,
+    mb_snapshot,
+    mb_profile,
+    mb_host_memory,
+    mb_pressure_options,
+    mb_pressure_result,
+    mb_cpu_rank,
+    mb_cpu_kv_options,
+    mb_cpu_kv_space,
+]
+
+_ctx = c_void_p  # mb_context *
+_P = POINTER
+
+# ---- symbols: name -> (restype, argtypes) -------------------------------------------
+PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
+    "mb_version": (c_int, []),
+    "mb_version_string": (c_char_p, []),
+    "mb_strerror": (c_char_p, [c_int]),
+    "mb_error_name": (c_char_p, [c_int]),
+    "mb_last_error_detail": (c_char_p, []),
+    "mb_options_init": (None, [_P(mb_options)]),
+    "mb_context_init": (c_int, [_P(c_void_p), _P(mb_options)]),
+    "mb_context_free": (None, [_ctx]),
+    "mb_context_probe": (c_int, [_ctx]),
+    "mb_context_sysroot": (c_char_p, [_ctx]),
+    "mb_backend_count": (c_int, [_ctx]),
+    "mb_backend_get": (c_int, [_ctx, c_int, _P(mb_backend_status)]),
+    "mb_device_count": (c_int, [_ctx]),
+    "mb_device_get": (c_int, [_ctx, c_int, _P(mb_device_info)]),
+    "mb_device_find": (c_int, [_ctx, c_char_p, _P(c_int)]),
+    "mb_tracker_init": (c_int, [_P(c_void_p), _ctx, c_int, c_uint]),
+    "mb_tracker_free": (None, [c_void_p]),
+    "mb_tracker_allocate": (c_int, [c_void_p, c_size_t, _P(c_void_p)]),
+    "mb_tracker_deallocate": (c_int, [c_void_p, c_void_p]),
+    "mb_tracker_allocator": (None, [c_void_p, _P(mb_allocator)]),
+    "mb_source_name": (c_char_p, [c_int]),
+    "mb_snapshot_measure": (c_int, [_ctx, c_int, _P(mb_allocator), _P(mb_snapshot)]),
+    "mb_snapshot_format": (c_int, [_P(mb_snapshot), c_char_p, c_size_t]),
+    "mb_profile_begin": (
+        c_int,
+        [_P(mb_profile), _ctx, c_int, _P(mb_allocator), _P(mb_snapshot), c_int64],
+    ),
+    "mb_profile_end": (c_int, [_P(mb_profile)]),
+    "mb_profile_compute": (c_int, [_P(mb_profile)]),
+    "mb_profile_format": (c_int, [_P(mb_profile), c_char_p, c_size_t]),
+    "mb_host_memory_get": (c_int, [_ctx, _P(mb_host_memory)]),
+    "mb_cpu_memory_total": (c_int, [_ctx, _P(c_int64)]),
+    "mb_max_shared_memory_bytes": (c_int, [_ctx, c_int, _P(c_int64)]),
+    "mb_pressure_options_init": (None, [_P(mb_pressure_options)]),
+    "mb_release_under_pressure": (
+        c_int,
+        [_ctx, c_int, _P(mb_allocator), _P(mb_pressure_options), _P(mb_pressure_result)],
+    ),
+    "mb_cpu_kv_options_init": (None, [_P(mb_cpu_kv_options)]),
+    "mb_cpu_kv_space_get": (c_int, [_ctx, _P(mb_cpu_kv_options), _P(mb_cpu_kv_space)]),
+}
+
+# ---- finding and checking the library ------------------------------------------------
+
+LIBRARY_ENV = "MEMBUDGET_LIBRARY"
+NATIVE_DIR = Path(__file__).resolve().parent / "_native"
+
+
+class LibraryMismatch(ImportError):
+    """The library found is not the one this package's mirrors were checked against."""
+
+
+def library_path() -> str:
+    """The library to load: $MEMBUDGET_LIBRARY, else the copy the wheel carries."""
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        return env
+    for pattern in ("lib*/libmembudget.so.*", "lib*/*/libmembudget.so.*"):
+        found = sorted(NATIVE_DIR.glob(pattern), key=lambda p: len(p.name))
+        if found:
+            return str(found[0])
+    raise LibraryMismatch(
+        f"membudget: no libmembudget.so under {NATIVE_DIR} (the wheel's copy) and "
+        f"{LIBRARY_ENV} is not set; reinstall the package with `pip install ./python` "
+        f"from a checkout, or set {LIBRARY_ENV} to a libmembudget.so.0"
+    )
+
+
+def cli_path() -> str:
+    """The `membudget` command the wheel carries ($MEMBUDGET_CLI overrides it)."""
+    env = os.environ.get("MEMBUDGET_CLI")
+    if env:
+        return env
+    path = NATIVE_DIR / "bin" / "membudget"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"membudget: the command is not at {path}; reinstall the package, or set "
+            "MEMBUDGET_CLI to a `membudget` executable"
+        )
+    return str(path)
+
+
+def layout_path() -> Path:
+    return Path(os.environ.get("MEMBUDGET_LAYOUT", str(NATIVE_DIR / "layout.json")))
+
+
+def _check_layout(layout: Dict[str, Any], where: str) -> None:
+    structs = layout.get("structs", {})
+    problems = []
+    for struct in STRUCTS:
+        name = struct.__name__
+        want = structs.get(name)
+        if want is None:
+            problems.append(f"{name} is not in {where}")
+            continue
+        if ctypes.sizeof(struct) != want["size"]:
+            problems.append(
+                f"{name} is {want['size']} bytes in the header, the mirror has "
+                f"{ctypes.sizeof(struct)}"
+            )
+        for fname, *_ in struct._fields_:
+            offset = getattr(struct, fname).offset
+            if want["fields"].get(fname) != offset:
+                problems.append(
+                    f"{name}.{fname} is at offset {want['fields'].get(fname)} in the "
+                    f"header, {offset} in the mirror"
+                )
+        for fname in want["fields"]:
+            if not any(f[0] == fname for f in struct._fields_):
+                problems.append(f"{name}.{fname} is in the header but not in the mirror")
+    if problems:
+        raise LibraryMismatch(
+            "membudget: the package's struct mirrors do not match the header it was built "
+            f"against ({where}): " + "; ".join(problems)
+            + ". Rebuild the package from the same checkout as the library."
+        )
+
+
+def _bind(handle: ctypes.CDLL, path: str) -> None:
+    missing = []
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            fn = getattr(handle, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+    if missing:
+        raise LibraryMismatch(
+            f"membudget: {path} does not export {', '.join(missing)}: it is not the "
+            "library this package binds (built from another version of membudget?). "
+            f"Unset {LIBRARY_ENV} or point it at the library built with this package."
+        )
+
+
+def check(handle: ctypes.CDLL, path: str, layout: Dict[str, Any]) -> None:
+    """Refuses handle unless it is the version and layout the mirrors were checked for."""
+    want_str = layout.get("version_string")
+    try:
+        vfn = handle.mb_version_string
+    except AttributeError:
+        raise LibraryMismatch(
+            f"membudget: {path} has no mb_version_string(): it predates the ABI this "
+            f"package binds (version {want_str}). Unset {LIBRARY_ENV} or point it at the "
+            "library built with this package."
+        ) from None
+    vfn.restype = c_char_p
+    vfn.argtypes = []
+    got = (vfn() or b"").decode()
+    if got != want_str:
+        raise LibraryMismatch(
+            f"membudget: {path} is version {got!r}, this package was built for "
+            f"{want_str!r}; reinstall the package from the checkout the library came from, "
+            f"or point {LIBRARY_ENV} at a {want_str} library"
+        )
+    _bind(handle, path)
+    _check_layout(layout, str(layout_path()))
+    for code, name in ERRORS.items():
+        got_name = (handle.mb_error_name(code) or b"").decode()
+        if got_name != name:
+            raise LibraryMismatch(
+                f"membudget: {path} names error {code} {got_name!r}, the package "
+                f"expects {name!r}: the error list changed; rebuild the package"
+            )
+
+
+_lock = threading.Lock()
+_lib: Optional[ctypes.CDLL] = None
+
+
+def lib() -> ctypes.CDLL:
+    """The checked library handle (loaded and checked once, thread-safely)."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is None:
+            path = library_path()
+            try:
+                layout = json.loads(layout_path().read_text(encoding="utf-8"))
+            except OSError as e:
+                raise LibraryMismatch(
+                    f"membudget: cannot read {layout_path()} ({e.strerror}), the layout "
+                    "the package checks the library against; reinstall the package"
+                ) from None
+            try:
+                handle = ctypes.CDLL(path)
+            except OSError as e:
+                raise LibraryMismatch(f"membudget: cannot load {path}: {e}") from None
+            check(handle, path, layout)
+            _lib = handle
+    return _lib
+
+
+def text(raw: Any) -> str:
+    """A C char array or char* as str."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return bytes(raw).split(b"\0", 1)[0].decode("utf-8", "replace")
