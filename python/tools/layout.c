@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include <membudget.h>
+#include <membudget/numa.h>
+#include <membudget/vllm.h>
 
 static FILE *out;
 static int first_struct = 1, first_field;

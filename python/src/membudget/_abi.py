@@ -72,7 +72,7 @@ def _chars(n: int) -> Any:
 # ---- struct mirrors (field for field as the header declares them) -------------------
 
 
-class mb_options(Structure):
+class mb_context_options(Structure):
     _fields_ = [("sysroot", c_char_p), ("backends", c_char_p), ("flags", c_uint)]
 
 
@@ -204,7 +204,7 @@ class mb_cpu_kv_space(Structure):
 
 # Every mirror, in the order layout.c measures them.
 STRUCTS: List[type] = [
-    mb_options,
+    mb_context_options,
     mb_backend_status,
     mb_device_info,
     mb_alloc_stats,
@@ -226,11 +226,11 @@ _P = POINTER
 PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "mb_version": (c_int, []),
     "mb_version_string": (c_char_p, []),
-    "mb_strerror": (c_char_p, [c_int]),
+    "mb_error_message": (c_char_p, [c_int]),
     "mb_error_name": (c_char_p, [c_int]),
-    "mb_last_error_detail": (c_char_p, []),
-    "mb_options_init": (None, [_P(mb_options)]),
-    "mb_context_init": (c_int, [_P(c_void_p), _P(mb_options)]),
+    "mb_error_detail": (c_char_p, []),
+    "mb_context_options_init": (None, [_P(mb_context_options)]),
+    "mb_context_init": (c_int, [_P(c_void_p), _P(mb_context_options)]),
     "mb_context_free": (None, [_ctx]),
     "mb_context_probe": (c_int, [_ctx]),
     "mb_context_sysroot": (c_char_p, [_ctx]),
@@ -243,7 +243,7 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "mb_tracker_free": (None, [c_void_p]),
     "mb_tracker_allocate": (c_int, [c_void_p, c_size_t, _P(c_void_p)]),
     "mb_tracker_deallocate": (c_int, [c_void_p, c_void_p]),
-    "mb_tracker_allocator": (None, [c_void_p, _P(mb_allocator)]),
+    "mb_tracker_get_allocator": (None, [c_void_p, _P(mb_allocator)]),
     "mb_source_name": (c_char_p, [c_int]),
     "mb_snapshot_measure": (c_int, [_ctx, c_int, _P(mb_allocator), _P(mb_snapshot)]),
     "mb_snapshot_format": (c_int, [_P(mb_snapshot), c_char_p, c_size_t]),
@@ -255,10 +255,10 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "mb_profile_compute": (c_int, [_P(mb_profile)]),
     "mb_profile_format": (c_int, [_P(mb_profile), c_char_p, c_size_t]),
     "mb_host_memory_get": (c_int, [_ctx, _P(mb_host_memory)]),
-    "mb_cpu_memory_total": (c_int, [_ctx, _P(c_int64)]),
-    "mb_max_shared_memory_bytes": (c_int, [_ctx, c_int, _P(c_int64)]),
+    "mb_host_memory_total": (c_int, [_ctx, _P(c_int64)]),
+    "mb_device_max_shared_memory": (c_int, [_ctx, c_int, _P(c_int64)]),
     "mb_pressure_options_init": (None, [_P(mb_pressure_options)]),
-    "mb_release_under_pressure": (
+    "mb_pressure_release": (
         c_int,
         [_ctx, c_int, _P(mb_allocator), _P(mb_pressure_options), _P(mb_pressure_result)],
     ),

@@ -28,8 +28,8 @@ class Context:
         lib = _abi.lib()
         self._lib = lib
         self._handle = ctypes.c_void_p()
-        opts = _abi.mb_options()
-        lib.mb_options_init(ctypes.byref(opts))
+        opts = _abi.mb_context_options()
+        lib.mb_context_options_init(ctypes.byref(opts))
         self._keep = (
             sysroot.encode() if sysroot is not None else None,
             backends.encode() if backends is not None else None,
@@ -370,7 +370,7 @@ class Tracker:
                                             _abi.MB_TRACKER_CACHING if caching else 0),
                   f"tracker on {r.name}")
         self._struct = _abi.mb_allocator()
-        self._lib.mb_tracker_allocator(self._handle, ctypes.byref(self._struct))
+        self._lib.mb_tracker_get_allocator(self._handle, ctypes.byref(self._struct))
         self._free = self._lib.mb_tracker_free
 
     def _mb_allocator(self) -> _abi.mb_allocator:

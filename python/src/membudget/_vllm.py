@@ -165,7 +165,7 @@ def get_cpu_memory(context: Optional[Context] = None) -> int:
     under the sysroot)."""
     ctx = context or default_context()
     out = ctypes.c_int64()
-    raise_for(_abi.lib().mb_cpu_memory_total(ctx.handle, ctypes.byref(out)), "get_cpu_memory")
+    raise_for(_abi.lib().mb_host_memory_total(ctx.handle, ctypes.byref(out)), "get_cpu_memory")
     return int(out.value)
 
 
@@ -173,7 +173,7 @@ def max_shared_memory_bytes(gpu: Any = 0, context: Optional[Context] = None) -> 
     ctx = context or default_context()
     r = resolve_device(gpu, ctx)
     out = ctypes.c_int64()
-    raise_for(_abi.lib().mb_max_shared_memory_bytes(ctx.handle, need_index(r, ctx),
+    raise_for(_abi.lib().mb_device_max_shared_memory(ctx.handle, need_index(r, ctx),
                                                      ctypes.byref(out)),
               f"get_max_shared_memory_bytes({gpu!r})")
     return int(out.value)
@@ -189,7 +189,7 @@ def release_under_pressure(device: Any, allocator: Any = AUTO,
         else allocator
     bridge = Bridge(alloc, r.vllm)
     res = _abi.mb_pressure_result()
-    rc = bridge.call(_abi.lib().mb_release_under_pressure, ctx.handle, r.index,
+    rc = bridge.call(_abi.lib().mb_pressure_release, ctx.handle, r.index,
                      bridge.pointer(), None, ctypes.byref(res))
     raise_for(rc, f"release_device_memory_under_pressure({device!r})")
     return bool(res.released)

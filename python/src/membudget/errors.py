@@ -137,7 +137,7 @@ def raise_for(code: int, what: str) -> None:
     if code >= 0:
         return
     lib = _abi.lib()
-    detail = _abi.text(lib.mb_last_error_detail())
-    reason = _abi.text(lib.mb_strerror(code))
+    detail = _abi.text(lib.mb_error_detail())
+    reason = _abi.text(lib.mb_error_message(code))
     message = f"{what}: {reason}" + (f": {detail}" if detail else "")
     raise error_class(code)(message, code=code, detail=detail)
