@@ -212,7 +212,7 @@ def resolve_device(device: Any, ctx: Context) -> Resolved:
     if torch is not None:
         try:
             vdev = torch.device(str(vdev))
-        except (RuntimeError, TypeError, ValueError):
+        except (AttributeError, RuntimeError, TypeError, ValueError):
             pass
     return Resolved(vdev, mb_name, found[1] if found else None, platform)
 
