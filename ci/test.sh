@@ -5,7 +5,7 @@
 #   bash ci/test.sh --list     the jobs, one per line (the pipelines' job lists must equal it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-jobs=(cpu abi asan tsan valgrind fuzz pipelines)
+jobs=(cpu abi asan tsan valgrind fuzz pipelines python)
 if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${jobs[@]}"
   exit 0
