@@ -43,22 +43,24 @@ def _refused(res: subprocess.CompletedProcess) -> str:
 
 def test_another_version_is_refused(tmp_path) -> None:
     lib = _stub(tmp_path, "other", 'const char *mb_version_string(void) { return "9.9.9"; }\n'
-                                   "int mb_version(void) { return 90909; }\n")
+                                   "unsigned mb_version(void) { return 90909; }\n")
     err = _refused(_import({"MEMBUDGET_LIBRARY": lib}))
     assert "'9.9.9'" in err and membudget.library_version() in err
+    assert "another major version" in err
     assert "MEMBUDGET_LIBRARY" in err
 
 
 def test_a_library_without_mb_version_is_refused(tmp_path) -> None:
     lib = _stub(tmp_path, "old", "int mb_context_probe(void *c) { return 0; }\n")
     err = _refused(_import({"MEMBUDGET_LIBRARY": lib}))
-    assert "no mb_version_string()" in err
+    assert "no mb_version()/mb_version_string()" in err
 
 
 def test_a_library_lacking_symbols_is_refused(tmp_path) -> None:
     v = membudget.library_version()
+    n = _abi.lib().mb_version()
     lib = _stub(tmp_path, "thin", f'const char *mb_version_string(void) {{ return "{v}"; }}\n'
-                                  "int mb_version(void) { return 0; }\n")
+                                  f"unsigned mb_version(void) {{ return {n}; }}\n")
     err = _refused(_import({"MEMBUDGET_LIBRARY": lib}))
     assert "does not export" in err and "mb_snapshot_measure" in err
 

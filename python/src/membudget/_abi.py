@@ -24,9 +24,11 @@ from ctypes import (
     c_char_p,
     c_double,
     c_int,
+    c_int32,
     c_int64,
     c_size_t,
     c_uint,
+    c_uint32,
     c_void_p,
 )
 from pathlib import Path
@@ -69,24 +71,37 @@ def _chars(n: int) -> Any:
     return c_char * n
 
 
+class Sized(Structure):
+    """A struct that may grow: its first field is the caller's sizeof (the header's
+    MB_<NAME>_INIT), and the library reads and writes only that many bytes."""
+
+    @classmethod
+    def new(cls) -> Any:
+        obj = cls()
+        obj.size = ctypes.sizeof(cls)
+        return obj
+
+
 # ---- struct mirrors (field for field as the header declares them) -------------------
 
 
-class mb_context_options(Structure):
-    _fields_ = [("sysroot", c_char_p), ("backends", c_char_p), ("flags", c_uint)]
+class mb_context_options(Sized):
+    _fields_ = [("size", c_uint32), ("sysroot", c_char_p), ("backends", c_char_p), ("flags", c_uint)]
 
 
-class mb_backend_status(Structure):
+class mb_backend_status(Sized):
     _fields_ = [
+        ("size", c_uint32),
         ("name", _chars(16)),
-        ("state", c_int),
+        ("state", c_int32),
         ("reason", _chars(MB_REASON_MAX)),
         ("device_count", c_int),
     ]
 
 
-class mb_device_info(Structure):
+class mb_device_info(Sized):
     _fields_ = [
+        ("size", c_uint32),
         ("name", _chars(MB_NAME_MAX)),
         ("backend", _chars(16)),
         ("ops", _chars(16)),
@@ -130,8 +145,8 @@ class mb_snapshot(Structure):
         ("auto_measure", c_int),
         ("device", _chars(MB_NAME_MAX)),
         ("platform", _chars(8)),
-        ("source", c_int),
-        ("flags", c_uint),
+        ("source", c_int32),
+        ("flags", c_uint32),
         ("driver_free", c_int64),
         ("limit", c_int64),
     ]
@@ -158,12 +173,13 @@ class mb_host_memory(Structure):
     _fields_ = [("total", c_int64), ("available", c_int64), ("free", c_int64)]
 
 
-class mb_pressure_options(Structure):
-    _fields_ = [("min_release_bytes", c_int64), ("pressure_threshold", c_double)]
+class mb_pressure_options(Sized):
+    _fields_ = [("size", c_uint32), ("min_release_bytes", c_int64), ("pressure_threshold", c_double)]
 
 
-class mb_pressure_result(Structure):
+class mb_pressure_result(Sized):
     _fields_ = [
+        ("size", c_uint32),
         ("released", c_int),
         ("releasable", c_int64),
         ("host_available", c_int64),
@@ -175,7 +191,7 @@ class mb_pressure_result(Structure):
 class mb_cpu_rank(Structure):
     _fields_ = [
         ("local_rank", c_int),
-        ("bind", c_int),
+        ("bind", c_int32),
         ("node", c_int),
         ("device", c_int),
         ("cpus", _chars(128)),
@@ -183,12 +199,13 @@ class mb_cpu_rank(Structure):
     ]
 
 
-class mb_cpu_kv_options(Structure):
-    _fields_ = [("local_rank", c_int), ("utilization", c_double)]
+class mb_cpu_kv_options(Sized):
+    _fields_ = [("size", c_uint32), ("local_rank", c_int), ("utilization", c_double)]
 
 
-class mb_cpu_kv_space(Structure):
+class mb_cpu_kv_space(Sized):
     _fields_ = [
+        ("size", c_uint32),
         ("explicit_size", c_int),
         ("bytes", c_int64),
         ("rank", mb_cpu_rank),
@@ -224,12 +241,12 @@ _P = POINTER
 
 # ---- symbols: name -> (restype, argtypes) -------------------------------------------
 PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
-    "mb_version": (c_int, []),
+    "mb_version": (c_uint32, []),
     "mb_version_string": (c_char_p, []),
     "mb_error_message": (c_char_p, [c_int]),
     "mb_error_name": (c_char_p, [c_int]),
     "mb_error_detail": (c_char_p, []),
-    "mb_context_options_init": (None, [_P(mb_context_options)]),
+    "mb_context_options_init": (c_int, [_P(mb_context_options), c_size_t]),
     "mb_context_init": (c_int, [_P(c_void_p), _P(mb_context_options)]),
     "mb_context_free": (None, [_ctx]),
     "mb_context_probe": (c_int, [_ctx]),
@@ -244,7 +261,7 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "mb_tracker_allocate": (c_int, [c_void_p, c_size_t, _P(c_void_p)]),
     "mb_tracker_deallocate": (c_int, [c_void_p, c_void_p]),
     "mb_tracker_get_allocator": (None, [c_void_p, _P(mb_allocator)]),
-    "mb_source_name": (c_char_p, [c_int]),
+    "mb_source_name": (c_char_p, [c_int32]),
     "mb_snapshot_measure": (c_int, [_ctx, c_int, _P(mb_allocator), _P(mb_snapshot)]),
     "mb_snapshot_format": (c_int, [_P(mb_snapshot), c_char_p, c_size_t]),
     "mb_profile_begin": (
@@ -257,12 +274,12 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "mb_host_memory_get": (c_int, [_ctx, _P(mb_host_memory)]),
     "mb_host_memory_total": (c_int, [_ctx, _P(c_int64)]),
     "mb_device_max_shared_memory": (c_int, [_ctx, c_int, _P(c_int64)]),
-    "mb_pressure_options_init": (None, [_P(mb_pressure_options)]),
+    "mb_pressure_options_init": (c_int, [_P(mb_pressure_options), c_size_t]),
     "mb_pressure_release": (
         c_int,
         [_ctx, c_int, _P(mb_allocator), _P(mb_pressure_options), _P(mb_pressure_result)],
     ),
-    "mb_cpu_kv_options_init": (None, [_P(mb_cpu_kv_options)]),
+    "mb_cpu_kv_options_init": (c_int, [_P(mb_cpu_kv_options), c_size_t]),
     "mb_cpu_kv_space_get": (c_int, [_ctx, _P(mb_cpu_kv_options), _P(mb_cpu_kv_space)]),
 }
 
@@ -360,26 +377,38 @@ def _bind(handle: ctypes.CDLL, path: str) -> None:
         )
 
 
+def version_number(major: int, minor: int, patch: int) -> int:
+    """MEMBUDGET_VERSION's encoding: major x 10000 + minor x 100 + patch."""
+    return major * 10000 + minor * 100 + patch
+
+
 def check(handle: ctypes.CDLL, path: str, layout: Dict[str, Any]) -> None:
-    """Refuses handle unless it is the version and layout the mirrors were checked for."""
+    """Refuses handle unless it is a library this package's mirrors fit: mb_version() of
+    the same major version (the soname's ABI) and not older than the header the mirrors
+    were checked against (it knows every field they carry), every symbol present, every
+    mirror the header's size and offsets, the error list unchanged."""
     want_str = layout.get("version_string")
+    major, minor, patch = layout.get("version", [0, 0, 0])
+    want = version_number(major, minor, patch)
+    hint = (f"reinstall the package from the checkout the library came from, or unset "
+            f"{LIBRARY_ENV} (or point it at a {major}.x library of version {want_str} or "
+            "later)")
     try:
-        vfn = handle.mb_version_string
+        vfn, sfn = handle.mb_version, handle.mb_version_string
     except AttributeError:
         raise LibraryMismatch(
-            f"membudget: {path} has no mb_version_string(): it predates the ABI this "
-            f"package binds (version {want_str}). Unset {LIBRARY_ENV} or point it at the "
-            "library built with this package."
-        ) from None
-    vfn.restype = c_char_p
-    vfn.argtypes = []
-    got = (vfn() or b"").decode()
-    if got != want_str:
+            f"membudget: {path} has no mb_version()/mb_version_string(): it predates the "
+            f"ABI this package binds (version {want_str}); {hint}") from None
+    vfn.restype, vfn.argtypes = c_uint32, []
+    sfn.restype, sfn.argtypes = c_char_p, []
+    got, got_str = int(vfn()), (sfn() or b"").decode()
+    if got // 10000 != major or got < want:
         raise LibraryMismatch(
-            f"membudget: {path} is version {got!r}, this package was built for "
-            f"{want_str!r}; reinstall the package from the checkout the library came from, "
-            f"or point {LIBRARY_ENV} at a {want_str} library"
-        )
+            f"membudget: {path} is version {got_str!r} (mb_version() {got}), this package "
+            f"was built for {want_str!r} ({want}): "
+            + ("another major version, another ABI" if got // 10000 != major
+               else "an older library lacks fields the package passes")
+            + f"; {hint}")
     _bind(handle, path)
     _check_layout(layout, str(layout_path()))
     for code, name in ERRORS.items():

@@ -28,8 +28,9 @@ class Context:
         lib = _abi.lib()
         self._lib = lib
         self._handle = ctypes.c_void_p()
-        opts = _abi.mb_context_options()
-        lib.mb_context_options_init(ctypes.byref(opts))
+        opts = _abi.mb_context_options.new()
+        raise_for(lib.mb_context_options_init(ctypes.byref(opts), ctypes.sizeof(opts)),
+                  "membudget context options")
         self._keep = (
             sysroot.encode() if sysroot is not None else None,
             backends.encode() if backends is not None else None,
@@ -74,7 +75,7 @@ class Context:
         return int(n)
 
     def device_info(self, index: int) -> _abi.mb_device_info:
-        info = _abi.mb_device_info()
+        info = _abi.mb_device_info.new()
         raise_for(self._lib.mb_device_get(self.handle, index, ctypes.byref(info)),
                   f"device {index}")
         return info

@@ -188,7 +188,7 @@ def release_under_pressure(device: Any, allocator: Any = AUTO,
     alloc = default_allocator(r) if isinstance(allocator, str) and allocator == AUTO \
         else allocator
     bridge = Bridge(alloc, r.vllm)
-    res = _abi.mb_pressure_result()
+    res = _abi.mb_pressure_result.new()
     rc = bridge.call(_abi.lib().mb_pressure_release, ctx.handle, r.index,
                      bridge.pointer(), None, ctypes.byref(res))
     raise_for(rc, f"release_device_memory_under_pressure({device!r})")

@@ -78,7 +78,7 @@ def backends(context: Optional[Context] = None) -> List[BackendStatus]:
     lib = _abi.lib()
     out = []
     for i in range(lib.mb_backend_count(ctx.handle)):
-        st = _abi.mb_backend_status()
+        st = _abi.mb_backend_status.new()
         raise_for(lib.mb_backend_get(ctx.handle, i, ctypes.byref(st)), f"backend {i}")
         out.append(BackendStatus(_abi.text(st.name), _abi.BACKEND_STATES.get(st.state, "?"),
                                  _abi.text(st.reason), int(st.device_count)))
@@ -147,12 +147,13 @@ def kv_space(local_rank: int = 0, utilization: Optional[float] = None,
     CPU_VISIBLE_MEMORY_NODES, DoesNotFit when it exceeds what the node has."""
     ctx = context or default_context()
     lib = _abi.lib()
-    opts = _abi.mb_cpu_kv_options()
-    lib.mb_cpu_kv_options_init(ctypes.byref(opts))
+    opts = _abi.mb_cpu_kv_options.new()
+    raise_for(lib.mb_cpu_kv_options_init(ctypes.byref(opts), ctypes.sizeof(opts)),
+              "kv_space options")
     opts.local_rank = local_rank
     if utilization is not None:
         opts.utilization = utilization
-    out = _abi.mb_cpu_kv_space()
+    out = _abi.mb_cpu_kv_space.new()
     raise_for(lib.mb_cpu_kv_space_get(ctx.handle, ctypes.byref(opts), ctypes.byref(out)),
               f"kv_space(local_rank={local_rank})")
     dev = ""
