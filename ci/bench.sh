@@ -41,3 +41,6 @@ quick=()
 [ -n "${BENCH_QUICK:-}" ] && quick=(--quick --wait-quiet 0)
 /usr/bin/python3 "$here/bench/run.py" --build "$dir" --out "$here/docs/benchmarks.md" \
   --command "bash ci/bench.sh" "${quick[@]}"
+
+# The Python package against psutil, and the binding's overhead (docs/python.md).
+BENCH_COMMAND="bash ci/bench.sh" bash "$here/bench/python.sh"

@@ -101,3 +101,26 @@ def test_release_under_pressure_is_false_off_an_integrated_gpu(machine, fake_all
     assert membudget.release_device_memory_under_pressure("cpu", fake_allocator) is False
     assert membudget.release_device_memory_under_pressure("cuda:3") is False
     assert "empty_cache" not in fake_allocator.calls
+
+
+def test_resolution_follows_a_later_torch_import(clean_env) -> None:
+    """The resolver's cache keys on whether torch is imported: a snapshot made after the
+    engine imports torch gets a torch.device."""
+    import sys
+    import types
+
+    first = mem_utils.MemorySnapshot(device="cuda:0", auto_measure=False).device_
+    assert type(first) is membudget.Device
+
+    class FakeTorchDevice:
+        def __init__(self, spec: str) -> None:
+            self.spec = spec
+
+        def __str__(self) -> str:
+            return self.spec
+
+    torch = types.ModuleType("torch")
+    torch.device = FakeTorchDevice
+    clean_env.setitem(sys.modules, "torch", torch)
+    later = mem_utils.MemorySnapshot(device="cuda:0", auto_measure=False).device_
+    assert type(later) is FakeTorchDevice and str(later) == "cuda:0"

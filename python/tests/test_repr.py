@@ -104,3 +104,9 @@ def test_the_c_text_form_agrees_on_plain_values() -> None:
     c = _vllm.to_c(s)
     assert _abi.lib().mb_snapshot_format(ctypes.byref(c), buf, 512) > 0
     assert buf.value.decode() == repr(s)
+
+
+def test_format_kib_and_mib_are_vllms() -> None:
+    for b in (0, 1023, 1536, 5 << 20, -(3 << 19), 123456789):
+        assert mem_utils.format_kib(b) == f"{round(b / 1024, 2)}"
+        assert mem_utils_v033.format_mib(b) == f"{round(b / (1 << 20), 2)}"

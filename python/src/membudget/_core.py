@@ -28,6 +28,7 @@ class Context:
         lib = _abi.lib()
         self._lib = lib
         self._handle = ctypes.c_void_p()
+        self._resolved: dict = {}  # resolve_device's cache (a dict is thread-safe enough)
         opts = _abi.mb_context_options.new()
         raise_for(lib.mb_context_options_init(ctypes.byref(opts), ctypes.sizeof(opts)),
                   "membudget context options")
@@ -154,7 +155,22 @@ def resolve_device(device: Any, ctx: Context) -> Resolved:
     """vLLM's device forms -> membudget's device. None is the current device (torch's
     current accelerator when torch is imported, else device 0: the first GPU, or cpu:0).
     An int is an accelerator ordinal (cuda:N, else hip:N, else cpu:N); "cuda:N" is served
-    by hip:N on a ROCm machine, as torch names it."""
+    by hip:N on a ROCm machine, as torch names it.
+
+    Explicit names and ints are cached per context (its devices never change after the
+    probe), keyed also by whether torch is imported (which decides the type of .vllm)."""
+    if type(device) in (str, int) and (type(device) is int or ":" in device
+                                       or device.strip().lower() == "cpu"):
+        key = (device, "torch" in sys.modules)
+        hit = ctx._resolved.get(key)
+        if hit is None:
+            hit = _resolve(device, ctx)
+            ctx._resolved[key] = hit
+        return hit
+    return _resolve(device, ctx)
+
+
+def _resolve(device: Any, ctx: Context) -> Resolved:
     if device is None:
         torch = _torch()
         if torch is not None and _accelerator_ready(torch):
@@ -329,6 +345,8 @@ class Bridge:
 
     def call(self, fn: Any, *args: Any) -> int:
         """Calls a C function that may call back; re-raises a callback's exception."""
+        if not hasattr(self, "_cbs"):
+            return int(fn(*args))  # no allocator, or a Tracker: no Python callback runs
         _stash.error = None
         _stash.allocated = 0
         try:
@@ -341,8 +359,9 @@ class Bridge:
 
     def last_allocated(self) -> int:
         """allocated_bytes.all.current from the last stats call on this thread."""
-        if self.struct is not None and self.allocator is not None and hasattr(
-                self.allocator, "_mb_allocated"):
+        if self.allocator is None:
+            return 0
+        if not hasattr(self, "_cbs"):  # a Tracker, used natively
             return int(self.allocator._mb_allocated())
         return int(_stash.allocated)
 

@@ -28,6 +28,19 @@ MiB_bytes = 1 << 20
 AUTO = "auto"
 
 
+KiB_bytes = 1 << 10
+
+
+def format_kib(b: int) -> str:
+    """vLLM's format_kib: bytes as KiB rounded to 2 decimals."""
+    return f"{round(b / KiB_bytes, 2)}"
+
+
+def format_mib(b: int) -> str:
+    """vLLM's format_mib: bytes as MiB rounded to 2 decimals."""
+    return f"{round(b / MiB_bytes, 2)}"
+
+
 def format_gib(b: int) -> str:
     """vLLM's format_gib: bytes as GiB rounded to 2 decimals, as Python's round() gives
     them ("1.0", "0.25", "-0.5")."""
@@ -58,9 +71,9 @@ def measure(snap: Any) -> None:
 
     Raises NoDevice when the device is not on this machine, the allocator's own exception
     when one of its methods raised, or the Error subclass of the C failure."""
-    ctx = context_of(snap)
+    ctx = snap.context if snap.context is not None else default_context()
     r: Resolved = snap._mb
-    idx = need_index(r, ctx)
+    idx = r.index if r.index is not None else need_index(r, ctx)
     bridge = Bridge(allocator_for(snap, r), snap.device_)
     out = _abi.mb_snapshot()
     rc = bridge.call(_abi.lib().mb_snapshot_measure, ctx.handle, idx, bridge.pointer(),

@@ -20,16 +20,18 @@ from typing import Any, Generator, Optional
 
 from . import _vllm
 from ._core import Context
-from ._vllm import AUTO, GiB_bytes, MiB_bytes, format_gib, get_cpu_memory
+from ._vllm import (AUTO, GiB_bytes, KiB_bytes, MiB_bytes, format_gib, format_kib, format_mib,
+                    get_cpu_memory)
 
 __all__ = [
     "AUTO", "GiB_bytes", "MiB_bytes", "MemorySnapshot", "MemoryProfilingResult",
     "memory_profiling", "get_cpu_memory", "get_max_shared_memory_bytes",
-    "release_device_memory_under_pressure", "format_gib",
+    "release_device_memory_under_pressure", "format_gib", "format_kib", "format_mib",
+    "KiB_bytes",
 ]
 
-_FIELDS = ("torch_peak", "torch_allocated", "free_memory", "total_memory", "cuda_memory", "torch_memory",
-           "non_torch_memory", "timestamp")
+_FIELDS = ("torch_peak", "torch_allocated", "free_memory", "total_memory", "cuda_memory",
+           "torch_memory", "non_torch_memory", "timestamp")
 
 
 @dataclass
