@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ci/python.sh: the Python package's job. Creates a fresh virtual environment, installs
 # the package from python/ with pip (scikit-build-core builds the C library into the
-# wheel), and runs its pytest suite against the installed copy. pytest's exit status 5
-# (no tests collected) is a failure, not a pass.
+# wheel), checks its type hints with mypy and runs its pytest suite against the installed
+# copy. pytest's exit status 5 (no tests collected) is a failure, not a pass.
 #
 #   bash ci/python.sh              setup, fresh venv in build-python/venv, install, pytest
 #   PY_VENV=DIR bash ci/python.sh  the venv elsewhere
@@ -17,6 +17,9 @@ rm -rf "$venv"
 
 # From a folder where python/src is not importable: the tests use the installed package.
 cd "$here/python/tests"
+echo "==== mypy (the installed package's type hints, py.typed)"
+"$venv/bin/python" -m mypy --no-incremental -p membudget
+echo "==== pytest"
 set +e
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python/tests"
 rc=$?

@@ -67,8 +67,13 @@ def test_plan_is_the_commands_json(clean_env) -> None:
         d["device"].pop("timestamp", None)
         d["device"].pop("repr", None)  # it prints the timestamp
     assert mine == doc
-    names = {f.name for f in dataclasses.fields(p)} - {"extra"}
-    assert names - {"note"} <= set(doc)  # every field is a key of plan --json
+    names = {f.name for f in dataclasses.fields(p)} - {"extra", "keys"}
+    for key in doc:  # every key of plan --json is a field or kept in extra
+        assert key in names or key in p.extra, key
+    required = {f.name for f in dataclasses.fields(p)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    assert required <= set(doc)
+    assert list(mine) == list(doc)  # the command's order
     assert p.fits and p.num_blocks > 0 and p.kv_cache_tokens == p.num_blocks * p.block_size
 
 

@@ -220,7 +220,7 @@ class mb_cpu_kv_space(Sized):
 
 
 # Every mirror, in the order layout.c measures them.
-STRUCTS: List[type] = [
+STRUCTS: List[Any] = [
     mb_context_options,
     mb_backend_status,
     mb_device_info,

@@ -54,11 +54,15 @@ def context_of(obj: Any) -> Context:
 def post_init(snap: Any) -> None:
     """vLLM's __post_init__: resolve the device (device_), then measure if asked."""
     r = resolve_device(snap.device, context_of(snap))
-    snap.device_ = r.vllm
     snap._mb = r
     snap._c = None
     if snap.auto_measure:
         snap.measure()
+
+
+def resolved(snap: Any) -> Resolved:
+    """The snapshot's device, resolved by __post_init__."""
+    return snap._mb  # type: ignore[no-any-return]
 
 
 def allocator_for(snap: Any, r: Resolved) -> Any:

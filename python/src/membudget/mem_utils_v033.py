@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Generator, Optional
+from typing import Any, Optional
 
 from . import _vllm
 from ._core import Context
@@ -62,6 +62,12 @@ class MemorySnapshot:
     def __post_init__(self) -> None:
         _vllm.post_init(self)
 
+    @property
+    def device_(self) -> Any:
+        """The device as vLLM holds it: a torch.device when torch is imported, else a
+        membudget.Device (they print alike: "cuda:0", "cpu")."""
+        return _vllm.resolved(self).vllm
+
     def measure(self) -> None:
         """Measures the device now (mb_snapshot_measure) with the snapshot's allocator."""
         _vllm.measure(self)
@@ -75,7 +81,7 @@ class MemorySnapshot:
             f"torch_allocated={format_gib(self.torch_allocated)}GiB, "
             f"free_memory={format_gib(self.free_memory)}GiB, "
             f"total_memory={format_gib(self.total_memory)}GiB, "
-            f"{self._mb.platform}_memory={format_gib(self.cuda_memory)}GiB, "
+            f"{_vllm.resolved(self).platform}_memory={format_gib(self.cuda_memory)}GiB, "
             f"torch_memory={format_gib(self.torch_memory)}GiB, "
             f"non_torch_memory={format_gib(self.non_torch_memory)}GiB, "
             f"timestamp={self.timestamp}, "
@@ -97,8 +103,25 @@ class MemoryProfilingResult:
     profile_time: float = 0.0
 
     def __post_init__(self) -> None:
-        self.before_profile = _vllm.sibling(self.before_create)
-        self.after_profile = _vllm.sibling(self.before_create)
+        self._profiles = [_vllm.sibling(self.before_create), _vllm.sibling(self.before_create)]
+
+    @property
+    def before_profile(self) -> MemorySnapshot:
+        """Measured on entering memory_profiling."""
+        return self._profiles[0]
+
+    @before_profile.setter
+    def before_profile(self, value: MemorySnapshot) -> None:
+        self._profiles[0] = value
+
+    @property
+    def after_profile(self) -> MemorySnapshot:
+        """Measured on leaving memory_profiling."""
+        return self._profiles[1]
+
+    @after_profile.setter
+    def after_profile(self, value: MemorySnapshot) -> None:
+        self._profiles[1] = value
 
     def __repr__(self) -> str:
         return (

@@ -173,7 +173,8 @@ def kv_space(local_rank: int = 0, utilization: Optional[float] = None,
 class Plan:
     """What `membudget plan --json` prints, one field per key (bytes for memory; model and
     device are the JSON objects as dicts). Keys a newer command adds and this class does
-    not name yet are kept in ``extra``; ``to_dict()`` gives the JSON back."""
+    not name yet are kept in ``extra``; ``to_dict()`` gives the JSON back. Fields the
+    command did not print are None."""
 
     model: Dict[str, Any]
     device: Dict[str, Any]
@@ -204,11 +205,17 @@ class Plan:
     fits: bool
     verdict: str
     note: Optional[str] = None
+    # Keys issue 14 announces for `plan --json` (None until the command prints them).
+    kv_cache_groups: Optional[List[Dict[str, Any]]] = None
+    gpu: Optional[Dict[str, Any]] = None
+    max_num_seqs: Optional[int] = None
+    max_num_batched_tokens: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict)
+    keys: List[str] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, doc: Dict[str, Any]) -> "Plan":
-        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra", "keys"}
         known = {k: v for k, v in doc.items() if k in names}
         missing = [f.name for f in dataclasses.fields(cls)
                    if f.name in names and f.name not in known
@@ -217,13 +224,12 @@ class Plan:
             raise CommandError(
                 "membudget plan --json lacks " + ", ".join(missing)
                 + ": the command and the package come from different versions; reinstall")
-        return cls(**known, extra={k: v for k, v in doc.items() if k not in names})
+        return cls(**known, extra={k: v for k, v in doc.items() if k not in names},
+                   keys=list(doc))
 
     def to_dict(self) -> Dict[str, Any]:
-        doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-               if f.name != "extra" and not (f.name == "note" and self.note is None)}
-        doc.update(self.extra)
-        return doc
+        """The JSON object the command printed, keys in its order."""
+        return {k: self.extra[k] if k in self.extra else getattr(self, k) for k in self.keys}
 
 
 def _flag_args(flags: Dict[str, Any]) -> List[str]:
