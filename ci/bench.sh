@@ -44,3 +44,7 @@ quick=()
 
 # The Python package against psutil, and the binding's overhead (docs/python.md).
 BENCH_COMMAND="bash ci/bench.sh" bash "$here/bench/python.sh"
+
+# The estimate's accuracy against published vLLM start-ups (issue 15): docs/estimate.md
+/usr/bin/python3 "$here/bench/estimate.py" --cli "$dir/membudget" --doc "$here/docs/estimate.md" \
+  --command "bash ci/bench.sh"

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "estimate.h"
 #include "internal.h"
 
 #define FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
@@ -34,6 +35,8 @@
 #define MIN_PLAN FIELD_END(mb_plan, verdict)
 #define MIN_PRESSURE_OPTIONS FIELD_END(mb_pressure_options, pressure_threshold)
 #define MIN_PRESSURE_RESULT FIELD_END(mb_pressure_result, reason)
+#define MIN_ESTIMATE_OPTIONS FIELD_END(mb_estimate_options, memory_cap)
+#define MIN_ESTIMATE FIELD_END(mb_estimate, knobs)
 
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }
 
@@ -345,5 +348,24 @@ int mb_pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
             o, op, MB_PRESSURE_OPTIONS_INIT, out_zero(out, MIN_PRESSURE_RESULT));
 #define CALL(p) mb__pressure_release(ctx, device, alloc, op, p)
     OUT_CALL("mb_pressure_release", out, mb_pressure_result, MIN_PRESSURE_RESULT, CALL);
+#undef CALL
+}
+
+/* ---- the estimate (core/estimate.c) ------------------------------------------------- */
+
+int mb_estimate_options_init(mb_estimate_options *o, size_t size)
+{
+    static const mb_estimate_options d = MB_ESTIMATE_OPTIONS_INIT;
+    return init_copy("mb_estimate_options_init", o, size, &d, sizeof d,
+                     MIN_ESTIMATE_OPTIONS, "mb_estimate_options");
+}
+
+int mb_estimate_compute(const mb_arch *arch, const mb_estimate_device *dev,
+                        const mb_estimate_options *o, mb_estimate *out)
+{
+    IN_VIEW("mb_estimate_compute", "o", o, mb_estimate_options, MIN_ESTIMATE_OPTIONS, opts,
+            op, MB_ESTIMATE_OPTIONS_INIT, out_zero(out, MIN_ESTIMATE));
+#define CALL(p) mb__estimate_compute(arch, dev, op, p)
+    OUT_CALL("mb_estimate_compute", out, mb_estimate, MIN_ESTIMATE, CALL);
 #undef CALL
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plan_estimate.h"
 
 int cmd_plan(int argc, char **argv);
 
@@ -27,6 +28,7 @@ typedef struct plan_args {
     const char *total, *free;
     int json;
     mb_plan_options o;
+    plan_est est; /* issue 15: the estimate's options and results (plan_estimate.c) */
 } plan_args;
 
 /* A whole number from min to max, no unit. */
@@ -69,6 +71,7 @@ static int parse(int argc, char **argv, plan_args *a)
 {
     memset(a, 0, sizeof *a);
     mb_plan_options_init(&a->o, sizeof a->o);
+    plan_est_init(&a->est);
     static const char *const with_value[] = {
         "--model", "--device", "--total-memory", "--free-memory", "--gpu-memory-utilization",
         "--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--block-size",
@@ -77,6 +80,12 @@ static int parse(int argc, char **argv, plan_args *a)
         NULL};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        int est_rc = plan_est_parse(&a->est, argc, argv, &i);
+        if (est_rc != PLAN_EST_NOT_MINE) {
+            if (est_rc)
+                return est_rc;
+            continue;
+        }
         if (strcmp(arg, "--json") == 0) {
             a->json = 1;
             continue;
@@ -185,6 +194,8 @@ static int parse(int argc, char **argv, plan_args *a)
 static int device_snapshot(const plan_args *a, mb_snapshot *s)
 {
     int rc;
+    if (a->est.gpu && !a->device && !a->total)
+        return plan_est_snapshot(&a->est, s);
     if (a->total) {
         int64_t total, free = MB_UNKNOWN;
         if ((rc = parse_size("--total-memory", a->total, &total)) ||
@@ -264,7 +275,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            g(b->requested_memory, b1, sizeof b1), g(b->total_memory, b2, sizeof b2),
            b->gpu_memory_utilization, p->startup_ok ? "" : " (more than is free)");
     printf("non-KV         %s GiB per rank: %s\n", g(b->non_kv_cache_memory, b1, sizeof b1),
-           non_kv_how(p));
+           plan_est_non_kv_how(&a->est) ? plan_est_non_kv_how(&a->est) : non_kv_how(p));
     if (p->cudagraph_source == MB_CUDAGRAPH_NONE)
         printf("CUDA graphs    none (%s)\n",
                a->o.enforce_eager               ? "--enforce-eager"
@@ -279,7 +290,8 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
                      "takes hundreds of MiB); pass --cudagraph-captures FIRST,SECOND"
                : p->cudagraph_source == MB_CUDAGRAPH_MEASURED
                    ? "first + (n-1) x max(second, 1 MiB)"
-                   : "given with --cudagraph-memory");
+               : plan_est_cudagraph_how(&a->est) ? plan_est_cudagraph_how(&a->est)
+                                                 : "given with --cudagraph-memory");
     printf("KV available   %s GiB per rank (%lld bytes)%s\n",
            g(b->available_kv_cache_memory, b1, sizeof b1),
            (long long)b->available_kv_cache_memory,
@@ -300,6 +312,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            (long long)p->max_model_len, (long long)p->blocks_per_request, p->max_concurrency,
            (long long)p->longest_request);
     printf("verdict        %s\n", p->verdict);
+    plan_est_print(&a->est);
 }
 
 static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *s,
@@ -353,6 +366,7 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
     cJSON_AddStringToObject(root, "verdict", p->verdict);
     if (strcmp(s->platform, "cpu") == 0)
         cJSON_AddStringToObject(root, "note", CPU_NOTE);
+    plan_est_json(&a->est, root);
     return cli_print_json(root);
 }
 
@@ -367,6 +381,8 @@ int cmd_plan(int argc, char **argv)
         return cli_fail_rc(rc, "--model");
     mb_snapshot s;
     if ((rc = device_snapshot(&a, &s)))
+        return rc;
+    if ((rc = plan_est_apply(&a.est, a.model, &s, &a.o)))
         return rc;
     mb_plan p = MB_PLAN_INIT;
     if ((rc = mb_plan_compute(&m, &s, &a.o, &p)))

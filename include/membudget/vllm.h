@@ -407,6 +407,165 @@ MB_EXPORT int mb_pressure_release(mb_context *ctx, int device, const mb_allocato
                                   const mb_pressure_options *opts,
                                   mb_pressure_result *out);
 
+/* ---- Estimate: a model's whole budget from its config, before any GPU ----------- */
+
+/*
+ * Predicts what vLLM's start-up would measure (docs/estimate.md has every formula, the
+ * vLLM 0.33.0 function each one follows, and its measured accuracy): the weights (from
+ * the safetensors index when there is one, else from the architecture and the
+ * quantization in config.json), the activation peak of the profile run, the non-torch
+ * memory (CUDA/HIP library workspaces, NCCL and custom all-reduce buffers) and the
+ * CUDA-graph pool; then the KV cache, its token capacity and the concurrency as ranges,
+ * and the settings of vLLM, SGLang and TensorRT-LLM that realise the budget. Pure math:
+ * no device, no file (except mb_arch_load), no state, no heap after return; thread-safe.
+ */
+
+/* Where a figure came from. */
+typedef enum mb_estimate_source {
+    MB_EST_UNKNOWN = 0,     /* could not be estimated: reason says why and how to supply it */
+    MB_EST_GIVEN = 1,       /* an option (--weights-memory, --non-kv-memory, ...) */
+    MB_EST_MEASURED = 2,    /* measured captures (--cudagraph-captures) */
+    MB_EST_SAFETENSORS = 3, /* the tensor bytes of the checkpoint's safetensors */
+    MB_EST_CONFIG = 4,      /* counted from config.json's architecture and quantization */
+    MB_EST_ESTIMATED = 5,   /* a formula of the architecture and the scheduler settings */
+    MB_EST_NONE = 6         /* not charged (eager, a CPU device, not the last PP rank) */
+} mb_estimate_source;
+/* "unknown", "given", "measured", "safetensors", "config", "estimated", "none". */
+MB_EXPORT const char *mb_estimate_source_name(int32_t s);
+
+/* One part of the budget (a frozen struct), per rank: bytes is the central figure, [low, high] the range
+ * the logged value is expected in (low == bytes == high for given parts). When source is
+ * MB_EST_UNKNOWN the three are MB_UNKNOWN and reason says what is missing. */
+typedef struct mb_estimate_part {
+    int64_t bytes, low, high;
+    int32_t source;              /* mb_estimate_source */
+    char reason[192];
+} mb_estimate_part;
+
+/* A model's architecture as the estimate reads it from config.json: mb_model's KV geometry
+ * plus the keys the KV geometry does not need (vocabulary, MLP and MoE sizes, MLA ranks,
+ * quantization_config, vision/audio towers). Library-owned: made by mb_arch_parse or
+ * mb_arch_load, released with mb_arch_free; read only through the functions below. */
+typedef struct mb_arch mb_arch;
+
+/* Parses a config.json's text into a new *out (NULL on failure). Fails as mb_model_parse
+ * does (MB_EPARSE, MB_EINVAL naming the field), or MB_ENOMEM; keys only the estimate needs
+ * do not fail the parse: a missing or unknown one (an unknown quant_method, vocab_size 0)
+ * is kept as a reason, and the part that needs it becomes unknown with that reason. The
+ * JSON is parsed twice (for mb_model's fields and for the rest) and freed before return.
+ * Thread-safe among the library's own parses; cJSON keeps its last parse error in a
+ * global, so a program parsing with cJSON on other threads at the same time shares it. */
+MB_EXPORT int mb_arch_parse(const char *json, size_t len, const char *name, mb_arch **out);
+/* Reads a config.json or a folder holding one; the weights' bytes come from the
+ * safetensors beside it as mb_model_load finds them. */
+MB_EXPORT int mb_arch_load(const char *path, mb_arch **out);
+/* Releases a; NULL is allowed. */
+MB_EXPORT void mb_arch_free(mb_arch *a);
+
+/* Counts the parameters per rank (tp, pp >= 1) and their bytes as vLLM loads them:
+ * vocabulary padded to 64 per rank and sharded, tied lm_head counted once, attention with
+ * GQA/MLA projections, dense MLP, MoE experts and shared experts, norms, towers, and the
+ * rotary cos/sin cache; quantized linear layers at quant_bits plus their group scales and
+ * zeros. Largest pipeline stage. MB_EINVAL (arch_reason/quant_reason) when it cannot. */
+MB_EXPORT int mb_arch_weights(const mb_arch *a, int tp, int pp, int64_t *bytes_per_rank);
+
+/* The device the estimate plans for. A frozen struct (fixed layout for the soname). */
+typedef enum mb_gpu_vendor { MB_GPU_NVIDIA = 0, MB_GPU_AMD = 1, MB_GPU_CPU = 2 } mb_gpu_vendor;
+typedef struct mb_estimate_device {
+    char name[64];               /* "NVIDIA H100 80GB HBM3", or "what-if" */
+    int64_t total_memory;        /* as the runtime reports it (cudaMemGetInfo's total) */
+    int32_t vendor;              /* mb_gpu_vendor */
+    int cc_major, cc_minor;      /* compute capability (NVIDIA), 0 when unknown */
+    int64_t context_memory;      /* runtime context, outside vLLM's budget; MB_UNKNOWN:
+                                  * the vendor's typical figure */
+} mb_estimate_device;
+
+/* A small table of common accelerators by name ("H100", "h100-80gb", "A100-40GB",
+ * "RTX 4090", "L4", "MI300X", ...: case and separators ignored). MB_ENODEV when the name
+ * is not known: the detail lists the known names and says to pass --total-memory. */
+MB_EXPORT int mb_estimate_device_find(const char *name, mb_estimate_device *out);
+
+typedef struct mb_estimate_options {
+    uint32_t size; /* the caller's sizeof: set it with MB_ESTIMATE_OPTIONS_INIT */
+    int tensor_parallel_size, pipeline_parallel_size;  /* default 1 */
+    double gpu_memory_utilization;   /* default MB_GPU_MEMORY_UTILIZATION_DEFAULT */
+    int max_num_seqs;                /* 0 (default): vLLM 0.33's default for the device */
+    int64_t max_num_batched_tokens;  /* 0 (default): vLLM 0.33's default for the device */
+    int64_t max_model_len;           /* 0 (default): the model's */
+    int block_size;                  /* default MB_BLOCK_SIZE_DEFAULT */
+    const char *kv_cache_dtype;      /* NULL: the model's */
+    int enforce_eager;               /* 1: no CUDA graphs */
+    int charge_cudagraphs;           /* 1 (default): vLLM >= 0.21 takes the CUDA-graph
+                                      * estimate out of the KV cache; 0: older releases */
+    int64_t weights_memory;          /* per rank; MB_UNKNOWN (default): estimated */
+    int64_t non_kv_memory;           /* per rank, weights + activation + non-torch, from a
+                                      * profile; MB_UNKNOWN (default): estimated */
+    int64_t cudagraph_memory;        /* per rank; MB_UNKNOWN (default): estimated */
+    int64_t cudagraph_first, cudagraph_second; /* measured captures; MB_UNKNOWN */
+    int instances;                   /* engines sharing the device (default 1) */
+    int64_t memory_cap;              /* per instance; MB_UNKNOWN (default): total / N */
+} mb_estimate_options;
+#define MB_ESTIMATE_OPTIONS_INIT \
+    { .size = sizeof(mb_estimate_options), .tensor_parallel_size = 1, \
+      .pipeline_parallel_size = 1, \
+      .gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT, \
+      .block_size = MB_BLOCK_SIZE_DEFAULT, .charge_cudagraphs = 1, \
+      .weights_memory = MB_UNKNOWN, .non_kv_memory = MB_UNKNOWN, \
+      .cudagraph_memory = MB_UNKNOWN, .cudagraph_first = MB_UNKNOWN, \
+      .cudagraph_second = MB_UNKNOWN, .instances = 1, .memory_cap = MB_UNKNOWN }
+/* Fills the first size bytes of *o with the defaults of MB_ESTIMATE_OPTIONS_INIT and sets
+ * o->size = size (for bindings). MB_EINVAL for NULL or a size below the first release's. */
+MB_EXPORT int mb_estimate_options_init(mb_estimate_options *o, size_t size);
+
+typedef enum mb_estimate_verdict {
+    MB_EST_FITS = 0,         /* even the pessimistic bound holds one max_model_len request */
+    MB_EST_MAY_NOT_FIT = 1,  /* the optimistic bound does, the pessimistic one does not */
+    MB_EST_DOES_NOT_FIT = 2  /* not even the optimistic bound does (or start-up fails) */
+} mb_estimate_verdict;
+/* "fits", "may not fit", "does not fit". */
+MB_EXPORT const char *mb_estimate_verdict_name(int32_t v);
+
+/* Every engine's setting for the budget (per instance). Frozen. */
+typedef struct mb_engine_knobs {
+    double vllm_gpu_memory_utilization;  /* the fraction of the device per instance */
+    int64_t vllm_kv_cache_memory_bytes;  /* the pessimistic KV figure, explicit */
+    double sglang_mem_fraction_static;   /* (context + weights + KV) / total */
+    int64_t sglang_max_total_tokens;     /* KV tokens */
+    double trtllm_free_gpu_memory_fraction; /* KV / memory free after weights+activations */
+    int64_t trtllm_max_tokens;           /* KV tokens */
+} mb_engine_knobs;
+
+typedef struct mb_estimate {
+    uint32_t size; /* the caller's sizeof: set it with MB_ESTIMATE_INIT */
+    mb_estimate_part weights, activation, non_torch, cudagraph;
+    int cudagraph_charged;               /* 1: the graphs come out of the KV cache (vLLM
+                                          * >= 0.21, not eager); cudagraph is still the
+                                          * prediction when 0 */
+    int tensor_parallel_size, pipeline_parallel_size, instances;
+    int max_num_seqs;
+    int64_t max_num_batched_tokens, max_model_len;
+    int num_cudagraphs;
+    int64_t requested_memory;            /* per instance and rank */
+    int64_t context_memory;
+    int startup_ok;                      /* free memory at start >= requested */
+    int64_t available_kv_cache_memory, available_kv_cache_memory_low,
+        available_kv_cache_memory_high;  /* may be negative: nothing left */
+    int64_t bytes_per_token;             /* per rank, all layers (full attention) */
+    int64_t kv_cache_tokens, kv_cache_tokens_low, kv_cache_tokens_high;
+    double max_concurrency, max_concurrency_low, max_concurrency_high;
+    int32_t verdict;                     /* mb_estimate_verdict */
+    char verdict_text[512];
+    mb_engine_knobs knobs;
+} mb_estimate;
+#define MB_ESTIMATE_INIT { .size = sizeof(mb_estimate) }
+
+/* Estimates arch on dev with options o (NULL: defaults). Returns MB_OK whenever a verdict
+ * could be reached, even with parts unknown (their reasons say how to supply them; a KV
+ * figure needing an unknown part is MB_UNKNOWN and the verdict text names the part).
+ * MB_EINVAL / MB_ERANGE for bad options, naming the option by its command-line flag. */
+MB_EXPORT int mb_estimate_compute(const mb_arch *arch, const mb_estimate_device *dev,
+                                  const mb_estimate_options *o, mb_estimate *out);
+
 #ifdef __cplusplus
 }
 #endif

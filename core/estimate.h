@@ -1,0 +1,83 @@
+/*
+ * core/estimate.h: what the estimate's files share (core/estimate*.c). Internal: nothing
+ * here is exported. The public API is the "Estimate" block of membudget.h.
+ */
+#ifndef MB_CORE_ESTIMATE_H
+#define MB_CORE_ESTIMATE_H
+
+#include "internal.h"
+
+#define MB__GIB_F ((double)MB_GiB)
+
+/* The architecture behind the public mb_arch handle (membudget/vllm.h). */
+struct mb_arch {
+    mb_model model;              /* as mb_model_parse fills it (library size) */
+    int64_t hidden_size, intermediate_size, vocab_size, max_position;
+    int tie_word_embeddings, qkv_bias, qk_norm, gated_mlp;
+    /* mixture of experts: 0 experts for a dense model */
+    int num_experts, experts_per_token, num_shared_experts, first_dense_layers, moe_step;
+    int64_t moe_intermediate_size, shared_intermediate_size;
+    int moe_bias;                /* experts carry biases (gpt-oss) */
+    /* multi-head latent attention (DeepSeek-V2/V3): 0 when not MLA */
+    int64_t q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim;
+    /* quantization_config: the method as written ("" when none), bits per weight of the
+     * quantized linear layers, group size (0: per channel or per tensor) */
+    char quant_method[32];
+    double quant_bits;           /* 16 when none */
+    int quant_group;
+    int quant_experts_only;      /* mxfp4 in gpt-oss: only the experts are quantized */
+    int quant_known;             /* 0: method not understood, see quant_reason */
+    char quant_reason[160];
+    /* vision and audio towers (0 when none) */
+    int64_t vision_params, audio_params;
+    int spatial_merge;           /* vision tokens merged per LM token (Qwen-VL: 4), else 1 */
+    char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
+};
+
+/* estimate.c: mb_estimate_compute on library-size structs (core/abi.c checks the sizes). */
+int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
+                         const mb_estimate_options *o, mb_estimate *out);
+
+/* Parameters of one pipeline stage on one tensor-parallel rank, split by how they are
+ * stored: plain (model dtype), quantized (linear layers of a quantized checkpoint). */
+typedef struct mb__param_count {
+    double plain;      /* parameters kept in the model dtype */
+    double quantized;  /* parameters of quantized linear layers */
+    double rope_cache; /* elements of the rotary cos/sin cache (model dtype) */
+    int layers;        /* decoder layers in the stage */
+} mb__param_count;
+
+/* estimate_config.c: the count behind mb_arch_weights (MB_EINVAL with a reason). */
+int mb__arch_count(const mb_arch *a, int tp, int pp, mb__param_count *out);
+/* Bytes per quantized parameter (weights plus their group scales and zeros). */
+double mb__quant_bytes_per_param(const mb_arch *a);
+
+/* Derived per-rank sizes the activation and CUDA-graph formulas use. */
+typedef struct mb__shape {
+    double h, inter, moe_inter, shared_inter; /* hidden, MLP and expert widths per rank */
+    double q_width, kv_width, attn_out;       /* per-rank projection widths */
+    double vocab;                             /* full vocabulary (logits are gathered) */
+    int experts, topk, layers;
+    int dtype_bytes;
+} mb__shape;
+void mb__arch_shape(const mb_arch *a, int tp, int pp, mb__shape *out);
+
+/* estimate_engines.c: every engine's knob for an estimate that is otherwise complete. */
+void mb__estimate_knobs(const mb_estimate_device *dev, mb_estimate *e, int64_t cap);
+
+/* The global constants fitted on the calibration set, and nothing else: none is per
+ * model or per row. Each is the median over the 29 llm-d-planner rows of
+ * tests/estimate/startups.json (vLLM 0.19.0, H100; docs/estimate.md, "Calibration"):
+ *  - bytes per logit of the dummy sampler: the model-dtype logits, their float32 copy,
+ *    float32 probabilities and exponential noise make 14; the logs give 14.8;
+ *  - the non-torch increase of one rank (0.25 GiB) and what tensor parallelism adds on an
+ *    NVSwitch machine (1.85 GiB: NCCL's NVLS buffers and the custom all-reduce);
+ *  - the CUDA-graph pool's growth per further graph and layer (0.24 MiB).
+ * The forward factor stays 1: the live-set formula is not scaled. */
+#define MB__FWD_FACTOR 1.0
+#define MB__SAMPLER_BYTES 14.8
+#define MB__NON_TORCH_GIB 0.25
+#define MB__NON_TORCH_TP_NVSWITCH_GIB 1.85
+#define MB__GRAPH_BYTES_PER_LAYER ((double)MB_MiB * 0.24)
+
+#endif

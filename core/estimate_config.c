@@ -1,0 +1,628 @@
+/*
+ * core/estimate_config.c: a model's architecture and weights from its config.json alone,
+ * for the estimate (issue 15). config.c reads the KV geometry; this file reads the rest
+ * (vocabulary, MLP, MoE, MLA, quantization, vision/audio towers) with its own cJSON parse
+ * and counts the parameters per rank the way vLLM shards them.
+ *
+ * Sources (vLLM 0.33.0 unless noted):
+ *  - vocabulary: model_executor/layers/vocab_parallel_embedding.py pads the vocabulary to
+ *    DEFAULT_VOCAB_PADDING_SIZE (64) and splits it over the tensor-parallel ranks; a tied
+ *    lm_head shares the embedding (tie_word_embeddings);
+ *  - attention: QKVParallelLinear splits the query heads and the KV heads over the ranks,
+ *    replicating KV heads when there are fewer than ranks; RowParallelLinear splits o_proj;
+ *  - MLA (models/deepseek_v2.py): q_a/q_b (or q_proj), kv_a_proj_with_mqa (replicated),
+ *    kv_b_proj and o_proj split by heads;
+ *  - MoE (layers/fused_moe/layer.py FusedMoE): every rank holds 1/tp of every expert's
+ *    w13 (gate and up) and w2; the router (ReplicatedLinear) is whole on every rank;
+ *    DeepSeek's shared experts are n_shared_experts x moe_intermediate_size, Qwen-MoE's
+ *    one of shared_expert_intermediate_size plus a one-output gate;
+ *  - pipeline stages (distributed/utils.py get_pp_indices): layers split evenly; the
+ *    embedding lives on the first stage, the lm_head on the last; the largest is counted;
+ *  - rotary cache (layers/rotary_embedding/base.py): max_position x rotary_dim elements in
+ *    the model dtype, one per distinct rope configuration;
+ *  - mxfp4 experts are padded as fused_moe/oracle/mxfp4.py
+ *    (mxfp4_round_up_hidden_size_and_intermediate_size) does for the Marlin and TRT-LLM
+ *    kernels: the rank's intermediate size to a multiple of 128, the hidden size to 256;
+ *  - quantized bytes: GPTQ/AWQ pack `bits` per weight with an fp16 scale and a packed zero
+ *    per group and output; fp8 keeps one byte plus a float32 scale per block (or per
+ *    channel); mxfp4 (gpt-oss) 4 bits plus an 8-bit scale per 32 in the experts only;
+ *    NVFP4 4 bits plus an fp8 scale per 16; bitsandbytes 4-bit a float32 absmax per 64.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "estimate.h"
+
+#define CONFIG_MAX_BYTES ((size_t)16 << 20)
+
+/* cJSON writes a global on every parse; this lock keeps the estimate's parses apart
+ * (config.c has its own for mb_model_parse). */
+static pthread_mutex_t arch_parse_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct lookup {
+    const cJSON *text; /* text_config or llm_config, or NULL */
+    const cJSON *top;
+} lookup;
+
+static const cJSON *item(const cJSON *o, const char *key)
+{
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+static const cJSON *find(const lookup *l, const char *key)
+{
+    const cJSON *v = item(l->text, key);
+    return v ? v : item(l->top, key);
+}
+
+/* The first of keys that is a non-negative number, as int64 (0 when none). */
+static int64_t num_of(const cJSON *o, const char *const *keys)
+{
+    for (; *keys; keys++) {
+        const cJSON *v = item(o, *keys);
+        if (v && cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12)
+            return (int64_t)v->valuedouble;
+    }
+    return 0;
+}
+
+static int64_t num(const lookup *l, const char *const *keys)
+{
+    int64_t v = l->text ? num_of(l->text, keys) : 0;
+    return v ? v : num_of(l->top, keys);
+}
+
+/* a count kept in an int: absurd values are capped (the parts that use them then come out
+ * implausible and say so) */
+static int icap(int64_t v) { return v > (1 << 24) ? 1 << 24 : (int)v; }
+
+static int boolean(const lookup *l, const char *key, int dflt)
+{
+    const cJSON *v = find(l, key);
+    if (v && cJSON_IsBool(v))
+        return cJSON_IsTrue(v);
+    return dflt;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = item(o, key);
+    return v && cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int type_is(const mb_arch *a, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(a->model.model_type, *names) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- quantization ---------------------------------------------------------------- */
+
+static void quant_unknown(mb_arch *a, const char *fmt, const char *what)
+    __attribute__((format(printf, 2, 0)));
+static void quant_unknown(mb_arch *a, const char *fmt, const char *what)
+{
+    a->quant_known = 0;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(a->quant_reason, sizeof a->quant_reason, fmt, what);
+#pragma GCC diagnostic pop
+}
+
+/* compressed-tensors: the first config group's weights block. */
+static void quant_compressed(mb_arch *a, const cJSON *q)
+{
+    const cJSON *groups = item(q, "config_groups");
+    const cJSON *g = groups && cJSON_IsObject(groups) ? groups->child : NULL;
+    const cJSON *w = g ? item(g, "weights") : NULL;
+    static const char *const bits_k[] = {"num_bits", NULL};
+    static const char *const group_k[] = {"group_size", NULL};
+    int64_t bits = w ? num_of(w, bits_k) : 0;
+    if (!bits) {
+        quant_unknown(a, "quantization_config (%s) has no config_groups.*.weights.num_bits; "
+                         "pass --weights-memory", "compressed-tensors");
+        return;
+    }
+    a->quant_bits = (double)bits;
+    a->quant_group = icap(num_of(w, group_k));
+    const char *type = str(w, "type");
+    const char *strategy = str(w, "strategy");
+    if (type && strcmp(type, "float") == 0 && bits == 4 && !a->quant_group)
+        a->quant_group = 16; /* NVFP4 in compressed-tensors form */
+    if (strategy && (strcmp(strategy, "channel") == 0 || strcmp(strategy, "tensor") == 0))
+        a->quant_group = 0;
+}
+
+static void parse_quant(mb_arch *a, const cJSON *top)
+{
+    a->quant_bits = 16;
+    a->quant_known = 1;
+    const cJSON *q = item(top, "quantization_config");
+    if (!q)
+        q = item(top, "compression_config");
+    if (!q)
+        return;
+    if (!cJSON_IsObject(q)) {
+        quant_unknown(a, "quantization_config is %s, not an object; pass --weights-memory",
+                      "not an object");
+        return;
+    }
+    const char *m = str(q, "quant_method");
+    if (!m)
+        m = str(q, "quantization_method");
+    if (!m) {
+        quant_unknown(a, "quantization_config has no quant_method (%s); pass "
+                         "--weights-memory", "missing");
+        return;
+    }
+    snprintf(a->quant_method, sizeof a->quant_method, "%s", m);
+    static const char *const bits_k[] = {"bits", "w_bit", "num_bits", NULL};
+    if (strcasecmp(m, "gptq") == 0 || strcasecmp(m, "awq") == 0 ||
+        strcasecmp(m, "gptq_marlin") == 0 || strcasecmp(m, "awq_marlin") == 0 ||
+        strcasecmp(m, "auto-round") == 0) {
+        int64_t bits = num_of(q, bits_k);
+        a->quant_bits = bits ? (double)bits : 4;
+        const cJSON *gs = item(q, "group_size");
+        if (!gs)
+            gs = item(q, "q_group_size");
+        a->quant_group = gs && cJSON_IsNumber(gs) && gs->valuedouble > 0 &&
+                                 gs->valuedouble < 1e9
+                             ? (int)gs->valuedouble
+                             : (gs ? 0 : 128); /* -1: per channel */
+    } else if (strcasecmp(m, "fp8") == 0 || strcasecmp(m, "fbgemm_fp8") == 0) {
+        a->quant_bits = 8;
+        const cJSON *bs = item(q, "weight_block_size");
+        double block = 0;
+        if (bs && cJSON_IsArray(bs) && cJSON_GetArraySize(bs) == 2 &&
+            cJSON_IsNumber(cJSON_GetArrayItem(bs, 0)) &&
+            cJSON_IsNumber(cJSON_GetArrayItem(bs, 1)))
+            block = cJSON_GetArrayItem(bs, 0)->valuedouble *
+                    cJSON_GetArrayItem(bs, 1)->valuedouble;
+        a->quant_group = block > 0 && block < 1e9 ? (int)block : 0;
+    } else if (strcasecmp(m, "mxfp4") == 0) {
+        a->quant_bits = 4;
+        a->quant_group = 32;
+        a->quant_experts_only = 1;
+    } else if (strcasecmp(m, "modelopt") == 0 || strcasecmp(m, "modelopt_fp4") == 0) {
+        const char *algo = str(q, "quant_algo");
+        if (algo && strcasecmp(algo, "FP8") == 0) {
+            a->quant_bits = 8;
+        } else if (!algo || strcasecmp(algo, "NVFP4") == 0) {
+            a->quant_bits = 4;
+            a->quant_group = 16;
+        } else {
+            quant_unknown(a, "quantization_config.quant_algo \"%s\" (modelopt) is not one "
+                             "membudget can size; pass --weights-memory", algo);
+        }
+    } else if (strcasecmp(m, "compressed-tensors") == 0) {
+        quant_compressed(a, q);
+    } else if (strcasecmp(m, "bitsandbytes") == 0) {
+        if (boolean(&(lookup){q, NULL}, "load_in_8bit", 0)) {
+            a->quant_bits = 8;
+        } else {
+            a->quant_bits = 4;
+            a->quant_group = 64;
+        }
+    } else {
+        quant_unknown(a, "quantization_config.quant_method \"%s\" is not one membudget can "
+                         "size (gptq, awq, fp8, mxfp4, modelopt, compressed-tensors, "
+                         "bitsandbytes); pass --weights-memory", m);
+    }
+}
+
+double mb__quant_bytes_per_param(const mb_arch *a)
+{
+    double b = a->quant_bits / 8.0;
+    const char *m = a->quant_method;
+    double g = a->quant_group;
+    if (a->quant_bits >= 16)
+        return 2.0;
+    if (strcasecmp(m, "mxfp4") == 0)
+        return b + 1.0 / 32.0; /* e8m0 scale per 32 */
+    if (a->quant_bits == 4 && g == 16)
+        return b + 1.0 / 16.0; /* NVFP4: fp8 scale per 16 */
+    if (a->quant_bits == 8)
+        return b + (g > 0 ? 4.0 / g : 0.0); /* float32 scale per block */
+    if (strcasecmp(m, "bitsandbytes") == 0)
+        return b + 4.0 / 64.0; /* float32 absmax per 64 */
+    if (g > 0)
+        return b + 2.0 / g + b / g; /* fp16 scale and a packed zero per group */
+    return b;
+}
+
+/* ---- towers ------------------------------------------------------------------------ */
+
+/* Parameters of a vision or audio encoder from its sub-config; 0 when absent. */
+static int64_t tower_params(const cJSON *c, int64_t lm_hidden, int merge, int vision)
+{
+    if (!c || !cJSON_IsObject(c))
+        return 0;
+    static const char *const layers_k[] = {"depth", "num_hidden_layers", "num_layers",
+                                           "encoder_layers", NULL};
+    static const char *const hidden_k[] = {"hidden_size", "embed_dim", "width", "d_model",
+                                           NULL};
+    static const char *const inter_k[] = {"intermediate_size", "mlp_dim",
+                                          "encoder_ffn_dim", NULL};
+    static const char *const patch_k[] = {"patch_size", NULL};
+    static const char *const chan_k[] = {"in_channels", "num_channels", "in_chans", NULL};
+    static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
+    static const char *const mel_k[] = {"num_mel_bins", NULL};
+    double L = (double)num_of(c, layers_k), hv = (double)num_of(c, hidden_k);
+    if (L <= 0 || hv <= 0)
+        return 0;
+    double iv = (double)num_of(c, inter_k);
+    if (iv <= 0)
+        iv = 4 * hv;
+    const char *act = str(c, "hidden_act");
+    double mlp = act && strstr(act, "silu") ? 3 * hv * iv : 2 * hv * iv;
+    double per_layer = 4 * hv * hv + 4 * hv + mlp + 4 * hv; /* attention, biases, norms */
+    double total = L * per_layer;
+    if (!(total < 1e15))
+        total = 1e15; /* absurd sizes: the weights then come out implausible, and say so */
+    if (vision) {
+        double p = (double)num_of(c, patch_k), ch = (double)num_of(c, chan_k),
+               tp = (double)num_of(c, tpatch_k);
+        total += (ch > 0 ? ch : 3) * (tp > 0 ? tp : 1) * (p > 0 ? p * p : 196) * hv;
+        double m = merge > 1 ? merge : 1;
+        total += hv * m * hv * m + hv * m * (double)lm_hidden; /* merger / projector */
+    } else {
+        double mel = (double)num_of(c, mel_k);
+        total += (mel > 0 ? mel : 128) * hv * 3 + hv * hv * 3 + hv * (double)lm_hidden;
+    }
+    return total < 1e15 ? (int64_t)total : (int64_t)1e15;
+}
+
+/* ---- the architecture ---------------------------------------------------------------- */
+
+static int fill_arch(const lookup *l, mb_arch *a)
+{
+    static const char *const hidden_k[] = {"hidden_size", "n_embd", "d_model", "dim", NULL};
+    static const char *const inter_k[] = {"intermediate_size", "ffn_hidden_size", "n_inner",
+                                          NULL};
+    static const char *const vocab_k[] = {"vocab_size", "padded_vocab_size", NULL};
+    static const char *const pos_k[] = {"max_position_embeddings", "n_positions",
+                                        "max_seq_len", "seq_length", NULL};
+    static const char *const experts_k[] = {"n_routed_experts", "num_experts",
+                                            "num_local_experts", "moe_num_experts", NULL};
+    static const char *const topk_k[] = {"num_experts_per_tok", "num_experts_per_token",
+                                         "experts_per_token", "moe_topk", NULL};
+    static const char *const moe_inter_k[] = {"moe_intermediate_size", NULL};
+    static const char *const shared_k[] = {"n_shared_experts", "num_shared_experts", NULL};
+    static const char *const shared_inter_k[] = {"shared_expert_intermediate_size", NULL};
+    static const char *const dense_k[] = {"first_k_dense_replace", NULL};
+    static const char *const step_k[] = {"decoder_sparse_step", "moe_layer_freq", NULL};
+    static const char *const qlora_k[] = {"q_lora_rank", NULL};
+    static const char *const kvlora_k[] = {"kv_lora_rank", NULL};
+    static const char *const nope_k[] = {"qk_nope_head_dim", NULL};
+    static const char *const rope_k[] = {"qk_rope_head_dim", NULL};
+    static const char *const vhead_k[] = {"v_head_dim", NULL};
+    static const char *const merge_k[] = {"spatial_merge_size", NULL};
+
+    a->hidden_size = num(l, hidden_k);
+    a->intermediate_size = num(l, inter_k);
+    a->vocab_size = num(l, vocab_k);
+    a->max_position = num(l, pos_k);
+    static const char *const tied_by_default[] = {"gemma", "gemma2", "gemma3", "gemma3_text",
+                                                  NULL};
+    a->tie_word_embeddings = boolean(l, "tie_word_embeddings", type_is(a, tied_by_default));
+    static const char *const qkv_bias_types[] = {"qwen2", "qwen2_moe", "qwen2_vl",
+                                                 "qwen2_5_vl", NULL};
+    a->qkv_bias = boolean(l, "attention_bias", 0) || boolean(l, "qkv_bias", 0) ||
+                  type_is(a, qkv_bias_types);
+    static const char *const qk_norm_types[] = {"qwen3", "qwen3_moe", "gemma3", "gemma3_text",
+                                                "olmo2", NULL};
+    a->qk_norm = type_is(a, qk_norm_types);
+    static const char *const plain_mlp_types[] = {"gpt2", "gpt_neox", "opt", "bloom",
+                                                  "falcon", "phi", "gpt_bigcode",
+                                                  "starcoder2", NULL};
+    a->gated_mlp = !type_is(a, plain_mlp_types);
+
+    a->num_experts = icap(num(l, experts_k));
+    a->experts_per_token = icap(num(l, topk_k));
+    a->moe_intermediate_size = num(l, moe_inter_k);
+    if (a->num_experts && !a->moe_intermediate_size)
+        a->moe_intermediate_size = a->intermediate_size; /* Mixtral, gpt-oss */
+    a->num_shared_experts = icap(num(l, shared_k));
+    a->shared_intermediate_size = num(l, shared_inter_k);
+    a->first_dense_layers = icap(num(l, dense_k));
+    a->moe_step = icap(num(l, step_k));
+    if (a->moe_step < 1)
+        a->moe_step = 1;
+    static const char *const moe_bias_types[] = {"gpt_oss", NULL};
+    a->moe_bias = type_is(a, moe_bias_types);
+    if (a->num_experts && !a->experts_per_token)
+        a->experts_per_token = 2;
+
+    if (a->model.is_mla) {
+        a->q_lora_rank = num(l, qlora_k);
+        a->kv_lora_rank = num(l, kvlora_k);
+        a->qk_nope_head_dim = num(l, nope_k);
+        a->qk_rope_head_dim = num(l, rope_k);
+        a->v_head_dim = num(l, vhead_k);
+        if (!a->qk_nope_head_dim || !a->v_head_dim)
+            snprintf(a->arch_reason, sizeof a->arch_reason,
+                     "an MLA config without qk_nope_head_dim or v_head_dim");
+    }
+
+    const cJSON *vis = item(l->top, "vision_config");
+    a->spatial_merge = 1;
+    if (vis) {
+        int64_t m = num_of(vis, merge_k);
+        a->spatial_merge = m > 1 ? icap(m > 4096 ? (int64_t)1 << 24 : m * m) : 1;
+        a->vision_params = tower_params(vis, a->hidden_size, a->spatial_merge, 1);
+    }
+    a->audio_params = tower_params(item(l->top, "audio_config"), a->hidden_size, 1, 0);
+
+    if (!a->arch_reason[0]) {
+        if (!a->hidden_size)
+            snprintf(a->arch_reason, sizeof a->arch_reason, "config.json has no hidden_size");
+        else if (!a->vocab_size)
+            snprintf(a->arch_reason, sizeof a->arch_reason,
+                     "config.json has no vocab_size (or it is 0)");
+        else if (!a->intermediate_size && !a->num_experts)
+            snprintf(a->arch_reason, sizeof a->arch_reason,
+                     "config.json has no intermediate_size");
+    }
+    parse_quant(a, l->top);
+    return MB_OK;
+}
+
+/* Fills *out (the library's struct) from the text. */
+static int arch_fill(const char *json, size_t len, const char *name, mb_arch *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = mb__model_parse(json, len, name, &out->model);
+    out->model.size = sizeof out->model;
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&arch_parse_lock);
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    pthread_mutex_unlock(&arch_parse_lock);
+    if (!root)
+        return mb__error(MB_ENOMEM, "%s: out of memory parsing it a second time",
+                         name ? name : "config.json");
+    lookup l = {item(root, "text_config"), root};
+    if (!l.text)
+        l.text = item(root, "llm_config");
+    rc = fill_arch(&l, out);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int mb_arch_parse(const char *json, size_t len, const char *name, mb_arch **out)
+{
+    if (!out)
+        return mb__error(MB_EINVAL, "mb_arch_parse: out is NULL");
+    *out = NULL;
+    mb_arch *a = calloc(1, sizeof *a);
+    if (!a)
+        return mb__error(MB_ENOMEM, "mb_arch_parse: out of memory");
+    int rc = arch_fill(json, len, name, a);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    return MB_OK;
+}
+
+void mb_arch_free(mb_arch *a) { free(a); }
+
+static int read_text(const char *path, char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mb__error(MB_EIO, "%s: cannot open it (%s)", path, strerror(errno));
+    char *b = malloc(CONFIG_MAX_BYTES + 1);
+    if (!b) {
+        fclose(f);
+        return mb__error(MB_ENOMEM, "%s: out of memory", path);
+    }
+    size_t n = fread(b, 1, CONFIG_MAX_BYTES + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err || n > CONFIG_MAX_BYTES) {
+        free(b);
+        return mb__error(MB_EIO, "%s: %s", path,
+                         err ? "cannot read it" : "larger than 16 MiB: not a config.json");
+    }
+    *buf = b;
+    *len = n;
+    return MB_OK;
+}
+
+int mb_arch_load(const char *path, mb_arch **out)
+{
+    if (!out)
+        return mb__error(MB_EINVAL, "mb_arch_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return mb__error(MB_EINVAL, "mb_arch_load: path is NULL");
+    mb_model m = MB_MODEL_INIT;
+    int rc = mb__model_load(path, &m); /* the weights beside it, and its errors */
+    if (rc)
+        return rc;
+    char file[4096];
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(file, sizeof file, "%s/config.json", path);
+    else
+        snprintf(file, sizeof file, "%s", path);
+    char *buf = NULL;
+    size_t len = 0;
+    if ((rc = read_text(file, &buf, &len)))
+        return rc;
+    mb_arch *a = NULL;
+    rc = mb_arch_parse(buf, len, file, &a);
+    free(buf);
+    if (rc)
+        return rc;
+    a->model.weights_bytes = m.weights_bytes;
+    memcpy(a->model.weights_source, m.weights_source, sizeof m.weights_source);
+    *out = a;
+    return MB_OK;
+}
+
+/* ---- counting -------------------------------------------------------------------- */
+
+static double cdivd(double a, double b) { return ceil(a / b); }
+
+void mb__arch_shape(const mb_arch *a, int tp, int pp, mb__shape *s)
+{
+    memset(s, 0, sizeof *s);
+    const mb_model *m = &a->model;
+    double heads = cdivd(m->num_attention_heads, tp);
+    double kv = m->num_kv_heads >= tp ? cdivd(m->num_kv_heads, tp) : 1;
+    s->h = (double)a->hidden_size;
+    s->inter = (double)a->intermediate_size / tp;
+    s->moe_inter = (double)a->moe_intermediate_size / tp;
+    s->shared_inter = ((double)a->shared_intermediate_size +
+                       (double)a->num_shared_experts * (double)a->moe_intermediate_size) /
+                      tp;
+    if (m->is_mla) {
+        s->q_width = heads * (double)(a->qk_nope_head_dim + a->qk_rope_head_dim);
+        s->kv_width = (double)(a->kv_lora_rank + a->qk_rope_head_dim) +
+                      heads * (double)(a->qk_nope_head_dim + a->v_head_dim);
+        s->attn_out = heads * (double)a->v_head_dim;
+    } else {
+        s->q_width = heads * m->head_size;
+        s->kv_width = 2 * kv * m->head_size;
+        s->attn_out = heads * m->head_size;
+    }
+    s->vocab = (double)a->vocab_size;
+    s->experts = a->num_experts;
+    s->topk = a->experts_per_token;
+    s->layers = (int)cdivd(m->num_layers, pp);
+    s->dtype_bytes = m->dtype_bytes ? m->dtype_bytes : 2;
+}
+
+int mb__arch_count(const mb_arch *a, int tp, int pp, mb__param_count *c)
+{
+    memset(c, 0, sizeof *c);
+    if (tp < 1 || pp < 1)
+        return mb__error(MB_EINVAL, "tensor and pipeline parallel sizes must be 1 or more");
+    if (a->arch_reason[0])
+        return mb__error(MB_EINVAL, "%s", a->arch_reason);
+    if (!a->quant_known)
+        return mb__error(MB_EINVAL, "%s", a->quant_reason);
+    const mb_model *m = &a->model;
+    if (pp > m->num_layers)
+        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d is more than the model's %d "
+                                    "layers", pp, m->num_layers);
+    mb__shape s;
+    mb__arch_shape(a, tp, pp, &s);
+    double h = s.h;
+    int quant_all = a->quant_bits < 16 && !a->quant_experts_only;
+    int quant_experts = a->quant_bits < 16;
+
+    /* attention per layer */
+    double heads = cdivd(m->num_attention_heads, tp);
+    double attn_lin, attn_plain = 2 * h; /* two norms per layer */
+    if (m->is_mla) {
+        double qk = (double)(a->qk_nope_head_dim + a->qk_rope_head_dim);
+        attn_lin = a->q_lora_rank
+                       ? h * (double)a->q_lora_rank + (double)a->q_lora_rank * heads * qk
+                       : h * heads * qk;
+        attn_plain += (double)a->q_lora_rank + (double)a->kv_lora_rank;
+        attn_lin += h * (double)(a->kv_lora_rank + a->qk_rope_head_dim) +
+                    (double)a->kv_lora_rank * heads *
+                        (double)(a->qk_nope_head_dim + a->v_head_dim) +
+                    heads * (double)a->v_head_dim * h;
+    } else {
+        double d = m->head_size;
+        attn_lin = h * (s.q_width + s.kv_width) + s.attn_out * h;
+        if (a->qkv_bias)
+            attn_plain += s.q_width + s.kv_width;
+        if (a->qk_norm)
+            attn_plain += 2 * d;
+        if (a->moe_bias) /* gpt-oss: o_proj bias and attention sinks */
+            attn_plain += h + heads;
+    }
+
+    /* MLP per layer: dense and MoE */
+    double mult = a->gated_mlp ? 3 : 2;
+    double dense = mult * h * s.inter;
+    double experts = 0, moe_plain = 0, shared = 0;
+    if (a->num_experts) {
+        experts = (double)a->num_experts * mult * h * s.moe_inter;
+        if (strcasecmp(a->quant_method, "mxfp4") == 0) {
+            /* vLLM pads mxfp4 experts for its Marlin and TRT-LLM kernels
+             * (fused_moe/oracle/mxfp4.py mxfp4_round_up_hidden_size_and_intermediate_size:
+             * the rank's intermediate size to 128, the hidden size to 256) */
+            double hp = ceil(h / 256) * 256, ip = ceil(s.moe_inter / 128) * 128;
+            experts = (double)a->num_experts * mult * hp * ip;
+        }
+        moe_plain = h * a->num_experts; /* router, whole on every rank */
+        if (a->moe_bias)
+            moe_plain += a->num_experts +
+                         (double)a->num_experts * (2 * s.moe_inter + h / tp);
+        shared = mult * h * s.shared_inter;
+        if (a->shared_intermediate_size)
+            moe_plain += h; /* Qwen-MoE's shared-expert gate */
+    }
+
+    /* which layers of the largest stage are MoE: the stage holding the most */
+    int L = m->num_layers, per = s.layers, moe_layers = 0;
+    for (int first = 0; first < L; first += per) {
+        int n = 0;
+        for (int i = first; i < first + per && i < L; i++)
+            n += a->num_experts && i >= a->first_dense_layers && (i + 1) % a->moe_step == 0;
+        if (n > moe_layers)
+            moe_layers = n;
+    }
+    int dense_layers = per - moe_layers;
+
+    double lin = per * attn_lin + dense_layers * dense + moe_layers * shared;
+    double exp_lin = moe_layers * experts;
+    double plain = per * attn_plain + moe_layers * moe_plain;
+    if (quant_all)
+        c->quantized += lin + exp_lin;
+    else if (quant_experts)
+        c->quantized += exp_lin, plain += lin;
+    else
+        plain += lin + exp_lin;
+
+    /* vocabulary: padded to 64 per rank and split; first and last stage */
+    double vocab_rank = cdivd(cdivd((double)a->vocab_size, 64) * 64, tp);
+    double emb = vocab_rank * h;
+    double ends = pp == 1 ? emb * (a->tie_word_embeddings ? 1 : 2) + h : emb + h;
+    plain += ends;
+    /* towers on the first stage, split over the ranks */
+    plain += (double)(a->vision_params + a->audio_params) / tp;
+    c->plain = plain;
+    c->layers = per;
+
+    /* rotary cache: one per distinct configuration, in the model dtype */
+    double rot = m->is_mla ? (double)a->qk_rope_head_dim : m->head_size;
+    double pos = a->max_position ? (double)a->max_position : (double)m->max_model_len;
+    c->rope_cache = pos * rot;
+    return MB_OK;
+}
+
+int mb_arch_weights(const mb_arch *a, int tp, int pp, int64_t *bytes)
+{
+    if (!a || !bytes)
+        return mb__error(MB_EINVAL, "mb_arch_weights: a or bytes is NULL");
+    *bytes = MB_UNKNOWN;
+    mb__param_count c;
+    int rc = mb__arch_count(a, tp, pp, &c);
+    if (rc)
+        return rc;
+    int db = a->model.dtype_bytes ? a->model.dtype_bytes : 2;
+    double b = (c.plain + c.rope_cache) * db + c.quantized * mb__quant_bytes_per_param(a);
+    if (!(b > 0) || b > (double)MB_SIZE_MAX)
+        return mb__error(MB_ERANGE, "the weights come to %.3g bytes per rank: the config's "
+                                    "sizes are not plausible", b);
+    *bytes = (int64_t)b;
+    return MB_OK;
+}

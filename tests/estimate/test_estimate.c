@@ -1,0 +1,466 @@
+/*
+ * tests/estimate: the estimate of issue 15 from values: parameter counts worked out by
+ * hand from the configs' numbers (the known totals of Llama-3.1-8B and Qwen3-30B-A3B),
+ * quantized bytes, the activation and sampler formulas, the KV ranges and the three
+ * verdicts, given and measured parts, several instances and every engine's settings, the
+ * named devices, and bad input (unknown quantization, missing keys, zero layers).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#include "core/estimate.h"
+#include "membudget.h"
+#include "testutil.h"
+
+#define GiB MB_GiB
+#define CONFIGS MB_SOURCE_DIR "/tests/estimate/configs/"
+
+/* The tests look inside the handle (core/estimate.h); each keeps one at a time in a
+ * static so that a failed assertion's early return leaks nothing visible to LSan
+ * (teardown frees it). */
+static mb_arch *held[4];
+
+static mb_arch *keep(mb_arch *a)
+{
+    for (int i = 0; i < 4; i++)
+        if (!held[i]) {
+            held[i] = a;
+            return a;
+        }
+    fail_msg("too many models held");
+    return a;
+}
+
+static int release(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        mb_arch_free(held[i]);
+        held[i] = NULL;
+    }
+    return 0;
+}
+
+static mb_arch *load(const char *file)
+{
+    char path[1024];
+    snprintf(path, sizeof path, CONFIGS "%s", file);
+    mb_arch *a = NULL;
+    int rc = mb_arch_load(path, &a);
+    if (rc)
+        fail_msg("%s: %s", file, mb_error_detail());
+    return keep(a);
+}
+
+static mb_arch *parse(const char *json)
+{
+    mb_arch *a = NULL;
+    int rc = mb_arch_parse(json, strlen(json), "test.json", &a);
+    if (rc)
+        fail_msg("parse: %s", mb_error_detail());
+    return keep(a);
+}
+
+static mb_estimate_device h100(void)
+{
+    mb_estimate_device d;
+    assert_int_equal(mb_estimate_device_find("H100", &d), MB_OK);
+    return d;
+}
+
+/* Llama-3.1-8B by hand: embedding and lm_head 128256 x 4096 each (untied); per layer q and
+ * o 4096 x 4096, k and v 4096 x 1024, MLP 3 x 4096 x 14336, two norms of 4096; 32 layers
+ * and the final norm: 8,030,261,248 parameters, the published count. Plus the rotary
+ * cache: 131072 positions x 128. */
+static void test_llama_weights(void **state)
+{
+    (void)state;
+    mb_arch *a = load("meta-llama--Llama-3.1-8B-Instruct.json");
+    int64_t layer = 2 * 4096LL * 4096 + 2 * 4096LL * 1024 + 3 * 4096LL * 14336 + 2 * 4096;
+    int64_t params = 2 * 128256LL * 4096 + 32 * layer + 4096;
+    assert_int_equal(params, 8030261248LL);
+    int64_t w;
+    assert_int_equal(mb_arch_weights(a, 1, 1, &w), MB_OK);
+    assert_int_equal(w, (params + 131072LL * 128) * 2);
+    /* two ranks: every matrix halves (8 KV heads split 4 + 4), norms stay whole */
+    int64_t layer2 = (2 * 4096LL * 4096 + 2 * 4096LL * 1024 + 3 * 4096LL * 14336) / 2 +
+                     2 * 4096;
+    int64_t params2 = 2 * 64128LL * 4096 + 32 * layer2 + 4096;
+    assert_int_equal(mb_arch_weights(a, 2, 1, &w), MB_OK);
+    assert_int_equal(w, (params2 + 131072LL * 128) * 2);
+    /* sixteen ranks: 8 KV heads are replicated, one per rank */
+    int64_t layer16 = (2 * 4096LL * 4096 + 3 * 4096LL * 14336) / 16 + 2 * 4096LL * 128 +
+                      2 * 4096;
+    int64_t params16 = 2 * (128256LL / 16) * 4096 + 32 * layer16 + 4096;
+    assert_int_equal(mb_arch_weights(a, 16, 1, &w), MB_OK);
+    assert_int_equal(w, (params16 + 131072LL * 128) * 2);
+    /* two pipeline stages: 16 layers and one end (embedding or lm_head) each */
+    assert_int_equal(mb_arch_weights(a, 1, 2, &w), MB_OK);
+    assert_int_equal(w, (128256LL * 4096 + 4096 + 16 * layer + 131072LL * 128) * 2);
+}
+
+/* Qwen3-30B-A3B by hand: 128 experts of 3 x 2048 x 768, a 2048 x 128 router, GQA 32/4 of
+ * 128, q/k norms; 30,532,122,624 parameters (the published count). */
+static void test_moe_weights(void **state)
+{
+    (void)state;
+    mb_arch *a = load("Qwen--Qwen3-30B-A3B.json");
+    assert_int_equal(a->num_experts, 128);
+    assert_int_equal(a->experts_per_token, 8);
+    int64_t layer = 2048LL * 4096 + 2 * 2048LL * 512 + 4096LL * 2048 + 2 * 128 + 2 * 2048 +
+                    128 * 3 * 2048LL * 768 + 2048LL * 128;
+    int64_t params = 2 * 151936LL * 2048 + 48 * layer + 2048;
+    assert_int_equal(params, 30532122624LL);
+    int64_t w;
+    assert_int_equal(mb_arch_weights(a, 1, 1, &w), MB_OK);
+    assert_int_equal(w, (params + 40960LL * 128) * 2);
+}
+
+/* GPTQ 4-bit, group 128: half a byte, an fp16 scale and a packed 4-bit zero per 128. */
+static void test_quantized_bytes(void **state)
+{
+    (void)state;
+    mb_arch *a = load("RedHatAI--Meta-Llama-3.1-8B-Instruct-quantized.w4a16.json");
+    assert_true(a->quant_known);
+    assert_string_equal(a->quant_method, "gptq");
+    assert_true(fabs(mb__quant_bytes_per_param(a) - (0.5 + 2.0 / 128 + 0.5 / 128)) < 1e-12);
+    mb_arch *f = load("RedHatAI--Qwen2.5-7B-Instruct-fp8-dynamic.json");
+    assert_true(fabs(mb__quant_bytes_per_param(f) - 1.0) < 1e-12);
+    mb_arch *m = load("openai--gpt-oss-20b.json");
+    assert_true(m->quant_experts_only);
+    assert_true(fabs(mb__quant_bytes_per_param(m) - (0.5 + 1.0 / 32)) < 1e-12);
+    /* the quantized Llama keeps its embeddings and lm_head in 16 bits */
+    mb__param_count c;
+    assert_int_equal(mb__arch_count(a, 1, 1, &c), MB_OK);
+    assert_true(fabs(c.quantized - 32.0 * (2 * 4096.0 * 4096 + 2 * 4096.0 * 1024 +
+                                           3 * 4096.0 * 14336)) < 1);
+}
+
+/* The activation peak follows profile_run: the sampler over min(max_num_seqs, tokens)
+ * rows of the vocabulary, or the forward's live set when that is larger. */
+static void test_activation(void **state)
+{
+    (void)state;
+    mb_arch *a = load("meta-llama--Llama-3.1-8B-Instruct.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.max_num_seqs = 1024;
+    o.max_num_batched_tokens = 8192;
+    o.gpu_memory_utilization = 0.95;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    double sampler = 1024.0 * 128256 * MB__SAMPLER_BYTES + 8192.0 * 4096 * 2;
+    double fwd = 8192.0 * 2 * (3 * 4096 + 3 * 14336);
+    assert_true(sampler > fwd);
+    assert_int_equal(e.activation.bytes, (int64_t)sampler);
+    assert_int_equal(e.activation.source, MB_EST_ESTIMATED);
+    assert_true(e.activation.low < e.activation.bytes && e.activation.bytes < e.activation.high);
+    /* few rows: the forward wins */
+    o.max_num_seqs = 8;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.activation.bytes, (int64_t)fwd);
+    /* defaults on an H100 are vLLM 0.33's: 8192 tokens, 1024 requests */
+    mb_estimate_options_init(&o, sizeof o);
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.max_num_batched_tokens, 8192);
+    assert_int_equal(e.max_num_seqs, 1024);
+    mb_estimate_device small;
+    assert_int_equal(mb_estimate_device_find("RTX 4090", &small), MB_OK);
+    assert_int_equal(mb_estimate_compute(a, &small, &o, &e), MB_OK);
+    assert_int_equal(e.max_num_batched_tokens, 2048);
+    assert_int_equal(e.max_num_seqs, 256);
+}
+
+/* KV = requested - parts; the range from the parts' ranges; the verdicts. */
+static void test_budget_and_verdicts(void **state)
+{
+    (void)state;
+    mb_arch *a = load("meta-llama--Llama-3.1-8B-Instruct.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.gpu_memory_utilization = 0.95;
+    o.max_model_len = 8192;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    int64_t req;
+    assert_int_equal(mb_budget_requested(d.total_memory, 0.95, &req), MB_OK);
+    assert_int_equal(e.requested_memory, req);
+    assert_true(e.cudagraph_charged);
+    int64_t mid = e.weights.bytes + e.activation.bytes + e.non_torch.bytes + e.cudagraph.bytes;
+    assert_true(llabs(e.available_kv_cache_memory - (req - mid)) <= 4);
+    int64_t hi = e.weights.high + e.activation.high + e.non_torch.high + e.cudagraph.high;
+    assert_true(llabs(e.available_kv_cache_memory_low - (req - hi)) <= 4);
+    assert_true(e.available_kv_cache_memory_low < e.available_kv_cache_memory &&
+                e.available_kv_cache_memory < e.available_kv_cache_memory_high);
+    assert_int_equal(e.kv_cache_tokens, e.available_kv_cache_memory / (131072 * 16) * 16);
+    assert_int_equal(e.verdict, MB_EST_FITS);
+    assert_non_null(strstr(e.verdict_text, "fits"));
+    /* before 0.21 the graphs are predicted but not taken from the KV cache */
+    o.charge_cudagraphs = 0;
+    mb_estimate old = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &old), MB_OK);
+    assert_false(old.cudagraph_charged);
+    assert_int_equal(old.cudagraph.bytes, e.cudagraph.bytes);
+    assert_true(llabs(old.available_kv_cache_memory -
+                      (e.available_kv_cache_memory + e.cudagraph.bytes)) <= 4);
+    /* a request just inside the optimistic bound but outside the pessimistic: may not fit */
+    o.charge_cudagraphs = 1;
+    int64_t lo_tok = e.kv_cache_tokens_low, hi_tok = e.kv_cache_tokens_high;
+    o.max_model_len = (lo_tok + hi_tok) / 2;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.verdict, MB_EST_MAY_NOT_FIT);
+    o.max_model_len = hi_tok + 1024;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.verdict, MB_EST_DOES_NOT_FIT);
+    assert_non_null(strstr(e.verdict_text, "does not fit"));
+    /* a 14 GiB device: the weights alone leave nothing */
+    mb_estimate_device s = d;
+    s.total_memory = 14 * GiB;
+    o.max_model_len = 4096;
+    assert_int_equal(mb_estimate_compute(a, &s, &o, &e), MB_OK);
+    assert_int_equal(e.verdict, MB_EST_DOES_NOT_FIT);
+    assert_true(e.available_kv_cache_memory_high < 0);
+}
+
+/* Given and measured parts carry no range. */
+static void test_given_parts(void **state)
+{
+    (void)state;
+    mb_arch *a = load("meta-llama--Llama-3.1-8B-Instruct.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.non_kv_memory = 17 * GiB;
+    o.cudagraph_first = 300 * MB_MiB;
+    o.cudagraph_second = 3 * MB_MiB;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.activation.source, MB_EST_GIVEN);
+    assert_int_equal(e.activation.low, e.activation.high);
+    assert_int_equal(e.cudagraph.source, MB_EST_MEASURED);
+    assert_int_equal(e.cudagraph.bytes, 300 * MB_MiB + (e.num_cudagraphs - 1) * 3 * MB_MiB);
+    assert_int_equal(e.available_kv_cache_memory, e.available_kv_cache_memory_low);
+    assert_int_equal(e.available_kv_cache_memory, e.requested_memory - 17 * GiB -
+                                                      e.cudagraph.bytes);
+    mb_estimate_options_init(&o, sizeof o);
+    o.weights_memory = 10 * GiB;
+    o.enforce_eager = 1;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.weights.source, MB_EST_GIVEN);
+    assert_int_equal(e.weights.bytes, 10 * GiB);
+    assert_int_equal(e.cudagraph.source, MB_EST_NONE);
+    assert_int_equal(e.cudagraph.bytes, 0);
+}
+
+/* Two engines on one H100, and every engine's settings for the pessimistic KV figure. */
+static void test_instances_and_knobs(void **state)
+{
+    (void)state;
+    mb_arch *a = load("Qwen--Qwen3-8B.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.instances = 2;
+    o.max_model_len = 8192;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.requested_memory, d.total_memory / 2 - e.context_memory);
+    assert_true(e.startup_ok);
+    const mb_engine_knobs *k = &e.knobs;
+    assert_true(fabs(k->vllm_gpu_memory_utilization -
+                     floor((double)e.requested_memory / (double)d.total_memory * 10000) /
+                         10000) < 1e-12);
+    assert_true(2 * k->vllm_gpu_memory_utilization * (double)d.total_memory <=
+                (double)d.total_memory);
+    assert_int_equal(k->vllm_kv_cache_memory_bytes, e.available_kv_cache_memory_low);
+    double frac = floor((double)(e.context_memory + e.weights.high +
+                                 e.available_kv_cache_memory_low) /
+                        (double)d.total_memory * 1000) / 1000;
+    assert_true(fabs(k->sglang_mem_fraction_static - frac) < 1e-12);
+    assert_int_equal(k->sglang_max_total_tokens, e.kv_cache_tokens_low);
+    assert_int_equal(k->trtllm_max_tokens, e.kv_cache_tokens_low);
+    assert_true(k->trtllm_free_gpu_memory_fraction > 0 &&
+                k->trtllm_free_gpu_memory_fraction <= 1);
+    /* a cap per instance */
+    mb_estimate_options_init(&o, sizeof o);
+    o.memory_cap = 30 * GiB;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.requested_memory, 30 * GiB);
+    /* three instances of 30 GiB do not fit in 79 GiB */
+    o.instances = 3;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_ERANGE);
+    assert_non_null(strstr(mb_error_detail(), "--memory-cap"));
+}
+
+static void test_devices(void **state)
+{
+    (void)state;
+    mb_estimate_device d;
+    assert_int_equal(mb_estimate_device_find("NVIDIA H100 80GB HBM3", &d), MB_OK);
+    assert_int_equal(d.cc_major, 9);
+    assert_int_equal(mb_estimate_device_find("h100-sxm5", &d), MB_OK);
+    assert_string_equal(d.name, "NVIDIA H100 80GB HBM3");
+    assert_int_equal(mb_estimate_device_find("4090", &d), MB_OK);
+    assert_string_equal(d.name, "NVIDIA GeForce RTX 4090");
+    assert_int_equal(mb_estimate_device_find("A100-40GB", &d), MB_OK);
+    assert_int_equal(d.total_memory, (int64_t)(39.50 * (double)GiB));
+    assert_int_equal(mb_estimate_device_find("MI300X", &d), MB_OK);
+    assert_int_equal(d.vendor, MB_GPU_AMD);
+    assert_int_equal(mb_estimate_device_find("Voodoo5", &d), MB_ENODEV);
+    assert_non_null(strstr(mb_error_detail(), "--total-memory"));
+    /* AMD's larger context and runtime libraries */
+    assert_int_equal(mb_estimate_device_find("MI300X", &d), MB_OK);
+    mb_arch *a = load("Qwen--Qwen3-8B.json");
+    mb_estimate e = MB_ESTIMATE_INIT, n = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, NULL, &e), MB_OK);
+    mb_estimate_device h = h100();
+    h.total_memory = d.total_memory;
+    assert_int_equal(mb_estimate_compute(a, &h, NULL, &n), MB_OK);
+    assert_true(e.non_torch.bytes > n.non_torch.bytes);
+    assert_true(e.context_memory > n.context_memory);
+}
+
+/* Bad input: the part becomes unknown with its reason, never a silent zero. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    mb_arch *a = parse("{\"model_type\":\"llama\",\"num_hidden_layers\":4,\"num_attention_heads\":8,"
+          "\"hidden_size\":512,\"intermediate_size\":1024,\"vocab_size\":1000,"
+          "\"max_position_embeddings\":2048,"
+          "\"quantization_config\":{\"quant_method\":\"exl3\",\"bits\":3}}");
+    assert_false(a->quant_known);
+    int64_t w;
+    assert_int_equal(mb_arch_weights(a, 1, 1, &w), MB_EINVAL);
+    assert_int_equal(w, MB_UNKNOWN);
+    assert_non_null(strstr(mb_error_detail(), "exl3"));
+    mb_estimate_device d = h100();
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, NULL, &e), MB_OK);
+    assert_int_equal(e.weights.source, MB_EST_UNKNOWN);
+    assert_int_equal(e.weights.bytes, MB_UNKNOWN);
+    assert_non_null(strstr(e.weights.reason, "--weights-memory"));
+    assert_int_equal(e.available_kv_cache_memory, MB_UNKNOWN);
+    assert_int_equal(e.kv_cache_tokens, MB_UNKNOWN);
+    assert_int_equal(e.verdict, MB_EST_MAY_NOT_FIT);
+    assert_non_null(strstr(e.verdict_text, "exl3"));
+    /* --weights-memory supplies the part */
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.weights_memory = GiB;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_not_equal(e.available_kv_cache_memory, MB_UNKNOWN);
+
+    /* vocabulary 0: the activation needs it */
+    a = parse("{\"num_hidden_layers\":4,\"num_attention_heads\":8,\"hidden_size\":512,"
+          "\"intermediate_size\":1024,\"vocab_size\":0,\"max_position_embeddings\":2048}");
+    assert_non_null(strstr(a->arch_reason, "vocab_size"));
+    assert_int_equal(mb_estimate_compute(a, &d, NULL, &e), MB_OK);
+    assert_int_equal(e.activation.source, MB_EST_UNKNOWN);
+    assert_non_null(strstr(e.activation.reason, "--non-kv-memory"));
+    assert_int_equal(e.cudagraph.source, MB_EST_UNKNOWN);
+    /* zero layers: refused by the parse, naming the field */
+    const char *zero = "{\"num_hidden_layers\":0,\"num_attention_heads\":8,"
+                       "\"hidden_size\":512,\"vocab_size\":100}";
+    mb_arch *z = (mb_arch *)&held; /* anything but NULL: a failed parse must clear it */
+    assert_int_equal(mb_arch_parse(zero, strlen(zero), "zero.json", &z), MB_EINVAL);
+    assert_null(z);
+    assert_non_null(strstr(mb_error_detail(), "num_hidden_layers"));
+    /* options */
+    a = load("Qwen--Qwen3-8B.json");
+    mb_estimate_options_init(&o, sizeof o);
+    o.pipeline_parallel_size = 99;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "--pipeline-parallel-size"));
+    mb_estimate_options_init(&o, sizeof o);
+    o.gpu_memory_utilization = 1.5;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_EINVAL);
+    assert_int_equal(mb_estimate_compute(NULL, &d, NULL, &e), MB_EINVAL);
+    assert_int_equal(mb_estimate_compute(a, &d, NULL, NULL), MB_EINVAL);
+}
+
+static const char *source_of(cJSON *est, const char *part)
+{
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(est, part);
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(p, "source");
+    return cJSON_IsString(s) ? s->valuestring : "";
+}
+
+/* `membudget plan --gpu NAME` end to end. */
+static void test_cli(void **state)
+{
+    (void)state;
+    char *out, *err;
+    int rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu H100 "
+                              "--max-model-len 8192 --json", &out, &err);
+    assert_int_equal(rc, 0);
+    cJSON *j = cJSON_Parse(out);
+    assert_non_null(j);
+    cJSON *est = cJSON_GetObjectItemCaseSensitive(j, "estimate");
+    assert_non_null(est);
+    assert_string_equal(source_of(est, "weights_memory"), "config");
+    assert_string_equal(source_of(est, "activation_peak"), "estimated");
+    assert_string_equal(source_of(est, "non_torch_memory"), "estimated");
+    assert_string_equal(source_of(est, "cudagraph_memory"), "estimated");
+    const char *keys[] = {"available_kv_cache_memory_low", "available_kv_cache_memory_high",
+                          "kv_cache_tokens_low", "kv_cache_tokens_high", "max_concurrency_low",
+                          "max_concurrency_high"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, keys[i])));
+    cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "non_kv_source");
+    assert_string_equal(src->valuestring, "estimated");
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(est, "verdict");
+    assert_string_equal(v->valuestring, "fits");
+    /* the plan's KV figure is the estimate's central one */
+    double plan_kv = cJSON_GetObjectItemCaseSensitive(j, "available_kv_cache_memory")->valuedouble;
+    double est_kv =
+        cJSON_GetObjectItemCaseSensitive(est, "available_kv_cache_memory")->valuedouble;
+    assert_true(fabs(plan_kv - est_kv) < 2.0 * MB_MiB);
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu H100 --instances 2",
+                    &out, &err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "2 instances"));
+    assert_non_null(strstr(out, "SGLang --mem-fraction-static"));
+    assert_non_null(strstr(out, "verdict        fits"));
+    free(out);
+    free(err);
+
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu Voodoo5", &out,
+                    &err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "Voodoo5"));
+    free(out);
+    free(err);
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu H100 "
+                          "--instances 0", &out, &err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "--instances"));
+    free(out);
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_llama_weights, release),
+        cmocka_unit_test_teardown(test_moe_weights, release),
+        cmocka_unit_test_teardown(test_quantized_bytes, release),
+        cmocka_unit_test_teardown(test_activation, release),
+        cmocka_unit_test_teardown(test_budget_and_verdicts, release),
+        cmocka_unit_test_teardown(test_given_parts, release),
+        cmocka_unit_test_teardown(test_instances_and_knobs, release),
+        cmocka_unit_test_teardown(test_devices, release),
+        cmocka_unit_test_teardown(test_bad_input, release),
+        cmocka_unit_test_teardown(test_cli, release),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
