@@ -121,6 +121,8 @@ int plan_est_snapshot(const plan_est *p, mb_snapshot *s)
     return CLI_OK;
 }
 
+static const char *gib(int64_t b, char *buf, size_t n);
+
 int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan_options *o)
 {
     if (!p->active)
@@ -172,7 +174,16 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     if (o->non_kv_memory == MB_UNKNOWN && o->kv_cache_memory_bytes == 0 &&
         e->weights.source != MB_EST_UNKNOWN && e->activation.source != MB_EST_UNKNOWN &&
         e->non_torch.source != MB_EST_UNKNOWN) {
-        o->non_kv_memory = e->weights.bytes + e->activation.bytes + e->non_torch.bytes;
+        int64_t non_kv = e->weights.bytes + e->activation.bytes + e->non_torch.bytes;
+        if (non_kv > s->total_memory) {
+            char a[32], b[32], c[32];
+            return cli_fail("the estimated non-KV memory, %s GiB per rank (weights %s GiB), "
+                            "is more than the device's %s GiB: raise "
+                            "--tensor-parallel-size or pick a larger --gpu",
+                            gib(non_kv, a, sizeof a), gib(e->weights.bytes, b, sizeof b),
+                            gib(s->total_memory, c, sizeof c));
+        }
+        o->non_kv_memory = non_kv;
         p->non_kv_applied = 1;
     }
     if (o->cudagraph_memory == MB_UNKNOWN && o->cudagraph_first == MB_UNKNOWN &&
