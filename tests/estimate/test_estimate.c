@@ -434,6 +434,14 @@ static void test_cli(void **state)
     free(out);
     free(err);
 
+    /* the weights alone exceed the device at TP 1: say so, and what to change */
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-30B-A3B.json --total-memory 24GiB "
+                          "--estimate", &out, &err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "--tensor-parallel-size"));
+    free(out);
+    free(err);
+
     rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu Voodoo5", &out,
                     &err);
     assert_int_equal(rc, 2);
