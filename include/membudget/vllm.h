@@ -453,8 +453,10 @@ typedef struct mb_arch mb_arch;
  * do not fail the parse: a missing or unknown one (an unknown quant_method, vocab_size 0)
  * is kept as a reason, and the part that needs it becomes unknown with that reason. The
  * JSON is parsed twice (for mb_model's fields and for the rest) and freed before return.
- * Thread-safe among the library's own parses; cJSON keeps its last parse error in a
- * global, so a program parsing with cJSON on other threads at the same time shares it. */
+ * Calls of mb_arch_parse/mb_arch_load on several threads at once are safe with each other;
+ * with mb_model_parse/mb_model_load running on another thread at the same moment they
+ * share cJSON's parse-error global under two different locks (a known limitation: call
+ * them from one thread, or serialise them). */
 MB_EXPORT int mb_arch_parse(const char *json, size_t len, const char *name, mb_arch **out);
 /* Reads a config.json or a folder holding one; the weights' bytes come from the
  * safetensors beside it as mb_model_load finds them. */
