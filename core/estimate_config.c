@@ -43,7 +43,7 @@
 #define CONFIG_MAX_BYTES ((size_t)16 << 20)
 
 /* cJSON writes a global on every parse; this lock keeps the estimate's parses apart
- * (config.c has its own for mb_model_parse). */
+ * (config.c has its own for mb_model_parse, taken inside this one). */
 static pthread_mutex_t arch_parse_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct lookup {
@@ -381,13 +381,15 @@ static int fill_arch(const lookup *l, mb_arch *a)
 static int arch_fill(const char *json, size_t len, const char *name, mb_arch *out)
 {
     memset(out, 0, sizeof *out);
+    /* both parses under this lock (config.c takes its own inside, never this one), so
+     * that two estimate parses never run cJSON at the same time */
+    pthread_mutex_lock(&arch_parse_lock);
     int rc = mb__model_parse(json, len, name, &out->model);
     out->model.size = sizeof out->model;
+    cJSON *root = rc ? NULL : cJSON_ParseWithLength(json, len);
+    pthread_mutex_unlock(&arch_parse_lock);
     if (rc)
         return rc;
-    pthread_mutex_lock(&arch_parse_lock);
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    pthread_mutex_unlock(&arch_parse_lock);
     if (!root)
         return mb__error(MB_ENOMEM, "%s: out of memory parsing it a second time",
                          name ? name : "config.json");
