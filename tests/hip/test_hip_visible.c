@@ -19,9 +19,11 @@ static char root[4096];
 
 static void make_root(void)
 {
-    tu_fresh_dir(mode[0] == 'a' ? "hip_vis_all" : mode[0] == 's' ? "hip_vis_second"
-                                                                  : "hip_vis_none",
-                 root, sizeof root);
+    /* one folder per CTest entry: _hip and _rocr run the same mode at once under ctest -j */
+    char name[64];
+    snprintf(name, sizeof name, "hip_vis_%s%s", mode,
+             getenv("ROCR_VISIBLE_DEVICES") ? "_rocr" : "");
+    tu_fresh_dir(name, root, sizeof root);
     ht_card(root, 0, "drm_dgpu", "0000:03:00.0");
     ht_card_mem(root, 0, "vram_total", 192 * GiB);
     ht_card(root, 1, "drm_dgpu", "0000:83:00.0");
