@@ -103,6 +103,12 @@ def test_release_under_pressure_is_false_off_an_integrated_gpu(machine, fake_all
     assert "empty_cache" not in fake_allocator.calls
 
 
+def test_release_under_pressure_with_the_default_allocator(machine) -> None:
+    """vLLM's signature takes the device alone: with no torch there is no cache to release."""
+    assert membudget.release_device_memory_under_pressure("cpu") is False
+    assert membudget.release_device_memory_under_pressure("cpu:0") is False
+
+
 def test_resolution_follows_a_later_torch_import(clean_env) -> None:
     """The resolver's cache keys on whether torch is imported: a snapshot made after the
     engine imports torch gets a torch.device."""

@@ -305,7 +305,7 @@ def library_path() -> str:
     raise LibraryMismatch(
         f"membudget: no libmembudget.so under {NATIVE_DIR} (the wheel's copy) and "
         f"{LIBRARY_ENV} is not set; reinstall the package with `pip install ./python` "
-        f"from a checkout, or set {LIBRARY_ENV} to a libmembudget.so.0"
+        f"from a checkout, or set {LIBRARY_ENV} to a libmembudget.so.1"
     )
 
 

@@ -205,6 +205,8 @@ def release_under_pressure(device: Any, allocator: Any = AUTO,
     alloc = default_allocator(r) if isinstance(allocator, str) and allocator == AUTO \
         else allocator
     bridge = Bridge(alloc, r.vllm)
+    if bridge.struct is None:
+        return False  # no allocator (a CPU device, or torch not in use): no cache to release
     res = _abi.mb_pressure_result.new()
     rc = bridge.call(_abi.lib().mb_pressure_release, ctx.handle, r.index,
                      bridge.pointer(), None, ctypes.byref(res))
