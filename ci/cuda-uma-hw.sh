@@ -6,8 +6,8 @@
 #
 # Builds membudget, requires that cuda:0 is an integrated device (`ops` = cuda-uma), checks the
 # UMA rule (free = the host's MemAvailable, lowered by the container limit, clamped to the total;
-# total = the driver's cuDeviceTotalMem; the driver's own free reported beside it) against
-# /proc/meminfo read just before and just after the snapshot, runs the seed's profiling scenario
+# total = the driver's cuDeviceTotalMem, asked again here through ctypes; the driver's own free
+# reported beside it) against /proc/meminfo read just before and just after the snapshot, runs the seed's profiling scenario
 # through the real driver and membudget's tracker, and the CUDA tests on the test doubles.
 # It FAILS, never skips, without an NVIDIA integrated GPU. What it measured is printed and kept
 # under $MB_ARTIFACTS (default artifacts/cuda-uma-hw/): devices.json, snapshot.json, meminfo.
@@ -97,6 +97,18 @@ if free > min(expect_hi, total) + slack:
     bad.append("free %d exceeds MemAvailable (bounded by the container) %d" % (free, expect_hi))
 if not s["limited_by_container"] and not s["clamped"] and free < lo - slack:
     bad.append("free %d is below MemAvailable %d with no container bound" % (free, lo))
+# total must be the driver's cuDeviceTotalMem_v2, asked here without membudget (ctypes)
+import ctypes
+cuda = ctypes.CDLL("libcuda.so.1")
+dev, tot = ctypes.c_int(), ctypes.c_size_t()
+for call, args in (("cuInit", (0,)), ("cuDeviceGet", (ctypes.byref(dev), 0)),
+                   ("cuDeviceTotalMem_v2", (ctypes.byref(tot), dev))):
+    rc = getattr(cuda, call)(*args)
+    if rc != 0:
+        sys.exit("%s failed with CUresult %d" % (call, rc))
+print("cuDeviceTotalMem_v2(ordinal 0): %d" % tot.value)
+if tot.value != total:
+    bad.append("total %d is not the driver's cuDeviceTotalMem_v2 %d" % (total, tot.value))
 if dfree is None:
     print("driver_free: not reported (no CUDA context was current; membudget creates none on UMA)")
 elif not 0 <= dfree <= total:

@@ -43,6 +43,7 @@ for x in devs:
     print(f"{x['device']}: {x['ops']} {x['model']} pci {x['pci_bus_id']} total {x['total_memory']}")
 EOF
 "$dir/membudget" snapshot
+"$dir/membudget" snapshot --json --device hip:0 >"$work/snapshot.json"
 
 echo "==== seed scenario on hip:0 (other tenant 512 MiB, weights 512 MiB, spike 1 GiB, outside 256 MiB)"
 MB_SEED_SMI_JSON="$work/smi_peak.json" "$dir/tests/hip/test_hip_seed" --hw 2>&1 | tee "$work/seed.out" ||
