@@ -93,6 +93,15 @@ def test_plan_refusals_raise_command_error(clean_env) -> None:
         membudget.plan(MODEL, total_memory="80GiB", no_such_flag=3)
 
 
+def test_plan_failures_carry_the_c_error_name(clean_env, tmp_path) -> None:
+    with pytest.raises(membudget.CommandError) as e:
+        membudget.plan(str(tmp_path / "missing" / "config.json"), total_memory="80GiB")
+    assert (e.value.name, e.value.code) == ("MB_EIO", -5)
+    with pytest.raises(membudget.CommandError) as e:
+        membudget.plan(MODEL, total_memory="1GiB", non_kv_memory="16GiB")
+    assert e.value.name == "MB_ERANGE"
+
+
 def test_plan_on_a_device(machine) -> None:
     p = membudget.plan(MODEL, gpu="cpu", max_model_len=4096)
     assert p.device["device"] == "cpu:0"

@@ -261,6 +261,19 @@ def run_cli(args: Sequence[str], context: Optional[Context] = None,
 _DEVICE_FORMS = ("cuda", "hip", "cpu", "rocm")
 
 
+def _cli_error_code(line: str) -> int:
+    """The library error behind the command's failure line ("membudget: WHAT: MESSAGE: detail",
+    tools/common.c's cli_fail_rc), found by the library's own mb_error_message texts; the
+    longest one that matches wins. 0 when the line names none (a check of the command's own)."""
+    lib = _abi.lib()
+    best, best_len = 0, 0
+    for code in _abi.ERRORS:
+        text = _abi.text(lib.mb_error_message(code))
+        if text and f": {text}" in line and len(text) > best_len:
+            best, best_len = code, len(text)
+    return best
+
+
 def plan(model: str, gpu: Any = None, *, context: Optional[Context] = None,
          **vllm_flags: Any) -> Plan:
     """How big the KV cache of ``model`` (a config.json or the folder holding one) can be,
@@ -292,7 +305,7 @@ def plan(model: str, gpu: Any = None, *, context: Optional[Context] = None,
         message = res.stderr.strip() or f"membudget plan exited with {res.returncode}"
         if res.returncode == 2:
             raise CommandError(message, code=_abi.CODES["MB_EINVAL"], detail=message)
-        raise CommandError(message, detail=message)
+        raise CommandError(message, code=_cli_error_code(message) or None, detail=message)
     try:
         doc = json.loads(res.stdout)
     except ValueError as e:
