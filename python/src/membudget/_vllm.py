@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-from typing import Any, Callable, Generator, Optional
+from typing import Any, Callable, Generator, Optional, Tuple
 
 from . import _abi
 from ._core import (
@@ -212,3 +212,54 @@ def release_under_pressure(device: Any, allocator: Any = AUTO,
                      bridge.pointer(), None, ctypes.byref(res))
     raise_for(rc, f"release_device_memory_under_pressure({device!r})")
     return bool(res.released)
+
+
+class SnapshotMethods:
+    """What both versions' MemorySnapshot do; each dataclass brings its own fields, its
+    ``_FIELDS`` (the figures subtraction takes apart) and its repr."""
+
+    _FIELDS: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        post_init(self)
+
+    @property
+    def device_(self) -> Any:
+        """The device as vLLM holds it: a torch.device when torch is imported, else a
+        membudget.Device (they print alike: "cuda:0", "cpu")."""
+        return resolved(self).vllm
+
+    def measure(self) -> None:
+        """Measures the device now (mb_snapshot_measure) with the snapshot's allocator."""
+        measure(self)
+
+    def __sub__(self, other: Any) -> Any:
+        return sub(self, other, type(self)._FIELDS)
+
+
+class ProfilingResultMethods:
+    """What both versions' MemoryProfilingResult do: before_profile and after_profile are
+    measured by memory_profiling, siblings of before_create until then."""
+
+    before_create: Any
+
+    def __post_init__(self) -> None:
+        self._profiles = [sibling(self.before_create), sibling(self.before_create)]
+
+    @property
+    def before_profile(self) -> Any:
+        """Measured on entering memory_profiling."""
+        return self._profiles[0]
+
+    @before_profile.setter
+    def before_profile(self, value: Any) -> None:
+        self._profiles[0] = value
+
+    @property
+    def after_profile(self) -> Any:
+        """Measured on leaving memory_profiling."""
+        return self._profiles[1]
+
+    @after_profile.setter
+    def after_profile(self, value: Any) -> None:
+        self._profiles[1] = value

@@ -31,12 +31,9 @@ __all__ = [
     "KiB_bytes",
 ]
 
-_FIELDS = ("torch_peak", "free_memory", "total_memory", "cuda_memory", "torch_memory",
-           "non_torch_memory", "timestamp")
-
 
 @dataclass
-class MemorySnapshot:
+class MemorySnapshot(_vllm.SnapshotMethods):
     """Memory snapshot of one device (vLLM's fields; bytes, timestamp in seconds).
 
     ``cuda_memory`` is total - free whatever the vendor; ``torch_*`` are the allocator's.
@@ -58,21 +55,8 @@ class MemorySnapshot:
     allocator: Any = field(default=AUTO, compare=False, repr=False)
     context: Optional[Context] = field(default=None, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        _vllm.post_init(self)
-
-    @property
-    def device_(self) -> Any:
-        """The device as vLLM holds it: a torch.device when torch is imported, else a
-        membudget.Device (they print alike: "cuda:0", "cpu")."""
-        return _vllm.resolved(self).vllm
-
-    def measure(self) -> None:
-        """Measures the device now (mb_snapshot_measure) with the snapshot's allocator."""
-        _vllm.measure(self)
-
-    def __sub__(self, other: "MemorySnapshot") -> "MemorySnapshot":
-        return _vllm.sub(self, other, _FIELDS)
+    _FIELDS = ("torch_peak", "free_memory", "total_memory", "cuda_memory", "torch_memory",
+               "non_torch_memory", "timestamp")
 
     def __repr__(self) -> str:
         return (
@@ -88,7 +72,7 @@ class MemorySnapshot:
 
 
 @dataclass
-class MemoryProfilingResult:
+class MemoryProfilingResult(_vllm.ProfilingResultMethods):
     """Memory profiling result. All numbers are in bytes (profile_time in seconds)."""
 
     non_kv_cache_memory: int = 0
@@ -97,27 +81,6 @@ class MemoryProfilingResult:
     weights_memory: int = 0
     before_create: MemorySnapshot = field(default_factory=MemorySnapshot)
     profile_time: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._profiles = [_vllm.sibling(self.before_create), _vllm.sibling(self.before_create)]
-
-    @property
-    def before_profile(self) -> MemorySnapshot:
-        """Measured on entering memory_profiling."""
-        return self._profiles[0]
-
-    @before_profile.setter
-    def before_profile(self, value: MemorySnapshot) -> None:
-        self._profiles[0] = value
-
-    @property
-    def after_profile(self) -> MemorySnapshot:
-        """Measured on leaving memory_profiling."""
-        return self._profiles[1]
-
-    @after_profile.setter
-    def after_profile(self, value: MemorySnapshot) -> None:
-        self._profiles[1] = value
 
     def __repr__(self) -> str:
         return (

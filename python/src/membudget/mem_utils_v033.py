@@ -14,11 +14,11 @@ membudget.Context; default: the process's, from the environment).
 from __future__ import annotations
 
 import contextlib
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import _vllm
+from . import mem_utils as _mem_utils
 from ._core import Context
 from ._vllm import (AUTO, GiB_bytes, KiB_bytes, MiB_bytes, format_gib, format_kib, format_mib,
                     get_cpu_memory)
@@ -30,12 +30,9 @@ __all__ = [
     "KiB_bytes",
 ]
 
-_FIELDS = ("torch_peak", "torch_allocated", "free_memory", "total_memory", "cuda_memory",
-           "torch_memory", "non_torch_memory", "timestamp")
-
 
 @dataclass
-class MemorySnapshot:
+class MemorySnapshot(_vllm.SnapshotMethods):
     """Memory snapshot of one device (vLLM's fields; bytes, timestamp in seconds).
 
     ``cuda_memory`` is total - free whatever the vendor; ``torch_*`` are the allocator's
@@ -59,21 +56,8 @@ class MemorySnapshot:
     allocator: Any = field(default=AUTO, compare=False, repr=False)
     context: Optional[Context] = field(default=None, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        _vllm.post_init(self)
-
-    @property
-    def device_(self) -> Any:
-        """The device as vLLM holds it: a torch.device when torch is imported, else a
-        membudget.Device (they print alike: "cuda:0", "cpu")."""
-        return _vllm.resolved(self).vllm
-
-    def measure(self) -> None:
-        """Measures the device now (mb_snapshot_measure) with the snapshot's allocator."""
-        _vllm.measure(self)
-
-    def __sub__(self, other: "MemorySnapshot") -> "MemorySnapshot":
-        return _vllm.sub(self, other, _FIELDS)
+    _FIELDS = ("torch_peak", "torch_allocated", "free_memory", "total_memory", "cuda_memory",
+               "torch_memory", "non_torch_memory", "timestamp")
 
     def __repr__(self) -> str:
         return (
@@ -90,7 +74,7 @@ class MemorySnapshot:
 
 
 @dataclass
-class MemoryProfilingResult:
+class MemoryProfilingResult(_vllm.ProfilingResultMethods):
     """Memory profiling result. All numbers are in bytes (profile_time in seconds)."""
 
     non_kv_cache_memory: int = 0
@@ -101,27 +85,6 @@ class MemoryProfilingResult:
     weights_memory: int = 0
     before_create: MemorySnapshot = field(default_factory=MemorySnapshot)
     profile_time: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._profiles = [_vllm.sibling(self.before_create), _vllm.sibling(self.before_create)]
-
-    @property
-    def before_profile(self) -> MemorySnapshot:
-        """Measured on entering memory_profiling."""
-        return self._profiles[0]
-
-    @before_profile.setter
-    def before_profile(self, value: MemorySnapshot) -> None:
-        self._profiles[0] = value
-
-    @property
-    def after_profile(self) -> MemorySnapshot:
-        """Measured on leaving memory_profiling."""
-        return self._profiles[1]
-
-    @after_profile.setter
-    def after_profile(self, value: MemorySnapshot) -> None:
-        self._profiles[1] = value
 
     def __repr__(self) -> str:
         return (
@@ -149,16 +112,6 @@ def memory_profiling(baseline_snapshot: MemorySnapshot, weights_memory: int = 0
     return _memory_profiling(baseline_snapshot, weights_memory)
 
 
-@functools.lru_cache(maxsize=None)
-def get_max_shared_memory_bytes(gpu: int = 0) -> int:
-    """The maximum shared memory per thread block of GPU ``gpu``, in bytes (cached, as in
-    vLLM). Raises NotSupported on a CPU device, NoDevice when there is no such GPU."""
-    return _vllm.max_shared_memory_bytes(gpu)
-
-
-def release_device_memory_under_pressure(device: Any, allocator: Any = AUTO) -> bool:
-    """On an integrated GPU under host memory pressure (available <= 20% of total) with at
-    least 512 MiB cached, synchronizes and empties the allocator's cache. True when it
-    released; False otherwise (a discrete GPU, a CPU, no pressure)."""
-    return _vllm.release_under_pressure(device, allocator)
-
+# One cache and one rule for both versions (vLLM 0.33 did not change these two).
+get_max_shared_memory_bytes = _mem_utils.get_max_shared_memory_bytes
+release_device_memory_under_pressure = _mem_utils.release_device_memory_under_pressure
