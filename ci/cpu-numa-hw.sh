@@ -16,22 +16,18 @@
 # script itself, never a pass.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/ci/lib.sh"
+hw_start cpu-numa-hw
 build=${BUILD_DIR:-$here/build-cpu-numa-hw}
-art=${MB_ARTIFACTS:-$here/artifacts}/cpu-numa-hw
-mkdir -p "$art"
-fail() {
-  echo "ci/cpu-numa-hw.sh: FAIL: $*" >&2
-  exit 1
-}
 
 echo "==== the NUMA nodes"
 root=${MEMBUDGET_SYSROOT:-}
 online=$(cat "$root/sys/devices/system/node/online" 2>/dev/null) ||
-  fail "$root/sys/devices/system/node/online is missing: this kernel exposes no NUMA nodes"
+  hw_fail "$root/sys/devices/system/node/online is missing: this kernel exposes no NUMA nodes"
 echo "online nodes: $online"
 case "$online" in
   *[,-]*) ;;
-  *) fail "one NUMA node online ($online): run this job on a runner with two or more nodes" ;;
+  *) hw_fail "one NUMA node online ($online): run this job on a runner with two or more nodes" ;;
 esac
 
 echo "==== build"
@@ -47,8 +43,8 @@ MEMBUDGET_BACKENDS=cpu "$mb" snapshot --json >"$art/snapshot.json"
 input=()
 [ -n "$root" ] && input=(--input "$root")
 lstopo-no-graphics "${input[@]}" --of xml --whole-system --force "$art/lstopo.xml" ||
-  fail "lstopo-no-graphics could not describe this machine"
-python3 - "$art" <<'EOF' || fail "membudget's NUMA view disagrees with lstopo"
+  hw_fail "lstopo-no-graphics could not describe this machine"
+python3 - "$art" <<'EOF' || hw_fail "membudget's NUMA view disagrees with lstopo"
 import json, sys
 import xml.etree.ElementTree as ET
 art = sys.argv[1]
@@ -85,8 +81,8 @@ print("agree")
 EOF
 
 echo "==== binding: pages of cpu:N on node N"
-[ -z "$root" ] || fail "MEMBUDGET_SYSROOT=$root is a machine dump: binding needs the real machine"
-"$build/tests/numa/numa_hw_bind" 64 | tee "$art/bind.out" || fail "an allocation was not on its node"
+[ -z "$root" ] || hw_fail "MEMBUDGET_SYSROOT=$root is a machine dump: binding needs the real machine"
+"$build/tests/numa/numa_hw_bind" 64 | tee "$art/bind.out" || hw_fail "an allocation was not on its node"
 if command -v numastat >/dev/null; then
   numastat -m | head -8
 fi

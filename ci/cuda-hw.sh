@@ -11,18 +11,14 @@
 # tested anything.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/ci/lib.sh"
+hw_start cuda-hw
 build=${BUILD_DIR:-$here/build-cuda-hw}
-art=${MB_ARTIFACTS:-$here/artifacts}/cuda-hw # devices.json, snapshot.json, smi.csv, seed.out
-mkdir -p "$art"
-fail() {
-  echo "ci/cuda-hw.sh: FAIL: $*" >&2
-  exit 1
-}
 
 echo "==== the GPU"
 command -v nvidia-smi >/dev/null 2>&1 ||
-  fail "nvidia-smi not found: this machine has no NVIDIA driver (run this job on a GPU runner)"
-nvidia-smi -L | grep -q '^GPU ' || fail "nvidia-smi lists no GPU: $(nvidia-smi -L 2>&1 | head -3)"
+  hw_fail "nvidia-smi not found: this machine has no NVIDIA driver (run this job on a GPU runner)"
+nvidia-smi -L | grep -q '^GPU ' || hw_fail "nvidia-smi lists no GPU: $(nvidia-smi -L 2>&1 | head -3)"
 nvidia-smi
 nvidia-smi --format=csv \
   --query-gpu=index,name,uuid,pci.bus_id,driver_version,memory.total,memory.used,memory.free
@@ -36,22 +32,14 @@ echo "==== membudget devices"
 "$mb" devices
 devices=$("$mb" devices --json)
 printf '%s\n' "$devices" >"$art/devices.json"
-uuid=$(python3 - "$devices" <<'EOF'
-import json, sys
-d = json.loads(sys.argv[1])
-cuda = [b for b in d["backends"] if b["name"] == "cuda"][0]
-if cuda["state"] != "present":
-    sys.exit("the cuda backend is %s: %s" % (cuda["state"], cuda["reason"]))
-dev = [x for x in d["devices"] if x["device"] == "cuda:0"]
-if not dev:
-    sys.exit("no cuda:0 in membudget devices")
-print(dev[0]["uuid"])
-EOF
-) || fail "membudget does not serve the GPU"
+info=$(python3 "$here/ci/hw_device.py" "$art/devices.json" cuda:0 cuda) ||
+  hw_fail "membudget does not serve the GPU"
+uuid=$(printf '%s\n' "$info" | sed -n 2p)
+printf '%s\n' "$info" | sed -n 1p
 echo "cuda:0 is $uuid"
 
 echo "==== the seed scenario on the GPU"
-"$build/tests/cuda/cuda_hw_seed" cuda:0 | tee "$art/seed.out" || fail "the seed scenario failed on the GPU"
+"$build/tests/cuda/cuda_hw_seed" cuda:0 | tee "$art/seed.out" || hw_fail "the seed scenario failed on the GPU"
 
 echo "==== membudget vs nvidia-smi (and torch)"
 snap=$("$mb" snapshot --json --device cuda:0)
@@ -59,7 +47,7 @@ smi=$(nvidia-smi --query-gpu=memory.total,memory.free,memory.used --format=csv,n
   -i "$uuid")
 printf '%s\n' "$snap" >"$art/snapshot.json"
 printf '%s\n' "$smi" >"$art/smi.csv"
-python3 - "$snap" "$smi" <<'EOF' || fail "membudget's figures disagree with nvidia-smi or torch"
+python3 - "$snap" "$smi" <<'EOF' || hw_fail "membudget's figures disagree with nvidia-smi or torch"
 import json, subprocess, sys
 MiB = 1 << 20
 s = [x for x in json.loads(sys.argv[1])["snapshots"] if x["device"] == "cuda:0"][0]

@@ -13,13 +13,9 @@
 # under $MB_ARTIFACTS (default artifacts/cuda-uma-hw/): devices.json, snapshot.json, meminfo.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/ci/lib.sh"
+hw_start cuda-uma-hw
 build=${BUILD_DIR:-$here/build-cuda-uma-hw}
-art=${MB_ARTIFACTS:-$here/artifacts}/cuda-uma-hw
-mkdir -p "$art"
-fail() {
-  echo "ci/cuda-uma-hw.sh: FAIL: $*" >&2
-  exit 1
-}
 
 echo "==== the integrated GPU"
 # Jetson's L4T writes /etc/nv_tegra_release; GB10 has nvidia-smi (which reports its memory as
@@ -27,13 +23,13 @@ echo "==== the integrated GPU"
 if [ -r /etc/nv_tegra_release ]; then
   echo "Jetson: $(head -1 /etc/nv_tegra_release)"
 elif command -v nvidia-smi >/dev/null 2>&1; then
-  nvidia-smi -L | grep -q '^GPU ' || fail "nvidia-smi lists no GPU: $(nvidia-smi -L 2>&1 | head -3)"
+  nvidia-smi -L | grep -q '^GPU ' || hw_fail "nvidia-smi lists no GPU: $(nvidia-smi -L 2>&1 | head -3)"
   nvidia-smi --format=csv --query-gpu=index,name,uuid,driver_version,memory.total,memory.used || true
 else
-  fail "neither /etc/nv_tegra_release nor nvidia-smi: this machine has no NVIDIA integrated GPU" \
+  hw_fail "neither /etc/nv_tegra_release nor nvidia-smi: this machine has no NVIDIA integrated GPU" \
        "(run this job on a Jetson or DGX Spark runner)"
 fi
-[ -r /proc/meminfo ] || fail "/proc/meminfo is not readable: the UMA rule cannot be checked"
+[ -r /proc/meminfo ] || hw_fail "/proc/meminfo is not readable: the UMA rule cannot be checked"
 
 echo "==== build"
 bash "$here/ci/setup.sh"
@@ -43,26 +39,14 @@ mb=$build/membudget
 echo "==== membudget devices"
 "$mb" devices
 "$mb" devices --json >"$art/devices.json"
-python3 - "$art/devices.json" <<'EOF' || fail "membudget does not serve an integrated NVIDIA GPU"
-import json, sys
-d = json.load(open(sys.argv[1]))
-cuda = [b for b in d["backends"] if b["name"] == "cuda"][0]
-if cuda["state"] != "present":
-    sys.exit("the cuda backend is %s: %s" % (cuda["state"], cuda["reason"]))
-dev = [x for x in d["devices"] if x["device"] == "cuda:0"]
-if not dev:
-    sys.exit("no cuda:0 in membudget devices")
-if dev[0]["ops"] != "cuda-uma" or not dev[0]["integrated"]:
-    sys.exit("cuda:0 (%s) is served by ops %r, integrated=%s: this is not an integrated GPU"
-             % (dev[0]["model"], dev[0]["ops"], dev[0]["integrated"]))
-print("cuda:0 is %s (%s), total %d" % (dev[0]["model"], dev[0]["uuid"], dev[0]["total_memory"]))
-EOF
+python3 "$here/ci/hw_device.py" "$art/devices.json" cuda:0 cuda-uma ||
+  hw_fail "membudget does not serve an integrated NVIDIA GPU"
 
 echo "==== the UMA rule against /proc/meminfo"
 cp /proc/meminfo "$art/meminfo.before"
 "$mb" snapshot --json --device cuda:0 >"$art/snapshot.json"
 cp /proc/meminfo "$art/meminfo.after"
-python3 - "$art" <<'EOF' || fail "the UMA rule does not hold"
+python3 - "$art" <<'EOF' || hw_fail "the UMA rule does not hold"
 import json, sys
 art = sys.argv[1]
 def meminfo(path):
@@ -120,7 +104,7 @@ EOF
 
 echo "==== the seed scenario on the integrated GPU"
 "$build/tests/cuda/cuda_hw_seed" cuda:0 | tee "$art/seed.out" ||
-  fail "the seed scenario failed on the integrated GPU"
+  hw_fail "the seed scenario failed on the integrated GPU"
 
 echo "==== the CUDA tests (test doubles and NVIDIA's stub)"
 (cd "$build" && ctest -L cuda -E '^test_cuda_absent$' --output-on-failure --no-tests=error)

@@ -12,19 +12,15 @@
 # devices.json, snapshot.json, smi.json, meminfo before and after, seed.out.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/ci/lib.sh"
+hw_start hip-apu-hw
 dir=${1:-$here/build-hip-apu-hw}
-art=${MB_ARTIFACTS:-$here/artifacts}/hip-apu-hw
-mkdir -p "$art"
-fail() {
-  echo "ci/hip-apu-hw.sh: FAIL: $*" >&2
-  exit 1
-}
 
 echo "==== rocm-smi"
-command -v rocm-smi >/dev/null || fail "rocm-smi is not installed: this job needs a ROCm machine with an APU"
-rocm-smi || fail "rocm-smi failed: no AMD GPU, or the amdgpu driver is not loaded"
+command -v rocm-smi >/dev/null || hw_fail "rocm-smi is not installed: this job needs a ROCm machine with an APU"
+rocm-smi || hw_fail "rocm-smi failed: no AMD GPU, or the amdgpu driver is not loaded"
 rocm-smi --showmeminfo vram gtt --showbus --json >"$art/smi.json" ||
-  fail "rocm-smi --showmeminfo vram gtt --showbus --json failed"
+  hw_fail "rocm-smi --showmeminfo vram gtt --showbus --json failed"
 
 echo "==== build (HIP backend required)"
 bash "$here/ci/setup.sh" --cuda-optional
@@ -34,27 +30,15 @@ mb=$dir/membudget
 echo "==== membudget devices"
 "$mb" devices
 "$mb" devices --json >"$art/devices.json"
-python3 - "$art/devices.json" <<'EOF' || fail "membudget does not serve an AMD APU through HIP"
-import json, sys
-d = json.load(open(sys.argv[1]))
-hip = [b for b in d["backends"] if b["name"] == "hip"][0]
-if hip["state"] != "present":
-    sys.exit("the hip backend is %s: %s" % (hip["state"], hip["reason"]))
-dev = [x for x in d["devices"] if x["device"] == "hip:0"]
-if not dev:
-    sys.exit("no hip:0 in membudget devices")
-if dev[0]["ops"] != "hip-apu" or not dev[0]["integrated"]:
-    sys.exit("hip:0 (%s) is served by ops %r, integrated=%s: not an APU (ci/hip-hw.sh is the"
-             " job for discrete boards)" % (dev[0]["model"], dev[0]["ops"], dev[0]["integrated"]))
-print("hip:0 is %s at %s, total %d" % (dev[0]["model"], dev[0]["pci_bus_id"], dev[0]["total_memory"]))
-EOF
+python3 "$here/ci/hw_device.py" "$art/devices.json" hip:0 hip-apu ||
+  hw_fail "membudget does not serve an AMD APU through HIP"
 
 echo "==== VRAM and GTT apart, and the UMA rule"
 root=${MEMBUDGET_SYSROOT:-} # a machine dump: checks this script on it, never a pass (see docs/ci.md)
 cp "$root/proc/meminfo" "$art/meminfo.before"
 "$mb" snapshot --json --device hip:0 >"$art/snapshot.json"
 cp "$root/proc/meminfo" "$art/meminfo.after"
-python3 - "$art" "$root" <<'EOF' || fail "the APU's figures do not hold together"
+python3 - "$art" "$root" <<'EOF' || hw_fail "the APU's figures do not hold together"
 import glob, json, os, sys
 art, root = sys.argv[1], sys.argv[2]
 def meminfo(path):
@@ -112,5 +96,5 @@ EOF
 
 echo "==== seed scenario on hip:0"
 MB_SEED_SMI_JSON="$art/smi_peak.json" "$dir/tests/hip/test_hip_seed" --hw 2>&1 | tee "$art/seed.out" ||
-  fail "the seed scenario did not pass on the APU"
+  hw_fail "the seed scenario did not pass on the APU"
 echo "ci/hip-apu-hw.sh: PASS"

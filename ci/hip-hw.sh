@@ -8,21 +8,17 @@
 # and what ci/setup.sh installs (the CUDA toolkit is not needed here).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/ci/lib.sh"
+hw_start hip-hw
 dir=${1:-$here/build-hip-hw}
-work=${MB_ARTIFACTS:-$here/artifacts}/hip-hw # smi.json, devices.json, seed.out, smi_peak.json
-mkdir -p "$work"
-fail() {
-  echo "ci/hip-hw.sh: FAIL: $*" >&2
-  exit 1
-}
 
 echo "==== rocm-smi"
-command -v rocm-smi >/dev/null || fail "rocm-smi is not installed: this job needs a ROCm machine"
-rocm-smi || fail "rocm-smi failed: no AMD GPU, or the amdgpu driver is not loaded"
-rocm-smi --showmeminfo vram gtt --showbus --json >"$work/smi.json" ||
-  fail "rocm-smi --showmeminfo vram gtt --showbus --json failed"
-ngpu=$(python3 -c 'import json,sys; print(sum(1 for k in json.load(open(sys.argv[1])) if k.startswith("card")))' "$work/smi.json")
-[ "$ngpu" -ge 1 ] || fail "rocm-smi lists no GPU"
+command -v rocm-smi >/dev/null || hw_fail "rocm-smi is not installed: this job needs a ROCm machine"
+rocm-smi || hw_fail "rocm-smi failed: no AMD GPU, or the amdgpu driver is not loaded"
+rocm-smi --showmeminfo vram gtt --showbus --json >"$art/smi.json" ||
+  hw_fail "rocm-smi --showmeminfo vram gtt --showbus --json failed"
+ngpu=$(python3 -c 'import json,sys; print(sum(1 for k in json.load(open(sys.argv[1])) if k.startswith("card")))' "$art/smi.json")
+[ "$ngpu" -ge 1 ] || hw_fail "rocm-smi lists no GPU"
 echo "rocm-smi lists $ngpu GPU(s)"
 
 echo "==== build (HIP backend required)"
@@ -30,8 +26,8 @@ WITH_CUDA=AUTO WITH_HIP=ON bash "$here/ci/build.sh" "$dir"
 
 echo "==== membudget devices"
 "$dir/membudget" devices
-"$dir/membudget" devices --json >"$work/devices.json"
-python3 - "$work/devices.json" <<'EOF' || fail "membudget does not serve the AMD GPU through HIP"
+"$dir/membudget" devices --json >"$art/devices.json"
+python3 - "$art/devices.json" <<'EOF' || hw_fail "membudget does not serve the AMD GPU through HIP"
 import json, sys
 d = json.load(open(sys.argv[1]))
 hip = [b for b in d["backends"] if b["name"] == "hip"][0]
@@ -43,14 +39,14 @@ for x in devs:
     print(f"{x['device']}: {x['ops']} {x['model']} pci {x['pci_bus_id']} total {x['total_memory']}")
 EOF
 "$dir/membudget" snapshot
-"$dir/membudget" snapshot --json --device hip:0 >"$work/snapshot.json"
+"$dir/membudget" snapshot --json --device hip:0 >"$art/snapshot.json"
 
 echo "==== seed scenario on hip:0 (other tenant 512 MiB, weights 512 MiB, spike 1 GiB, outside 256 MiB)"
-MB_SEED_SMI_JSON="$work/smi_peak.json" "$dir/tests/hip/test_hip_seed" --hw 2>&1 | tee "$work/seed.out" ||
-  fail "the seed scenario did not pass"
+MB_SEED_SMI_JSON="$art/smi_peak.json" "$dir/tests/hip/test_hip_seed" --hw 2>&1 | tee "$art/seed.out" ||
+  hw_fail "the seed scenario did not pass"
 
 echo "==== membudget vs rocm-smi at the peak"
-python3 - "$work/seed.out" "$work/smi_peak.json" "$work/devices.json" <<'EOF' || fail "membudget and rocm-smi disagree"
+python3 - "$art/seed.out" "$art/smi_peak.json" "$art/devices.json" <<'EOF' || hw_fail "membudget and rocm-smi disagree"
 import json, sys
 line = [l for l in open(sys.argv[1]) if l.startswith("MB_SEED_SNAPSHOT ")][0]
 ours = json.loads(line.split(" ", 1)[1])

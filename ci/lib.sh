@@ -14,3 +14,16 @@ find_cuda_home() {
     fi
   done
 }
+
+# For the ci/*-hw.sh jobs. hw_start NAME: sets art to $MB_ARTIFACTS/NAME (default
+# artifacts/NAME under the checkout), where the job keeps what it measured, and names the job
+# for hw_fail. hw_fail MESSAGE...: one line "ci/NAME.sh: FAIL: MESSAGE" on stderr, exit 1.
+hw_start() {
+  hw_name=$1
+  art=${MB_ARTIFACTS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/artifacts}/$hw_name
+  mkdir -p "$art"
+}
+hw_fail() {
+  echo "ci/$hw_name.sh: FAIL: $*" >&2
+  exit 1
+}
