@@ -29,8 +29,10 @@ osname = next((l.split("=", 1)[1].strip().strip('"') for l in open("/etc/os-rele
                if l.startswith("PRETTY_NAME=")), "Linux")
 date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 lines = [
-    f"Measured {date} with `bash ci/bench.sh` (its step `bash bench/cluster.sh`) on a "
-    f"{os.cpu_count()}-core {osname} VM ({cpu}, no GPU), {ompi}, shared-memory transport "
+    f"Measured {date} with `bash bench/cluster.sh` (the step of `bash ci/bench.sh` that "
+    f"writes this section) on a {os.cpu_count()}-core {osname} VM ({cpu}, no GPU, load "
+    f"average {open('/proc/loadavg').read().split()[0]} at the end: the machine is shared), "
+    f"{ompi}, shared-memory transport "
     f"(btl self,vader), ranks oversubscribed on those cores with `mpi_yield_when_idle`; "
     f"{rows[0]['rounds']} rounds per rank count, each after a barrier, a round's time being "
     f"its slowest rank's. Every agreement agreed (the limiting rank was the expected one).",
