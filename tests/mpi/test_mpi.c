@@ -220,6 +220,17 @@ static void plan_np3(void)
     assert_true(num(d, "max_num_blocks") > (double)blocks);
     assert_true(num(d, "kv_cache_tokens") == (double)blocks * num(d, "block_size"));
     assert_non_null(cJSON_GetObjectItemCaseSensitive(d, "model"));
+    /* the same as text */
+    char cmd[8192], want[128];
+    mpirun(cmd, sizeof cmd, NULL, nodes, 3, "plan --mpi " PLAN_ARGS);
+    run r = sh(cmd);
+    assert_int_equal(r.status, 0);
+    snprintf(want, sizeof want, "agreed    %lld blocks: rank 1 (node-b, cpu:0) limits",
+             (long long)blocks);
+    if (!strstr(r.out, want) || !strstr(r.out, "rank 2    node-c") ||
+        !strstr(r.out, "fits      yes"))
+        fail_msg("text output lacks '%s':\n%s", want, r.out);
+    run_free(&r);
     cJSON_Delete(d);
 }
 
