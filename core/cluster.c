@@ -252,7 +252,6 @@ int mb_cluster_agree(const mb_collective *c, const mb_rank_record *mine, mb_rank
                            recs[i].host[0] ? recs[i].host : "unknown host",
                            recs[i].snapshot.device[0] ? recs[i].snapshot.device : "no device",
                            recs[i].error);
-            out->world_size = n;
             goto done;
         }
     rc = mb_cluster_reduce(recs, n, mine->group, out);

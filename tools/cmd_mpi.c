@@ -203,9 +203,9 @@ typedef struct mpi_job {
     mb_rank_record *all;
 } mpi_job;
 
+/* j must be zeroed first; after a failure job_end still releases what was taken */
 static int job_start(mpi_job *j, const mpi_args *a, int *argc, char ***argv)
 {
-    memset(j, 0, sizeof *j);
     if (load(&j->api))
         return CLI_FAIL;
     char why[512] = "";
@@ -230,7 +230,7 @@ static void job_end(mpi_job *j)
 int cli_mpi_snapshot(int argc, char **argv)
 {
     mpi_args a;
-    mpi_job j;
+    mpi_job j = {0};
     int rc = strip("snapshot", argc, argv, &a);
     for (int i = 1; rc == CLI_OK && i < a.argc; i++) {
         if (strcmp(a.argv[i], "--device") == 0 && i + 1 < a.argc)
@@ -240,6 +240,7 @@ int cli_mpi_snapshot(int argc, char **argv)
                                        "S; not '%s'", a.argv[i]);
     }
     if (rc || (rc = job_start(&j, &a, &argc, &argv))) {
+        job_end(&j);
         free(a.argv);
         return rc;
     }
@@ -343,9 +344,10 @@ static const char *const plan_keys[] = {
 int cli_mpi_plan(int argc, char **argv, int (*plan)(int argc, char **argv))
 {
     mpi_args a;
-    mpi_job j;
+    mpi_job j = {0};
     int rc = strip("plan", argc, argv, &a);
     if (rc || (rc = job_start(&j, &a, &argc, &argv))) {
+        job_end(&j);
         free(a.argv);
         return rc;
     }
