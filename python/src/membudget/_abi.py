@@ -61,6 +61,7 @@ ERRORS: Dict[int, str] = {
     -16: "MB_ENOFIT",
     -17: "MB_EFAULT",
     -18: "MB_EGREW",
+    -19: "MB_ETIMEOUT",
 }
 CODES: Dict[str, int] = {v: k for k, v in ERRORS.items()}
 
