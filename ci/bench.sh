@@ -48,3 +48,12 @@ BENCH_COMMAND="bash ci/bench.sh" bash "$here/bench/python.sh"
 # The estimate's accuracy against published vLLM start-ups (issue 15): docs/estimate.md
 /usr/bin/python3 "$here/bench/estimate.py" --cli "$dir/membudget" --doc "$here/docs/estimate.md" \
   --command "bash ci/bench.sh"
+
+# The cluster agreement against MPI_Allreduce (issue 17): writes its section of
+# docs/cluster.md.
+if [ -e "$dir/libmembudget_mpi.so" ]; then
+  bash "$here/bench/cluster.sh" "$dir"
+else
+  echo "ci/bench.sh: no MPI adapter in $dir (install libopenmpi-dev): docs/cluster.md keeps" \
+       "its old figures" >&2
+fi

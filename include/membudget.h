@@ -98,7 +98,8 @@ MB_EXPORT const char *mb_version_string(void);
     X(EENV, -15, "bad value in an environment variable")                                  \
     X(ENOFIT, -16, "does not fit in the memory available")                                \
     X(EFAULT, -17, "injected fault (testing)")                                            \
-    X(EGREW, -18, "free memory grew during profiling")
+    X(EGREW, -18, "free memory grew during profiling")                                    \
+    X(ETIMEOUT, -19, "a rank did not answer before the deadline")
 
 typedef enum mb_error {
     MB_OK = 0,

@@ -41,4 +41,9 @@ cJSON *cli_snapshot_json(const mb_snapshot *s);
 /* "12.5 GiB" style, two decimals. */
 const char *cli_gib(int64_t bytes, char *buf, size_t size);
 
+/* tools/cmd_mpi.c: --mpi for snapshot and plan (plan hands itself in, to run per rank). */
+int cli_mpi_wanted(int argc, char **argv);
+int cli_mpi_snapshot(int argc, char **argv);
+int cli_mpi_plan(int argc, char **argv, int (*plan)(int argc, char **argv));
+
 #endif

@@ -372,6 +372,8 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
 
 int cmd_plan(int argc, char **argv)
 {
+    if (cli_mpi_wanted(argc, argv))
+        return cli_mpi_plan(argc, argv, cmd_plan);
     plan_args a;
     int rc = parse(argc, argv, &a);
     if (rc)

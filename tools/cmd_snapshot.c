@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cluster_doc.h"
 
 int cmd_snapshot(int argc, char **argv);
 
@@ -82,6 +83,8 @@ static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
 
 int cmd_snapshot(int argc, char **argv)
 {
+    if (cli_mpi_wanted(argc, argv))
+        return cli_mpi_snapshot(argc, argv);
     int json = 0;
     const char *device = NULL;
     for (int i = 1; i < argc; i++) {
@@ -118,6 +121,9 @@ int cmd_snapshot(int argc, char **argv)
     cJSON *root = json ? cJSON_CreateObject() : NULL;
     cJSON *arr = json ? cJSON_AddArrayToObject(root, "snapshots") : NULL;
     if (json) {
+        char hostname[MB_RECORD_HOST_MAX];
+        cli_host_name(hostname, sizeof hostname); /* what `membudget merge` labels it by */
+        cJSON_AddStringToObject(root, "hostname", hostname);
         mb_host_memory h;
         if (mb_host_memory_get(ctx, &h) == MB_OK) {
             cJSON *ho = cJSON_AddObjectToObject(root, "host");

@@ -8,13 +8,20 @@ int cmd_snapshot(int argc, char **argv);
 int cmd_gather(int argc, char **argv);
 int cmd_kv_space(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"devices", cmd_devices, "List each backend tried (present, absent, broken, and why) and "
                              "each device served.",
      "membudget devices [--json]"},
     {"snapshot", cmd_snapshot, "Measure free and total memory of every device (or one) now.",
-     "membudget snapshot [--device NAME] [--json]"},
+     "membudget snapshot [--device NAME] [--json] [--mpi [--mpi-timeout S]]\n"
+     "\n"
+     "  --mpi            under mpirun: every rank measures its device (--device, else its\n"
+     "                   local rank's) and rank 0 prints one document for the job: each\n"
+     "                   rank and the totals (docs/cluster.md)\n"
+     "  --mpi-timeout S  seconds every rank waits for the others (default 30); a rank\n"
+     "                   that does not arrive in time is named and the job is aborted"},
     {"gather", cmd_gather, "Copy the /proc and /sys files membudget reads into DIR, a dump that "
                            "MEMBUDGET_SYSROOT=DIR reads back.",
      "membudget gather DIR"},
@@ -36,6 +43,7 @@ const cli_command cli_commands[] = {
      "                      [--kv-cache-memory-bytes SIZE] [--non-kv-memory SIZE]\n"
      "                      [--weights-memory SIZE] [--cudagraph-memory SIZE]\n"
      "                      [--cudagraph-captures FIRST,SECOND] [--enforce-eager] [--json]\n"
+     "                      [--mpi [--mpi-timeout S]]\n"
      "\n"
      "  --model PATH             a config.json, or a folder holding one (weights from its\n"
      "                           model.safetensors.index.json or model.safetensors)\n"
@@ -56,6 +64,11 @@ const cli_command cli_commands[] = {
      "  --cudagraph-memory SIZE  the CUDA-graph estimate; or --cudagraph-captures with two\n"
      "                           measured captures (default: 1 MiB per graph, vLLM's floor)\n"
      "  --enforce-eager          no CUDA graphs\n"
+     "  --mpi                    under mpirun: every rank plans its own device and rank 0\n"
+     "                           prints the agreed num_blocks (the minimum over ranks), the\n"
+     "                           limiting rank and why, and each rank's plan; exit 1 when\n"
+     "                           the agreed blocks do not hold one request or a rank failed\n"
+     "                           (docs/cluster.md); --mpi-timeout S as for snapshot\n"
      "Estimate (issue 15; docs/estimate.md): predict every part before any GPU is touched\n"
      "  --estimate               weights, activation peak, non-torch memory and CUDA graphs\n"
      "                           estimated, each with its source and range; the KV cache,\n"
@@ -74,6 +87,15 @@ const cli_command cli_commands[] = {
      "--json), except 1 when one request of max_model_len cannot fit even alone (vLLM\n"
      "refuses to start then; the plan is still printed); 2 for bad usage; 1 when the model or\n"
      "device cannot be read."},
+    {"merge", cmd_merge, "Merge `snapshot --json` outputs of many nodes (files, or documents "
+                         "on standard input) into one cluster document, as snapshot --mpi "
+                         "prints.",
+     "membudget merge [--json] [FILE... | -]\n"
+     "\n"
+     "  FILE   a `membudget snapshot --json` output (or a cluster document); several\n"
+     "         documents may follow one another in one file; - or none: standard input\n"
+     "Each device becomes one entry of \"ranks\", labelled by the document's \"hostname\"\n"
+     "(else the file's name); \"totals\" count a (host, device) pair once."},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -11,6 +11,7 @@
 #include <membudget.h>
 #include <membudget/numa.h>
 #include <membudget/vllm.h>
+#include <membudget/cluster.h>
 
 static FILE *out;
 static int first_struct = 1, first_field;

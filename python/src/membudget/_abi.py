@@ -61,6 +61,7 @@ ERRORS: Dict[int, str] = {
     -16: "MB_ENOFIT",
     -17: "MB_EFAULT",
     -18: "MB_EGREW",
+    -19: "MB_ETIMEOUT",
 }
 CODES: Dict[str, int] = {v: k for k, v in ERRORS.items()}
 
@@ -220,6 +221,74 @@ class mb_cpu_kv_space(Sized):
 
 
 # Every mirror, in the order layout.c measures them.
+# ---- the cluster agreement (include/membudget/cluster.h, docs/cluster.md) ------------
+
+MB_RECORD_BYTES = 512
+MB_RECORD_HOST_MAX = 64
+MB_RECORD_ERROR_MAX = 240
+MB_RECORD_SNAPSHOT = 1
+MB_RECORD_PLAN = 2
+
+
+class mb_rank_record(Structure):
+    _fields_ = [
+        ("rank", c_int32),
+        ("world_size", c_int32),
+        ("status", c_int32),
+        ("group", c_int32),
+        ("stage", c_int32),
+        ("what", c_uint32),
+        ("host", _chars(MB_RECORD_HOST_MAX)),
+        ("snapshot", mb_snapshot),
+        ("requested_memory", c_int64),
+        ("non_kv_memory", c_int64),
+        ("cudagraph_memory", c_int64),
+        ("available_kv_cache_memory", c_int64),
+        ("block_bytes", c_int64),
+        ("num_blocks", c_int64),
+        ("startup_ok", c_int32),
+        ("fits", c_int32),
+        ("error", _chars(MB_RECORD_ERROR_MAX)),
+    ]
+
+
+class mb_agreement(Structure):
+    _fields_ = [
+        ("world_size", c_int32),
+        ("group", c_int32),
+        ("group_size", c_int32),
+        ("num_blocks", c_int64),
+        ("limiting_rank", c_int32),
+        ("limiting_host", _chars(MB_RECORD_HOST_MAX)),
+        ("limiting_device", _chars(MB_NAME_MAX)),
+        ("max_num_blocks", c_int64),
+        ("all_startup_ok", c_int32),
+        ("why", c_int32),
+        ("reason", _chars(512)),
+        ("hosts", c_int32),
+        ("devices", c_int32),
+        ("total_memory", c_int64),
+        ("free_memory", c_int64),
+        ("min_free_memory", c_int64),
+        ("min_free_rank", c_int32),
+    ]
+
+
+# (user, send, recv, bytes, timeout_s, why, why_size)
+ALLGATHER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_size_t, c_double, c_void_p,
+                         c_size_t)
+
+
+class mb_collective(Structure):
+    _fields_ = [
+        ("rank", c_int32),
+        ("world_size", c_int32),
+        ("allgather", ALLGATHER_FN),
+        ("user", c_void_p),
+        ("timeout_s", c_double),
+    ]
+
+
 STRUCTS: List[Any] = [
     mb_context_options,
     mb_backend_status,
@@ -234,6 +303,9 @@ STRUCTS: List[Any] = [
     mb_cpu_rank,
     mb_cpu_kv_options,
     mb_cpu_kv_space,
+    mb_rank_record,
+    mb_agreement,
+    mb_collective,
 ]
 
 _ctx = c_void_p  # mb_context *
@@ -281,6 +353,17 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     ),
     "mb_cpu_kv_options_init": (c_int, [_P(mb_cpu_kv_options), c_size_t]),
     "mb_cpu_kv_space_get": (c_int, [_ctx, _P(mb_cpu_kv_options), _P(mb_cpu_kv_space)]),
+    "mb_rank_record_init": (c_int, [_P(mb_rank_record), c_int, c_int]),
+    "mb_rank_record_set_snapshot": (None, [_P(mb_rank_record), _P(mb_snapshot)]),
+    "mb_rank_record_set_error": (None, [_P(mb_rank_record), c_int, c_char_p]),
+    "mb_rank_record_encode": (c_int, [_P(mb_rank_record), c_void_p, c_size_t]),
+    "mb_rank_record_decode": (c_int, [c_void_p, c_size_t, _P(mb_rank_record)]),
+    "mb_cluster_agree": (
+        c_int,
+        [_P(mb_collective), _P(mb_rank_record), _P(mb_rank_record), c_int, _P(mb_agreement)],
+    ),
+    "mb_cluster_reduce": (c_int, [_P(mb_rank_record), c_int, c_int, _P(mb_agreement)]),
+    "mb_limit_reason_name": (c_char_p, [c_int32]),
 }
 
 # ---- finding and checking the library ------------------------------------------------
