@@ -57,3 +57,8 @@ else
   echo "ci/bench.sh: no MPI adapter in $dir (install libopenmpi-dev): docs/cluster.md keeps" \
        "its old figures" >&2
 fi
+
+# issue 18: the idle cost of `membudget watch`, PSI triggers against a 1-second loop
+/usr/bin/python3 "$here/bench/watch_idle.py" --cli "$dir/membudget" \
+  --out "$here/docs/bench-watch.md" --command "bash ci/bench.sh" \
+  --seconds "${BENCH_WATCH_SECONDS:-60}"

@@ -369,3 +369,32 @@ int mb_estimate_compute(const mb_arch *arch, const mb_estimate_device *dev,
     OUT_CALL("mb_estimate_compute", out, mb_estimate, MIN_ESTIMATE, CALL);
 #undef CALL
 }
+
+/* ---- pressure watch and PSI (issue 18, release 1.1) ---------------------------------- */
+
+#define MIN_PRESSURE_WATCH_OPTIONS FIELD_END(mb_pressure_watch_options, release_opts)
+#define MIN_PSI FIELD_END(mb_psi, full_total_us)
+
+int mb_pressure_watch_options_init(mb_pressure_watch_options *o, size_t size)
+{
+    static const mb_pressure_watch_options d = MB_PRESSURE_WATCH_OPTIONS_INIT;
+    return init_copy("mb_pressure_watch_options_init", o, size, &d, sizeof d,
+                     MIN_PRESSURE_WATCH_OPTIONS, "mb_pressure_watch_options");
+}
+
+int mb_pressure_watch_init(mb_pressure_watch **out, mb_context *ctx,
+                           const mb_pressure_watch_options *opts)
+{
+    if (out)
+        *out = NULL;
+    IN_VIEW("mb_pressure_watch_init", "opts", opts, mb_pressure_watch_options,
+            MIN_PRESSURE_WATCH_OPTIONS, o, op, MB_PRESSURE_WATCH_OPTIONS_INIT, (void)0);
+    return mb__pressure_watch_init(out, ctx, op);
+}
+
+int mb_psi_read(mb_context *ctx, const char *path, mb_psi *out)
+{
+#define CALL(p) mb__psi_read(ctx, path, p)
+    OUT_CALL("mb_psi_read", out, mb_psi, MIN_PSI, CALL);
+#undef CALL
+}

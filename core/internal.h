@@ -61,6 +61,13 @@ int mb__vt_synchronize(mb_backend_slot *b, int i);
 int mb__vt_alloc(mb_backend_slot *b, int i, size_t bytes, void **ptr);
 int mb__vt_free(mb_backend_slot *b, int i, void *ptr, size_t bytes, int *freed);
 void mb__vt_shutdown(mb_backend_slot *b);
+/* pressure.c (issue 18): the implementations behind core/abi.c's entry points */
+int mb__pressure_watch_init(mb_pressure_watch **out, mb_context *ctx,
+                            const mb_pressure_watch_options *opts);
+int mb__psi_read(mb_context *ctx, const char *path, mb_psi *out);
+int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
+                     int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                     size_t why_size);
 
 /* format.c */
 int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) */

@@ -126,3 +126,21 @@ void mb__vt_shutdown(mb_backend_slot *b)
         b->ops->shutdown(b->state);
     b->state = NULL;
 }
+
+int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
+                     int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                     size_t why_size)
+{
+    why[0] = '\0';
+    if (!b->ops->processes) {
+        snprintf(why, why_size, "the %s backend cannot attribute memory to processes",
+                 b->name);
+        return MB_ENOTSUP;
+    }
+    FAULT(b, "processes");
+    int rc = b->ops->processes(b->state, i, dev, add, sink, why, why_size);
+    if (rc == MB_ENOTSUP && !why[0])
+        snprintf(why, why_size, "the %s backend lists no processes for %s", b->name,
+                 dev->name);
+    return rc;
+}

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "membudget/operators.h"
 
 int cmd_gather(int argc, char **argv);
 
 typedef struct gather {
     const char *dir;
     int copied;
+    int skipped;
     char failed[1024];
 } gather;
 
@@ -93,6 +95,44 @@ static int copy_one(void *user, const char *path)
     return 0;
 }
 
+/* Other processes' files (issue 18) come and go, and another user's numa_maps or fdinfo
+ * cannot be read: those are counted, not fatal. */
+static int copy_proc(void *user, const char *path)
+{
+    gather *g = user;
+    char dst[8192];
+    snprintf(dst, sizeof dst, "%s%s", g->dir, path);
+    if (make_parents(dst) != 0 || copy_file(path, dst) != 0) {
+        unlink(dst);
+        g->skipped++;
+        return 0;
+    }
+    g->copied++;
+    return 0;
+}
+
+/* The PID namespace this dump's /proc belongs to, as a plain file (the live one is a
+ * link): process attribution reads it to tell host PIDs from this namespace's. */
+static int write_ns(gather *g)
+{
+    char link[64], dst[8192];
+    ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = '\n';
+    snprintf(dst, sizeof dst, "%s/proc/self/ns/pid", g->dir);
+    if (make_parents(dst) != 0)
+        return -1;
+    int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, link, (size_t)n + 1) != n + 1) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    g->copied++;
+    return close(fd);
+}
+
 int cmd_gather(int argc, char **argv)
 {
     const char *dir = NULL;
@@ -122,8 +162,13 @@ int cmd_gather(int argc, char **argv)
     mb_context *ctx;
     if (cli_context(&ctx))
         return CLI_FAIL;
-    gather g = {dir, 0, ""};
+    gather g = {dir, 0, 0, ""};
     int rc = mb_context_list_files(ctx, copy_one, &g);
+    if (rc == 0)
+        rc = mb_process_list_files(ctx, copy_proc, &g);
+    if (rc == 0 && write_ns(&g) != 0)
+        return mb_context_free(ctx),
+               cli_fail("gather: cannot write %s/proc/self/ns/pid: %s", dir, strerror(errno));
     mb_context_free(ctx);
     if (rc == -1 && g.failed[0])
         return cli_fail("gather: %s", g.failed);
@@ -131,5 +176,8 @@ int cmd_gather(int argc, char **argv)
         return cli_fail_rc(rc, "gather");
     printf("copied %d files into %s; read them back with MEMBUDGET_SYSROOT=%s membudget "
            "snapshot\n", g.copied, dir, dir);
+    if (g.skipped)
+        printf("%d files of other processes could not be read (they exited, or belong to "
+               "another user: run as root to include them)\n", g.skipped);
     return CLI_OK;
 }

@@ -9,6 +9,10 @@ int cmd_gather(int argc, char **argv);
 int cmd_kv_space(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_processes(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"devices", cmd_devices, "List each backend tried (present, absent, broken, and why) and "
@@ -96,6 +100,43 @@ const cli_command cli_commands[] = {
      "         documents may follow one another in one file; - or none: standard input\n"
      "Each device becomes one entry of \"ranks\", labelled by the document's \"hostname\"\n"
      "(else the file's name); \"totals\" count a (host, device) pair once."},
+    {"processes", cmd_processes, "Which processes hold each device's memory, how much, and "
+                                 "where the figure came from.",
+     "membudget processes [--device NAME] [--json]\n"
+     "\n"
+     "Sources: NVML (NVIDIA), KFD and DRM fdinfo (AMD), /proc/<pid>/numa_maps (CPU nodes).\n"
+     "PID is this namespace's, HOST-PID the one the source gave, NS-PID the one inside the\n"
+     "process's own container. Other users' processes need root to be read."},
+    {"watch", cmd_watch, "Stream snapshots and memory pressure events (PSI triggers) until "
+                         "interrupted.",
+     "membudget watch [--interval S] [--json] [--processes] [--count N]\n"
+     "                [--some-ms MS] [--full-ms MS] [--window-ms MS] [--poll]\n"
+     "                [--poll-interval S]\n"
+     "\n"
+     "  --interval S       a snapshot of every device each S seconds (default 10)\n"
+     "  --json             one JSON object per line (types start, snapshot, pressure,\n"
+     "                     processes)\n"
+     "  --processes        a record when the processes on a device change\n"
+     "  --count N          stop after N records\n"
+     "  --some-ms, --full-ms, --window-ms\n"
+     "                     PSI trigger thresholds; default some 150, full 100 per 2000\n"
+     "  --poll             poll the pressure file instead of registering triggers\n"
+     "  --poll-interval S  the polling fallback's interval (default 1)\n"
+     "The pressure file is $MEMORY_PRESSURE_WATCH (systemd), else the cgroup v2\n"
+     "memory.pressure, else /proc/pressure/memory. Ends with exit 0 on SIGINT, SIGTERM or\n"
+     "when its reader goes away."},
+    {"metrics", cmd_metrics, "Print every figure in Prometheus' text format, or write it for "
+                             "node_exporter.",
+     "membudget metrics [--textfile DIR] [--no-processes]\n"
+     "\n"
+     "  --textfile DIR   write DIR/membudget.prom atomically (node_exporter's\n"
+     "                   --collector.textfile.directory)\n"
+     "  --no-processes   leave out the per-process series"},
+    {"serve", cmd_serve, "Serve /metrics over HTTP for Prometheus (loopback unless asked).",
+     "membudget serve [--listen ADDRESS:PORT] [--allow-remote] [--no-processes]\n"
+     "\n"
+     "  --listen ADDRESS:PORT  default 127.0.0.1:9464; port 0 picks a free one (printed)\n"
+     "  --allow-remote         allow an address that is not loopback"},
     {NULL, NULL, NULL, NULL},
 };
 

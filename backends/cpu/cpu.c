@@ -348,6 +348,19 @@ static int cpu_free(void *st, int i, void *ptr, size_t bytes, int *freed)
     return MB_OK;
 }
 
+/* backends/cpu/cpu_procs.c (issue 18) */
+int mb__cpu_processes(const mb_platform *plat, int node,
+                      int (*add)(void *sink, const mb_process *p), void *sink);
+
+static int cpu_processes(void *st, int i, const mb_device_info *dev,
+                         int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                         size_t why_size)
+{
+    (void)i, (void)why, (void)why_size;
+    cpu_state *s = st;
+    return mb__cpu_processes(s->plat, dev->index, add, sink);
+}
+
 const struct mb_backend_ops mb__backend_cpu = {
     .abi = MB_BACKEND_ABI,
     .name = "cpu",
@@ -359,4 +372,5 @@ const struct mb_backend_ops mb__backend_cpu = {
     .alloc = cpu_alloc,
     .free = cpu_free,
     .shutdown = cpu_shutdown,
+    .processes = cpu_processes,
 };

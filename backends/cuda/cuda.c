@@ -912,6 +912,11 @@ static int cuda_free(void *st, int i, void *ptr, size_t bytes, int *freed)
     return pop_primary(s, d, rc);
 }
 
+/* backends/cuda/cuda_procs.c (issue 18) */
+int mb__cuda_processes(void *state, int i, const mb_device_info *dev,
+                       int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                       size_t why_size);
+
 const struct mb_backend_ops mb__backend_cuda = {
     .abi = MB_BACKEND_ABI,
     .name = "cuda",
@@ -925,4 +930,5 @@ const struct mb_backend_ops mb__backend_cuda = {
     .alloc = cuda_alloc,
     .free = cuda_free,
     .shutdown = cuda_shutdown,
+    .processes = mb__cuda_processes,
 };

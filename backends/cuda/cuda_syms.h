@@ -58,4 +58,21 @@
     X(nvmlReturn_t, nvmlDeviceGetMemoryInfo, (nvmlDevice_t device, nvmlMemory_t *memory),   \
       (device, memory))
 
+/* libnvidia-ml.so.1, per-process figures (issue 18; backends/cuda/cuda_procs.c). Each is
+ * optional on its own: the _v3 entry points appeared in R510 and changed their struct in
+ * R535 without a new name (see cuda_procs.c), the _v2 ones are the fallback. */
+#define MB_NVML_PROC_SYMS(X)                                                                \
+    X(nvmlReturn_t, nvmlDeviceGetComputeRunningProcesses_v3,                                \
+      (nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos),             \
+      (device, infoCount, infos))                                                           \
+    X(nvmlReturn_t, nvmlDeviceGetGraphicsRunningProcesses_v3,                               \
+      (nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos),             \
+      (device, infoCount, infos))                                                           \
+    X(nvmlReturn_t, nvmlDeviceGetComputeRunningProcesses_v2,                                \
+      (nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos),          \
+      (device, infoCount, infos))                                                           \
+    X(nvmlReturn_t, nvmlDeviceGetGraphicsRunningProcesses_v2,                               \
+      (nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos),          \
+      (device, infoCount, infos))
+
 #endif

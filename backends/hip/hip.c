@@ -691,6 +691,20 @@ static int hip_free(void *st, int i, void *ptr, size_t bytes, int *freed)
     return MB_OK;
 }
 
+/* backends/hip/hip_procs.c (issue 18) */
+int mb__hip_processes(const mb_platform *plat, const mb_device_info *dev,
+                      int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                      size_t why_size);
+
+static int hip_processes(void *st, int i, const mb_device_info *dev,
+                         int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                         size_t why_size)
+{
+    (void)i;
+    hip_state *s = st;
+    return mb__hip_processes(s->plat, dev, add, sink, why, why_size);
+}
+
 const struct mb_backend_ops mb__backend_hip = {
     .abi = MB_BACKEND_ABI,
     .name = "hip",
@@ -704,4 +718,5 @@ const struct mb_backend_ops mb__backend_hip = {
     .alloc = hip_alloc,
     .free = hip_free,
     .shutdown = hip_shutdown,
+    .processes = hip_processes,
 };

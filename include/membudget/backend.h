@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "membudget.h"
+#include "membudget/operators.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,7 +29,7 @@ extern "C" {
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * backend built against another number. */
-#define MB_BACKEND_ABI 1
+#define MB_BACKEND_ABI 2 /* 2: the processes slot (issue 18) */
 
 typedef struct mb_platform mb_platform; /* the host-OS services (platform/) */
 
@@ -86,6 +87,16 @@ struct mb_backend_ops {
     int (*free)(void *state, int i, void *ptr, size_t bytes, int *freed);
     /* optional (default: nothing): release state; never closes a driver handle */
     void (*shutdown)(void *state);
+    /* optional (default: MB_ENOTSUP, "this backend cannot attribute memory to
+     * processes"), appended in ABI 2 (issue 18): the processes using device i, whose facts
+     * (uuid, PCI id, index) are *dev. Calls add(sink, p) once per process with p's
+     * source, source_pid, bytes, gtt_bytes, instances and note filled and the rest zero
+     * (the core fills the device name, the PIDs of this namespace and the names); a
+     * non-zero return of add is returned at once. MB_ENOTSUP with why (NUL-terminated,
+     * why_size bytes) saying what is missing when the backend can list nothing. */
+    int (*processes)(void *state, int i, const mb_device_info *dev,
+                     int (*add)(void *sink, const mb_process *p), void *sink, char *why,
+                     size_t why_size);
 };
 
 /* ---- services for backends (internal symbols, not exported) --------------------------- */

@@ -11,7 +11,8 @@ trap 'rm -rf "$work"' EXIT
 # 1. Declared: the first mb_ name of each MB_EXPORT declaration in the public headers.
 # Comments and preprocessor lines (with their continuations) are dropped first.
 cat "$src"/include/membudget.h "$src"/include/membudget/vllm.h "$src"/include/membudget/numa.h \
-    "$src"/include/membudget/cluster.h |
+    "$src"/include/membudget/cluster.h \
+  "$src"/include/membudget/operators.h |
   perl -0pe 's{/\*.*?\*/}{}gs; s{^[ \t]*#(?:[^\n]*\\\n)*[^\n]*}{}mg' | tr '\n' ' ' | grep -oE 'MB_EXPORT [^;]*;' | sed -E 's/^MB_EXPORT [^(]*[ *](mb_[a-z0-9_]+)[ ]*\(.*/\1/' |
   sort >"$work/declared"
 # 2. Listed in the version script, with the node each name is in.

@@ -11,7 +11,8 @@ src, out = sys.argv[1], sys.argv[2]
 STRUCT = re.compile(r"(typedef struct (mb_\w+) \{\n    uint32_t size;[^\n]*\n)(.*?)(\n\} \2;)", re.S)
 grown = 0
 for rel in ("membudget.h", "membudget/vllm.h", "membudget/numa.h", "membudget/backend.h",
-            "membudget/cluster.h"):
+            "membudget/cluster.h",
+            "membudget/operators.h"):
     with open(os.path.join(src, rel)) as f:
         text = f.read()
 

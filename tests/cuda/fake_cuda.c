@@ -42,7 +42,7 @@ enum {
 };
 static const char *const sym_names[] = {
 #define SYM_NAME(ret, name, params, args) #name,
-    MB_CUDA_SYMS(SYM_NAME) MB_NVML_SYMS(SYM_NAME)
+    MB_CUDA_SYMS(SYM_NAME) MB_NVML_SYMS(SYM_NAME) MB_NVML_PROC_SYMS(SYM_NAME)
 #undef SYM_NAME
 };
 #define NSYMS ((int)(sizeof sym_names / sizeof *sym_names))

@@ -8,6 +8,7 @@
  * "nvml_uuid" knob is 0) and by PCI bus id. Memory info follows nvmlMemory_t v1: total
  * includes FAKE_NVML_RESERVED, used = total - free.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ static int inits; /* nvmlInit_v2 calls not yet shut down */
 
 #define DECLARE_IMPL(ret, name, params, args) static ret impl_##name params;
 MB_NVML_SYMS(DECLARE_IMPL)
+MB_NVML_PROC_SYMS(DECLARE_IMPL)
 #undef DECLARE_IMPL
 
 #define EXPORT_SYM(ret, name, params, args)                                                 \
@@ -44,6 +46,7 @@ MB_NVML_SYMS(DECLARE_IMPL)
         return impl_##name args;                                                            \
     }
 MB_NVML_SYMS(EXPORT_SYM)
+MB_NVML_PROC_SYMS(EXPORT_SYM)
 #undef EXPORT_SYM
 
 static nvmlReturn_t impl_nvmlInit_v2(void)
@@ -114,3 +117,117 @@ static nvmlReturn_t impl_nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory
 
 /* How many nvmlInit_v2 calls are not shut down (tests check the backend's balance). */
 EXPORT int mbfake_nvml_inits(void) { return __atomic_load_n(&inits, __ATOMIC_SEQ_CST); }
+
+/* ---- running processes (issue 18) ----------------------------------------------------
+ * A table the test fills through the controls below. The _v3 entry points write records
+ * of "stride" bytes (32, R535 and later, by default; 24 as R510 .. R530 did); the _v2 ones
+ * write 24-byte records. "v3_absent" makes _v3 answer NVML_ERROR_FUNCTION_NOT_FOUND;
+ * "not_supported" makes every list answer NVML_ERROR_NOT_SUPPORTED. The count protocol is
+ * NVML's: a short buffer answers NVML_ERROR_INSUFFICIENT_SIZE with the count needed. */
+#define FAKE_MAX_PROCS 64
+static struct fake_proc {
+    int phys, graphics;
+    unsigned pid, gi, ci;
+    unsigned long long used;
+} procs[FAKE_MAX_PROCS];
+static int nprocs, stride = 32, v3_absent, not_supported;
+static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
+
+EXPORT void mbfake_nvml_procs_clear(void)
+{
+    pthread_mutex_lock(&plock);
+    nprocs = 0;
+    stride = 32;
+    v3_absent = not_supported = 0;
+    pthread_mutex_unlock(&plock);
+}
+
+EXPORT int mbfake_nvml_proc_add(int phys, int graphics, unsigned pid, unsigned long long used,
+                                unsigned gi, unsigned ci)
+{
+    pthread_mutex_lock(&plock);
+    int ok = nprocs < FAKE_MAX_PROCS;
+    if (ok)
+        procs[nprocs++] = (struct fake_proc){phys, graphics, pid, gi, ci, used};
+    pthread_mutex_unlock(&plock);
+    return ok ? 0 : -1;
+}
+
+EXPORT void mbfake_nvml_procs_set(const char *knob, int value)
+{
+    pthread_mutex_lock(&plock);
+    if (strcmp(knob, "stride") == 0)
+        stride = value;
+    else if (strcmp(knob, "v3_absent") == 0)
+        v3_absent = value;
+    else if (strcmp(knob, "not_supported") == 0)
+        not_supported = value;
+    pthread_mutex_unlock(&plock);
+}
+
+static nvmlReturn_t list(nvmlDevice_t device, unsigned int *count, void *infos, int graphics,
+                         int step)
+{
+    if (__atomic_load_n(&inits, __ATOMIC_SEQ_CST) <= 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!device || !count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&plock);
+    nvmlReturn_t r = NVML_SUCCESS;
+    if (not_supported)
+        r = NVML_ERROR_NOT_SUPPORTED;
+    unsigned n = 0;
+    for (int i = 0; i < nprocs; i++)
+        n += procs[i].phys == device->phys && procs[i].graphics == graphics;
+    if (r == NVML_SUCCESS && (n > *count || (n && !infos)))
+        r = NVML_ERROR_INSUFFICIENT_SIZE;
+    if (r == NVML_SUCCESS) {
+        unsigned k = 0;
+        for (int i = 0; i < nprocs; i++) {
+            if (procs[i].phys != device->phys || procs[i].graphics != graphics)
+                continue;
+            unsigned char *e = (unsigned char *)infos + (size_t)k++ * (size_t)step;
+            memset(e, 0, (size_t)step);
+            memcpy(e, &procs[i].pid, 4);
+            memcpy(e + 8, &procs[i].used, 8);
+            memcpy(e + 16, &procs[i].gi, 4);
+            memcpy(e + 20, &procs[i].ci, 4);
+        }
+    }
+    *count = n;
+    pthread_mutex_unlock(&plock);
+    return r;
+}
+
+static nvmlReturn_t list_v3(nvmlDevice_t device, unsigned int *count, void *infos, int gr)
+{
+    pthread_mutex_lock(&plock);
+    int absent = v3_absent, step = stride;
+    pthread_mutex_unlock(&plock);
+    return absent ? NVML_ERROR_FUNCTION_NOT_FOUND : list(device, count, infos, gr, step);
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t d,
+                                                                 unsigned int *c,
+                                                                 nvmlProcessInfo_t *i)
+{
+    return list_v3(d, c, i, 0);
+}
+static nvmlReturn_t impl_nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t d,
+                                                                  unsigned int *c,
+                                                                  nvmlProcessInfo_t *i)
+{
+    return list_v3(d, c, i, 1);
+}
+static nvmlReturn_t impl_nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t d,
+                                                                 unsigned int *c,
+                                                                 nvmlProcessInfo_v2_t *i)
+{
+    return list(d, c, i, 0, 24);
+}
+static nvmlReturn_t impl_nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t d,
+                                                                  unsigned int *c,
+                                                                  nvmlProcessInfo_v2_t *i)
+{
+    return list(d, c, i, 1, 24);
+}
