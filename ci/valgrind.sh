@@ -40,6 +40,15 @@ cases=(
   "LD_LIBRARY_PATH=$b/tests/hip/fakehip FAKEHIP_SCENARIO=discrete MEMBUDGET_HIP_FORCE_RUNTIME=1 MEMBUDGET_BACKENDS=hip,cpu|snapshot --json|0"
   "LD_LIBRARY_PATH=$b/tests/hip/fakehip FAKEHIP_SCENARIO=apu MEMBUDGET_HIP_FORCE_RUNTIME=1 MEMBUDGET_BACKENDS=hip,cpu|devices|0"
   "LD_LIBRARY_PATH=$b/tests/cuda/fake/cuda MB_FAKE_CUDA=discrete80|plan --model $models/qwen2.5-7b.config.json --device cuda:0 --non-kv-memory 20GiB|0"
+  "-|processes|0"
+  "-|processes --json|0"
+  "-|processes --device nope:0|1"
+  "LD_LIBRARY_PATH=$b/tests/cuda/fake/cuda:$b/tests/cuda/fake/nvml MB_FAKE_CUDA=two|processes --json|0"
+  "-|metrics|0"
+  "-|metrics --textfile $scratch|0"
+  "-|watch --json --count 3 --interval 0.1|0"
+  "-|watch --poll --poll-interval 0.1 --count 2 --interval 0.1|0"
+  "-|serve --listen 0.0.0.0:0|2"
 )
 fail=0
 for c in "${cases[@]}"; do

@@ -91,7 +91,9 @@ static int add(void *user, const mb_process *in)
             snprintf(p.name, sizeof p.name, "%s", info.name);
             snprintf(p.cmdline, sizeof p.cmdline, "%s", info.cmdline);
             p.host_bytes = info.rss;
-            p.readable = p.note[0] == '\0';
+            /* a /proc source with no figure could not read its file (the note says which);
+             * a driver's "not available" is the driver's, not a read failure */
+            p.readable = driver_pid(p.source) || p.bytes != MB_UNKNOWN;
         } else if (!p.note[0]) {
             snprintf(p.note, sizeof p.note, "%s",
                      rc == MB_ENODEV ? "the process is gone (or not in this /proc)"

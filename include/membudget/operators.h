@@ -62,7 +62,8 @@ typedef struct mb_process {
     int64_t host_bytes;       /* /proc/<pid>/status VmRSS; MB_UNKNOWN when unreadable */
     uint32_t gpu_instance;    /* MIG GPU instance, MB_PROC_NO_INSTANCE off MIG */
     uint32_t compute_instance;/* MIG compute instance, likewise */
-    int32_t readable;         /* 1: this process could read the PID's /proc files */
+    int32_t readable;         /* 1: this process could read every file of the entry (its
+                               * /proc status and, for /proc sources, the figure's file) */
     char note[160];           /* why a figure is missing ("/proc/42/numa_maps: Permission
                                * denied"), or "" */
 } mb_process;

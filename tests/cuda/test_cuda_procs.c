@@ -91,6 +91,7 @@ static void check_table(mb_context *ctx)
     assert_true(p->bytes == MB_UNKNOWN); /* not available stays unknown, never 0 */
     assert_non_null(strstr(p->note, "NVML_VALUE_NOT_AVAILABLE"));
     assert_int_equal(p->pid, 0); /* no such process here */
+    assert_int_equal(p->readable, 0);
     p = find(l, "cuda:1", 4242, MB_PROC_SOURCE_NVML_COMPUTE);
     assert_non_null(p);
     assert_true(p->bytes == 2LL << 30);
