@@ -21,6 +21,7 @@
 
 #include "membudget.h"
 #include "membudget/numa.h"
+#include "membudget/operators.h"
 #include "membudget/vllm.h"
 
 #define DUMP MB_DUMPS "/32amd64-4s2n4c-cgroup"
@@ -106,6 +107,8 @@ static void test_outputs_with_an_unset_size(void **state)
     REFUSED_OUTPUT(mb_plan, "MB_PLAN_INIT", C8);
 #define C9(p) mb_pressure_release(ctx, 0, &alloc, NULL, p)
     REFUSED_OUTPUT(mb_pressure_result, "MB_PRESSURE_RESULT_INIT", C9);
+#define C10(p) mb_psi_read(ctx, NULL, p)
+    REFUSED_OUTPUT(mb_psi, "MB_PSI_INIT", C10); /* release 1.1 */
 }
 
 /* An input of type T: with size 0 it is refused (MB_EINVAL naming INIT); from a newer
@@ -230,6 +233,8 @@ static void test_options_init(void **state)
     CHECK_INIT(mb_budget_options, MB_BUDGET_OPTIONS_INIT, mb_budget_options_init);
     CHECK_INIT(mb_plan_options, MB_PLAN_OPTIONS_INIT, mb_plan_options_init);
     CHECK_INIT(mb_pressure_options, MB_PRESSURE_OPTIONS_INIT, mb_pressure_options_init);
+    CHECK_INIT(mb_pressure_watch_options, MB_PRESSURE_WATCH_OPTIONS_INIT,
+               mb_pressure_watch_options_init); /* release 1.1 */
 }
 
 static void test_version(void **state)
