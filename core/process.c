@@ -104,6 +104,58 @@ static int add(void *user, const mb_process *in)
     return 0;
 }
 
+/* An integrated device whose driver gives no per-process figure (Jetson has no NVML; GB10's
+ * may answer NOT_SUPPORTED): the processes holding its device nodes open, each with its
+ * resident host memory (VmRSS), which on a shared pool is an upper bound of what it holds
+ * through the GPU and more (its CPU-side memory too). */
+typedef struct uma_walk {
+    sink *k;
+    const char *const *prefixes;
+    int unreadable;
+    int found;
+} uma_walk;
+
+static int uma_one(void *user, long pid)
+{
+    uma_walk *u = user;
+    char node[256];
+    int held = mb__proc_holds(&u->k->ctx->plat, pid, u->prefixes, node, sizeof node);
+    if (held < 0) {
+        u->unreadable++;
+        return 0;
+    }
+    if (!held)
+        return 0;
+    mb_process p;
+    memset(&p, 0, sizeof p);
+    p.source = MB_PROC_SOURCE_PROC_STATUS;
+    p.source_pid = pid;
+    p.gtt_bytes = MB_UNKNOWN;
+    p.gpu_instance = p.compute_instance = MB_PROC_NO_INSTANCE;
+    mb_proc_info info;
+    p.bytes = mb__proc_info(&u->k->ctx->plat, pid, &info) == MB_OK ? info.rss : MB_UNKNOWN;
+    snprintf(p.note, sizeof p.note, "holds %.100s open; on shared memory its VmRSS is an upper "
+             "bound of what it holds", node);
+    u->found++;
+    return add(u->k, &p);
+}
+
+static int uma_fallback(sink *k, const mb_device_entry *e, char *why, size_t why_size)
+{
+    static const char *const nvidia[] = {"/dev/nvidia", "/dev/nvgpu/", "/dev/nvhost-",
+                                         "/dev/nvmap", NULL};
+    static const char *const amd[] = {"/dev/kfd", "/dev/dri/renderD", NULL};
+    uma_walk u = {k, strcmp(e->info.backend, "hip") == 0 ? amd : nvidia, 0, 0};
+    int rc = mb__proc_each_pid(&k->ctx->plat, uma_one, &u);
+    if (rc)
+        return rc;
+    size_t l = strlen(why);
+    snprintf(why + l, why_size - l, "; integrated: %d processes holding the GPU's device nodes "
+             "listed by VmRSS%s", u.found,
+             u.unreadable ? " (others' descriptors need root to be read)" : "");
+    return MB_OK;
+}
+
 int mb_process_list_init(mb_process_list **out, mb_context *ctx, int device)
 {
     if (!out)
@@ -135,6 +187,8 @@ int mb_process_list_init(mb_process_list **out, mb_context *ctx, int device)
         k.device = e->info.name;
         rc = mb__vt_processes(e->backend, e->local, &e->info, add, &k, l->why[d],
                               sizeof l->why[d]);
+        if (rc == MB_ENOTSUP && e->info.integrated)
+            rc = uma_fallback(&k, e, l->why[d], sizeof l->why[d]);
         if (rc == MB_ENOTSUP) {
             rc = MB_OK;
             continue;

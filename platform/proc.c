@@ -328,6 +328,44 @@ int mb__proc_drm_clients(const mb_platform *plat, long pid, mb_drm_client *out, 
     return MB_OK;
 }
 
+int mb__proc_holds(const mb_platform *plat, long pid, const char *const *prefixes,
+                   char *node, size_t size)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/fd", pid);
+    if (!mb__plat_exists(plat, dir))
+        return 0;
+    int fd = mb__plat_open(plat, dir);
+    if (fd < 0)
+        return fd;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return mb__error(MB_EIO, "cannot list %s: %s", dir, strerror(e));
+    }
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char target[256];
+        /* the link's text: live, the file the descriptor is open on; in a dump, what the
+         * link was made to say (nothing is followed) */
+        ssize_t k = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (k <= 0)
+            continue;
+        target[k] = '\0';
+        for (int i = 0; prefixes[i] && !found; i++)
+            if (strncmp(target, prefixes[i], strlen(prefixes[i])) == 0) {
+                snprintf(node, size, "%s", target);
+                found = 1;
+            }
+    }
+    closedir(d);
+    return found;
+}
+
 int mb__proc_host_namespace(const mb_platform *plat)
 {
     static const char init_ns[] = "pid:[4026531836]"; /* PROC_PID_INIT_INO = 0xEFFFFFFC */

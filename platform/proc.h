@@ -53,6 +53,12 @@ typedef struct mb_drm_client {
 int mb__proc_drm_clients(const mb_platform *plat, long pid, mb_drm_client *out, int cap,
                          int *n);
 
+/* 1 when one of pid's descriptors (/proc/<pid>/fd links) is open on a path starting with
+ * one of prefixes (NULL-terminated), the path in node; 0 when none; negative when the
+ * folder cannot be listed (another user's process: the detail says why). */
+int mb__proc_holds(const mb_platform *plat, long pid, const char *const *prefixes,
+                   char *node, size_t size);
+
 /* 1 when the /proc read belongs to the initial PID namespace, where NVML's and KFD's
  * PIDs are /proc's; 0 in a container (those PIDs are not this namespace's). Live: the
  * inode of /proc/self/ns/pid against PROC_PID_INIT_INO (0xEFFFFFFC, the kernel's

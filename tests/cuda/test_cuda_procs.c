@@ -7,13 +7,16 @@
  *             an injected driver failure, and nvmlInit/nvmlShutdown balanced.
  *  --no-v3:   an NVML without the _v3 symbols (drivers before R510): _v2 answers.
  *  --no-nvml: no libnvidia-ml.so.1: no entries, and the reason says so.
+ *  --uma:     the fake's GB10 (integrated) whose NVML cannot list processes: the processes
+ *             holding the GPU's device nodes open, by VmRSS, on a copy of the GB10 dump.
  */
 #include <unistd.h>
 
 #include "cuda_test.h"
+#include "testutil.h"
 #include "membudget/operators.h"
 
-static int mode; /* 0 --nvml, 1 --no-v3, 2 --no-nvml */
+static int mode; /* 0 --nvml, 1 --no-v3, 2 --no-nvml, 3 --uma */
 
 static struct {
     void (*clear)(void);
@@ -44,7 +47,7 @@ static int setup(void **state)
         NV.add(0, 1, self, 256ULL << 20, off, off);           /* and 256 MiB graphics */
         NV.add(1, 0, 4242, 2ULL << 30, 1, 0);                 /* a MIG instance's process */
     }
-    return FC.mbfake_cuda_setup("two");
+    return FC.mbfake_cuda_setup(mode == 3 ? "uma" : "two");
 }
 
 static const mb_process *find(const mb_process_list *l, const char *dev, long long pid,
@@ -189,15 +192,65 @@ static void test_no_nvml(void **state)
     mb_context_free(ctx);
 }
 
+static void test_uma_fallback(void **state)
+{
+    (void)state;
+    char root[4096], cmd[9000], path[4200];
+    tu_fresh_dir("cuda_procs_uma", root, sizeof root);
+    snprintf(cmd, sizeof cmd, "cp -r '%s'/. '%s'/", getenv("MEMBUDGET_SYSROOT"), root);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/proc/777/status", root);
+    tu_write(path, "Name:\tengine\nNSpid:\t777\nVmRSS:\t 4194304 kB\n");
+    snprintf(path, sizeof path, "%s/proc/777/fd/3", root);
+    tu_write(path, "");
+    unlink(path);
+    assert_int_equal(symlink("/dev/nvidia0", path), 0);
+    snprintf(path, sizeof path, "%s/proc/778/status", root);
+    tu_write(path, "Name:\tbash\nNSpid:\t778\nVmRSS:\t 1024 kB\n");
+    snprintf(path, sizeof path, "%s/proc/778/fd/0", root);
+    tu_write(path, "");
+    unlink(path);
+    assert_int_equal(symlink("/dev/pts/0", path), 0);
+    NV.set("not_supported", 1); /* NVML answers NOT_SUPPORTED, as GB10's may */
+    mb_context *ctx = open_ctx(root);
+    int d = device(ctx, "cuda:0");
+    mb_device_info info = MB_DEVICE_INFO_INIT;
+    assert_int_equal(mb_device_get(ctx, d, &info), MB_OK);
+    assert_int_equal(info.integrated, 1);
+    mb_process_list *l = NULL;
+    assert_int_equal(mb_process_list_init(&l, ctx, d), MB_OK);
+    assert_int_equal(mb_process_list_count(l), 1);
+    const mb_process *p = mb_process_list_get_entry(l, 0);
+    assert_int_equal(p->source_pid, 777);
+    assert_int_equal(p->source, MB_PROC_SOURCE_PROC_STATUS);
+    assert_true(p->bytes == 4194304LL * 1024);
+    assert_non_null(strstr(p->note, "/dev/nvidia0"));
+    assert_non_null(strstr(mb_process_list_get_why(l, d), "Not Supported"));
+    assert_non_null(strstr(mb_process_list_get_why(l, d), "1 processes holding"));
+    mb_process_list_free(l);
+    mb_context_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
         return 2;
-    mode = strcmp(argv[1], "--nvml") == 0 ? 0 : strcmp(argv[1], "--no-v3") == 0 ? 1 : 2;
+    mode = strcmp(argv[1], "--nvml") == 0    ? 0
+           : strcmp(argv[1], "--no-v3") == 0 ? 1
+           : strcmp(argv[1], "--uma") == 0   ? 3
+                                             : 2;
     setenv("MEMBUDGET_BACKENDS", "cuda", 1);
     if (mode == 2) {
         const struct CMUnitTest t[] = {cmocka_unit_test_setup(test_no_nvml, setup)};
         return cmocka_run_group_tests_name("cuda processes, no NVML", t, NULL, NULL);
+    }
+    if (mode == 3) {
+        const struct CMUnitTest t[] = {cmocka_unit_test_setup(test_uma_fallback, setup)};
+        return cmocka_run_group_tests_name("cuda processes, integrated", t, NULL, NULL);
+    }
+    if (mode == 3) {
+        const struct CMUnitTest t[] = {cmocka_unit_test_setup(test_uma_fallback, setup)};
+        return cmocka_run_group_tests_name("cuda processes, integrated", t, NULL, NULL);
     }
     if (mode == 1) {
         const struct CMUnitTest t[] = {cmocka_unit_test_setup(test_layouts, setup)};
