@@ -13,6 +13,7 @@
 Every wait is bounded. A missing promtool or prometheus is a failure, not a skip
 (ci/setup.sh installs Debian's prometheus).
 """
+import atexit
 import json
 import os
 import shutil
@@ -28,6 +29,17 @@ import urllib.request
 CLI = sys.argv[2]
 WHAT = sys.argv[1]
 ENV = dict(os.environ, MEMBUDGET_BACKENDS="cpu")
+
+
+STARTED = []  # servers and watchers this run started: none outlives it, pass or fail
+
+
+@atexit.register
+def _reap():
+    for p in STARTED:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
 
 
 def fail(msg):
@@ -131,6 +143,7 @@ def check_watch():
     for sig in (signal.SIGTERM, signal.SIGINT):
         p = subprocess.Popen([CLI, "watch", "--json", "--interval", "0.2"], env=ENV,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        STARTED.append(p)
         lines = [p.stdout.readline() for _ in range(3)]
         p.send_signal(sig)
         try:
@@ -185,6 +198,7 @@ def get_retry(port, seconds=15):
 def start_serve():
     p = subprocess.Popen([CLI, "serve", "--listen", "127.0.0.1:0"], env=ENV,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(p)
     line = p.stdout.readline()
     if not line.startswith("serving http://127.0.0.1:"):
         p.kill()
@@ -227,6 +241,7 @@ def check_prometheus():
                              "--storage.tsdb.path=" + os.path.join(work, "data"),
                              "--web.listen-address=127.0.0.1:%d" % prom_port],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "log"), "w"))
+    STARTED.append(prom)
     want = snapshot_total()
     result = None
     try:
