@@ -1,6 +1,6 @@
 /*
- * core/config.c: a model's KV geometry from its Hugging Face config.json, and its weights
- * from the files beside it.
+ * core/config.c: a model's KV geometry from its Hugging Face config.json (the files beside
+ * it, weights included, are core/model_files.c's; each layer's kind is config_layers.c's).
  *
  * What is read, and vLLM's source for each rule (vllm/config/model.py unless noted):
  *  - the nested "text_config" first (vLLM reads hf_text_config), then the top level;
@@ -15,25 +15,15 @@
  *    float32 or missing dtype runs in 16 bits (_get_and_verify_dtype: "we use float16 for
  *    float32 models");
  *  - max_model_len: the smallest of the keys vLLM's _get_and_verify_max_len looks at.
- * Weights: model.safetensors.index.json's metadata.total_size (the sum of the tensor
- * bytes, as written by huggingface_hub), else a single model.safetensors, whose tensor
- * bytes are its size less the 8-byte header length and the JSON header (the safetensors
- * format).
  */
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "internal.h"
 
-#define CONFIG_MAX_BYTES ((size_t)16 << 20) /* a config.json is a few KiB */
-#define INDEX_MAX_BYTES ((size_t)64 << 20)  /* an index lists every tensor: a few MiB */
 
 typedef struct lookup {
     const cJSON *text; /* text_config, or NULL */
@@ -50,7 +40,7 @@ static const cJSON *find(const lookup *l, const char *key)
 }
 
 /* Describes a JSON value for a detail message ("\"32\" (a string)", "0", "true"). */
-static void describe(const cJSON *v, char *buf, size_t size)
+void mb__json_describe(const cJSON *v, char *buf, size_t size)
 {
     if (cJSON_IsString(v))
         snprintf(buf, size, "\"%.40s\" (a string)", v->valuestring);
@@ -79,7 +69,7 @@ static int get_count(const lookup *l, const char *key, int64_t max, int required
                          l->name, key);
     }
     char what[64];
-    describe(v, what, sizeof what);
+    mb__json_describe(v, what, sizeof what);
     if (!cJSON_IsNumber(v))
         return mb__error(MB_EINVAL, "%s: %s is %s, not a number", l->name, key, what);
     double d = v->valuedouble;
@@ -132,7 +122,7 @@ static void position(const char *json, size_t len, const char *at, int *line, in
  * parse; this lock keeps membudget's own parses from racing on it. */
 static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int parse_tree(const char *json, size_t len, const char *name, cJSON **out)
+int mb__json_parse_tree(const char *json, size_t len, const char *name, cJSON **out)
 {
     const char *end = NULL;
     pthread_mutex_lock(&parse_lock);
@@ -173,7 +163,7 @@ static int fill_model(const lookup *l, mb_model *m)
     }
     if (dt) {
         char what[64];
-        describe(dt, what, sizeof what);
+        mb__json_describe(dt, what, sizeof what);
         if (!cJSON_IsString(dt))
             return mb__error(MB_EINVAL, "%s: %s is %s, not a dtype name such as \"bfloat16\"",
                              l->name, dkey, what);
@@ -188,9 +178,10 @@ static int fill_model(const lookup *l, mb_model *m)
         m->dtype_bytes = 2; /* missing means float32 to vLLM, which runs it in 16 bits */
     }
 
-    /* MLA: one latent per token and layer (DeepSeek-V2/V3 and relatives) */
+    /* MLA: one latent per token and layer, only for the model types vLLM runs as MLA
+     * (is_deepseek_mla); a kv_lora_rank alone is not MLA (MiniCPM3 is plain attention) */
     const cJSON *lora = find(l, "kv_lora_rank");
-    if (lora) {
+    if (lora && mb__is_mla_model_type(m->model_type)) {
         int rank, rope;
         if ((rc = get_int(l, "kv_lora_rank", 1, &rank)) ||
             (rc = get_int(l, "qk_rope_head_dim", 1, &rope)))
@@ -200,9 +191,11 @@ static int fill_model(const lookup *l, mb_model *m)
         m->head_size = rank + rope;
         m->head_size_v = 0;
     } else {
+        /* CONFIG_FIELD_ALIASES["total_num_kv_heads"], vllm/transformers_utils/config.py */
         static const char *const kv_keys[] = {"n_head_kv", "num_kv_heads",
                                               "num_key_value_heads",
-                                              "multi_query_group_num"};
+                                              "multi_query_group_num",
+                                              "num_attention_groups"};
         m->num_kv_heads = 0;
         for (size_t i = 0; i < sizeof kv_keys / sizeof kv_keys[0] && !m->num_kv_heads; i++)
             if ((rc = get_int(l, kv_keys[i], 0, &m->num_kv_heads)))
@@ -213,7 +206,7 @@ static int fill_model(const lookup *l, mb_model *m)
             return mb__error(MB_EINVAL, "%s: %d KV heads for %d attention heads: a model has "
                                         "at most one KV head per attention head", l->name,
                              m->num_kv_heads, m->num_attention_heads);
-        if ((rc = get_int(l, "head_dim", 0, &m->head_size)))
+        if ((rc = mb__config_head_size(l->text, l->top, l->name, m)))
             return rc;
         if (!m->head_size) {
             int hidden;
@@ -231,8 +224,11 @@ static int fill_model(const lookup *l, mb_model *m)
         m->head_size_v = m->head_size;
     }
 
+    if ((rc = mb__config_layer_kinds(l->text, l->top, l->name, m)))
+        return rc;
+
     /* the model's own context length: the smallest of vLLM's keys (possible_keys of
-     * _get_and_verify_max_len in vllm/config.py: OPT, GPT-2, MPT, ChatGLM2's seq_length,
+     * derive_max_model_len_and_key in vllm/transformers_utils/model_arch_config_convertor.py: OPT, GPT-2, MPT, ChatGLM2's seq_length,
      * Command-R's model_max_length, Whisper's max_target_positions, and the rest) */
     static const char *const len_keys[] = {
         "max_position_embeddings", "n_positions",         "max_seq_len",    "seq_length",
@@ -245,7 +241,7 @@ static int fill_model(const lookup *l, mb_model *m)
         if (v && (!m->max_model_len || v < m->max_model_len))
             m->max_model_len = v;
     }
-    return MB_OK;
+    return mb__config_max_len(l->text, l->top, l->name, m);
 }
 
 int mb__model_parse(const char *json, size_t len, const char *name, mb_model *out)
@@ -259,7 +255,7 @@ int mb__model_parse(const char *json, size_t len, const char *name, mb_model *ou
     if (!name)
         name = "config.json";
     cJSON *root;
-    int rc = parse_tree(json, len, name, &root);
+    int rc = mb__json_parse_tree(json, len, name, &root);
     if (rc)
         return rc;
     lookup l = {NULL, root, name};
@@ -276,172 +272,3 @@ int mb__model_parse(const char *json, size_t len, const char *name, mb_model *ou
     return MB_OK;
 }
 
-/* ---- files --------------------------------------------------------------------------- */
-
-/* Reads the whole of path (at most max bytes) into a mb__malloc'd, NUL-terminated buffer. */
-static int read_file(const char *path, size_t max, char **buf, size_t *len)
-{
-    *buf = NULL;
-    *len = 0;
-    if (mb__fault_hit("open"))
-        return mb__error(MB_EIO, "cannot open %s: injected fault", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mb__error(MB_EIO, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return mb__error(MB_EIO, "%s is not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > max) {
-        close(fd);
-        return mb__error(MB_EIO, "%s is %lld bytes, more than the %zu expected of it", path,
-                         (long long)st.st_size, max);
-    }
-    size_t cap = (size_t)st.st_size + 2;
-    char *b = mb__malloc(cap);
-    if (!b) {
-        close(fd);
-        return mb__error(MB_ENOMEM, "no memory for the %zu bytes of %s", cap, path);
-    }
-    long n = mb__plat_pread(fd, path, b, cap);
-    close(fd);
-    if (n < 0) {
-        mb__free(b);
-        return (int)n;
-    }
-    *buf = b;
-    *len = (size_t)n;
-    return MB_OK;
-}
-
-static void join(char *out, size_t size, const char *dir, const char *file)
-{
-    size_t dl = strlen(dir);
-    while (dl > 1 && dir[dl - 1] == '/')
-        dl--;
-    snprintf(out, size, "%.*s/%s", (int)dl, dir, file);
-}
-
-/* metadata.total_size of an index file, or MB_UNKNOWN when it has none. */
-static int index_weights(const char *path, int64_t *out)
-{
-    *out = MB_UNKNOWN;
-    char *buf;
-    size_t len;
-    int rc = read_file(path, INDEX_MAX_BYTES, &buf, &len);
-    if (rc)
-        return rc;
-    cJSON *root;
-    rc = parse_tree(buf, len, path, &root);
-    mb__free(buf);
-    if (rc)
-        return rc;
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-    const cJSON *ts = md ? cJSON_GetObjectItemCaseSensitive(md, "total_size") : NULL;
-    if (ts) {
-        char what[64];
-        describe(ts, what, sizeof what);
-        /* some writers store the number as a string */
-        double d = cJSON_IsNumber(ts) ? ts->valuedouble : -1;
-        if (cJSON_IsString(ts)) {
-            uint64_t v;
-            if (mb__parse_u64(ts->valuestring, strlen(ts->valuestring), &v) == MB_OK)
-                d = (double)v;
-        }
-        if (!(d > 0) || d != floor(d) || d > (double)MB_SIZE_MAX) {
-            cJSON_Delete(root);
-            return mb__error(MB_EINVAL, "%s: metadata.total_size=%s is not a byte count; "
-                                        "give the weights with --weights-memory", path, what);
-        }
-        *out = (int64_t)d;
-    }
-    cJSON_Delete(root);
-    return MB_OK;
-}
-
-/* Tensor bytes of a single safetensors file: its size - 8 - the header length. */
-static int safetensors_weights(const char *path, int64_t *out)
-{
-    *out = MB_UNKNOWN;
-    if (mb__fault_hit("open"))
-        return mb__error(MB_EIO, "cannot open %s: injected fault", path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mb__error(MB_EIO, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    unsigned char h[8];
-    int rc = MB_OK;
-    if (fstat(fd, &st) != 0 || pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h) {
-        rc = mb__error(MB_EIO, "cannot read the header of %s", path);
-    } else {
-        uint64_t hl = 0;
-        for (int i = 7; i >= 0; i--)
-            hl = hl << 8 | h[i]; /* little-endian u64, as the format says */
-        if (hl > (uint64_t)st.st_size || (uint64_t)st.st_size - hl < 8)
-            rc = mb__error(MB_EPARSE, "%s: header length %llu does not fit in a file of %lld "
-                                      "bytes; not a safetensors file", path,
-                           (unsigned long long)hl, (long long)st.st_size);
-        else
-            *out = (int64_t)((uint64_t)st.st_size - 8 - hl);
-    }
-    close(fd);
-    return rc;
-}
-
-int mb__model_load(const char *path, mb_model *out)
-{
-    if (!out)
-        return mb__error(MB_EINVAL, "mb_model_load: out is NULL");
-    memset(out, 0, sizeof *out);
-    out->weights_bytes = MB_UNKNOWN;
-    if (!path || !*path)
-        return mb__error(MB_EINVAL, "--model: no path given; give a config.json or the "
-                                    "folder holding it");
-    char cfg[4096], dir[4096];
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return mb__error(MB_EIO, "--model %s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) {
-        snprintf(dir, sizeof dir, "%s", path);
-        join(cfg, sizeof cfg, path, "config.json");
-        if (access(cfg, F_OK) != 0)
-            return mb__error(MB_EIO, "--model %s: the folder has no config.json", path);
-    } else {
-        snprintf(cfg, sizeof cfg, "%s", path);
-        const char *slash = strrchr(path, '/');
-        if (slash)
-            snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-        else
-            snprintf(dir, sizeof dir, ".");
-    }
-    char *buf;
-    size_t len;
-    int rc = read_file(cfg, CONFIG_MAX_BYTES, &buf, &len);
-    if (rc)
-        return rc;
-    mb_model m = MB_MODEL_INIT;
-    rc = mb__model_parse(buf, len, cfg, &m);
-    mb__free(buf);
-    if (rc)
-        return rc;
-
-    char w[4096];
-    join(w, sizeof w, dir, "model.safetensors.index.json");
-    if (access(w, F_OK) == 0) {
-        if ((rc = index_weights(w, &m.weights_bytes)))
-            return rc;
-        if (m.weights_bytes != MB_UNKNOWN)
-            snprintf(m.weights_source, sizeof m.weights_source,
-                     "model.safetensors.index.json");
-    } else {
-        join(w, sizeof w, dir, "model.safetensors");
-        if (access(w, F_OK) == 0) {
-            if ((rc = safetensors_weights(w, &m.weights_bytes)))
-                return rc;
-            snprintf(m.weights_source, sizeof m.weights_source, "model.safetensors");
-        }
-    }
-    *out = m;
-    return MB_OK;
-}

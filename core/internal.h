@@ -94,6 +94,20 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
                      mb_plan *out);
 int mb__pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
                          const mb_pressure_options *opts, mb_pressure_result *out);
+/* config.c: one cJSON parse at a time (cJSON keeps its error position in a global), the
+ * detail naming line and column; a value described for a message */
+struct cJSON;
+int mb__json_parse_tree(const char *json, size_t len, const char *name, struct cJSON **out);
+void mb__json_describe(const struct cJSON *v, char *buf, size_t size);
+
+/* config_layers.c: each layer's KV-cache kind from a config.json (issue 14) */
+int mb__is_mla_model_type(const char *model_type);
+int mb__config_head_size(const struct cJSON *text, const struct cJSON *top, const char *name,
+                         mb_model *m);
+int mb__config_layer_kinds(const struct cJSON *text, const struct cJSON *top, const char *name,
+                           mb_model *m);
+int mb__config_max_len(const struct cJSON *text, const struct cJSON *top, const char *name,
+                       mb_model *m);
 
 /* Distance between two names, for "did you mean". */
 int mb__edit_distance(const char *a, const char *b);

@@ -33,16 +33,33 @@ static int cache_dtype_bytes(const char *name, int model_bytes, int *bytes)
         const char *name;
         int bytes; /* 0: the model's */
     } table[] = {
-        {"auto", 0},     {"bfloat16", 2}, {"fp8", 1},        {"fp8_e4m3", 1},
-        {"fp8_e5m2", 1}, {"fp8_inc", 1},  {"fp8_ds_mla", 1},
+        {"auto", 0},     {"float16", 2}, {"bfloat16", 2}, {"fp8", 1},        {"fp8_e4m3", 1},
+        {"fp8_e5m2", 1}, {"fp8_inc", 1}, {"fp8_ds_mla", 1},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {
             *bytes = table[i].bytes ? table[i].bytes : model_bytes;
             return MB_OK;
         }
+    /* the rest of vLLM 0.33's CacheDType (vllm/config/cache.py): packed formats whose pages
+     * their backends lay out (customize_spec); not modelled */
+    static const char *const packed[] = {
+        "nvfp4_ds_mla",        "turboquant_k8v4",     "turboquant_4bit_nc",
+        "turboquant_k3v4_nc",  "turboquant_3bit_nc",  "octave_k3v4",
+        "octave_k3v3",         "octave_k3v3_compact", "ultraquant_4bit",
+        "int4_per_token_head", "int8_per_token_head", "fp8_per_token_head",
+        "nvfp4",               "nvfp4_4over6"};
+    for (size_t i = 0; i < sizeof packed / sizeof packed[0]; i++)
+        if (strcmp(name, packed[i]) == 0)
+            return mb__error(MB_ENOTSUP, "--kv-cache-dtype %s is one of vLLM's packed cache "
+                                         "formats, whose page size its backend decides; "
+                                         "membudget does not model it yet (it plans auto, "
+                                         "float16, bfloat16, fp8, fp8_e4m3, fp8_e5m2, "
+                                         "fp8_inc, fp8_ds_mla)", name);
     return mb__error(MB_EINVAL, "--kv-cache-dtype %s is not one of vLLM's cache dtypes: auto, "
-                                "bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla", name);
+                                "float16, bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, "
+                                "fp8_ds_mla (and the packed nvfp4, turboquant_*, octave_*, "
+                                "*_per_token_head formats, not modelled)", name);
 }
 
 int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
@@ -92,6 +109,8 @@ int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
         heads = 1; /* replicated: tp / kv_heads ranks hold each head */
     }
     const char *cd = kv_cache_dtype && *kv_cache_dtype ? kv_cache_dtype : "auto";
+    if (strcmp(cd, "auto") == 0 && m->checkpoint_kv_cache_dtype[0])
+        cd = m->checkpoint_kv_cache_dtype; /* resolve_kv_cache_dtype_string: the checkpoint's */
     int bytes = 0;
     int rc = cache_dtype_bytes(cd, m->dtype_bytes, &bytes);
     if (rc)

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "internal.h"
+#include "gpu_table.h"
+#include "kv_groups.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
@@ -92,14 +94,41 @@ static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_pla
     if (o->max_model_len > ((int64_t)1 << 40))
         return mb__error(MB_ERANGE, "--max-model-len %lld is absurdly long",
                          (long long)o->max_model_len);
-    if (o->max_model_len > 0 && m->max_model_len > 0 && o->max_model_len > m->max_model_len)
+    /* _get_and_verify_max_len: longer than the derived length is refused unless the
+     * config's model_max_length allows it or VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 */
+    int64_t derived = m->derived_max_model_len > 0 ? m->derived_max_model_len : m->max_model_len;
+    if (o->max_model_len > 0 && derived > 0 && o->max_model_len > derived &&
+        !(m->model_max_length > 0 && o->max_model_len <= m->model_max_length) &&
+        !o->allow_long_max_model_len)
         return mb__error(MB_ERANGE, "--max-model-len %lld is more than the model's own %lld "
-                                    "(max_position_embeddings and the like in its config); "
+                                    "(max_position_embeddings and the like in its config%s); "
                                     "vLLM refuses that unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
-                         (long long)o->max_model_len, (long long)m->max_model_len);
+                         (long long)o->max_model_len, (long long)derived,
+                         m->rope_scaling_factor != 1.0 ? ", times its RoPE scaling factor" : "");
     if (o->max_model_len == 0 && m->max_model_len == 0)
         return mb__error(MB_EINVAL, "the model's config gives no max_position_embeddings; "
                                     "pass --max-model-len");
+    if (o->pipeline_parallel_size < 1 || o->pipeline_parallel_size > MB__KV_MAX_STAGES)
+        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d: give the number of pipeline "
+                                    "stages (1 to %d)", o->pipeline_parallel_size,
+                         MB__KV_MAX_STAGES);
+    if (o->pipeline_parallel_size > m->num_layers)
+        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d is more than the model's %d "
+                                    "layers", o->pipeline_parallel_size, m->num_layers);
+    if (o->num_gpu_blocks_override < 0 || o->num_gpu_blocks_override > ((int64_t)1 << 40))
+        return mb__error(MB_EINVAL, "--num-gpu-blocks-override %lld: give a block count",
+                         (long long)o->num_gpu_blocks_override);
+    if (o->num_speculative_tokens < 0 || o->num_speculative_tokens > 64)
+        return mb__error(MB_EINVAL, "--num-speculative-tokens %d: give 0 to 64",
+                         o->num_speculative_tokens);
+    if (o->sync_scheduling != 0 && o->sync_scheduling != 1)
+        return mb__error(MB_EINVAL, "sync_scheduling=%d: use 0 or 1", o->sync_scheduling);
+    /* SchedulerConfig.__post_init__ (vllm/config/scheduler.py) refuses this, in these words */
+    if (o->max_num_batched_tokens < o->max_num_seqs)
+        return mb__error(MB_EINVAL, "max_num_batched_tokens (%lld) must be greater than or "
+                                    "equal to max_num_seqs (%d). Raise "
+                                    "--max-num-batched-tokens or lower --max-num-seqs",
+                         (long long)o->max_num_batched_tokens, o->max_num_seqs);
     if (o->enforce_eager != 0 && o->enforce_eager != 1)
         return mb__error(MB_EINVAL, "enforce_eager=%d: use 0 or 1", o->enforce_eager);
     return MB_OK;
@@ -116,6 +145,7 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
         return MB_OK; /* vLLM's CPU worker captures no CUDA graphs */
     mb_cudagraph_options co = MB_CUDAGRAPH_OPTIONS_INIT;
     co.max_num_seqs = o->max_num_seqs;
+    co.num_speculative_tokens = o->num_speculative_tokens;
     co.max_num_batched_tokens = o->max_num_batched_tokens;
     int n = mb__cudagraph_capture_sizes(&co, NULL, 0);
     if (n < 0)
@@ -145,7 +175,108 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
     return mb_cudagraph_estimator_compute(&e, &p->budget.cudagraph_memory);
 }
 
-int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
+static const char *group_kind(mb__kv_kind k)
+{
+    return k == MB__KV_SLIDING ? "sliding_window" : k == MB__KV_MLA ? "mla" : "full_attention";
+}
+
+/* The KV-cache groups, blocks, auto-fit and capacity of vLLM 0.33 (kv_groups.h), every
+ * pipeline stage holding `available` (all ranks are taken to be like the device). */
+static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
+                     int64_t available)
+{
+    int pp = o->pipeline_parallel_size;
+    int64_t avail[MB__KV_MAX_STAGES];
+    for (int r = 0; r < pp; r++)
+        avail[r] = available;
+    int64_t mnbt = o->max_num_batched_tokens;
+    int batches = o->sync_scheduling ? pp : pp + 1; /* VllmConfig.max_concurrent_batches */
+    p->max_in_flight_tokens = batches * mnbt;
+    mb__kv_plan_in in = {
+        .num_layers = m->num_layers,
+        .sliding = m->layer_sliding,
+        .is_mla = m->is_mla,
+        .sliding_window = m->sliding_window,
+        .page_bytes = p->spec.page_bytes,
+        .block_size = p->spec.block_size,
+        .pipeline_parallel_size = pp,
+        .available = avail,
+        .max_model_len = o->max_model_len > 0 ? o->max_model_len : m->max_model_len,
+        .auto_fit = o->max_model_len == -1,
+        .num_gpu_blocks_override = o->num_gpu_blocks_override > 0 ? o->num_gpu_blocks_override
+                                                                  : -1,
+        .max_in_flight_tokens = p->max_in_flight_tokens,
+    };
+    mb__kv_plan_out k;
+    int rc = mb__kv_plan(&in, &k);
+    if (rc)
+        return rc;
+    p->pipeline_parallel_size = pp;
+    p->num_groups = k.num_groups;
+    for (int j = 0; j < k.num_groups && j < MB_PLAN_MAX_GROUPS; j++) {
+        snprintf(p->groups[j].kind, sizeof p->groups[j].kind, "%s", group_kind(k.group[j].kind));
+        p->groups[j].sliding_window = k.group[j].window;
+        p->groups[j].layers = k.group[j].layers;
+        p->groups[j].page_bytes = k.group[j].page_bytes;
+        p->groups[j].blocks_per_request = k.group[j].blocks_per_request;
+    }
+    p->bytes_per_block = k.bytes_per_block;
+    p->num_blocks = k.num_blocks;
+    p->kv_cache_tokens = k.kv_cache_tokens;
+    p->kv_cache_bytes = k.num_blocks * k.bytes_per_block;
+    p->max_model_len = k.max_model_len;
+    p->blocks_per_request = k.blocks_per_request;
+    p->max_concurrency = k.max_concurrency;
+    p->longest_request = k.longest_request;
+    if (!k.fits)
+        snprintf(p->refusal, sizeof p->refusal, "%s", k.error);
+    return MB_OK;
+}
+
+/* vLLM's defaults that depend on the device, into a copy of the options, each with the
+ * rule it came from (EngineArgs.get_batch_defaults; the backend's block size). */
+static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_options *o,
+                            mb_plan *p)
+{
+    int is_cpu = strncmp(dev->device, "cpu:", 4) == 0;
+    int cc = o->compute_capability;
+    const char *why;
+    if (o->max_num_seqs == 0 || o->max_num_batched_tokens == 0) {
+        int seqs;
+        int64_t tokens;
+        mb__gpu_batch_defaults(dev->total_memory, dev->device, cc == 121, is_cpu,
+                               o->tensor_parallel_size * o->pipeline_parallel_size,
+                               o->usage_context_llm, &seqs, &tokens, &why);
+        snprintf(p->batch_rule, sizeof p->batch_rule, "%s (--usage-context %s%s)", why,
+                 o->usage_context_llm ? "llm" : "serve",
+                 strcmp(dev->device, "what-if") == 0
+                     ? "; a what-if device without --gpu is taken by its memory alone, "
+                       "as neither an A100 nor a GB10"
+                     : "");
+        if (o->max_num_seqs == 0)
+            o->max_num_seqs = seqs;
+        if (o->max_num_batched_tokens == 0)
+            o->max_num_batched_tokens = tokens;
+    } else {
+        snprintf(p->batch_rule, sizeof p->batch_rule,
+                 "given with --max-num-seqs and --max-num-batched-tokens");
+    }
+    if (o->block_size == 0) {
+        const char *cd = o->kv_cache_dtype && *o->kv_cache_dtype ? o->kv_cache_dtype : "auto";
+        if (strcmp(cd, "auto") == 0 && m->checkpoint_kv_cache_dtype[0])
+            cd = m->checkpoint_kv_cache_dtype;
+        int fp8 = strncmp(cd, "fp8", 3) == 0;
+        o->block_size = mb__gpu_default_block_size(cc / 10, is_cpu, m->is_mla, fp8, &why);
+        snprintf(p->block_size_rule, sizeof p->block_size_rule, "%s%s", why,
+                 cc || is_cpu ? "" : " (compute capability unknown: give --gpu)");
+    } else {
+        snprintf(p->block_size_rule, sizeof p->block_size_rule, "given with --block-size");
+    }
+    p->max_num_seqs = o->max_num_seqs;
+    p->max_num_batched_tokens = o->max_num_batched_tokens;
+}
+
+int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o_in,
                      mb_plan *out)
 {
     if (!out)
@@ -154,10 +285,13 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
     if (!m || !dev)
         return mb__error(MB_EINVAL, "mb_plan_compute: m or dev is NULL");
     mb_plan_options def = MB_PLAN_OPTIONS_INIT;
-    if (!o) {
-        o = &def;
-    }
+    if (o_in)
+        def = *o_in;
     mb_plan p = MB_PLAN_INIT;
+    if (def.pipeline_parallel_size == 0)
+        def.pipeline_parallel_size = 1; /* zero means as in 1.0: one stage */
+    device_defaults(m, dev, &def, &p);
+    const mb_plan_options *o = &def;
     int rc;
     int64_t requested;
     if ((rc = mb_budget_requested(dev->total_memory, o->gpu_memory_utilization, &requested)))
@@ -184,7 +318,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
         non_kv = o->non_kv_memory;
     } else if (p.weights_memory != MB_UNKNOWN) {
         p.non_kv_source = MB_NON_KV_FROM_WEIGHTS;
-        non_kv = cdiv(p.weights_memory, tp);
+        non_kv = cdiv(p.weights_memory, (int64_t)tp * o->pipeline_parallel_size);
         if (non_kv > dev->total_memory) {
             char w[32], t[32];
             return mb__error(MB_ERANGE, "the weights, %s GiB per rank, are more than %s's "
@@ -229,27 +363,12 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
     p.budget = b;
     p.startup_ok = dev->free_memory >= requested;
 
-    /* blocks and what they hold */
-    int64_t avail = b.available_kv_cache_memory;
-    if ((rc = mb_kv_spec_num_blocks(&p.spec, &avail, 1, &p.num_blocks, NULL)))
+    /* blocks and what they hold: vLLM 0.33's grouping and page arithmetic (kv_groups.c) */
+    if ((rc = kv_groups(m, o, &p, b.available_kv_cache_memory)))
         return rc;
-    p.kv_cache_tokens = p.num_blocks * p.spec.block_size;
-    p.kv_cache_bytes = p.num_blocks * p.spec.block_bytes;
-    p.longest_request = p.kv_cache_tokens;
-    if (o->max_model_len > 0)
-        p.max_model_len = o->max_model_len;
-    else if (o->max_model_len == 0)
-        p.max_model_len = m->max_model_len;
-    else /* -1: vLLM's auto-fit, capped at the model's own */
-        p.max_model_len = m->max_model_len && m->max_model_len < p.longest_request
-                              ? m->max_model_len
-                              : (p.longest_request ? p.longest_request
-                                                   : (m->max_model_len ? m->max_model_len : 1));
-    p.blocks_per_request = cdiv(p.max_model_len, p.spec.block_size);
-    p.max_concurrency = (double)p.num_blocks / (double)p.blocks_per_request;
+    int64_t avail = b.available_kv_cache_memory;
     int explicit_too_big = o->kv_cache_memory_bytes > dev->free_memory;
-    p.fits = p.startup_ok && !why[0] && !explicit_too_big &&
-             p.num_blocks >= p.blocks_per_request;
+    p.fits = p.startup_ok && !why[0] && !explicit_too_big && !p.refusal[0];
 
     /* the verdict */
     char g1[32], g2[32], g3[32];
@@ -261,7 +380,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
                  mb__gib(o->kv_cache_memory_bytes, g1, sizeof g1),
                  mb__gib(dev->free_memory, g2, sizeof g2), dev->device);
     } else if (!p.fits) {
-        int64_t need = p.blocks_per_request * p.spec.block_bytes;
+        int64_t need = p.blocks_per_request * p.bytes_per_block;
         char alt[200] = "";
         if (p.spec.dtype_bytes > 1)
             snprintf(alt, sizeof alt, ", use --kv-cache-dtype fp8 (%d times smaller)",
@@ -276,8 +395,9 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
                      "memory");
         snprintf(p.verdict, sizeof p.verdict, "does not fit: --max-model-len %lld needs %s GiB "
                  "of KV cache for one request (%lld blocks), more than the %s GiB (%lld "
-                 "blocks) available per rank; %s%s, raise --gpu-memory-utilization, or split "
-                 "the model over more devices (--tensor-parallel-size)",
+                 "blocks, one of them vLLM's null block) available per rank; %s%s, raise "
+                 "--gpu-memory-utilization, or split the model over more devices "
+                 "(--tensor-parallel-size)",
                  (long long)p.max_model_len, mb__gib(need, g1, sizeof g1),
                  (long long)p.blocks_per_request, mb__gib(avail, g2, sizeof g2),
                  (long long)p.num_blocks, longest, alt);

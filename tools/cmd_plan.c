@@ -11,25 +11,247 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "plan_estimate.h"
 
 int cmd_plan(int argc, char **argv);
 
-/* vLLM's CPU worker takes VLLM_CPU_KVCACHE_SPACE when it is set (mb_cpu_kv_space_get) */
+/* vLLM 0.33's CPU worker (vllm/v1/worker/cpu_worker.py determine_available_memory): an
+ * explicit --kv-cache-memory-bytes (or the legacy VLLM_CPU_KVCACHE_SPACE), else
+ * ceil(node total x utilization) - the worker's RSS; no CUDA graphs (mb_cpu_kv_space_get) */
 #define CPU_NOTE                                                                            \
-    "a CPU device: vLLM takes the KV cache size from VLLM_CPU_KVCACHE_SPACE when it is "    \
-    "set; this plan applies the utilization rule to the node's memory"
+    "a CPU device: the KV cache size is vLLM's CPU worker's (--kv-cache-memory-bytes or "  \
+    "VLLM_CPU_KVCACHE_SPACE, else ceil(node total x utilization) - resident memory); no "  \
+    "CUDA graphs"
+
+/* What this plan does not model yet (issue 14), said in every plan */
+#define NOT_MODELLED                                                                        \
+    "Mamba / linear-attention / GDN layers (refused), chunked local attention, "          \
+    "encoder-only and shared-KV layers, speculative draft layers, packed cache dtypes "    \
+    "(refused) and the FULL/PIECEWISE CUDA-graph split are not modelled"
 
 typedef struct plan_args {
+    char cpu_reason[512]; /* a CPU device: why its KV size (mb_cpu_kv_space_get) */
     const char *model;
     const char *device;
     const char *total, *free;
+    mb_gpu_spec gpu_spec; /* filled when gpu is set */
     int json;
     mb_plan_options o;
     plan_est est; /* issue 15: the estimate's options and results (plan_estimate.c) */
 } plan_args;
+
+/* ---- issue 14: vLLM 0.33's flags, named GPUs, groups ----------------------------------- */
+
+static int parse_int(const char *flag, const char *v, long min, long max, long *out);
+
+/* Flags without a value: 1 when arg was one of them. */
+static int parse_switch(const char *arg, plan_args *a)
+{
+    if (strcmp(arg, "--no-enable-prefix-caching") == 0 ||
+        strcmp(arg, "--enable-prefix-caching") == 0)
+        return 1; /* only Mamba's align mode depends on it, and Mamba is not modelled */
+    if (strcmp(arg, "--no-async-scheduling") == 0) {
+        a->o.sync_scheduling = 1;
+        return 1;
+    }
+    if (strcmp(arg, "--async-scheduling") == 0) {
+        a->o.sync_scheduling = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* The flags issue 14 added that take a value; CLI_OK, a usage error, or -1 when flag is
+ * not one of them. */
+static int parse_planner_flag(const char *flag, const char *v, plan_args *a)
+{
+    long n;
+    int rc;
+    if (strcmp(flag, "--pipeline-parallel-size") == 0 || strcmp(flag, "-pp") == 0) {
+        if ((rc = parse_int(flag, v, 1, 64, &n)) == CLI_OK)
+            a->o.pipeline_parallel_size = (int)n;
+        return rc;
+    }
+    if (strcmp(flag, "--num-gpu-blocks-override") == 0) {
+        if ((rc = parse_int(flag, v, 1, 1L << 40, &n)) == CLI_OK)
+            a->o.num_gpu_blocks_override = n;
+        return rc;
+    }
+    if (strcmp(flag, "--num-speculative-tokens") == 0) {
+        if ((rc = parse_int(flag, v, 0, 64, &n)) == CLI_OK)
+            a->o.num_speculative_tokens = (int)n;
+        return rc;
+    }
+    if (strcmp(flag, "--usage-context") == 0) {
+        if (strcmp(v, "serve") == 0 || strcmp(v, "openai_api_server") == 0)
+            a->o.usage_context_llm = 0;
+        else if (strcmp(v, "llm") == 0 || strcmp(v, "llm_class") == 0)
+            a->o.usage_context_llm = 1;
+        else
+            return cli_usage("plan", "--usage-context '%s': give serve (vllm serve, the "
+                                     "default) or llm (the LLM class)", v);
+        return CLI_OK;
+    }
+    return -1;
+}
+
+/* `plan --gpu list`: the table with its sources. */
+static int print_gpu_list(int json)
+{
+    int n = mb_gpu_spec_count();
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    if (json && !arr)
+        return cli_fail("out of memory while writing JSON");
+    if (!json)
+        printf("%-22s %-7s %-7s %10s  %-10s %s\n", "name", "vendor", "arch", "memory",
+               "integrated", "source");
+    for (int i = 0; i < n; i++) {
+        mb_gpu_spec g;
+        if (mb_gpu_spec_get(i, &g))
+            return cli_fail("%s", mb_error_detail());
+        char mem[32];
+        mb_size_format_gib(g.total_memory, mem, sizeof mem);
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", g.name);
+            cJSON_AddStringToObject(o, "aliases", g.aliases);
+            cJSON_AddStringToObject(o, "vendor", g.vendor);
+            cJSON_AddStringToObject(o, "arch", g.arch);
+            cJSON_AddNumberToObject(o, "compute_capability", g.compute_capability / 10.0);
+            cli_json_bytes(o, "total_memory", g.total_memory);
+            cJSON_AddBoolToObject(o, "integrated", g.integrated);
+            cJSON_AddStringToObject(o, "source", g.source);
+            cJSON_AddItemToArray(arr, o);
+        } else {
+            printf("%-22s %-7s %-7s %6s GiB  %-10s %s\n", g.name, g.vendor, g.arch, mem,
+                   g.integrated ? "yes" : "no", g.source);
+        }
+    }
+    if (json)
+        return cli_print_json(arr);
+    printf("(capacities are the vendors'; the runtime reports about 1%% less, so give "
+           "--total-memory or plan on the device itself for the exact figure)\n");
+    return fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
+}
+
+/* --gpu NAME (parsed with the estimate's options, plan_estimate.c): the what-if device's
+ * total (unless --total-memory) and its capability from issue 14's table; a name only the
+ * estimate's table knows is left to it (it reports unknown names). */
+static int apply_gpu(plan_args *a)
+{
+    if (!a->est.gpu)
+        return CLI_OK;
+    if (a->device)
+        return cli_usage("plan", "give --device or --gpu, not both (a measured device "
+                                 "uses its own name and capability)");
+    mb_estimate_device d;
+    if (mb_gpu_spec_find(a->est.gpu, &a->gpu_spec) == MB_OK) {
+        a->o.compute_capability = a->gpu_spec.compute_capability;
+        if (mb_estimate_device_find(a->est.gpu, &d) != MB_OK)
+            a->est.gpu = NULL; /* the estimate's own table lacks it: it sizes the what-if */
+        return CLI_OK;
+    }
+    if (mb_estimate_device_find(a->est.gpu, &d) == MB_OK) {
+        a->o.compute_capability = d.cc_major * 10 + d.cc_minor;
+        return CLI_OK;
+    }
+    if (mb_gpu_spec_find(a->est.gpu, &a->gpu_spec)) /* the nearest name */
+        return cli_usage("plan", "%s", mb_error_detail());
+    return CLI_OK;
+}
+
+/* A CPU device without --kv-cache-memory-bytes: the KV size vLLM's CPU worker takes. */
+static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
+{
+    if (strcmp(s->platform, "cpu") != 0 || a->o.kv_cache_memory_bytes > 0)
+        return CLI_OK;
+    mb_context *ctx;
+    if (cli_context(&ctx))
+        return CLI_FAIL;
+    mb_cpu_kv_options ko = MB_CPU_KV_OPTIONS_INIT;
+    ko.utilization = a->o.gpu_memory_utilization;
+    int idx = 0, node = 0;
+    if (mb_device_find(ctx, s->device, &idx) == MB_OK)
+        node = idx; /* cpu:N is the N-th CPU device: local rank N binds to it */
+    ko.local_rank = node;
+    mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
+    int rc = mb_cpu_kv_space_get(ctx, &ko, &kv);
+    if (rc) {
+        rc = cli_fail_rc(rc, "the CPU KV-cache size");
+        mb_context_free(ctx);
+        return rc;
+    }
+    mb_context_free(ctx);
+    if (kv.bytes <= 0)
+        return cli_fail("%s: %s", s->device, kv.reason);
+    a->o.kv_cache_memory_bytes = kv.bytes;
+    snprintf(a->cpu_reason, sizeof a->cpu_reason, "%s", kv.reason);
+    return CLI_OK;
+}
+
+static const char *kind_words(const char *kind)
+{
+    return strcmp(kind, "sliding_window") == 0 ? "sliding window"
+           : strcmp(kind, "mla") == 0          ? "MLA"
+                                               : "full attention";
+}
+
+/* The text lines of the groups and the defaults. */
+static void print_groups_text(const mb_plan *p)
+{
+    printf("defaults       max_num_seqs %d, max_num_batched_tokens %lld: %s\n",
+           p->max_num_seqs, (long long)p->max_num_batched_tokens, p->batch_rule);
+    printf("block size     %d tokens: %s\n", p->spec.block_size, p->block_size_rule);
+    for (int j = 0; j < p->num_groups && j < MB_PLAN_MAX_GROUPS; j++) {
+        printf("KV group %-5d %s", j, kind_words(p->groups[j].kind));
+        if (p->groups[j].sliding_window)
+            printf(" (window %d)", p->groups[j].sliding_window);
+        printf(", %d layers%s, %lld bytes per layer per block, %lld blocks per request\n",
+               p->groups[j].layers, p->pipeline_parallel_size > 1 ? " on the first stage" : "",
+               (long long)p->groups[j].page_bytes, (long long)p->groups[j].blocks_per_request);
+    }
+    printf("block          %lld bytes over the largest group (vLLM's bytes per block)%s\n",
+           (long long)p->bytes_per_block,
+           p->num_groups > 1 ? "; a request takes blocks from every group" : "");
+}
+
+static void add_groups_json(cJSON *root, const plan_args *a, const mb_plan *p)
+{
+    cJSON *arr = cJSON_AddArrayToObject(root, "kv_cache_groups");
+    for (int j = 0; j < p->num_groups && j < MB_PLAN_MAX_GROUPS; j++) {
+        cJSON *g = cJSON_CreateObject();
+        cJSON_AddStringToObject(g, "kind", p->groups[j].kind);
+        if (p->groups[j].sliding_window)
+            cJSON_AddNumberToObject(g, "sliding_window", p->groups[j].sliding_window);
+        cJSON_AddNumberToObject(g, "layers", p->groups[j].layers);
+        cJSON_AddNumberToObject(g, "page_bytes", (double)p->groups[j].page_bytes);
+        cJSON_AddNumberToObject(g, "block_bytes", (double)p->bytes_per_block);
+        cJSON_AddNumberToObject(g, "blocks_per_request", (double)p->groups[j].blocks_per_request);
+        cJSON_AddItemToArray(arr, g);
+    }
+    cJSON_AddNumberToObject(root, "bytes_per_block", (double)p->bytes_per_block);
+    cJSON_AddNumberToObject(root, "pipeline_parallel_size", p->pipeline_parallel_size);
+    cJSON_AddNumberToObject(root, "max_num_seqs", p->max_num_seqs);
+    cJSON_AddNumberToObject(root, "max_num_batched_tokens", (double)p->max_num_batched_tokens);
+    cJSON_AddNumberToObject(root, "max_in_flight_tokens", (double)p->max_in_flight_tokens);
+    cJSON *gpu = cJSON_AddObjectToObject(root, "gpu");
+    cJSON_AddStringToObject(gpu, "name", a->gpu_spec.name[0] ? a->gpu_spec.name
+                                         : a->est.gpu                ? a->est.gpu
+                                                                     : "");
+    if (a->o.compute_capability)
+        cJSON_AddNumberToObject(gpu, "compute_capability", a->o.compute_capability / 10.0);
+    else
+        cJSON_AddNullToObject(gpu, "compute_capability");
+    cJSON_AddStringToObject(gpu, "source", a->gpu_spec.source);
+    cJSON_AddStringToObject(gpu, "max_num_seqs_source", p->batch_rule);
+    cJSON_AddStringToObject(gpu, "block_size_source", p->block_size_rule);
+    if (p->refusal[0])
+        cJSON_AddStringToObject(root, "vllm_error", p->refusal);
+    cJSON_AddStringToObject(root, "not_modelled", NOT_MODELLED);
+}
 
 /* A whole number from min to max, no unit. */
 static int parse_int(const char *flag, const char *v, long min, long max, long *out)
@@ -77,7 +299,8 @@ static int parse(int argc, char **argv, plan_args *a)
         "--max-model-len", "--max-num-seqs", "--max-num-batched-tokens", "--block-size",
         "--tensor-parallel-size", "-tp", "--kv-cache-dtype", "--kv-cache-memory-bytes",
         "--non-kv-memory", "--weights-memory", "--cudagraph-memory", "--cudagraph-captures",
-        NULL};
+        "--pipeline-parallel-size", "-pp", "--num-gpu-blocks-override",
+        "--num-speculative-tokens", "--usage-context", NULL};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int est_rc = plan_est_parse(&a->est, argc, argv, &i);
@@ -94,6 +317,8 @@ static int parse(int argc, char **argv, plan_args *a)
             a->o.enforce_eager = 1;
             continue;
         }
+        if (parse_switch(arg, a))
+            continue;
         /* --flag VALUE or --flag=VALUE */
         char flag[64];
         const char *v = NULL;
@@ -115,7 +340,13 @@ static int parse(int argc, char **argv, plan_args *a)
             v = argv[++i];
         }
         long n = 0;
-        int rc = CLI_OK;
+        int rc = parse_planner_flag(flag, v, a);
+        if (rc >= 0) {
+            if (rc)
+                return rc;
+            continue;
+        }
+        rc = CLI_OK;
         if (strcmp(flag, "--model") == 0)
             a->model = v;
         else if (strcmp(flag, "--device") == 0)
@@ -150,7 +381,7 @@ static int parse(int argc, char **argv, plan_args *a)
             if (rc == CLI_OK && a->o.max_num_batched_tokens < 1)
                 return cli_usage("plan", "--max-num-batched-tokens '%s': give 1 or more", v);
         } else if (strcmp(flag, "--block-size") == 0) {
-            if ((rc = parse_int(flag, v, 1, 256, &n)) == CLI_OK)
+            if ((rc = parse_int(flag, v, 1, 1024, &n)) == CLI_OK)
                 a->o.block_size = (int)n;
         } else if (strcmp(flag, "--tensor-parallel-size") == 0 || strcmp(flag, "-tp") == 0) {
             if ((rc = parse_int(flag, v, 1, 1024, &n)) == CLI_OK)
@@ -174,6 +405,11 @@ static int parse(int argc, char **argv, plan_args *a)
         if (rc)
             return rc;
     }
+    /* the estimate's parser takes -pp too (plan_estimate.c): the plan needs it as well */
+    if (a->est.o.pipeline_parallel_size > 1)
+        a->o.pipeline_parallel_size = a->est.o.pipeline_parallel_size;
+    if (a->est.gpu && strcmp(a->est.gpu, "list") == 0)
+        return CLI_OK; /* --gpu list needs no model */
     if (!a->model)
         return cli_usage("plan", "--model is required: give a config.json or the folder "
                                  "holding one");
@@ -194,6 +430,12 @@ static int parse(int argc, char **argv, plan_args *a)
 static int device_snapshot(const plan_args *a, mb_snapshot *s)
 {
     int rc;
+    if (a->gpu_spec.name[0] && !a->device && !a->total) { /* issue 14's named GPUs */
+        if ((rc = mb_snapshot_what_if(a->gpu_spec.total_memory, MB_UNKNOWN, s)))
+            return cli_usage("plan", "%s", mb_error_detail());
+        snprintf(s->device, sizeof s->device, "%s", a->gpu_spec.name);
+        return CLI_OK;
+    }
     if (a->est.gpu && !a->device && !a->total)
         return plan_est_snapshot(&a->est, s);
     if (a->total) {
@@ -270,7 +512,8 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            g(s->total_memory, b1, sizeof b1), g(s->free_memory, b2, sizeof b2),
            mb_source_name(s->source));
     if (strcmp(s->platform, "cpu") == 0)
-        printf("note           %s\n", CPU_NOTE);
+        printf("note           %s%s%s\n", CPU_NOTE, a->cpu_reason[0] ? ": " : "",
+               a->cpu_reason);
     printf("requested      %s GiB = ceil(%s GiB x --gpu-memory-utilization %g)%s\n",
            g(b->requested_memory, b1, sizeof b1), g(b->total_memory, b2, sizeof b2),
            b->gpu_memory_utilization, p->startup_ok ? "" : " (more than is free)");
@@ -304,15 +547,20 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            k->cache_dtype, k->dtype_bytes,
            (long long)k->bytes_per_token, (long long)k->block_bytes, k->block_size,
            (snprintf(b3, sizeof b3, "%.2f", (double)k->block_bytes / (double)MB_MiB), b3));
-    printf("KV cache       %lld blocks = %lld tokens = %s GiB per rank\n",
-           (long long)p->num_blocks, (long long)p->kv_cache_tokens,
-           g(p->kv_cache_bytes, b1, sizeof b1));
+    print_groups_text(p);
+    printf("KV cache       %lld blocks = %s GiB per rank; vLLM's \"GPU KV cache size\": %lld "
+           "tokens (int(max concurrency x max model len))\n",
+           (long long)p->num_blocks, g(p->kv_cache_bytes, b1, sizeof b1),
+           (long long)p->kv_cache_tokens);
     printf("max model len  %lld tokens (%lld blocks per request); max concurrency %.2f; the "
            "longest one request can have: %lld tokens\n",
            (long long)p->max_model_len, (long long)p->blocks_per_request, p->max_concurrency,
            (long long)p->longest_request);
     printf("verdict        %s\n", p->verdict);
     plan_est_print(&a->est);
+    if (p->refusal[0])
+        printf("vLLM says      %s\n", p->refusal);
+    printf("not modelled   %s\n", NOT_MODELLED);
 }
 
 static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *s,
@@ -365,7 +613,11 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
     cJSON_AddBoolToObject(root, "fits", p->fits);
     cJSON_AddStringToObject(root, "verdict", p->verdict);
     if (strcmp(s->platform, "cpu") == 0)
+    {
         cJSON_AddStringToObject(root, "note", CPU_NOTE);
+        cJSON_AddStringToObject(root, "cpu_kv_space_reason", a->cpu_reason);
+    }
+    add_groups_json(root, a, p);
     plan_est_json(&a->est, root);
     return cli_print_json(root);
 }
@@ -378,13 +630,30 @@ int cmd_plan(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc;
+    if (a.est.gpu && strcmp(a.est.gpu, "list") == 0)
+        return print_gpu_list(a.json);
+    if ((rc = apply_gpu(&a)))
+        return rc;
+    const char *allow = getenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN"); /* vllm/envs.py: "1"/"true" */
+    a.o.allow_long_max_model_len =
+        allow && (strcmp(allow, "1") == 0 || strcasecmp(allow, "true") == 0);
     mb_model m = MB_MODEL_INIT;
     if ((rc = mb_model_load(a.model, &m)))
         return cli_fail_rc(rc, "--model");
     mb_snapshot s;
     if ((rc = device_snapshot(&a, &s)))
         return rc;
+    int seqs = a.o.max_num_seqs;
+    int64_t tokens = a.o.max_num_batched_tokens;
     if ((rc = plan_est_apply(&a.est, a.model, &s, &a.o)))
+        return rc;
+    /* not given: the library takes vLLM's defaults for the device and --usage-context
+     * itself, and says which rule (the estimate applies the serve ones) */
+    if (!seqs)
+        a.o.max_num_seqs = 0;
+    if (!tokens)
+        a.o.max_num_batched_tokens = 0;
+    if ((rc = apply_cpu_kv_space(&a, &s)))
         return rc;
     mb_plan p = MB_PLAN_INIT;
     if ((rc = mb_plan_compute(&m, &s, &a.o, &p)))
@@ -395,18 +664,10 @@ int cmd_plan(int argc, char **argv)
         print_text(&a, &m, &s, &p);
         rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
     }
-    if (rc == CLI_OK && p.startup_ok && p.num_blocks < p.blocks_per_request) {
-        /* vLLM refuses to start when one request of max_model_len cannot fit: that is an
-         * input error, not a verdict (the plan above still shows the figures) */
-        if (p.num_blocks > 0)
-            return cli_fail("--max-model-len %lld cannot fit even alone on %s: one request "
-                            "needs %lld blocks, %lld are available; the longest that fits is "
-                            "%lld tokens", (long long)p.max_model_len, s.device,
-                            (long long)p.blocks_per_request, (long long)p.num_blocks,
-                            (long long)p.longest_request);
-        return cli_fail("--max-model-len %lld cannot fit even alone on %s: no KV-cache block "
-                        "fits at all; lower the non-KV memory or raise "
-                        "--gpu-memory-utilization", (long long)p.max_model_len, s.device);
+    if (rc == CLI_OK && p.startup_ok && p.refusal[0]) {
+        /* vLLM refuses to start (check_enough_kv_cache_memory): an input error, not a
+         * verdict (the plan above still shows the figures); its own words */
+        return cli_fail("vLLM 0.33 would refuse to start on %s: %s", s.device, p.refusal);
     }
     return rc;
 }

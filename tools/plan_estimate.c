@@ -147,7 +147,7 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     mb_estimate_options *eo = &p->o;
     eo->tensor_parallel_size = o->tensor_parallel_size;
     eo->gpu_memory_utilization = o->gpu_memory_utilization;
-    eo->block_size = o->block_size;
+    eo->block_size = o->block_size ? o->block_size : MB_BLOCK_SIZE_DEFAULT; /* 0: the backend's */
     eo->kv_cache_dtype = o->kv_cache_dtype;
     eo->enforce_eager = o->enforce_eager;
     eo->max_model_len = o->max_model_len > 0 ? o->max_model_len : 0;

@@ -43,6 +43,9 @@ MB_EXPORT int mb_size_parse(const char *text, int64_t *out);
 
 /* --- Model geometry from a Hugging Face config.json --- */
 
+/* The most layers a config may have (DeepSeek-V3 has 61, the largest public ones ~200). */
+#define MB_MODEL_MAX_LAYERS 1024
+
 typedef struct mb_model {
     uint32_t size; /* the caller's sizeof: set it with MB_MODEL_INIT */
     char model_type[64];      /* "llama", "deepseek_v2", ...; "" when absent */
@@ -58,13 +61,30 @@ typedef struct mb_model {
     int head_size;            /* K head size: head_dim, else hidden_size/num_attention_heads;
                                * MLA: kv_lora_rank + qk_rope_head_dim */
     int head_size_v;          /* V head size: head_size; MLA: 0 (one latent, no V) */
-    int is_mla;               /* 1: multi-head latent attention (kv_lora_rank is set) */
-    int64_t max_model_len;    /* the smallest of max_position_embeddings, n_positions,
-                               * max_seq_len, max_sequence_length, max_seq_length, seq_len
-                               * (vLLM's list; rope scaling is not applied); 0 when none */
+    int is_mla;               /* 1: multi-head latent attention: a DeepSeek-family model_type
+                               * with kv_lora_rank (vLLM's is_deepseek_mla) */
+    int64_t max_model_len;    /* vLLM's default max_model_len: the smallest of its keys
+                               * (max_position_embeddings, n_positions, ...; model_max_length
+                               * wins when set), 2048 when none, times the RoPE scaling
+                               * factor, LongRoPE's original_max_position_embeddings */
     int64_t weights_bytes;    /* bytes of the weights on disk; MB_UNKNOWN when the folder
                                * does not say (mb_model_load fills it) */
     char weights_source[48];  /* "model.safetensors.index.json", "model.safetensors", "" */
+    /* -- from 1.1 (issue 14): each layer's kind, as vLLM 0.33's attention layers build
+     *    their KVCacheSpec (docs/plan.md, "Layer kinds"), and the length rules -- */
+    int sliding_window;       /* tokens of the sliding layers' window; 0: no layer slides */
+    int num_sliding_layers;   /* how many layer_sliding[] entries are 1 */
+    unsigned char layer_sliding[MB_MODEL_MAX_LAYERS]; /* 1: layer i is sliding-window
+                               * attention (SlidingWindowSpec), 0: full (or MLA) */
+    int64_t derived_max_model_len; /* vLLM's derived length before LongRoPE's original
+                               * (a longer --max-model-len is refused above it) */
+    int64_t model_max_length;  /* the config's model_max_length (a longer --max-model-len
+                               * is allowed up to it); 0 when absent */
+    int max_len_assumed;      /* 1: no length key at all, vLLM's 2048 assumed */
+    double rope_scaling_factor; /* applied to the length (1.0: none) */
+    char checkpoint_kv_cache_dtype[16]; /* the cache dtype the checkpoint asks for under
+                               * --kv-cache-dtype auto (vLLM's resolve_kv_cache_dtype_string:
+                               * a ModelOpt kv_cache_quant_algo such as "fp8"); "" none */
 } mb_model;
 #define MB_MODEL_INIT { .size = sizeof(mb_model) }
 
@@ -296,12 +316,14 @@ MB_EXPORT int mb_snapshot_what_if(int64_t total_memory, int64_t free_memory,
 typedef struct mb_plan_options {
     uint32_t size; /* the caller's sizeof: set it with MB_PLAN_OPTIONS_INIT */
     double gpu_memory_utilization;  /* default MB_GPU_MEMORY_UTILIZATION_DEFAULT */
-    int block_size;                 /* default MB_BLOCK_SIZE_DEFAULT */
+    int block_size;                 /* 0 (default from 1.1): the attention backend's (16;
+                                     * MLA: 64 or 32 by GPU; CPU 32) */
     int tensor_parallel_size;       /* default 1 */
     int64_t max_model_len;          /* 0 (default): the model's; -1: the longest that fits
                                      * (vLLM's auto-fit), capped at the model's */
-    int max_num_seqs;               /* default 256 (sizes the CUDA graphs) */
-    int64_t max_num_batched_tokens; /* default 8192 (caps the CUDA graphs) */
+    int max_num_seqs;               /* 0 (default from 1.1): vLLM's default for the device
+                                     * (256 or 1024 by memory, EngineArgs.get_batch_defaults) */
+    int64_t max_num_batched_tokens; /* 0 (default from 1.1): likewise (2048 .. 16384) */
     const char *kv_cache_dtype;     /* NULL (default) or "auto": the model's dtype */
     int64_t kv_cache_memory_bytes;  /* > 0: explicit KV size per rank; 0 (default) */
     int64_t non_kv_memory;          /* per rank, from a profiling run; MB_UNKNOWN (default):
@@ -312,12 +334,25 @@ typedef struct mb_plan_options {
     int64_t cudagraph_first;        /* a measured first capture; MB_UNKNOWN (default) */
     int64_t cudagraph_second;       /* a measured second capture; MB_UNKNOWN (default) */
     int enforce_eager;              /* 1: no CUDA graphs */
+    /* -- from 1.1 (issue 14, vLLM 0.33's planner); zero means as in 1.0 -- */
+    int pipeline_parallel_size;     /* 0 or 1 (default): one stage; N: stages split the
+                                     * layers (get_pp_indices) */
+    int64_t num_gpu_blocks_override; /* > 0: vLLM's num_gpu_blocks_override; 0 (default) */
+    int sync_scheduling;            /* 0 (default, 0.33's async scheduling): pp + 1 batches
+                                     * in flight; 1: pp. Sizes sliding-window blocks */
+    int usage_context_llm;          /* 0 (default): `vllm serve`'s defaults; 1: LLM()'s */
+    int compute_capability;         /* major x 10 + minor of the device (90: sm_90); 0
+                                     * (default): unknown, vLLM's generic choices */
+    int num_speculative_tokens;     /* default 0: decode batches of 1 + k tokens size the
+                                     * CUDA graphs (vllm/config/vllm.py) */
+    int allow_long_max_model_len;   /* 1: VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, a max_model_len
+                                     * above the model's is allowed (default 0) */
 } mb_plan_options;
 #define MB_PLAN_OPTIONS_INIT \
     { .size = sizeof(mb_plan_options), \
       .gpu_memory_utilization = MB_GPU_MEMORY_UTILIZATION_DEFAULT, \
-      .block_size = MB_BLOCK_SIZE_DEFAULT, .tensor_parallel_size = 1, .max_num_seqs = 256, \
-      .max_num_batched_tokens = 8192, .non_kv_memory = MB_UNKNOWN, \
+      .block_size = 0, .tensor_parallel_size = 1, .max_num_seqs = 0, \
+      .max_num_batched_tokens = 0, .non_kv_memory = MB_UNKNOWN, \
       .weights_memory = MB_UNKNOWN, .cudagraph_memory = MB_UNKNOWN, \
       .cudagraph_first = MB_UNKNOWN, .cudagraph_second = MB_UNKNOWN }
 /* Fills the first size bytes of *o with the defaults of MB_PLAN_OPTIONS_INIT and sets
@@ -345,6 +380,7 @@ typedef enum mb_cudagraph_source {
 /* "none", "given", "measured", "floor". */
 MB_EXPORT const char *mb_cudagraph_source_name(int32_t s);
 
+#define MB_PLAN_MAX_GROUPS 32 /* KV-cache groups a plan reports */
 typedef struct mb_plan {
     uint32_t size; /* the caller's sizeof: set it with MB_PLAN_INIT */
     mb_budget budget;            /* per rank (every rank is taken to be like the device) */
@@ -363,8 +399,45 @@ typedef struct mb_plan {
     int startup_ok;              /* 1: the start-up check passes */
     int fits;                    /* 1: starts, and at least one max_model_len request fits */
     char verdict[768];           /* one paragraph: fits, or what to change */
+    /* -- from 1.1 (issue 14): vLLM 0.33's KV-cache groups (get_kv_cache_groups) -- */
+    int pipeline_parallel_size;
+    int num_groups;
+    struct {
+        char kind[24];           /* "full_attention", "sliding_window", "mla" */
+        int sliding_window;      /* tokens, sliding only */
+        int layers;              /* layers of the group on the first stage */
+        int64_t page_bytes;      /* one block of one layer */
+        int64_t blocks_per_request; /* for one request of max_model_len */
+    } groups[MB_PLAN_MAX_GROUPS];
+    int64_t bytes_per_block;     /* one block over the largest group (vLLM's pool stride) */
+    int64_t max_in_flight_tokens; /* VllmConfig.max_in_flight_tokens */
+    char refusal[640];           /* vLLM's own message when it would refuse to start ("")*/
+    int max_num_seqs;            /* in force: given, or vLLM's default for the device */
+    int64_t max_num_batched_tokens;
+    char batch_rule[240];        /* where max_num_seqs / max_num_batched_tokens came from */
+    char block_size_rule[160];   /* where block_size came from */
 } mb_plan;
 #define MB_PLAN_INIT { .size = sizeof(mb_plan) }
+
+/* The named what-if GPUs of `membudget plan --gpu NAME` and `--gpu list` (from 1.1). A
+ * frozen struct (fixed layout for the soname), filled by value. */
+typedef struct mb_gpu_spec {
+    char name[32];          /* "H100", "A100-80GB", ... */
+    char aliases[64];       /* other names it answers to, comma-separated */
+    char vendor[16];        /* "nvidia", "amd" */
+    char arch[16];          /* "sm_90", "gfx942" */
+    int64_t total_memory;   /* bytes, the vendor's capacity */
+    int compute_capability; /* major x 10 + minor (NVIDIA), 0 (AMD) */
+    int integrated;         /* 1: memory shared with the CPU (GB10, Jetson) */
+    char source[160];       /* where the figures come from */
+} mb_gpu_spec;
+/* How many GPUs the table has. */
+MB_EXPORT int mb_gpu_spec_count(void);
+/* The i-th (0 .. count-1); MB_EINVAL out of range. */
+MB_EXPORT int mb_gpu_spec_get(int i, mb_gpu_spec *out);
+/* The GPU called name (case-insensitive, aliases too); MB_EINVAL with a detail that
+ * names the nearest and says --gpu list shows them all. */
+MB_EXPORT int mb_gpu_spec_find(const char *name, mb_gpu_spec *out);
 
 /* Plans model m on a device like dev (measured, or mb_snapshot_what_if). Returns MB_OK
  * whenever the figures could be computed, fits or not (then fits = 0 and verdict says what

@@ -174,6 +174,11 @@ static void test_fixture_fields(void **state)
     /* fp8_ds_mla: 656 bytes per token and layer */
     assert_int_equal(mb_kv_spec_init(&s4, &m, 16, 1, "fp8_ds_mla"), MB_OK);
     assert_int_equal(s4.page_bytes, 16 * 656);
+    /* vLLM's packed formats are named and refused as not modelled; others are not dtypes */
+    assert_int_equal(mb_kv_spec_init(&s4, &m, 16, 1, "nvfp4"), MB_ENOTSUP);
+    assert_non_null(strstr(mb_error_detail(), "packed cache formats"));
+    assert_int_equal(mb_kv_spec_init(&s4, &m, 16, 1, "int3"), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "float16, bfloat16, fp8"));
 }
 
 static void parse_ok(const char *json, mb_model *m)
@@ -217,13 +222,77 @@ static void test_model_variants(void **state)
     assert_int_equal(m.num_kv_heads, 12);
     assert_int_equal(m.head_size, 64);
     assert_string_equal(m.dtype, "float16");
-    assert_int_equal(m.max_model_len, 0);
+    /* Step3p5's num_attention_groups are KV heads */
+    parse_ok("{\"num_hidden_layers\": 4, \"num_attention_heads\": 64, \"hidden_size\": 4096, "
+             "\"num_attention_groups\": 8}", &m);
+    assert_int_equal(m.num_kv_heads, 8);
+    parse_ok("{\"num_hidden_layers\": 12, \"num_attention_heads\": 12, \"hidden_size\": 768,"
+             " \"dtype\": \"float16\"}", &m);
+    /* no length key: vLLM assumes 2048 */
+    assert_int_equal(m.max_model_len, 2048);
+    assert_int_equal(m.max_len_assumed, 1);
+    /* model_max_length wins over the smallest key (Command-R) */
+    parse_ok("{" LLAMA_FIELDS ", \"model_max_length\": 262144}", &m);
+    assert_int_equal(m.max_model_len, 262144);
+    /* RoPE: linear and dynamic scale the length, yarn / llama3 do not, Gemma 3 never;
+     * LongRoPE defaults to original_max_position_embeddings */
+    parse_ok("{" LLAMA_FIELDS ", \"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 4.0}}", &m);
+    assert_int_equal(m.max_model_len, 4 * 131072);
+    parse_ok("{" LLAMA_FIELDS ", \"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}}", &m);
+    assert_int_equal(m.max_model_len, 2 * 131072);
+    parse_ok("{" LLAMA_FIELDS ", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 32.0}}", &m);
+    assert_int_equal(m.max_model_len, 131072);
+    parse_ok("{" LLAMA_FIELDS ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}}", &m);
+    assert_int_equal(m.max_model_len, 131072);
+    parse_ok("{\"model_type\": \"gemma3_text\", " LLAMA_FIELDS ", \"rope_scaling\": "
+             "{\"rope_type\": \"linear\", \"factor\": 8.0}}", &m);
+    assert_int_equal(m.max_model_len, 131072);
+    parse_ok("{" LLAMA_FIELDS ", \"original_max_position_embeddings\": 4096, \"rope_scaling\": "
+             "{\"type\": \"longrope\", \"long_factor\": [1.0], \"short_factor\": [1.0]}}", &m);
+    assert_int_equal(m.max_model_len, 4096);
+    assert_int_equal(m.derived_max_model_len, 131072);
     /* float32 and a missing dtype run in 16 bits with vLLM's --dtype auto */
     parse_ok("{" LLAMA_FIELDS ", \"torch_dtype\": \"float32\"}", &m);
     assert_int_equal(m.dtype_bytes, 2);
     parse_ok("{" LLAMA_FIELDS "}", &m);
     assert_int_equal(m.dtype_bytes, 2);
     assert_string_equal(m.dtype, "");
+    /* head_dim 0 (Mistral's consolidated configs) and null fall back to hidden / heads;
+     * hidden_size_per_head (PLaMo) comes before the division */
+    parse_ok("{" LLAMA_FIELDS ", \"head_dim\": 0}", &m);
+    assert_int_equal(m.head_size, 128);
+    parse_ok("{" LLAMA_FIELDS ", \"hidden_size_per_head\": 96}", &m);
+    assert_int_equal(m.head_size, 96);
+    /* a kv_lora_rank alone is not MLA (MiniCPM3: 40 heads of 64 + 32) */
+    parse_ok("{\"model_type\": \"minicpm3\", \"num_hidden_layers\": 62, "
+             "\"num_attention_heads\": 40, \"num_key_value_heads\": 40, \"hidden_size\": 2560, "
+             "\"kv_lora_rank\": 256, \"qk_nope_head_dim\": 64, \"qk_rope_head_dim\": 32}", &m);
+    assert_int_equal(m.is_mla, 0);
+    assert_int_equal(m.head_size, 96);
+    assert_int_equal(m.num_kv_heads, 40);
+    /* sliding layers: layer_types, Gemma 2's even layers, Gemma 3's pattern, Mistral's all,
+     * Qwen2's use_sliding_window false */
+    parse_ok("{\"num_hidden_layers\": 4, \"num_attention_heads\": 4, \"hidden_size\": 64, "
+             "\"sliding_window\": 128, \"layer_types\": [\"sliding_attention\", "
+             "\"full_attention\", \"full_attention\", \"sliding_attention\"]}", &m);
+    assert_int_equal(m.num_sliding_layers, 2);
+    assert_int_equal(m.layer_sliding[0] + 2 * m.layer_sliding[3], 3);
+    assert_int_equal(m.sliding_window, 128);
+    parse_ok("{\"model_type\": \"gemma2\", \"num_hidden_layers\": 6, \"num_attention_heads\": 4, "
+             "\"hidden_size\": 64, \"sliding_window\": 4096}", &m);
+    assert_int_equal(m.num_sliding_layers, 3);
+    assert_int_equal(m.layer_sliding[0], 1);
+    assert_int_equal(m.layer_sliding[1], 0);
+    parse_ok("{\"model_type\": \"gemma3_text\", \"num_hidden_layers\": 12, "
+             "\"num_attention_heads\": 4, \"hidden_size\": 64, \"sliding_window\": 1024}", &m);
+    assert_int_equal(m.num_sliding_layers, 10);
+    assert_int_equal(m.layer_sliding[5], 0);
+    parse_ok("{\"model_type\": \"mistral\", " LLAMA_FIELDS ", \"sliding_window\": 4096}", &m);
+    assert_int_equal(m.num_sliding_layers, 32);
+    parse_ok("{\"model_type\": \"qwen2\", " LLAMA_FIELDS ", \"sliding_window\": 4096, "
+             "\"use_sliding_window\": false}", &m);
+    assert_int_equal(m.num_sliding_layers, 0);
+    assert_int_equal(m.sliding_window, 0);
     /* head_dim null falls back to hidden / heads */
     parse_ok("{" LLAMA_FIELDS ", \"head_dim\": null}", &m);
     assert_int_equal(m.head_size, 128);
@@ -274,9 +343,27 @@ static void test_model_bad_input(void **state)
                 "hidden_size", NULL);
     parse_fails("{\"num_hidden_layers\": 32, \"num_attention_heads\": 64, "
                 "\"hidden_size\": 32}", MB_EINVAL, "hidden_size=32", NULL);
-    parse_fails("{" LLAMA_FIELDS ", \"kv_lora_rank\": 512}", MB_EINVAL, "qk_rope_head_dim",
-                "missing");
-    parse_fails("{" LLAMA_FIELDS ", \"head_dim\": 0}", MB_EINVAL, "head_dim=0", NULL);
+    parse_fails("{" LLAMA_FIELDS ", \"model_type\": \"deepseek_v2\", \"kv_lora_rank\": 512}",
+                MB_EINVAL, "qk_rope_head_dim", "missing");
+    parse_fails("{" LLAMA_FIELDS ", \"head_dim\": 2.5}", MB_EINVAL, "head_dim", NULL);
+    /* layer kinds: unknown, contradictory, a sliding layer without a window */
+    parse_fails("{" LLAMA_FIELDS ", \"sliding_window\": 4096, \"layer_types\": [\"full_attention\"]}",
+                MB_EINVAL, "layer_types must list one kind for each of the 32", "it has 1");
+    parse_fails("{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"hidden_size\": 64, "
+                "\"sliding_window\": 8, \"layer_types\": [\"full_attention\", \"mamba\"]}",
+                MB_ENOTSUP, "layer_types[1]=\"mamba\"", "not modelled yet");
+    parse_fails("{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"hidden_size\": 64, "
+                "\"layer_types\": [\"full_attention\", \"cross_attention\"]}",
+                MB_EINVAL, "layer_types[1]=\"cross_attention\"", "sliding_attention");
+    /* Jamba: no layer_types, but its Mamba keys say what it is */
+    parse_fails("{" LLAMA_FIELDS ", \"attn_layer_period\": 8, \"mamba_d_state\": 16}",
+                MB_ENOTSUP, "hybrid Mamba / linear-attention model", NULL);
+    parse_fails("{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"hidden_size\": 64, "
+                "\"layer_types\": [\"full_attention\", \"sliding_attention\"]}",
+                MB_EINVAL, "layer_types[1] is sliding_attention", "no sliding_window");
+    parse_fails("{" LLAMA_FIELDS ", \"sliding_window\": -5}", MB_EINVAL, "sliding_window", NULL);
+    parse_fails("{" LLAMA_FIELDS ", \"sliding_window\": 262144}", MB_EINVAL,
+                "sliding_window=262144 is longer than the model's context (131072", NULL);
     /* files */
     mb_model m = MB_MODEL_INIT;
     assert_int_equal(mb_model_load(MB_TEST_WORK "/no/such/config.json", &m), MB_EIO);

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Writes tests/kv/golden/plan_cases.json from vLLM's own planning code.
+
+Run by hand, not in CI, in a virtual environment outside the repository that holds the
+vllm==0.33.0 wheel (installed --no-deps), torch==2.14.0 and the few pure-Python packages
+vLLM's planning modules import:
+
+    /work/venv-vllm/bin/python tests/kv/gen_plan_goldens.py > tests/kv/golden/plan_cases.json
+
+For every case it builds vLLM's KVCacheSpec objects layer by layer (FullAttentionSpec,
+SlidingWindowSpec, MLAAttentionSpec from vllm/v1/kv_cache_interface.py) the way vLLM's
+attention layers would for that config.json, splits the layers over pipeline stages with
+vLLM's get_pp_indices (vllm/distributed/utils.py), and runs vLLM's planner:
+get_global_kv_cache_groups and get_kv_cache_configs (vllm/v1/core/kv_cache_planning.py),
+then get_kv_cache_capacity (vllm/v1/core/kv_cache_utils.py), which gives the "GPU KV cache
+size" tokens and the concurrency vLLM logs. The VllmConfig is a stand-in carrying only the
+fields those functions read; its max_in_flight_tokens is VllmConfig's own property.
+
+What this script decides by hand (and membudget decides the same way in C), each from
+vLLM's model code: which layers slide (layer_types, else the model's
+sliding_window; Qwen2's use_sliding_window false means none), MLA only for DeepSeek-family
+model types (vllm/transformers_utils/model_arch_config_convertor.py is_deepseek_mla), KV
+heads per rank (max(1, total // tp)), and the cache dtype under "auto" (the checkpoint's
+kv_cache_quant_algo through vLLM's resolve_kv_cache_dtype_string).
+"""
+import json
+import math
+import os
+import sys
+import types
+from dataclasses import replace
+
+os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+import torch  # noqa: E402
+
+import vllm  # noqa: E402
+from vllm.config.vllm import VllmConfig  # noqa: E402
+from vllm.distributed.utils import get_pp_indices  # noqa: E402
+from vllm.utils.torch_utils import resolve_kv_cache_dtype_string  # noqa: E402
+from vllm.v1.core import kv_cache_config_builder as kccb  # noqa: E402
+from vllm.v1.core import kv_cache_planning as plan  # noqa: E402
+from vllm.v1.core.kv_cache_utils import (  # noqa: E402
+    generate_scheduler_kv_cache_config,
+    get_kv_cache_capacity,
+)
+from vllm.v1.kv_cache_interface import (  # noqa: E402
+    FullAttentionSpec,
+    MLAAttentionSpec,
+    SlidingWindowSpec,
+    get_kv_quant_mode,
+)
+from vllm.v1.kv_cache_layout import KVCacheLayout  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "fixtures", "models")
+GiB = 1 << 30
+
+# The builder the CUDA platform selects is the default one; without a GPU this process's
+# platform is "unspecified", so pick it directly.
+kccb.get_kv_cache_config_builder = lambda vc: plan.DefaultKVCacheConfigBuilder()
+
+DEEPSEEK_MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2"}
+STR_DTYPE = {
+    "bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float16,
+    "fp8": torch.float8_e4m3fn, "fp8_e4m3": torch.float8_e4m3fn,
+    "fp8_e5m2": torch.float8_e5m2, "fp8_inc": torch.float8_e4m3fn,
+    "fp8_ds_mla": torch.uint8,
+}
+
+
+class FakeVllmConfig:
+    """The fields vLLM's planner reads, and VllmConfig's own derived properties."""
+
+    max_concurrent_batches = property(VllmConfig.max_concurrent_batches.fget)
+    max_in_flight_tokens = property(VllmConfig.max_in_flight_tokens.fget)
+
+    def __init__(self, c, max_model_len):
+        ns = types.SimpleNamespace
+        self.scheduler_config = ns(
+            disable_hybrid_kv_cache_manager=False,
+            max_num_batched_tokens=c["max_num_batched_tokens"],
+            async_scheduling=c["async_scheduling"],
+        )
+        layout = KVCacheLayout.LBNHC  # _DEFAULT_LAYOUT_PREFERENCE[0], FlashAttention's
+        self.cache_config = ns(
+            num_gpu_blocks_override=c.get("num_gpu_blocks_override"),
+            mamba_cache_mode="none",
+            prefix_cache_retention_interval=None,
+            kv_cache_layout=layout.name,
+            get_resolved_kv_cache_layout=lambda: layout,
+        )
+        self.model_config = ns(
+            max_model_len=max_model_len,
+            original_max_model_len=c.get("max_model_len_arg", max_model_len),
+            supports_kv_cache_grouping=False,
+        )
+        self.attention_config = ns(hisparse_config=None)
+        self.parallel_config = ns(
+            tensor_parallel_size=c["tp"], pipeline_parallel_size=c["pp"],
+            decode_context_parallel_size=1,
+        )
+        self.speculative_config = None
+        self.num_prefill_lookahead_tokens = 0
+        self.device_config = ns(device_type="cuda")
+        self.use_v2_model_runner = True  # 0.33's default (VllmConfig.use_v2_model_runner)
+
+
+def text_config(cfg):
+    return cfg.get("text_config") or cfg
+
+
+def model_max_len(t):
+    keys = ["max_position_embeddings", "n_positions", "max_seq_len", "seq_length",
+            "model_max_length", "max_target_positions", "max_sequence_length",
+            "max_seq_length", "seq_len"]
+    vals = [t[k] for k in keys if isinstance(t.get(k), int)]
+    return min(vals) if vals else 2048
+
+
+def layer_kinds(t):
+    """'full' or ('sliding', window) per layer, as vLLM's attention layers take them."""
+    n = t["num_hidden_layers"]
+    mt = t.get("model_type", "")
+    window = t.get("sliding_window")
+    if t.get("use_sliding_window") is False:
+        window = None
+    types_ = t.get("layer_types")
+    if types_ is None and mt in ("gemma2",):
+        types_ = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
+    if types_ is None and mt in ("gemma3_text", "gemma3"):
+        pat = t.get("sliding_window_pattern", 6)
+        types_ = ["sliding_attention" if (i + 1) % pat else "full_attention" for i in range(n)]
+    if types_ is not None:
+        return [("sliding", window) if x == "sliding_attention" and window else "full"
+                for x in types_]
+    return [("sliding", window) if window else "full"] * n
+
+
+def build_specs(cfg, c):
+    t = text_config(cfg)
+    mt = t.get("model_type", "")
+    tp = c["tp"]
+    dtype_name = t.get("torch_dtype") or t.get("dtype") or cfg.get("torch_dtype") or "float32"
+    model_dtype = STR_DTYPE[dtype_name]
+    qc = cfg.get("quantization_config")
+    model_config = types.SimpleNamespace(hf_config=types.SimpleNamespace(quantization_config=qc))
+    cache_dtype = resolve_kv_cache_dtype_string(c.get("kv_cache_dtype", "auto"), model_config)
+    kv_dtype = model_dtype if cache_dtype == "auto" else STR_DTYPE[cache_dtype]
+    quant = get_kv_quant_mode(cache_dtype)
+    bs = c["block_size"]
+    specs = []
+    if mt in DEEPSEEK_MLA_TYPES and t.get("kv_lora_rank"):
+        head = t["kv_lora_rank"] + t["qk_rope_head_dim"]
+        for _ in range(t["num_hidden_layers"]):
+            if cache_dtype == "fp8_ds_mla":
+                # FlashMLA's sparse fp8 format: 656 bytes per token (vllm/v1/attention/
+                # backends/mla/flashmla_sparse.py), a uint8 cache of head size 656
+                specs.append(MLAAttentionSpec(block_size=bs, num_kv_heads=1, head_size=656,
+                                              dtype=torch.uint8, cache_dtype_str=cache_dtype))
+            else:
+                specs.append(MLAAttentionSpec(block_size=bs, num_kv_heads=1, head_size=head,
+                                              dtype=kv_dtype, kv_quant_mode=quant,
+                                              cache_dtype_str=cache_dtype))
+        return specs, cache_dtype
+    heads = t["num_attention_heads"]
+    kv = t.get("num_key_value_heads") or heads
+    if mt == "minicpm3":
+        head = t["qk_nope_head_dim"] + t["qk_rope_head_dim"]
+        kv = heads
+        head_v = head
+    else:
+        head = t.get("head_dim") or t["hidden_size"] // heads
+        head_v = head
+    per_rank = max(1, kv // tp)
+    for kind in layer_kinds(t):
+        if kind == "full":
+            specs.append(FullAttentionSpec(block_size=bs, num_kv_heads=per_rank,
+                                           head_size=head, head_size_v=head_v,
+                                           dtype=kv_dtype, kv_quant_mode=quant))
+        else:
+            specs.append(SlidingWindowSpec(block_size=bs, num_kv_heads=per_rank,
+                                           head_size=head, head_size_v=head_v,
+                                           dtype=kv_dtype, kv_quant_mode=quant,
+                                           sliding_window=kind[1]))
+    return specs, cache_dtype
+
+
+def run_case(c):
+    cfg = json.load(open(os.path.join(MODELS, c["model"])))
+    t = text_config(cfg)
+    mlen_model = model_max_len(t)
+    arg = c.get("max_model_len")
+    max_model_len = mlen_model if arg in (None, -1) else arg
+    c = dict(c)
+    c["max_model_len_arg"] = -1 if arg == -1 else max_model_len
+    vc = FakeVllmConfig(c, max_model_len)
+    specs, cache_dtype = build_specs(cfg, c)
+    n = len(specs)
+    workers = []
+    for r in range(c["pp"]):
+        lo, hi = get_pp_indices(n, r, c["pp"])
+        workers.append({f"model.layers.{i}.attn": specs[i] for i in range(lo, hi)})
+    out = {"cache_dtype": cache_dtype}
+    try:
+        groups = plan.get_global_kv_cache_groups(vc, workers)
+        avail = c["available"]
+        avail = avail if isinstance(avail, list) else [avail] * c["pp"]
+        configs = plan.get_kv_cache_configs(vc, workers, avail, groups)
+        sched = generate_scheduler_kv_cache_config(configs)
+        tokens, conc = get_kv_cache_capacity(vc, sched)
+        out.update(
+            fits=True,
+            num_blocks=configs[0].num_blocks,
+            kv_cache_tokens=tokens,
+            max_concurrency=round(conc, 2),
+            max_model_len=vc.model_config.max_model_len,
+            block_size=sched.kv_cache_groups[0].kv_cache_spec.block_size,
+            groups=[{
+                "kind": type(g.kv_cache_spec).__name__,
+                "layers": len(g.layer_names),
+                "page_bytes": g.kv_cache_spec.page_size_bytes,
+                "blocks_per_request": math.ceil(
+                    g.kv_cache_spec.max_memory_usage_bytes(vc) / g.kv_cache_spec.page_size_bytes),
+            } for g in sched.kv_cache_groups],
+        )
+    except ValueError as e:
+        out.update(fits=False, error=str(e))
+    return out
+
+
+def case(name, model, **kw):
+    c = dict(name=name, model=model, tp=1, pp=1, block_size=16,
+             max_num_batched_tokens=8192, async_scheduling=True, available=40 * GiB)
+    c.update(kw)
+    return c
+
+
+CASES = [
+    case("llama-dense", "llama-3.1-8b.config.json"),
+    case("llama-tp2", "llama-3.1-8b.config.json", tp=2, available=30 * GiB),
+    case("llama-tp4", "llama-3.1-8b.config.json", tp=4, available=20 * GiB),
+    case("llama-tp8", "llama-3.1-8b.config.json", tp=8, available=10 * GiB),
+    case("llama-tp16-replicated", "llama-3.1-8b.config.json", tp=16, available=10 * GiB),
+    case("llama-pp2", "llama-3.1-8b.config.json", pp=2, available=[20 * GiB, 18 * GiB]),
+    case("llama-fp8", "llama-3.1-8b.config.json", kv_cache_dtype="fp8"),
+    case("llama-fp8-e5m2", "llama-3.1-8b.config.json", kv_cache_dtype="fp8_e5m2"),
+    case("llama-block32", "llama-3.1-8b.config.json", block_size=32),
+    case("llama-block64", "llama-3.1-8b.config.json", block_size=64, available=7 * GiB),
+    case("llama-auto-len", "llama-3.1-8b.config.json", max_model_len=-1, available=8 * GiB),
+    case("llama-auto-len-full", "llama-3.1-8b.config.json", max_model_len=-1),
+    case("llama-too-long", "llama-3.1-8b.config.json", available=8 * GiB),
+    case("llama-no-memory", "llama-3.1-8b.config.json", available=0),
+    # one request of 131072 tokens is 8192 blocks of 2 MiB: with the null block held back
+    # 8193 blocks' worth fits and 8192 does not
+    case("llama-null-block-fits", "llama-3.1-8b.config.json", available=8193 * 2 * 1024 * 1024),
+    case("llama-null-block-short", "llama-3.1-8b.config.json", available=8192 * 2 * 1024 * 1024),
+    case("llama-override", "llama-3.1-8b.config.json", num_gpu_blocks_override=10000),
+    case("llama-override-too-few", "llama-3.1-8b.config.json", num_gpu_blocks_override=4000),
+    case("llama-short-len", "llama-3.1-8b.config.json", max_model_len=4096, available=3 * GiB),
+    case("llama-modelopt-fp8", "llama-3.1-8b-modelopt-fp8.config.json"),
+    case("qwen2.5-dense", "qwen2.5-7b.config.json"),
+    case("qwen2.5-tp4", "qwen2.5-7b.config.json", tp=4, available=12 * GiB),
+    case("qwen3-235b-fp8-weights-tp8", "qwen3-235b-a22b-fp8.config.json", tp=8, available=20 * GiB),
+    case("mistral-v0.3", "mistral-7b-v0.3.config.json"),
+    case("mistral-v0.1-sliding", "mistral-7b-v0.1.config.json"),
+    case("mistral-v0.1-sliding-sync", "mistral-7b-v0.1.config.json", async_scheduling=False),
+    case("mistral-v0.1-sliding-2k", "mistral-7b-v0.1.config.json", max_num_batched_tokens=2048),
+    case("gemma2-9b", "gemma-2-9b.config.json", available=20 * GiB),
+    case("gemma2-9b-tp2", "gemma-2-9b.config.json", tp=2, available=10 * GiB),
+    case("gemma2-9b-pp2", "gemma-2-9b.config.json", pp=2, available=[10 * GiB, 10 * GiB]),
+    case("gemma3-12b", "gemma-3-12b-it.config.json", available=20 * GiB),
+    case("gemma3-12b-fp8", "gemma-3-12b-it.config.json", kv_cache_dtype="fp8", available=20 * GiB),
+    case("gemma3-12b-auto-len", "gemma-3-12b-it.config.json", max_model_len=-1, available=4 * GiB),
+    case("gemma3-12b-too-long", "gemma-3-12b-it.config.json", available=3 * GiB),
+    case("gpt-oss-20b", "gpt-oss-20b.config.json", available=30 * GiB),
+    case("gpt-oss-20b-tp2", "gpt-oss-20b.config.json", tp=2, available=30 * GiB),
+    case("gpt-oss-120b-tp4", "gpt-oss-120b.config.json", tp=4, available=30 * GiB),
+    case("gpt-oss-120b-pp2", "gpt-oss-120b.config.json", pp=2, available=[20 * GiB, 25 * GiB]),
+    case("deepseek-v2-lite-mla", "deepseek-v2-lite.config.json"),
+    case("deepseek-v2-lite-mla-fp8", "deepseek-v2-lite.config.json", kv_cache_dtype="fp8"),
+    case("deepseek-v2-lite-mla-block64", "deepseek-v2-lite.config.json", block_size=64),
+    case("deepseek-v3-mla-tp8", "deepseek-v3.config.json", tp=8, block_size=64, available=30 * GiB),
+    case("deepseek-v3-fp8-ds-mla", "deepseek-v3.config.json", tp=8, block_size=64,
+         kv_cache_dtype="fp8_ds_mla", available=30 * GiB),
+    case("deepseek-v3-pp2", "deepseek-v3.config.json", pp=2, tp=8, block_size=64,
+         available=[30 * GiB, 30 * GiB]),
+    case("minicpm3-not-mla", "minicpm3-4b.config.json", available=20 * GiB),
+]
+
+
+# The named GPUs of core/gpus.c: name, capacity in GiB, compute capability (AMD: None).
+GPUS = [
+    ("A10", 24, (8, 6)), ("A100-40GB", 40, (8, 0)), ("A100-80GB", 80, (8, 0)),
+    ("L4", 24, (8, 9)), ("L40S", 48, (8, 9)), ("H100", 80, (9, 0)), ("H100-NVL", 94, (9, 0)),
+    ("H200", 141, (9, 0)), ("B200", 180, (10, 0)), ("GB10", 128, (12, 1)),
+    ("GH200", 96, (9, 0)), ("RTX-4090", 24, (8, 9)), ("RTX-5090", 32, (12, 0)),
+    ("Jetson-AGX-Orin-64GB", 64, (8, 7)), ("MI300X", 192, None), ("MI325X", 256, None),
+]
+
+
+def gpu_defaults():
+    """EngineArgs.get_batch_defaults (vllm/engine/arg_utils.py) for each named GPU, with the
+    platform's device queries answered for that GPU, and the block sizes the backends
+    prefer (get_preferred_block_size of FlashMLA and CPU_ATTN)."""
+    import importlib
+
+    from vllm.engine.arg_utils import EngineArgs
+    from vllm.platforms import current_platform as cp
+    from vllm.usage.usage_lib import UsageContext
+
+    out = []
+    for name, gib, cc in GPUS:
+        cp.get_device_total_memory = lambda *a, _g=gib, **k: _g * GiB
+        cp.get_device_name = lambda *a, _n=name, **k: _n
+        cp.is_device_capability = lambda cap, *a, _c=cc, **k: _c == tuple(cap)
+        tokens, seqs = EngineArgs.get_batch_defaults(1)
+        out.append({
+            "gpu": name, "total_memory": gib * GiB,
+            "serve": {"max_num_seqs": seqs[UsageContext.OPENAI_API_SERVER],
+                      "max_num_batched_tokens": tokens[UsageContext.OPENAI_API_SERVER]},
+            "llm": {"max_num_seqs": seqs[UsageContext.LLM_CLASS],
+                    "max_num_batched_tokens": tokens[UsageContext.LLM_CLASS]},
+        })
+    blocks = {}
+    for mod, cls in [("vllm.v1.attention.backends.mla.flashmla", "FlashMLABackend"),
+                     ("vllm.v1.attention.backends.cpu_attn", "CPUAttentionBackend")]:
+        blocks[cls] = getattr(importlib.import_module(mod), cls).get_preferred_block_size(16)
+    return out, blocks
+
+
+def main():
+    results = []
+    for c in CASES:
+        r = run_case(c)
+        results.append({"case": c, "vllm": r})
+    defaults, block_sizes = gpu_defaults()
+    doc = {
+        "generator": "tests/kv/gen_plan_goldens.py",
+        "command": "/work/venv-vllm/bin/python tests/kv/gen_plan_goldens.py > "
+                   "tests/kv/golden/plan_cases.json",
+        "vllm_version": vllm.__version__,
+        "torch_version": torch.__version__,
+        "cases": results,
+        "gpu_defaults": defaults,
+        "backend_block_sizes": block_sizes,
+    }
+    json.dump(doc, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,354 @@
+/*
+ * tests/kv/test_kv_golden.c: membudget's planner against vLLM 0.33.0's own, case by case.
+ *
+ * tests/kv/golden/plan_cases.json was written by tests/kv/gen_plan_goldens.py running
+ * vLLM's get_global_kv_cache_groups / get_kv_cache_configs / get_kv_cache_capacity on
+ * KVCacheSpecs built for each fixture config (the file names the vLLM version and the
+ * command). Here each case's config goes through membudget's own parser (mb_model_load),
+ * geometry (mb_kv_spec_init) and planner (mb__kv_plan), and every figure vLLM gives must
+ * come out the same: blocks, the "GPU KV cache size" tokens, concurrency to 2 decimals,
+ * max_model_len after auto-fit, fits, the refusal text, and each group's kind, layers,
+ * page bytes and blocks per request.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "core/kv_groups.h"
+#include "membudget.h"
+#include "membudget/vllm.h"
+#include "testutil.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    if (b)
+        b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+static int64_t num(const cJSON *o, const char *k, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return v && cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static const char *kind_name(mb__kv_kind k)
+{
+    return k == MB__KV_SLIDING ? "SlidingWindowSpec"
+           : k == MB__KV_MLA   ? "MLAAttentionSpec"
+                               : "FullAttentionSpec";
+}
+
+static cJSON *load_golden(void);
+
+/* Plans one case with membudget; returns the number of mismatches (printed). */
+static int run_case(const cJSON *c, const cJSON *v)
+{
+    const char *name = cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/%s", MB_FIXTURES,
+             cJSON_GetObjectItemCaseSensitive(c, "model")->valuestring);
+    mb_model m = MB_MODEL_INIT;
+    assert_int_equal(mb_model_load(path, &m), MB_OK);
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(c, "kv_cache_dtype");
+    mb_kv_spec s;
+    int tp = (int)num(c, "tp", 1), pp = (int)num(c, "pp", 1);
+    assert_int_equal(mb_kv_spec_init(&s, &m, (int)num(c, "block_size", 16), tp,
+                                     dt ? dt->valuestring : NULL),
+                     MB_OK);
+    int bad = 0;
+    const char *want_dt = cJSON_GetObjectItemCaseSensitive(v, "cache_dtype")->valuestring;
+    if (strcmp(want_dt, s.cache_dtype) != 0) {
+        print_message("%s: cache dtype %s, vLLM %s\n", name, s.cache_dtype, want_dt);
+        bad++;
+    }
+    int64_t avail[MB__KV_MAX_STAGES];
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "available");
+    for (int r = 0; r < pp; r++)
+        avail[r] = cJSON_IsArray(a) ? (int64_t)cJSON_GetArrayItem(a, r)->valuedouble
+                                    : (int64_t)a->valuedouble;
+    int64_t mml = num(c, "max_model_len", 0);
+    int pp1 = pp + 1; /* async scheduling with the V2 runner: pp + 1 batches in flight */
+    int batches = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "async_scheduling"))
+                      ? pp1
+                      : pp;
+    mb__kv_plan_in in = {
+        .num_layers = m.num_layers,
+        .sliding = m.layer_sliding,
+        .is_mla = m.is_mla,
+        .sliding_window = m.sliding_window,
+        .page_bytes = s.page_bytes,
+        .block_size = s.block_size,
+        .pipeline_parallel_size = pp,
+        .available = avail,
+        .max_model_len = mml > 0 ? mml : m.max_model_len,
+        .auto_fit = mml == -1,
+        .num_gpu_blocks_override = num(c, "num_gpu_blocks_override", -1),
+        .max_in_flight_tokens = batches * num(c, "max_num_batched_tokens", 8192),
+    };
+    mb__kv_plan_out o;
+    assert_int_equal(mb__kv_plan(&in, &o), MB_OK);
+    int want_fits = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "fits"));
+    if (want_fits != o.fits) {
+        print_message("%s: fits %d, vLLM %d (%s)\n", name, o.fits, want_fits, o.error);
+        return bad + 1;
+    }
+    if (!want_fits) {
+        const char *err = cJSON_GetObjectItemCaseSensitive(v, "error")->valuestring;
+        if (strcmp(err, o.error) != 0) {
+            print_message("%s: refusal\n  membudget: %s\n  vLLM:      %s\n", name, o.error, err);
+            bad++;
+        }
+        return bad;
+    }
+    int64_t want[4] = {num(v, "num_blocks", -1), num(v, "kv_cache_tokens", -1),
+                       num(v, "max_model_len", -1), num(v, "block_size", -1)};
+    int64_t got[4] = {o.num_blocks, o.kv_cache_tokens, o.max_model_len, s.block_size};
+    static const char *const what[4] = {"num_blocks", "kv_cache_tokens", "max_model_len",
+                                        "block_size"};
+    for (int i = 0; i < 4; i++)
+        if (want[i] != got[i]) {
+            print_message("%s: %s %lld, vLLM %lld\n", name, what[i], (long long)got[i],
+                          (long long)want[i]);
+            bad++;
+        }
+    double wc = cJSON_GetObjectItemCaseSensitive(v, "max_concurrency")->valuedouble;
+    char g1[32], g2[32];
+    snprintf(g1, sizeof g1, "%.2f", o.max_concurrency);
+    snprintf(g2, sizeof g2, "%.2f", wc);
+    if (strcmp(g1, g2) != 0) {
+        print_message("%s: max_concurrency %s, vLLM %s\n", name, g1, g2);
+        bad++;
+    }
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(v, "groups");
+    if (cJSON_GetArraySize(groups) != o.num_groups) {
+        print_message("%s: %d groups, vLLM %d\n", name, o.num_groups,
+                      cJSON_GetArraySize(groups));
+        return bad + 1;
+    }
+    for (int j = 0; j < o.num_groups; j++) {
+        const cJSON *gj = cJSON_GetArrayItem(groups, j);
+        const char *k = cJSON_GetObjectItemCaseSensitive(gj, "kind")->valuestring;
+        if (strcmp(k, kind_name(o.group[j].kind)) != 0 ||
+            num(gj, "layers", -1) != o.group[j].layers ||
+            num(gj, "page_bytes", -1) != o.group[j].page_bytes ||
+            num(gj, "blocks_per_request", -1) != o.group[j].blocks_per_request) {
+            print_message("%s: group %d is %s x%d, page %lld, %lld blocks; vLLM %s x%lld, page "
+                          "%lld, %lld blocks\n", name, j, kind_name(o.group[j].kind),
+                          o.group[j].layers, (long long)o.group[j].page_bytes,
+                          (long long)o.group[j].blocks_per_request, k,
+                          (long long)num(gj, "layers", -1), (long long)num(gj, "page_bytes", -1),
+                          (long long)num(gj, "blocks_per_request", -1));
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static void test_golden(void **state)
+{
+    (void)state;
+    cJSON *doc = load_golden();
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "vllm_version")->valuestring,
+                        "0.33.0");
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
+    int n = 0, bad = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cases)
+    {
+        int b = run_case(cJSON_GetObjectItemCaseSensitive(e, "case"),
+                         cJSON_GetObjectItemCaseSensitive(e, "vllm"));
+        bad += b != 0;
+        n++;
+    }
+    cJSON_Delete(doc);
+    print_message("%d of %d cases agree with vLLM 0.33.0\n", n - bad, n);
+    assert_true(n >= 40);
+    assert_int_equal(bad, 0);
+}
+
+static cJSON *load_golden(void)
+{
+    char *text = slurp(MB_SOURCE_DIR "/tests/kv/golden/plan_cases.json");
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* The same cases through `membudget plan --json` with vLLM's flag names: every case whose
+ * pipeline stages all hold the same memory (the CLI plans ranks alike). */
+static void test_cli_golden(void **state)
+{
+    (void)state;
+    cJSON *doc = load_golden();
+    const cJSON *e;
+    int n = 0, bad = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "cases"))
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "case");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "vllm");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "available");
+        if (cJSON_IsArray(a)) {
+            int same = 1;
+            for (int r = 1; r < cJSON_GetArraySize(a); r++)
+                same &= cJSON_GetArrayItem(a, r)->valuedouble ==
+                        cJSON_GetArrayItem(a, 0)->valuedouble;
+            if (!same)
+                continue;
+            a = cJSON_GetArrayItem(a, 0);
+        }
+        if (a->valuedouble <= 0)
+            continue; /* --kv-cache-memory-bytes 0 is a usage error */
+        char args[1024], extra[256] = "";
+        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(c, "kv_cache_dtype");
+        size_t off = 0;
+        if (dt)
+            off += (size_t)snprintf(extra + off, sizeof extra - off, " --kv-cache-dtype %s",
+                                    dt->valuestring);
+        int64_t mml = num(c, "max_model_len", 0);
+        if (mml == -1)
+            off += (size_t)snprintf(extra + off, sizeof extra - off, " --max-model-len auto");
+        else if (mml > 0)
+            off += (size_t)snprintf(extra + off, sizeof extra - off, " --max-model-len %lld",
+                                    (long long)mml);
+        if (num(c, "num_gpu_blocks_override", -1) >= 0)
+            off += (size_t)snprintf(extra + off, sizeof extra - off,
+                                    " --num-gpu-blocks-override %lld",
+                                    (long long)num(c, "num_gpu_blocks_override", -1));
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "async_scheduling")))
+            off += (size_t)snprintf(extra + off, sizeof extra - off, " --no-async-scheduling");
+        snprintf(args, sizeof args,
+                 "plan --model %s/models/%s --total-memory 1T --kv-cache-memory-bytes %lld "
+                 "--block-size %lld -tp %lld --pipeline-parallel-size %lld --max-num-seqs 256 "
+                 "--max-num-batched-tokens %lld%s --json",
+                 MB_FIXTURES, cJSON_GetObjectItemCaseSensitive(c, "model")->valuestring,
+                 (long long)a->valuedouble, (long long)num(c, "block_size", 16),
+                 (long long)num(c, "tp", 1), (long long)num(c, "pp", 1),
+                 (long long)num(c, "max_num_batched_tokens", 8192), extra);
+        char *out, *err;
+        int rc = tu_run_cli(NULL, args, &out, &err);
+        const char *name = cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring;
+        int want_fits = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "fits"));
+        cJSON *j = cJSON_Parse(out);
+        int ok = j != NULL && rc == (want_fits ? 0 : 1);
+        if (ok && want_fits) {
+            char g1[32], g2[32];
+            snprintf(g1, sizeof g1, "%.2f",
+                     cJSON_GetObjectItemCaseSensitive(j, "max_concurrency")->valuedouble);
+            snprintf(g2, sizeof g2, "%.2f",
+                     cJSON_GetObjectItemCaseSensitive(v, "max_concurrency")->valuedouble);
+            ok = num(j, "num_blocks", -1) == num(v, "num_blocks", -2) &&
+                 num(j, "kv_cache_tokens", -1) == num(v, "kv_cache_tokens", -2) &&
+                 num(j, "max_model_len", -1) == num(v, "max_model_len", -2) &&
+                 strcmp(g1, g2) == 0 &&
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "fits")) &&
+                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "kv_cache_groups")) ==
+                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(v, "groups"));
+        } else if (ok) {
+            const char *want = cJSON_GetObjectItemCaseSensitive(v, "error")->valuestring;
+            ok = strstr(err, want) != NULL &&
+                 !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "fits"));
+        }
+        if (!ok) {
+            print_message("%s: exit %d\n  %s\n  stdout %.300s\n  stderr %.600s\n", name, rc,
+                          args, out, err);
+            bad++;
+        }
+        cJSON_Delete(j);
+        free(out);
+        free(err);
+        n++;
+    }
+    cJSON_Delete(doc);
+    print_message("%d of %d CLI cases agree with vLLM 0.33.0\n", n - bad, n);
+    assert_true(n >= 35);
+    assert_int_equal(bad, 0);
+}
+
+/* Each named GPU's max_num_seqs and max_num_batched_tokens, serve and llm, as vLLM's
+ * EngineArgs.get_batch_defaults gives them, through `plan --gpu NAME`. */
+static void test_gpu_defaults(void **state)
+{
+    (void)state;
+    cJSON *doc = load_golden();
+    const cJSON *e;
+    int n = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "gpu_defaults"))
+    {
+        const char *gpu = cJSON_GetObjectItemCaseSensitive(e, "gpu")->valuestring;
+        for (int llm = 0; llm < 2; llm++) {
+            char args[512];
+            snprintf(args, sizeof args, "plan --model %s/models/llama-3.1-8b.config.json --gpu "
+                     "%s --usage-context %s --max-model-len 4096 --json", MB_FIXTURES, gpu,
+                     llm ? "llm" : "serve");
+            char *out, *err;
+            int rc = tu_run_cli(NULL, args, &out, &err);
+            cJSON *j = cJSON_Parse(out);
+            if (rc != 0 || !j)
+                fail_msg("%s: exit %d, %s", args, rc, err);
+            const cJSON *want = cJSON_GetObjectItemCaseSensitive(e, llm ? "llm" : "serve");
+            const cJSON *dev = cJSON_GetObjectItemCaseSensitive(j, "device");
+            if (num(j, "max_num_seqs", -1) != num(want, "max_num_seqs", -2) ||
+                num(j, "max_num_batched_tokens", -1) != num(want, "max_num_batched_tokens", -2) ||
+                num(dev, "total_memory", -1) != num(e, "total_memory", -2))
+                fail_msg("%s %s: %lld seqs, %lld tokens, %lld bytes; vLLM %lld, %lld, %lld", gpu,
+                         llm ? "llm" : "serve", (long long)num(j, "max_num_seqs", -1),
+                         (long long)num(j, "max_num_batched_tokens", -1),
+                         (long long)num(dev, "total_memory", -1),
+                         (long long)num(want, "max_num_seqs", -2),
+                         (long long)num(want, "max_num_batched_tokens", -2),
+                         (long long)num(e, "total_memory", -2));
+            cJSON_Delete(j);
+            free(out);
+            free(err);
+            n++;
+        }
+    }
+    /* the backends' block sizes: FlashMLA for MLA + fp8 on sm_90, CPU_ATTN on a CPU */
+    const cJSON *bs = cJSON_GetObjectItemCaseSensitive(doc, "backend_block_sizes");
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "plan --model %s/models/deepseek-v2-lite.config.json --gpu H100 "
+             "--kv-cache-dtype fp8 --json", MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+    cJSON *j = cJSON_Parse(out);
+    assert_int_equal(num(j, "block_size", -1), num(bs, "FlashMLABackend", -2));
+    cJSON_Delete(j);
+    free(out), free(err);
+    snprintf(args, sizeof args, "plan --model %s/models/llama-3.1-8b.config.json --device cpu:0 "
+             "--max-model-len 1024 --json", MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+    j = cJSON_Parse(out);
+    assert_int_equal(num(j, "block_size", -1), num(bs, "CPUAttentionBackend", -2));
+    cJSON_Delete(j);
+    free(out), free(err);
+    cJSON_Delete(doc);
+    assert_int_equal(n, 32);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_golden),
+                                       cmocka_unit_test(test_cli_golden),
+                                       cmocka_unit_test(test_gpu_defaults)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
