@@ -343,6 +343,24 @@ static void test_gpu_defaults(void **state)
     free(out), free(err);
     cJSON_Delete(doc);
     assert_int_equal(n, 32);
+    /* --gpu list: every GPU with its source; an unknown name suggests the nearest */
+    assert_int_equal(tu_run_cli(NULL, "plan --gpu list --json", &out, &err), 0);
+    j = cJSON_Parse(out);
+    assert_int_equal(cJSON_GetArraySize(j), 16);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, j)
+    {
+        assert_true(strlen(cJSON_GetObjectItemCaseSensitive(g, "source")->valuestring) > 10);
+        assert_true(num(g, "total_memory", 0) > 0);
+    }
+    cJSON_Delete(j);
+    free(out), free(err);
+    snprintf(args, sizeof args, "plan --model %s/models/llama-3.1-8b.config.json --gpu H10",
+             MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 2);
+    assert_non_null(strstr(err, "did you mean H100?"));
+    assert_non_null(strstr(err, "--gpu list"));
+    free(out), free(err);
 }
 
 int main(void)
