@@ -179,6 +179,15 @@ static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
     ko.local_rank = node;
     mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
     int rc = mb_cpu_kv_space_get(ctx, &ko, &kv);
+    if (rc == MB_EIO) {
+        /* a machine dump without /proc/self/status (no resident memory to subtract): the
+         * utilization rule on the node's memory, an upper bound, and the plan says so */
+        snprintf(a->cpu_reason, sizeof a->cpu_reason, "not sized as vLLM's CPU worker (%s); "
+                 "the utilization rule applies to the node's memory instead, an upper bound",
+                 mb_error_detail());
+        mb_context_free(ctx);
+        return CLI_OK;
+    }
     if (rc) {
         rc = cli_fail_rc(rc, "the CPU KV-cache size");
         mb_context_free(ctx);
