@@ -355,6 +355,13 @@ static void test_gpu_defaults(void **state)
     }
     cJSON_Delete(j);
     free(out), free(err);
+    /* a hybrid GDN model (Qwen3-Next) is refused, naming the key, never planned as attention */
+    snprintf(args, sizeof args, "plan --model %s/models/qwen3-next-80b-a3b.config.json --gpu H100",
+             MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 1);
+    assert_non_null(strstr(err, "full_attention_interval says this is a hybrid Mamba"));
+    assert_string_equal(out, "");
+    free(out), free(err);
     snprintf(args, sizeof args, "plan --model %s/models/llama-3.1-8b.config.json --gpu H10",
              MB_FIXTURES);
     assert_int_equal(tu_run_cli(NULL, args, &out, &err), 2);
