@@ -2,10 +2,13 @@
  * core/cudagraph.c: which batch sizes vLLM captures as CUDA graphs, and how much memory
  * the captures take.
  *
- * Capture sizes: vllm/config/vllm.py VllmConfig._set_cudagraph_sizes. The largest size
- * defaults to min(max_num_seqs x decode_query_len x 2, 512), decode_query_len being
- * 1 + num_speculative_tokens, and is capped by max_num_batched_tokens; the sizes are
- * [1, 2, 4] up to it, range(8, min(max + 1, 256), 8), then range(256, max + 1, 16).
+ * Capture sizes: vllm/config/vllm.py VllmConfig._set_cudagraph_sizes (0.33). The largest
+ * size defaults to min(max_num_seqs x decode_query_len x 2, 512, or 1024 on sm_100),
+ * decode_query_len being 1 + num_speculative_tokens, and is capped by
+ * max_num_batched_tokens; the sizes are [1, 2, 4] up to it, range(8, min(max + 1, 256), 8),
+ * range(256, max + 1, 16), then max_num_batched_tokens when it fits, and the uniform decode
+ * sizes (max_num_seqs; with speculation n x decode_query_len for vLLM's request counts n)
+ * that fit, each once.
  *
  * Estimate: vllm/v1/worker/gpu_model_runner.py profile_cudagraph_memory. Per runtime mode
  * it captures the first two descriptors, takes the first capture whole (it holds the pool's
@@ -38,28 +41,44 @@ int mb__cudagraph_capture_sizes(const mb_cudagraph_options *o, int *sizes, int c
     if (o->max_capture_size < 0)
         return mb__error(MB_EINVAL, "max_capture_size=%d is negative (0 means vLLM's "
                                     "default)", o->max_capture_size);
+    /* vLLM 0.33's _set_cudagraph_sizes (vllm/config/vllm.py) */
+    int64_t ceiling = o->compute_capability >= 100 && o->compute_capability < 110 ? 1024 : 512;
+    int64_t q = 1 + o->num_speculative_tokens; /* uniform_decode_query_len */
+    int64_t seqs = o->max_num_seqs, tokens = o->max_num_batched_tokens;
     int64_t max = o->max_capture_size;
+    int64_t uniform[2048]; /* on the stack: the function keeps no state (thread-safe) */
+    int nu = 0;
     if (max == 0) {
-        max = (int64_t)o->max_num_seqs * (1 + o->num_speculative_tokens) * 2;
-        if (max > 512)
-            max = 512;
+        max = seqs * q * 2 < ceiling ? seqs * q * 2 : ceiling;
+        if (q > 1) { /* n x q for n in vLLM's request counts up to max_num_seqs */
+            int64_t m = seqs < ceiling ? seqs : ceiling;
+            for (int64_t n = 1; n <= m && nu < 2048; n++) {
+                int in = n == 1 || n == 2 || n == 4 || (n >= 8 && n < 256 && n % 8 == 0) ||
+                         (n >= 256 && (n - 256) % 16 == 0) || n == m;
+                if (in && n * q <= max)
+                    uniform[nu++] = n * q;
+            }
+        } else if (seqs <= max) {
+            uniform[nu++] = seqs;
+        }
     }
-    if (max > o->max_num_batched_tokens)
-        max = o->max_num_batched_tokens;
+    if (max > tokens)
+        max = tokens;
+    /* the candidates in ascending order, each once: the strides, max_num_batched_tokens
+     * when it fits, and the uniform decode sizes */
     int n = 0;
-    static const int small[] = {1, 2, 4};
-    for (int i = 0; i < 3; i++)
-        if (small[i] <= max) {
+    for (int64_t v = 1; v <= max; v++) { /* every candidate is at most the capped maximum */
+        int in = (v <= max && (v == 1 || v == 2 || v == 4 || (v >= 8 && v < 256 && v % 8 == 0) ||
+                               (v >= 256 && (v - 256) % 16 == 0))) ||
+                 (v == tokens && tokens <= max);
+        for (int i = 0; i < nu && !in; i++)
+            in = uniform[i] == v && v <= tokens;
+        if (in) {
             if (n < cap)
-                sizes[n] = small[i];
+                sizes[n] = (int)v;
             n++;
         }
-    for (int64_t s = 8; s < 256 && s <= max; s += 8, n++)
-        if (n < cap)
-            sizes[n] = (int)s;
-    for (int64_t s = 256; s <= max; s += 16, n++)
-        if (n < cap)
-            sizes[n] = (int)s;
+    }
     return n;
 }
 

@@ -146,6 +146,7 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
     mb_cudagraph_options co = MB_CUDAGRAPH_OPTIONS_INIT;
     co.max_num_seqs = o->max_num_seqs;
     co.num_speculative_tokens = o->num_speculative_tokens;
+    co.compute_capability = o->compute_capability; /* sm_100 raises the ceiling to 1024 */
     co.max_num_batched_tokens = o->max_num_batched_tokens;
     int n = mb__cudagraph_capture_sizes(&co, NULL, 0);
     if (n < 0)

@@ -163,8 +163,11 @@ typedef struct mb_cudagraph_options {
     int64_t max_num_batched_tokens; /* default 8192 */
     int num_speculative_tokens;     /* default 0 */
     int max_capture_size;           /* 0 (default): min(max_num_seqs x (1 + speculative)
-                                     * x 2, 512); either way capped by
+                                     * x 2, 512; 1024 on sm_100); either way capped by
                                      * max_num_batched_tokens */
+    /* -- from 1.1 (issue 14) -- */
+    int compute_capability;         /* major x 10 + minor; 100-109 (data-centre Blackwell)
+                                     * raises vLLM's ceiling to 1024; 0 (default): unknown */
 } mb_cudagraph_options;
 #define MB_CUDAGRAPH_OPTIONS_INIT \
     { .size = sizeof(mb_cudagraph_options), .max_num_seqs = 256, .max_num_batched_tokens = 8192 }

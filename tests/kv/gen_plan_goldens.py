@@ -328,12 +328,48 @@ def gpu_defaults():
     return out, blocks
 
 
+def capture_sizes():
+    """VllmConfig._set_cudagraph_sizes (vllm/config/vllm.py) on a stand-in config for a
+    range of max_num_seqs / max_num_batched_tokens / speculative k, on sm_90 and sm_100."""
+    from vllm.config.compilation import CUDAGraphMode
+    from vllm.platforms import current_platform as cp
+
+    class Fake:
+        uniform_decode_query_len = property(VllmConfig.uniform_decode_query_len.fget)
+        num_speculative_tokens = property(VllmConfig.num_speculative_tokens.fget)
+
+    out = []
+    for cc in (90, 100):
+        for seqs, tokens, k in [(256, 8192, 0), (1024, 8192, 0), (1024, 16384, 0), (300, 2048, 0),
+                                (128, 100, 0), (64, 8192, 0), (256, 8192, 1), (256, 8192, 3),
+                                (48, 2048, 2), (1024, 16384, 4), (700, 900, 0), (5, 5, 0)]:
+            f = Fake()
+            ns = types.SimpleNamespace
+            f.model_config = ns(enforce_eager=False)
+            f.compilation_config = ns(cudagraph_mode=CUDAGraphMode.FULL_AND_PIECEWISE,
+                                      max_cudagraph_capture_size=None,
+                                      cudagraph_capture_sizes=None,
+                                      post_init_cudagraph_sizes=lambda: None)
+            f.scheduler_config = ns(max_num_seqs=seqs, max_num_batched_tokens=tokens)
+            f.speculative_config = ns(num_speculative_tokens=k,
+                                      uses_dynamic_speculative_decoding=lambda: False) if k else None
+            f.diffusion_config = None
+            f.performance_mode = "balanced"
+            cp.is_device_capability_family = lambda fam, *a, _c=cc, **kw: fam == _c
+            VllmConfig._set_cudagraph_sizes(f)
+            out.append({"compute_capability": cc, "max_num_seqs": seqs,
+                        "max_num_batched_tokens": tokens, "num_speculative_tokens": k,
+                        "sizes": f.compilation_config.cudagraph_capture_sizes})
+    return out
+
+
 def main():
     results = []
     for c in CASES:
         r = run_case(c)
         results.append({"case": c, "vllm": r})
     defaults, block_sizes = gpu_defaults()
+    captures = capture_sizes()
     doc = {
         "generator": "tests/kv/gen_plan_goldens.py",
         "command": "/work/venv-vllm/bin/python tests/kv/gen_plan_goldens.py > "
@@ -343,6 +379,7 @@ def main():
         "cases": results,
         "gpu_defaults": defaults,
         "backend_block_sizes": block_sizes,
+        "cudagraph_capture_sizes": captures,
     }
     json.dump(doc, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -526,6 +526,28 @@ static int expected_sizes(int max, int *out)
     return n;
 }
 
+/* The strides up to max, and extra (an off-stride size vLLM 0.33 appends: max_num_seqs
+ * or max_num_batched_tokens; 0 for none) in its place. */
+static void sizes_with(const mb_cudagraph_options *o, int max, int extra)
+{
+    int got[600], want[600];
+    int n = mb_cudagraph_capture_sizes(o, got, 600);
+    int w = expected_sizes(max, want);
+    if (extra) {
+        int at = w;
+        while (at > 0 && want[at - 1] > extra)
+            at--;
+        if (at == 0 || want[at - 1] != extra) {
+            memmove(want + at + 1, want + at, (size_t)(w - at) * sizeof want[0]);
+            want[at] = extra;
+            w++;
+        }
+    }
+    assert_int_equal(n, w);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
+}
+
 static void sizes_are(const mb_cudagraph_options *o, int max)
 {
     int got[600], want[600];
@@ -549,11 +571,16 @@ static void test_capture_sizes(void **state)
     sizes_are(&o, 8);
     o.max_num_seqs = 1;
     sizes_are(&o, 2);
-    o.max_num_seqs = 100;
-    sizes_are(&o, 200);
+    o.max_num_seqs = 100; /* vLLM 0.33 appends the uniform decode size 100 */
+    sizes_with(&o, 200, 100);
     o.max_num_seqs = 256;
-    o.max_num_batched_tokens = 100; /* caps the maximum */
-    sizes_are(&o, 100);
+    o.max_num_batched_tokens = 100; /* caps the maximum, and is captured itself */
+    sizes_with(&o, 100, 100);
+    o.max_num_batched_tokens = 8192;
+    o.compute_capability = 100; /* data-centre Blackwell: a ceiling of 1024 */
+    o.max_num_seqs = 1024;
+    sizes_are(&o, 1024);
+    o.compute_capability = 0;
     o.max_num_batched_tokens = 8192;
     o.max_num_seqs = 64;
     o.num_speculative_tokens = 1; /* 64 x 2 x 2 */

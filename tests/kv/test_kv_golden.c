@@ -370,10 +370,41 @@ static void test_gpu_defaults(void **state)
     free(out), free(err);
 }
 
+/* The CUDA-graph capture sizes of vLLM's own _set_cudagraph_sizes, size by size. */
+static void test_capture_sizes(void **state)
+{
+    (void)state;
+    cJSON *doc = load_golden();
+    const cJSON *e;
+    int n = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "cudagraph_capture_sizes"))
+    {
+        mb_cudagraph_options o = MB_CUDAGRAPH_OPTIONS_INIT;
+        o.compute_capability = (int)num(e, "compute_capability", 0);
+        o.max_num_seqs = (int)num(e, "max_num_seqs", 0);
+        o.max_num_batched_tokens = num(e, "max_num_batched_tokens", 0);
+        o.num_speculative_tokens = (int)num(e, "num_speculative_tokens", 0);
+        int sizes[4096];
+        int got = mb_cudagraph_capture_sizes(&o, sizes, 4096);
+        const cJSON *want = cJSON_GetObjectItemCaseSensitive(e, "sizes");
+        int ok = got == cJSON_GetArraySize(want);
+        for (int i = 0; ok && i < got; i++)
+            ok = sizes[i] == (int)cJSON_GetArrayItem(want, i)->valuedouble;
+        if (!ok)
+            fail_msg("sm_%d, %d seqs, %lld tokens, k %d: %d sizes, vLLM %d", o.compute_capability,
+                     o.max_num_seqs, (long long)o.max_num_batched_tokens,
+                     o.num_speculative_tokens, got, cJSON_GetArraySize(want));
+        n++;
+    }
+    cJSON_Delete(doc);
+    assert_int_equal(n, 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_golden),
                                        cmocka_unit_test(test_cli_golden),
-                                       cmocka_unit_test(test_gpu_defaults)};
+                                       cmocka_unit_test(test_gpu_defaults),
+                                       cmocka_unit_test(test_capture_sizes)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
