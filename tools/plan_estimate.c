@@ -259,11 +259,14 @@ void plan_est_print(const plan_est *p)
     printf("  %-14s %s GiB, %s to %s\n", "KV available", gib(e->available_kv_cache_memory, a,
            sizeof a), gib(e->available_kv_cache_memory_low, b, sizeof b),
            gib(e->available_kv_cache_memory_high, c, sizeof c));
-    printf("  %-14s %lld, %lld to %lld tokens; concurrency %.2f, %.2f to %.2f at %lld "
-           "tokens\n", "KV tokens", (long long)e->kv_cache_tokens,
-           (long long)e->kv_cache_tokens_low, (long long)e->kv_cache_tokens_high,
-           e->max_concurrency, e->max_concurrency_low, e->max_concurrency_high,
-           (long long)e->max_model_len);
+    if (e->kv_cache_tokens == MB_UNKNOWN)
+        printf("  %-14s unknown, as is the KV cache they come from\n", "KV tokens");
+    else
+        printf("  %-14s %lld, %lld to %lld tokens; concurrency %.2f, %.2f to %.2f at %lld "
+               "tokens\n", "KV tokens", (long long)e->kv_cache_tokens,
+               (long long)e->kv_cache_tokens_low, (long long)e->kv_cache_tokens_high,
+               e->max_concurrency, e->max_concurrency_low, e->max_concurrency_high,
+               (long long)e->max_model_len);
     printf("  %-14s %s\n", "verdict", e->verdict_text);
     if (e->available_kv_cache_memory == MB_UNKNOWN)
         return;

@@ -425,6 +425,16 @@ static void test_cli(void **state)
     free(out);
     free(err);
 
+    /* a part that cannot be estimated leaves the tokens unknown too, never a number */
+    rc = tu_run_cli(NULL, "plan --model " MB_SOURCE_DIR "/tests/fixtures/models/"
+                          "gemma-3-12b-it.config.json --gpu H100", &out, &err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "KV tokens      unknown"));
+    assert_null(strstr(out, "-9223372036854775808"));
+    assert_null(strstr(out, "nan"));
+    free(out);
+    free(err);
+
     rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu H100 --instances 2",
                     &out, &err);
     assert_int_equal(rc, 0);
