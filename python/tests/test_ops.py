@@ -79,6 +79,15 @@ def test_plan_is_the_commands_json(clean_env) -> None:
     assert p.fits and p.num_blocks > 0 and p.kv_cache_tokens == p.num_blocks * p.block_size
 
 
+def test_every_key_of_plan_json_is_a_field(clean_env) -> None:
+    """With a named GPU the command prints its most keys (the estimate's too): the
+    dataclass names each of them, none lands in ``extra``."""
+    p = membudget.plan(MODEL, "H100", max_model_len=8192)
+    assert p.extra == {}, sorted(p.extra)
+    assert p.gpu is not None and p.kv_cache_groups and p.estimate is not None
+    assert p.max_num_seqs and p.max_num_batched_tokens
+
+
 def test_plan_flags_are_vllms(clean_env) -> None:
     p = membudget.plan(MODEL, total_memory="80GiB", max_model_len=8192,
                        tensor_parallel_size=2, enforce_eager=True, gpu_memory_utilization=0.8)

@@ -205,11 +205,25 @@ class Plan:
     fits: bool
     verdict: str
     note: Optional[str] = None
-    # Keys issue 14 announces for `plan --json` (None until the command prints them).
+    # vLLM 0.33's planner: its groups, the named GPU and the defaults that came from it
     kv_cache_groups: Optional[List[Dict[str, Any]]] = None
     gpu: Optional[Dict[str, Any]] = None
     max_num_seqs: Optional[int] = None
     max_num_batched_tokens: Optional[int] = None
+    pipeline_parallel_size: Optional[int] = None
+    max_in_flight_tokens: Optional[int] = None
+    bytes_per_block: Optional[int] = None
+    not_modelled: Optional[str] = None
+    vllm_error: Optional[str] = None
+    # the estimate (plan --gpu NAME or --estimate): its parts and the ranges they give
+    estimate: Optional[Dict[str, Any]] = None
+    estimate_verdict: Optional[str] = None
+    available_kv_cache_memory_low: Optional[int] = None
+    available_kv_cache_memory_high: Optional[int] = None
+    kv_cache_tokens_low: Optional[int] = None
+    kv_cache_tokens_high: Optional[int] = None
+    max_concurrency_low: Optional[float] = None
+    max_concurrency_high: Optional[float] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     keys: List[str] = field(default_factory=list, repr=False, compare=False)
 
