@@ -14,5 +14,5 @@ cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
       -DMEMBUDGET_WERROR=ON "${cuda_root[@]}" \
       -DMEMBUDGET_WITH_CUDA=${WITH_CUDA:-ON} -DMEMBUDGET_WITH_HIP=${WITH_HIP:-ON} \
       -DMEMBUDGET_WITH_HWLOC=ON -DMEMBUDGET_WITH_NUMA=ON -DMEMBUDGET_WITH_MPI=${WITH_MPI:-ON} \
-      "$@" >/dev/null
+      -DMEMBUDGET_WITH_CAIRO=ON "$@" >/dev/null
 cmake --build "$dir" -j"$(nproc)"

@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(build-essential cmake pkg-config git libcjson-dev libcmocka-dev libhwloc-dev hwloc
       libnuma-dev numactl libamdhip64-dev valgrind clang libclang-rt-dev hyperfine
       python3 python3-psutil python3-venv locales abigail-tools
-      libopenmpi-dev openmpi-bin libmicrohttpd-dev prometheus)
+      libopenmpi-dev openmpi-bin libmicrohttpd-dev prometheus
+      libcairo2-dev librsvg2-bin libxml2-utils fonts-dejavu-core bsdutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

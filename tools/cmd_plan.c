@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "plan_estimate.h"
+#include "cli_chart.h"
 
 int cmd_plan(int argc, char **argv);
 
@@ -41,6 +42,7 @@ typedef struct plan_args {
     int json;
     mb_plan_options o;
     plan_est est; /* issue 15: the estimate's options and results (plan_estimate.c) */
+    cli_chart chart; /* --chart --ascii --svg --png */
 } plan_args;
 
 /* ---- issue 14: vLLM 0.33's flags, named GPUs, groups ----------------------------------- */
@@ -318,6 +320,11 @@ static int parse(int argc, char **argv, plan_args *a)
                 return est_rc;
             continue;
         }
+        int pic = cli_chart_option("plan", argc, argv, &i, &a->chart);
+        if (pic < 0)
+            return CLI_USAGE;
+        if (pic)
+            continue;
         if (strcmp(arg, "--json") == 0) {
             a->json = 1;
             continue;
@@ -414,6 +421,8 @@ static int parse(int argc, char **argv, plan_args *a)
         if (rc)
             return rc;
     }
+    if (cli_chart_check("plan", &a->chart, a->json))
+        return CLI_USAGE;
     /* the estimate's parser takes -pp too (plan_estimate.c): the plan needs it as well */
     if (a->est.o.pipeline_parallel_size > 1)
         a->o.pipeline_parallel_size = a->est.o.pipeline_parallel_size;
@@ -673,6 +682,8 @@ int cmd_plan(int argc, char **argv)
         print_text(&a, &m, &s, &p);
         rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
     }
+    if (rc == CLI_OK && cli_chart_wanted(&a.chart, a.json))
+        rc = cli_chart_plan(&a.chart, a.json, a.model, &s, &p);
     if (rc == CLI_OK && p.startup_ok && p.refusal[0]) {
         /* vLLM refuses to start (check_enough_kv_cache_memory): an input error, not a
          * verdict (the plan above still shows the figures); its own words */

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cluster_doc.h"
+#include "cli_chart.h"
 
 int cmd_snapshot(int argc, char **argv);
 
@@ -87,7 +88,13 @@ int cmd_snapshot(int argc, char **argv)
         return cli_mpi_snapshot(argc, argv);
     int json = 0;
     const char *device = NULL;
+    cli_chart pic = {0};
     for (int i = 1; i < argc; i++) {
+        int k = cli_chart_option("snapshot", argc, argv, &i, &pic);
+        if (k < 0)
+            return CLI_USAGE;
+        if (k)
+            continue;
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (strcmp(argv[i], "--device") == 0) {
@@ -99,6 +106,9 @@ int cmd_snapshot(int argc, char **argv)
         else
             return cli_usage("snapshot", "unknown option '%s'", argv[i]);
     }
+    if (cli_chart_check("snapshot", &pic, json))
+        return CLI_USAGE;
+    int drawn = cli_chart_wanted(&pic, json);
     mb_context *ctx;
     if (cli_context(&ctx))
         return CLI_FAIL;
@@ -138,9 +148,21 @@ int cmd_snapshot(int argc, char **argv)
             mb_device_info d = MB_DEVICE_INFO_INIT;
             mb_device_get(ctx, i, &d);
             cJSON_Delete(root);
+            cli_chart_free(&pic);
             rc = cli_fail_rc(rc, d.name);
             mb_context_free(ctx);
             return rc;
+        }
+        if (drawn) {
+            mb_device_info d;
+            if (mb_device_get(ctx, i, &d) != MB_OK)
+                d.model[0] = '\0'; /* the picture goes without the model's name */
+            if ((rc = cli_chart_add_snapshot(&pic, &s, d.model))) {
+                cJSON_Delete(root);
+                cli_chart_free(&pic);
+                mb_context_free(ctx);
+                return rc;
+            }
         }
         if (json) {
             cJSON_AddItemToArray(arr, cli_snapshot_json(&s));
@@ -159,10 +181,13 @@ int cmd_snapshot(int argc, char **argv)
     }
     if ((rc = nodes_and_container(ctx, root, device == NULL))) {
         cJSON_Delete(root);
+        cli_chart_free(&pic);
         mb_context_free(ctx);
         return rc;
     }
     rc = json ? cli_print_json(root) : CLI_OK;
+    if (drawn)
+        rc = rc == CLI_OK ? cli_chart_snapshots(&pic, json) : (cli_chart_free(&pic), rc);
     mb_context_free(ctx);
     return rc;
 }

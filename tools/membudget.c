@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_chart.h"
 
 int cmd_devices(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
@@ -19,8 +20,9 @@ const cli_command cli_commands[] = {
                              "each device served.",
      "membudget devices [--json]"},
     {"snapshot", cmd_snapshot, "Measure free and total memory of every device (or one) now.",
-     "membudget snapshot [--device NAME] [--json] [--mpi [--mpi-timeout S]]\n"
-     "\n"
+     "membudget snapshot [--device NAME] [--json] [--chart | --ascii] [--svg FILE] [--png FILE]\n"
+     "                   [--mpi [--mpi-timeout S]]\n"
+     "\n" CLI_CHART_HELP
      "  --mpi            under mpirun: every rank measures its device (--device, else its\n"
      "                   local rank's) and rank 0 prints one document for the job: each\n"
      "                   rank and the totals (docs/cluster.md)\n"
@@ -48,6 +50,7 @@ const cli_command cli_commands[] = {
      "                      [--weights-memory SIZE] [--cudagraph-memory SIZE]\n"
      "                      [--cudagraph-captures FIRST,SECOND] [--enforce-eager] [--json]\n"
      "                      [--mpi [--mpi-timeout S]]\n"
+     "                      [--chart | --ascii] [--svg FILE] [--png FILE]\n"
      "\n"
      "  --model PATH             a config.json, or a folder holding one (weights from its\n"
      "                           model.safetensors.index.json or model.safetensors)\n"
@@ -93,6 +96,7 @@ const cli_command cli_commands[] = {
      "  --pipeline-parallel-size N, --instances N (engines sharing the device),\n"
      "  --memory-cap SIZE (per instance), --vllm-version X.Y (before 0.21 the graphs are\n"
      "                           not taken from the KV cache)\n"
+     CLI_CHART_HELP
      "\n"
      "SIZE and N take vLLM's units: 85899345920 (bytes), 80G or 80GiB (binary: K M G T are\n"
      "2^10 .. 2^40, whole numbers only with K M G T), 80g (decimal: k m g t are 10^3 ..\n"

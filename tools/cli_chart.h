@@ -1,0 +1,47 @@
+/* tools/cli_chart.h: the picture options of `plan` and `snapshot` (--chart, --ascii,
+ * --svg FILE, --png FILE) and the adapters that fill a chart from a plan or snapshots.
+ * The terminal picture is drawn after the text when standard output is a terminal or with
+ * --chart / --ascii, never with --json (files may be written with --json). */
+#ifndef MB_CLI_CHART_H
+#define MB_CLI_CHART_H
+
+#include "chart/chart.h"
+#include "membudget.h"
+
+/* The options' lines in --help (docs/pictures.md has the pictures). */
+#define CLI_CHART_HELP                                                                      \
+    "  --chart                  draw the memory picture even when stdout is no terminal\n"  \
+    "                           (drawn on a terminal anyway; never with --json)\n"          \
+    "  --ascii                  draw it in ASCII (default: Unicode if the locale has it)\n"   \
+    "  --svg FILE, --png FILE   write the picture to FILE as SVG or PNG (600 px wide)\n"
+
+typedef struct cli_chart {
+    int chart;       /* --chart (or --ascii): draw even when stdout is not a terminal */
+    int ascii;       /* --ascii */
+    const char *svg; /* --svg FILE */
+    const char *png; /* --png FILE */
+    chart pic;       /* the picture being filled (zeroed = empty) */
+} cli_chart;
+
+/* When argv[*i] is a picture option: consumes it (and its value: *i moves past it) and
+ * returns 1; 0 when it is not one; -1 after printing a usage error (CLI_USAGE is due). */
+int cli_chart_option(const char *cmd, int argc, char **argv, int *i, cli_chart *cc);
+/* CLI_OK, or CLI_USAGE after a message: --chart/--ascii with --json. */
+int cli_chart_check(const char *cmd, const cli_chart *cc, int json);
+/* 1 when anything is to be drawn or written. */
+int cli_chart_wanted(const cli_chart *cc, int json);
+
+/* The adapter of a plan: one bar of a rank's device (the plan's figures are per rank).
+ * Draws and writes what was asked, frees the picture; CLI_OK or CLI_FAIL (message out). */
+int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_snapshot *s,
+                   const mb_plan *p);
+
+/* The adapter of a snapshot: appends one bar (in use, free). model may be NULL or "".
+ * CLI_OK or CLI_FAIL (out of memory, message out). */
+int cli_chart_add_snapshot(cli_chart *cc, const mb_snapshot *s, const char *model);
+/* Titles the snapshot picture, draws and writes it, frees it; CLI_OK or CLI_FAIL. */
+int cli_chart_snapshots(cli_chart *cc, int json);
+/* Frees the picture (on an error path). */
+void cli_chart_free(cli_chart *cc);
+
+#endif
