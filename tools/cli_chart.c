@@ -203,11 +203,11 @@ int cli_chart_add_snapshot(cli_chart *cc, const mb_snapshot *s, const char *mode
 int cli_chart_snapshots(cli_chart *cc, int json)
 {
     chart *c = &cc->pic;
-    char host[64] = "";
-    if (gethostname(host, sizeof host - 1) != 0)
-        host[0] = '\0';
-    snprintf(c->title, sizeof c->title, "memory now on %s%s%d device%s", host,
-             host[0] ? ": " : "", c->nbars, c->nbars == 1 ? "" : "s");
+    /* the devices by name (not the host's: the snapshot may be of a machine dump) */
+    size_t n = (size_t)snprintf(c->title, sizeof c->title, "memory now:");
+    for (int i = 0; i < c->nbars && n + 2 < sizeof c->title; i++)
+        n += (size_t)snprintf(c->title + n, sizeof c->title - n, "%s %s", i ? "," : "",
+                              c->bars[i].name);
     snprintf(c->footer, sizeof c->footer,
              "membudget snapshot; in use = total - free, every process's; GiB = 2^30 bytes");
     return emit(cc, json);

@@ -195,8 +195,9 @@ static int bar_lines(FILE *out, const chart_bar *b, int nw, int cells, int any_l
         const chart_part *p = &b->parts[i];
         cum += p->bytes;
         int end = cell(cum, scale, cells);
-        if (end > at)
-            colour_on(&l, p->kind, o);
+        if (end <= at)
+            continue; /* less than half a cell: drawn in the table only */
+        colour_on(&l, p->kind, o);
         for (; at < end; at++) {
             if (at == frame) {
                 colour_off(&l, o);
@@ -306,8 +307,9 @@ static int legend(FILE *out, const chart_bar *b, int indent, int width,
             if (l.cols + rc > width) {
                 if (emit(out, &l))
                     return -1;
-                pad(&l, indent + 2);
-                text(&l, rtext + 2, width - indent - 2, o->unicode);
+                pad(&l, indent + 2); /* its own line, "range" dropped where it is narrow */
+                text(&l, indent + 2 + rc - 2 <= width ? rtext + 2 : rg, width - indent - 2,
+                     o->unicode);
             } else {
                 text(&l, rtext, rc, o->unicode);
             }
