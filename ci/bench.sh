@@ -6,6 +6,10 @@
 #   bash ci/bench.sh            setup, Release build into build-bench/, measure, write the doc
 #   BENCH_QUICK=1 bash ci/bench.sh    fewer rounds (to try it out; do not commit that doc)
 #   BENCH_JOBS=1 BENCH_BUILD=DIR      build with one job / into another folder
+#   BENCH_ONLY=pictures bash ci/bench.sh   only the pictures (docs/pictures.md, docs/img/)
+#
+# The pictures in docs/ (bench/pictures.py) are drawn with matplotlib, installed from PyPI
+# into the job's own virtual environment (BUILD/venv), never into the system's Python.
 #
 # The build configures the tests too (the CUDA part runs on the fake libcuda.so.1 that
 # tests/cuda builds) but builds only the targets the benchmark needs. Backends are AUTO:
@@ -39,26 +43,36 @@ cmake --build "$dir" -j"${BENCH_JOBS:-$(nproc)}" --target membudget_cli mb_bench
 # Debian's interpreter: python3-psutil is installed for it (a pyenv python3 may lack it).
 quick=()
 [ -n "${BENCH_QUICK:-}" ] && quick=(--quick --wait-quiet 0)
-/usr/bin/python3 "$here/bench/run.py" --build "$dir" --out "$here/docs/benchmarks.md" \
-  --command "bash ci/bench.sh" "${quick[@]}"
+if [ "${BENCH_ONLY:-}" != pictures ]; then
+  /usr/bin/python3 "$here/bench/run.py" --build "$dir" --out "$here/docs/benchmarks.md" \
+    --command "bash ci/bench.sh" "${quick[@]}"
 
-# The Python package against psutil, and the binding's overhead (docs/python.md).
-BENCH_COMMAND="bash ci/bench.sh" bash "$here/bench/python.sh"
+  # The Python package against psutil, and the binding's overhead (docs/python.md).
+  BENCH_COMMAND="bash ci/bench.sh" bash "$here/bench/python.sh"
 
-# The estimate's accuracy against published vLLM start-ups (issue 15): docs/estimate.md
-/usr/bin/python3 "$here/bench/estimate.py" --cli "$dir/membudget" --doc "$here/docs/estimate.md" \
-  --command "bash ci/bench.sh"
+  # The estimate's accuracy against published vLLM start-ups (issue 15): docs/estimate.md
+  /usr/bin/python3 "$here/bench/estimate.py" --cli "$dir/membudget" \
+    --doc "$here/docs/estimate.md" --command "bash ci/bench.sh"
 
-# The cluster agreement against MPI_Allreduce (issue 17): writes its section of
-# docs/cluster.md.
-if [ -e "$dir/libmembudget_mpi.so" ]; then
-  bash "$here/bench/cluster.sh" "$dir"
-else
-  echo "ci/bench.sh: no MPI adapter in $dir (install libopenmpi-dev): docs/cluster.md keeps" \
-       "its old figures" >&2
+  # The cluster agreement against MPI_Allreduce (issue 17): writes its section of
+  # docs/cluster.md.
+  if [ -e "$dir/libmembudget_mpi.so" ]; then
+    bash "$here/bench/cluster.sh" "$dir"
+  else
+    echo "ci/bench.sh: no MPI adapter in $dir (install libopenmpi-dev): docs/cluster.md" \
+         "keeps its old figures" >&2
+  fi
+
+  # issue 18: the idle cost of `membudget watch`, PSI triggers against a 1-second loop
+  /usr/bin/python3 "$here/bench/watch_idle.py" --cli "$dir/membudget" \
+    --out "$here/docs/bench-watch.md" --command "bash ci/bench.sh" \
+    --seconds "${BENCH_WATCH_SECONDS:-60}"
 fi
 
-# issue 18: the idle cost of `membudget watch`, PSI triggers against a 1-second loop
-/usr/bin/python3 "$here/bench/watch_idle.py" --cli "$dir/membudget" \
-  --out "$here/docs/bench-watch.md" --command "bash ci/bench.sh" \
-  --seconds "${BENCH_WATCH_SECONDS:-60}"
+# The pictures of docs/pictures.md (issue 21), matplotlib in the job's own environment
+venv="$dir/venv"
+[ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+"$venv/bin/python" -c "import matplotlib" 2>/dev/null ||
+  "$venv/bin/pip" install -q --disable-pip-version-check "matplotlib==3.9.2"
+"$venv/bin/python" "$here/bench/pictures.py" --build "$dir" \
+  --command "${BENCH_ONLY:+BENCH_ONLY=$BENCH_ONLY }bash ci/bench.sh"
