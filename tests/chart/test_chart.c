@@ -340,6 +340,33 @@ static void test_many_bars_svg(void **state)
     chart_free(&c);
 }
 
+/* Several bars without ranges: a column of sizes per bar when they fit, else bar by bar. */
+static void test_text_table(void **state)
+{
+    (void)state;
+    chart c;
+    chart_init(&c);
+    for (int r = 0; r < 3; r++) {
+        char name[16];
+        snprintf(name, sizeof name, "cuda:%d", r);
+        chart_bar *b = chart_add_bar(&c, name, 80 * GiB);
+        chart_add_part(b, CHART_OTHER, (r + 1) * GiB, "in use");
+        chart_add_part(b, CHART_FREE, 80 * GiB - (r + 1) * GiB, NULL);
+    }
+    size_t len;
+    char *out = render(&c, 80, 0, &len);
+    assert_non_null(strstr(out, "      cuda:0      cuda:1      cuda:2\n"));
+    assert_non_null(strstr(out, "  o in use          1.00 GiB    2.00 GiB    3.00 GiB\n"));
+    assert_non_null(strstr(out, "    device total   80.00 GiB   80.00 GiB   80.00 GiB\n"));
+    assert_null(strstr(out, "cuda:1:"));
+    free(out);
+    out = render(&c, 40, 0, &len); /* 3 columns of 12 do not fit beside the labels */
+    assert_non_null(strstr(out, "cuda:1:\n"));
+    assert_non_null(strstr(out, "  o in use"));
+    free(out);
+    chart_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_over_the_frame),
         cmocka_unit_test(test_hostile_text),
         cmocka_unit_test(test_many_bars_svg),
+        cmocka_unit_test(test_text_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -334,6 +334,78 @@ static int legend(FILE *out, const chart_bar *b, int indent, int width,
     return emit(out, &l);
 }
 
+/* Several bars without ranges, when they fit side by side: one row per part, a column of
+ * sizes per bar. 1 when drawn, 0 when it does not fit (the caller lists bar by bar). */
+static int table(FILE *out, const chart *c, const chart_text_options *o, int *failed)
+{
+    enum { COL = 12 };
+    int lw = text_cols("device total");
+    for (int b = 0; b < c->nbars; b++)
+        for (int i = 0; i < c->bars[b].nparts; i++) {
+            const chart_part *p = &c->bars[b].parts[i];
+            if (has_range(p))
+                return 0;
+            int n = text_cols(chart_part_label(p));
+            lw = n > lw ? n : lw;
+        }
+    if (lw > 24)
+        lw = 24;
+    if (4 + lw + c->nbars * COL > o->width)
+        return 0;
+    line l = {.len = 0};
+    pad(&l, 4 + lw);
+    for (int b = 0; b < c->nbars; b++) {
+        int n = text_cols(c->bars[b].name);
+        pad(&l, l.cols + COL - (n < COL - 1 ? n : COL - 1));
+        text(&l, c->bars[b].name, COL - 1, o->unicode);
+    }
+    *failed |= emit(out, &l);
+    /* rows in the order the bars first have them, matched by kind and label */
+    for (int b = 0; b < c->nbars; b++)
+        for (int i = 0; i < c->bars[b].nparts; i++) {
+            const chart_part *p = &c->bars[b].parts[i];
+            int seen = 0;
+            for (int e = 0; e < b && !seen; e++)
+                for (int k = 0; k < c->bars[e].nparts && !seen; k++)
+                    seen = c->bars[e].parts[k].kind == p->kind &&
+                           visible(&c->bars[e].parts[k]) &&
+                           strcmp(chart_part_label(&c->bars[e].parts[k]),
+                                  chart_part_label(p)) == 0;
+            if (seen || !visible(p))
+                continue;
+            pad(&l, 2);
+            colour_on(&l, p->kind, o);
+            glyph(&l, p->kind, o);
+            colour_off(&l, o);
+            raw(&l, " ", 1);
+            text(&l, chart_part_label(p), lw, o->unicode);
+            pad(&l, 4 + lw);
+            for (int e = 0; e < c->nbars; e++) {
+                const chart_part *q = NULL;
+                for (int k = 0; k < c->bars[e].nparts && !q; k++)
+                    if (c->bars[e].parts[k].kind == p->kind &&
+                        strcmp(chart_part_label(&c->bars[e].parts[k]), chart_part_label(p)) == 0)
+                        q = &c->bars[e].parts[k];
+                char sz[32], cellbuf[40];
+                snprintf(cellbuf, sizeof cellbuf, "%*s", COL,
+                         q ? chart_fmt_size(q->bytes, sz, sizeof sz) : "-");
+                raw(&l, cellbuf, COL);
+            }
+            *failed |= emit(out, &l);
+        }
+    pad(&l, 4);
+    text(&l, "device total", lw, o->unicode);
+    pad(&l, 4 + lw);
+    for (int e = 0; e < c->nbars; e++) {
+        char sz[32], cellbuf[40];
+        snprintf(cellbuf, sizeof cellbuf, "%*s", COL,
+                 chart_fmt_size(c->bars[e].total, sz, sizeof sz));
+        raw(&l, cellbuf, COL);
+    }
+    *failed |= emit(out, &l);
+    return 1;
+}
+
 int chart_text_write(const chart *c, FILE *out, const chart_text_options *opt)
 {
     chart_text_options o = *opt;
@@ -370,16 +442,18 @@ int chart_text_write(const chart *c, FILE *out, const chart_text_options *opt)
         if (emit(out, &l))
             return -1;
     }
-    for (int i = 0; i < c->nbars; i++) {
-        if (c->nbars > 1) {
-            text(&l, c->bars[i].name, o.width - 1, o.unicode);
-            raw(&l, ":", 1);
-            if (emit(out, &l))
-                return -1;
+    int failed = 0;
+    if (c->nbars == 1 || !table(out, c, &o, &failed))
+        for (int i = 0; i < c->nbars && !failed; i++) { /* bar by bar */
+            if (c->nbars > 1) {
+                text(&l, c->bars[i].name, o.width - 1, o.unicode);
+                raw(&l, ":", 1);
+                failed |= emit(out, &l);
+            }
+            failed |= legend(out, &c->bars[i], 2, o.width, &o);
         }
-        if (legend(out, &c->bars[i], 2, o.width, &o))
-            return -1;
-    }
+    if (failed)
+        return -1;
     if (c->footer[0]) {
         text(&l, c->footer, o.width, o.unicode);
         if (emit(out, &l))
