@@ -36,7 +36,7 @@ cuda_root=()
 cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMEMBUDGET_WERROR=ON \
       "${cuda_root[@]}" \
       -DMEMBUDGET_WITH_CUDA=${WITH_CUDA:-AUTO} -DMEMBUDGET_WITH_HIP=${WITH_HIP:-AUTO} \
-      -DMEMBUDGET_WITH_HWLOC=ON -DMEMBUDGET_WITH_NUMA=ON \
+      -DMEMBUDGET_WITH_HWLOC=ON -DMEMBUDGET_WITH_NUMA=ON -DMEMBUDGET_WITH_CAIRO=ON \
       -DMEMBUDGET_TESTS=ON -DMEMBUDGET_BENCH=ON >/dev/null
 cmake --build "$dir" -j"${BENCH_JOBS:-$(nproc)}" --target membudget_cli mb_bench mb_bench_trace
 
