@@ -86,8 +86,10 @@ int chart_png_write(const chart *c, const char *path, int width_px, char *err, s
     int rc = 0;
     if (st != CAIRO_STATUS_SUCCESS) {
         /* cairo says "error while writing to output stream" for a path it cannot open */
-        snprintf(err, errsz, "%s%s%s", cairo_status_to_string(st), errno ? ": " : "",
-                 errno ? strerror(errno) : "");
+        int e = errno;
+        snprintf(err, errsz, "%s%s%s",
+                 st == CAIRO_STATUS_WRITE_ERROR ? "cannot write it" : cairo_status_to_string(st),
+                 e ? ": " : "", e ? strerror(e) : "");
         rc = -1;
     }
     cairo_destroy(cr);
