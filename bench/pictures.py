@@ -174,9 +174,13 @@ def own_pictures(a):
         "![the plan of Llama-3.1-8B on an 80 GiB device](img/plan.svg)",
         "",
         "The same picture as PNG, drawn by cairo: [img/plan.png](img/plan.png). Each part has "
-        "the same colour in every picture; the frame is the device's total; an estimate's "
-        "range is a whisker at the part's end; with several ranks (plan --mpi, merge) there "
-        "is one bar per rank and the limiting one is outlined in red.",
+        "the same colour in every picture (the Okabe-Ito palette, which stays apart with the "
+        "common colour-vision deficiencies); the frame is the device's total; an estimate's "
+        "range is a whisker at the part's end; with several bars (devices, or ranks) the "
+        "limiting one is outlined in red. The SVG is written by membudget itself rather than "
+        "by cairo's SVG surface, which would turn every label into glyph outlines: here the "
+        "labels stay text and each figure is also a `data-bytes` attribute, which is how "
+        "tests/chart/test_pictures.py checks them against `--json`.",
         "",
         "In a terminal (drawn after the plan's text when standard output is a terminal, or "
         "with `--chart`; never with `--json`), `NO_COLOR=1 COLUMNS=100 membudget %s --chart` "
