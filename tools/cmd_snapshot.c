@@ -154,7 +154,7 @@ int cmd_snapshot(int argc, char **argv)
             return rc;
         }
         if (drawn) {
-            mb_device_info d;
+            mb_device_info d = MB_DEVICE_INFO_INIT;
             if (mb_device_get(ctx, i, &d) != MB_OK)
                 d.model[0] = '\0'; /* the picture goes without the model's name */
             if ((rc = cli_chart_add_snapshot(&pic, &s, d.model))) {
