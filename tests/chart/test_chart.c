@@ -188,7 +188,8 @@ static void test_text_proportional(void **state)
             assert_int_equal(whiskers, 2);
             /* the ranges are written out */
             assert_non_null(strstr(out, unicode ? "1.00\xe2\x80\x93" "4.00 GiB" : "1.00-4.00 GiB"));
-            assert_non_null(strstr(out, "limiting"));
+            assert_non_null(strstr(out, width >= 46 ? "* limiting: its KV cache bounds every "
+                                                      "rank's\n" : "* limiting"));
             free(out);
         }
     chart_free(&c);
@@ -312,6 +313,7 @@ static void test_many_bars_svg(void **state)
     chart c;
     chart_init(&c);
     snprintf(c.title, sizeof c.title, "eight ranks");
+    snprintf(c.limiting, sizeof c.limiting, "outlined: the least free memory");
     for (int r = 0; r < 8; r++) {
         char name[16];
         snprintf(name, sizeof name, "rank %d", r);
@@ -336,6 +338,7 @@ static void test_many_bars_svg(void **state)
         parts++;
     assert_int_equal(parts, 24);
     assert_non_null(strstr(svg, "<title>KV cache: 55.00 GiB</title>"));
+    assert_non_null(strstr(svg, ">outlined: the least free memory</text>"));
     free(svg);
     chart_free(&c);
 }

@@ -349,6 +349,15 @@ int chart__scene_build(const chart *c, int width, chart_scene *s)
         one_bar(s, &c->bars[b], b, M + nw, W - M, y, nw);
         y += BAR_H + (c->bars[b].limiting ? 16 : 10);
     }
+    int any_limiting = 0;
+    for (int b = 0; b < c->nbars; b++)
+        any_limiting |= c->bars[b].limiting;
+    if (any_limiting) {
+        text(s, "limiting-note", M, y + 12, 11, 0, LIMIT_RED,
+             c->limiting[0] ? c->limiting : "limiting: its KV cache bounds every rank's",
+             chars_for(W - 2 * M, 11));
+        y += ROW_H;
+    }
     if (c->nbars > MAX_COLUMNS) {
         text(s, "note", M, y + 12, 11, 0, GREY,
              "sizes inside the bars; hover a part for its figures", 200);

@@ -438,7 +438,8 @@ int chart_text_write(const chart *c, FILE *out, const chart_text_options *opt)
             return -1;
     if (any_limiting) {
         raw(&l, "* ", 2);
-        text(&l, "limiting: its KV cache bounds every rank's", o.width - 2, o.unicode);
+        text(&l, c->limiting[0] ? c->limiting : "limiting: its KV cache bounds every rank's",
+             o.width - 2, o.unicode);
         if (emit(out, &l))
             return -1;
     }
