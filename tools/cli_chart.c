@@ -129,15 +129,28 @@ static void model_name(const char *path, char *out, size_t size)
     snprintf(out, size, "%s", base);
 }
 
-int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_snapshot *s,
-                   const mb_plan *p)
+/* A part of the estimate with its range (none when the range is a point). */
+static void est_part(chart_bar *bar, chart_kind kind, const mb_estimate_part *e,
+                     const char *label)
 {
+    chart_add_part(bar, kind, e->bytes, label);
+    if (e->low != MB_UNKNOWN && e->high != MB_UNKNOWN && e->low < e->high)
+        chart_set_range(bar, e->low < e->bytes ? e->low : e->bytes,
+                        e->high > e->bytes ? e->high : e->bytes);
+}
+
+int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_snapshot *s,
+                   const mb_plan *p, const cli_chart_estimate *est)
+{
+    const mb_estimate *e = est ? est->e : NULL;
     const mb_budget *b = &p->budget;
     chart *c = &cc->pic;
     char name[CHART_TEXT_MAX], g1[32];
     model_name(model_path, name, sizeof name);
     int what_if = s->source == MB_SOURCE_VALUES;
-    if (what_if)
+    if (e && est->device)
+        snprintf(c->title, sizeof c->title, "%s on %s", name, est->device);
+    else if (what_if)
         snprintf(c->title, sizeof c->title, "%s on a device of %s", name,
                  chart_fmt_size(s->total_memory, g1, sizeof g1));
     else
@@ -160,8 +173,15 @@ int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_sna
         return cli_fail("out of memory while drawing the plan");
     /* the order the device fills: others first, then the engine's parts, then what the
      * utilization leaves */
-    chart_add_part(bar, CHART_OTHER, s->total_memory - s->free_memory, NULL);
-    switch (p->non_kv_source) {
+    /* an estimate's what-if device is free but for the runtime's own context */
+    int context = e && what_if && s->total_memory - s->free_memory == e->context_memory;
+    chart_add_part(bar, CHART_OTHER, s->total_memory - s->free_memory,
+                   context ? "runtime context" : NULL);
+    if (e && est->non_kv && p->non_kv_source == MB_NON_KV_FROM_OPTION) {
+        est_part(bar, CHART_WEIGHTS, &e->weights, NULL);
+        est_part(bar, CHART_ACTIVATION, &e->activation, NULL);
+        est_part(bar, CHART_NON_TORCH, &e->non_torch, NULL);
+    } else switch (p->non_kv_source) {
     case MB_NON_KV_FROM_WEIGHTS:
         chart_add_part(bar, CHART_WEIGHTS, b->non_kv_cache_memory, NULL);
         break;
@@ -173,9 +193,23 @@ int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_sna
     case MB_NON_KV_NOT_USED:
         break;
     }
-    chart_add_part(bar, CHART_CUDAGRAPH, b->cudagraph_memory,
-                   p->cudagraph_source == MB_CUDAGRAPH_FLOOR ? "CUDA graphs (floor)" : NULL);
+    if (e && est->cudagraph && e->cudagraph_charged &&
+        b->cudagraph_memory == e->cudagraph.bytes)
+        est_part(bar, CHART_CUDAGRAPH, &e->cudagraph, NULL);
+    else
+        chart_add_part(bar, CHART_CUDAGRAPH, b->cudagraph_memory,
+                       p->cudagraph_source == MB_CUDAGRAPH_FLOOR ? "CUDA graphs (floor)"
+                                                                 : NULL);
     chart_add_part(bar, CHART_KV, p->kv_cache_bytes, NULL);
+    if (e && p->kv_cache_tokens > 0 && e->kv_cache_tokens_low != MB_UNKNOWN &&
+        e->kv_cache_tokens_high != MB_UNKNOWN) {
+        /* the estimate's token range at the plan's bytes per token */
+        int64_t per = p->kv_cache_bytes / p->kv_cache_tokens;
+        int64_t lo = e->kv_cache_tokens_low * per, hi = e->kv_cache_tokens_high * per;
+        if (lo < hi)
+            chart_set_range(bar, lo < p->kv_cache_bytes ? (lo > 0 ? lo : 0) : p->kv_cache_bytes,
+                            hi > p->kv_cache_bytes ? hi : p->kv_cache_bytes);
+    }
     chart_add_part(bar, CHART_UNUSED, b->available_kv_cache_memory - p->kv_cache_bytes, NULL);
     char head[CHART_NAME_MAX];
     snprintf(head, sizeof head, "headroom (utilization %g)", b->gpu_memory_utilization);

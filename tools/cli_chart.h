@@ -31,10 +31,20 @@ int cli_chart_check(const char *cmd, const cli_chart *cc, int json);
 /* 1 when anything is to be drawn or written. */
 int cli_chart_wanted(const cli_chart *cc, int json);
 
+/* What an estimate (issue 15) adds to the plan's picture: the parts behind the plan's
+ * non-KV figure and its CUDA graphs, each with its range, and the device's name. */
+typedef struct cli_chart_estimate {
+    const mb_estimate *e; /* NULL: the plan alone */
+    int non_kv;           /* 1: the plan's non-KV is e's weights + activation + non-torch */
+    int cudagraph;        /* 1: the plan's CUDA graphs are e's */
+    const char *device;   /* a named device ("NVIDIA H100 80GB HBM3"), or NULL */
+} cli_chart_estimate;
+
 /* The adapter of a plan: one bar of a rank's device (the plan's figures are per rank).
- * Draws and writes what was asked, frees the picture; CLI_OK or CLI_FAIL (message out). */
+ * est may be NULL. Draws and writes what was asked, frees the picture; CLI_OK or CLI_FAIL
+ * (message out). */
 int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_snapshot *s,
-                   const mb_plan *p);
+                   const mb_plan *p, const cli_chart_estimate *est);
 
 /* The adapter of a snapshot: appends one bar (in use, free). model may be NULL or "".
  * CLI_OK or CLI_FAIL (out of memory, message out). */

@@ -683,7 +683,10 @@ int cmd_plan(int argc, char **argv)
         rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
     }
     if (rc == CLI_OK && cli_chart_wanted(&a.chart, a.json))
-        rc = cli_chart_plan(&a.chart, a.json, a.model, &s, &p);
+        rc = cli_chart_plan(&a.chart, a.json, a.model, &s, &p,
+                            &(cli_chart_estimate){a.est.active ? &a.est.e : NULL,
+                                                  a.est.non_kv_applied, a.est.cudagraph_applied,
+                                                  a.est.gpu ? a.est.dev.name : NULL});
     if (rc == CLI_OK && p.startup_ok && p.refusal[0]) {
         /* vLLM refuses to start (check_enough_kv_cache_memory): an input error, not a
          * verdict (the plan above still shows the figures); its own words */

@@ -68,6 +68,10 @@ def plan_parts(j):
         parts.append(("weights", j["non_kv_memory"]))
     elif j["non_kv_source"] == "option":
         parts.append(("non_kv", j["non_kv_memory"]))
+    elif j["non_kv_source"] == "estimated":  # issue 15: the parts behind the figure
+        est = [(k, j["estimate"][key]["bytes"]) for k, key in ESTIMATED]
+        assert sum(b for _, b in est) == j["non_kv_memory"], (est, j["non_kv_memory"])
+        parts += est
     parts.append(("cudagraph", j["cudagraph_memory"]))
     parts.append(("kv", j["kv_cache_bytes"]))
     parts.append(("unused", j["available_kv_cache_memory"] - j["kv_cache_bytes"]))
@@ -76,6 +80,29 @@ def plan_parts(j):
     explicit = j["non_kv_source"] == "not used"
     parts.append(("free" if explicit else "headroom", max(rest, 0)))
     return total, parts
+
+
+ESTIMATED = [("weights", "weights_memory"), ("activation", "activation_peak"),
+             ("non_torch", "non_torch_memory")]
+
+
+def plan_ranges(j):
+    """The ranges the picture must draw as whiskers: the estimate's, from the JSON."""
+    if "estimate" not in j:
+        return {}
+    e, r = j["estimate"], {}
+    keys = ESTIMATED if j["non_kv_source"] == "estimated" else []
+    if j["cudagraph_source"] == "estimated" and e["cudagraph_charged"]:
+        keys = keys + [("cudagraph", "cudagraph_memory")]
+    for k, key in keys:
+        if e[key]["low"] < e[key]["high"]:
+            r[k] = (min(e[key]["low"], e[key]["bytes"]), max(e[key]["high"], e[key]["bytes"]))
+    if j["kv_cache_tokens"] > 0 and j.get("kv_cache_tokens_low") is not None:
+        per = j["kv_cache_bytes"] // j["kv_cache_tokens"]
+        lo, hi = j["kv_cache_tokens_low"] * per, j["kv_cache_tokens_high"] * per
+        if lo < hi:
+            r["kv"] = (min(max(lo, 0), j["kv_cache_bytes"]), max(hi, j["kv_cache_bytes"]))
+    return r
 
 
 def xmllint(path):
@@ -141,11 +168,30 @@ class SvgMatchesJson(unittest.TestCase):
         tot = by_class(root, "text", "total")[0]
         self.assertEqual(tot.text, fmt_size(total))
         self.assertEqual(int(tot.get("data-bytes")), total)
+        # the ranges: a whisker per ranged part, with the JSON's figures, and the range text
+        ranges = plan_ranges(j)
+        got = {r.get("data-part"): (int(r.get("data-low")), int(r.get("data-high")))
+               for r in rects if r.get("data-low") is not None}
+        self.assertEqual(got, ranges)
+        whiskers = {w.get("data-part"): (int(w.get("data-low")), int(w.get("data-high")))
+                    for w in by_class(root, "line", "whisker")}
+        self.assertEqual(whiskers, ranges)
+        for t in by_class(root, "text", "range"):
+            lo, hi = ranges[t.get("data-part")]
+            m = re.fullmatch(r"([\d.]+)\u2013([\d.]+) (GiB|MiB)", t.text)
+            self.assertTrue(m, t.text)
+            unit = G if m.group(3) == "GiB" else M
+            half = 0.5 * unit * (0.01 if unit == G else 0.1)
+            self.assertLessEqual(abs(float(m.group(1)) * unit - lo), half)
+            self.assertLessEqual(abs(float(m.group(2)) * unit - hi), half)
+        self.assertEqual(len(by_class(root, "text", "range")), len(ranges))
         # every part's tooltip names it with its size
         for r, (k, b) in zip(rects, drawn):
             self.assertIn(fmt_size(b), r.find(SVG + "title").text)
         # the title names the model and the device
         self.assertTrue(root.find(SVG + "title").text.startswith("llama-3.1-8b on "))
+        if "estimate" not in j:
+            self.assertEqual(by_class(root, "line", "whisker"), [])
         # the PNG is the same picture's size
         w, h = png_size(png)
         self.assertEqual((w, h), (600, int(round(float(root.get("height"))))))
@@ -165,6 +211,15 @@ class SvgMatchesJson(unittest.TestCase):
     def test_plan_explicit_kv(self):
         self.plan_case("plan-explicit", ["--total-memory", "40GiB", "--kv-cache-memory-bytes",
                                          "10GiB", "--max-model-len", "8192"])
+
+    def test_plan_estimate_with_ranges(self):
+        # issue 15's estimate: weights, activation peak, non-torch and CUDA graphs with
+        # their ranges, the device named by --gpu
+        j, root = self.plan_case("plan-estimate", ["--gpu", "H100"])
+        self.assertEqual(j["non_kv_source"], "estimated")
+        self.assertTrue(plan_ranges(j))
+        self.assertEqual(root.find(SVG + "title").text,
+                         "llama-3.1-8b on " + j["estimate"]["device"])
 
     def test_plan_that_does_not_start(self):
         # other tenants hold more than 1 - utilization: the parts overflow the frame
