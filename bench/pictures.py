@@ -153,14 +153,15 @@ def picture_after_text(out):
 
 
 def own_pictures(a):
-    plan_svg, plan_png = "docs/img/plan.svg", "docs/img/plan.png"
+    rel = os.path.relpath(os.path.abspath(a.docs), SRC)  # the commands run from SRC
+    plan_svg, plan_png = rel + "/img/plan.svg", rel + "/img/plan.png"
     membudget(a, PLAN_ARGS + ["--svg", plan_svg, "--png", plan_png])
     term = {"NO_COLOR": "1", "LC_ALL": "C.UTF-8", "COLUMNS": "100"}
     unicode_pic = picture_after_text(membudget(a, PLAN_ARGS + ["--chart"], term).stdout)
     ascii_pic = picture_after_text(membudget(a, PLAN_ARGS + ["--ascii"],
                                              dict(term, COLUMNS="72")).stdout)
     dump = os.path.join(os.path.abspath(a.build), SNAPSHOT_DUMP)
-    snap_svg = "docs/img/snapshot.svg"
+    snap_svg = rel + "/img/snapshot.svg"
     membudget(a, ["snapshot", "--svg", snap_svg], {"MEMBUDGET_SYSROOT": dump})
     for f in (plan_svg, snap_svg):
         subprocess.run(["xmllint", "--noout", os.path.join(SRC, f)], check=True)
@@ -207,6 +208,73 @@ def own_pictures(a):
     ]
 
 
+def accuracy(a):
+    """The estimate's accuracy (issue 15): each predicted part against the figure vLLM
+    logged, per part, over the rows bench/estimate.py scores (tests/estimate/startups.json),
+    predicted by the same membudget commands that script runs."""
+    sys.path.insert(0, HERE)
+    import estimate  # bench/estimate.py: its rows, and the command it runs for each
+    rows = json.load(open(estimate.ROWS))
+    parts = [("weights", "weights_memory", "weights_gib"),
+             ("activation peak", "activation_peak", "activation_gib"),
+             ("non-torch", "non_torch_memory", "non_torch_gib"),
+             ("CUDA-graph estimate", "cudagraph_memory", "cudagraph_estimated_gib")]
+    pts = {p[0]: [] for p in parts}
+    kv = []
+    for row in rows:
+        out, _ = estimate.run(a.cli, row)
+        if out is None:
+            continue
+        e, lg = out["estimate"], row["logged"]
+        for name, key, lkey in parts:
+            x = e[key]
+            if lg.get(lkey) is not None and x.get("bytes") is not None:
+                pts[name].append((lg[lkey], x["bytes"] / 2**30, x["low"] / 2**30,
+                                  x["high"] / 2**30))
+        lo, hi = out.get("available_kv_cache_memory_low"), out.get(
+            "available_kv_cache_memory_high")
+        if lg.get("available_kv_gib") is not None and e.get("available_kv_cache_memory") \
+                is not None and lo is not None and hi is not None:
+            kv.append((lg["available_kv_gib"], e["available_kv_cache_memory"] / 2**30,
+                       lo / 2**30, hi / 2**30))
+    panels = [(name, pts[name]) for name, _, _ in parts] + [("available KV cache", kv)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(15, 3.6))
+    for ax, (name, xs) in zip(axes, panels):
+        inside = sum(1 for l, _, lo, hi in xs if lo <= l <= hi)
+        for l, p, lo, hi in xs:
+            ok = lo <= l <= hi
+            ax.errorbar([l], [p], yerr=[[p - lo], [hi - p]], fmt="o", markersize=3.5,
+                        color="#009E73" if ok else "#D55E00", ecolor="#999999",
+                        elinewidth=0.8, capsize=2)
+        if xs:
+            top = max(max(l for l, _, _, _ in xs), max(h for _, _, _, h in xs)) * 1.05
+            ax.plot([0, top], [0, top], color="#444444", linewidth=0.8, linestyle=":")
+            ax.set_xlim(0, top)
+            ax.set_ylim(0, top)
+        ax.set_title("%s (%d of %d inside)" % (name, inside, len(xs)), fontsize=10)
+        ax.set_xlabel("logged by vLLM (GiB)")
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("predicted, with range (GiB)")
+    fig.suptitle("The estimate against vLLM's logged start-ups, per part and rank (green: the "
+                 "logged figure is inside the range)", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.docs, "img", "estimate-accuracy.png"), dpi=100)
+    n = len(kv)
+    return [
+        "## The estimate's accuracy, per part",
+        "",
+        "Drawn by bench/pictures.py with matplotlib %s from the rows bench/estimate.py "
+        "scores (tests/estimate/startups.json: published vLLM start-up logs), each predicted "
+        "by the same `membudget plan --estimate --json` command; the dotted line is a "
+        "perfect prediction, the bars the estimate's range. The tables (errors per row and "
+        "their quantiles) are in [estimate.md](estimate.md), which shows this picture too. "
+        "%d rows have a logged KV figure." % (matplotlib.__version__, n),
+        "",
+        "![the estimate against logged start-ups](img/estimate-accuracy.png)",
+        "",
+    ]
+
+
 def machine_words():
     """'2-core Debian GNU/Linux 12 (bookworm) machine, no GPU' style."""
     name = platform.system()
@@ -244,6 +312,7 @@ def main():
     ]
     out += own_pictures(a)
     out += kv_capacity(a)
+    out += accuracy(a)
     with open(os.path.join(a.docs, "pictures.md"), "w") as f:
         f.write("\n".join(out) + "\n")
     print("bench/pictures.py: wrote docs/pictures.md and docs/img/", file=sys.stderr)
