@@ -53,7 +53,7 @@ static int is(const char *arg, const char *flag)
 int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i], *v = NULL;
-    long n;
+    long n = 0; /* -O3 cannot see that every use follows a successful parse */
     int rc;
     /* seen, not taken: cmd_plan.c parses these two */
     if (is(arg, "--max-num-seqs"))
