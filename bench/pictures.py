@@ -125,14 +125,13 @@ def kv_capacity(a):
             "to start (membudget plan exits 1 and says the longest that fits).", ""]
     out.append("DeepSeek-V2-Lite's weights (%.1f GiB) do not fit on 24 GiB: no row." %
                (15.7e9 * 2 / 2**30))
-    return out
+    return out + [""]
 
 
-# The plan of the docs: Llama-3.1-8B on an 80 GiB device of which others hold 2 GiB, its
-# weights (parameters x 2 bytes) and two measured CUDA-graph captures.
+# The plan of the docs: Llama-3.1-8B on an H100 by the estimate (issue 15), so that every
+# part is there with its range.
 PLAN_ARGS = ["plan", "--model", "tests/fixtures/models/llama-3.1-8b.config.json",
-             "--total-memory", "80GiB", "--free-memory", "78GiB",
-             "--weights-memory", str(int(8.03e9 * 2)), "--cudagraph-captures", "600MiB,2MiB"]
+             "--gpu", "H100"]
 SNAPSHOT_DUMP = "tests/dumps/32amd64-4s2n4c-cgroup"  # under the build folder
 
 
@@ -169,10 +168,10 @@ def own_pictures(a):
     return [
         "## The plan's picture",
         "",
-        "`membudget %s --svg %s --png %s` (the weights are Llama-3.1-8B's 8.03 billion "
-        "parameters x 2 bytes; two measured CUDA-graph captures):" % (cmd, plan_svg, plan_png),
+        "`membudget %s --svg %s --png %s` (every part estimated from the model's config, "
+        "docs/estimate.md, each with its range):" % (cmd, plan_svg, plan_png),
         "",
-        "![the plan of Llama-3.1-8B on an 80 GiB device](img/plan.svg)",
+        "![the plan of Llama-3.1-8B on an H100](img/plan.svg)",
         "",
         "The same picture as PNG, drawn by cairo: [img/plan.png](img/plan.png). Each part has "
         "the same colour in every picture (the Okabe-Ito palette, which stays apart with the "
