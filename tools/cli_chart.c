@@ -73,8 +73,7 @@ void cli_chart_free(cli_chart *cc)
     chart_free(&cc->pic);
 }
 
-/* Draws on stdout (after a blank line), writes the files; frees the picture. */
-static int emit(cli_chart *cc, int json)
+int cli_chart_emit(cli_chart *cc, int json)
 {
     int rc = CLI_OK;
     if (to_terminal(cc, json)) {
@@ -104,9 +103,7 @@ static int emit(cli_chart *cc, int json)
     return rc;
 }
 
-/* The model's name from its path: "llama-3.1-8b.config.json" -> "llama-3.1-8b",
- * "models/Qwen2.5-7B/config.json" and "models/Qwen2.5-7B/" -> "Qwen2.5-7B". */
-static void model_name(const char *path, char *out, size_t size)
+void cli_chart_model_name(const char *path, char *out, size_t size)
 {
     char buf[CHART_TEXT_MAX];
     snprintf(buf, sizeof buf, "%s", path);
@@ -146,7 +143,7 @@ int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_sna
     const mb_budget *b = &p->budget;
     chart *c = &cc->pic;
     char name[CHART_TEXT_MAX], g1[32];
-    model_name(model_path, name, sizeof name);
+    cli_chart_model_name(model_path, name, sizeof name);
     int what_if = s->source == MB_SOURCE_VALUES;
     if (e && est->device)
         snprintf(c->title, sizeof c->title, "%s on %s", name, est->device);
@@ -215,7 +212,7 @@ int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_sna
     snprintf(head, sizeof head, "headroom (utilization %g)", b->gpu_memory_utilization);
     chart_add_part(bar, explicit_kv ? CHART_FREE : CHART_HEADROOM,
                    s->total_memory - chart_bar_sum(bar), explicit_kv ? "free" : head);
-    return emit(cc, json);
+    return cli_chart_emit(cc, json);
 }
 
 int cli_chart_add_snapshot(cli_chart *cc, const mb_snapshot *s, const char *model)
@@ -244,5 +241,5 @@ int cli_chart_snapshots(cli_chart *cc, int json)
                               c->bars[i].name);
     snprintf(c->footer, sizeof c->footer,
              "membudget snapshot; in use = total - free, every process's; GiB = 2^30 bytes");
-    return emit(cc, json);
+    return cli_chart_emit(cc, json);
 }

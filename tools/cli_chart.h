@@ -7,6 +7,7 @@
 
 #include "chart/chart.h"
 #include "membudget.h"
+#include "membudget/cluster.h"
 
 /* The options' lines in --help (docs/pictures.md has the pictures). */
 #define CLI_CHART_HELP                                                                      \
@@ -51,6 +52,19 @@ int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_sna
 int cli_chart_add_snapshot(cli_chart *cc, const mb_snapshot *s, const char *model);
 /* Titles the snapshot picture, draws and writes it, frees it; CLI_OK or CLI_FAIL. */
 int cli_chart_snapshots(cli_chart *cc, int json);
+/* The adapter of a cluster document (plan --mpi, snapshot --mpi, merge): one bar per
+ * record, the limiting rank marked (a plan's limiting_rank; with snapshots, the least
+ * free). command names it in the footer ("plan --mpi"); model_path may be NULL. Draws and
+ * writes what was asked, frees the picture; CLI_OK or CLI_FAIL. */
+int cli_chart_ranks(cli_chart *cc, int json, const char *command, const char *model_path,
+                    const mb_rank_record *all, int n, const mb_agreement *ag);
+
+/* Draws on stdout (after a blank line) and writes the files of a filled picture, then
+ * frees it; CLI_OK or CLI_FAIL (message out). */
+int cli_chart_emit(cli_chart *cc, int json);
+/* The model's name from its path: "llama-3.1-8b.config.json" -> "llama-3.1-8b",
+ * "models/Qwen2.5-7B/config.json" and "models/Qwen2.5-7B/" -> "Qwen2.5-7B". */
+void cli_chart_model_name(const char *path, char *out, size_t size);
 /* Frees the picture (on an error path). */
 void cli_chart_free(cli_chart *cc);
 

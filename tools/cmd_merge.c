@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_chart.h"
 #include "cluster_doc.h"
 
 int cmd_merge(int argc, char **argv);
@@ -118,7 +119,17 @@ static int add_text(merge *m, const char *text, size_t len, const char *name)
 int cmd_merge(int argc, char **argv)
 {
     int json = 0, nfiles = 0, rc = CLI_OK;
+    cli_chart pic = {0};
     for (int i = 1; i < argc; i++) {
+        int at = i, k = cli_chart_option("merge", argc, argv, &i, &pic);
+        if (k < 0)
+            return CLI_USAGE;
+        if (k) { /* taken out of argv, so that the files below are the files alone */
+            memmove(argv + at, argv + i + 1, (size_t)(argc - i - 1) * sizeof *argv);
+            argc -= i - at + 1;
+            i = at - 1;
+            continue;
+        }
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (argv[i][0] == '-' && argv[i][1])
@@ -126,6 +137,8 @@ int cmd_merge(int argc, char **argv)
         else
             nfiles++;
     }
+    if (cli_chart_check("merge", &pic, json))
+        return CLI_USAGE;
     merge m = {0};
     for (int i = 1; rc == CLI_OK && i <= argc; i++) {
         const char *name = i < argc ? argv[i] : NULL;
@@ -164,6 +177,8 @@ int cmd_merge(int argc, char **argv)
             cli_cluster_text(m.all, m.n, &ag);
             rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
         }
+        if (rc == CLI_OK && cli_chart_wanted(&pic, json))
+            rc = cli_chart_ranks(&pic, json, "merge", NULL, m.all, m.n, &ag);
     }
     free(m.all);
     return rc;

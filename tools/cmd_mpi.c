@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_chart.h"
 #include "cluster_doc.h"
 #include "membudget/mpi.h"
 
@@ -43,6 +44,7 @@ typedef struct mpi_args {
     int has_total;  /* plan: --total-memory (a what-if needs no device) */
     int argc;       /* the command's own arguments, --mpi options taken out */
     char **argv;
+    cli_chart pic;  /* --chart --ascii --svg --png: rank 0 draws the job (cli_chart.h) */
 } mpi_args;
 
 int cli_mpi_wanted(int argc, char **argv)
@@ -65,6 +67,11 @@ static int strip(const char *cmd, int argc, char **argv, mpi_args *a)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (strcmp(argv[i], "--mpi") == 0)
+            continue;
+        int pic = cli_chart_option(cmd, argc, argv, &i, &a->pic);
+        if (pic < 0)
+            return CLI_USAGE;
+        if (pic)
             continue;
         if (strcmp(argv[i], "--mpi-timeout") == 0) {
             if (i + 1 >= argc)
@@ -94,7 +101,7 @@ static int strip(const char *cmd, int argc, char **argv, mpi_args *a)
             a->device = argv[i] + 9;
         a->argv[a->argc++] = argv[i];
     }
-    return CLI_OK;
+    return cli_chart_check(cmd, &a->pic, a->json);
 }
 
 static int load(mpi_api *api)
@@ -254,6 +261,9 @@ int cli_mpi_snapshot(int argc, char **argv)
             cli_cluster_text(j.all, ag.world_size, &ag);
             rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
         }
+        if (rc == CLI_OK && cli_chart_wanted(&a.pic, a.json))
+            rc = cli_chart_ranks(&a.pic, a.json, "snapshot --mpi", NULL, j.all,
+                                 ag.world_size, &ag);
     }
     job_end(&j);
     free(a.argv);
@@ -389,6 +399,11 @@ int cli_mpi_plan(int argc, char **argv, int (*plan)(int argc, char **argv))
                ag.num_blocks >= per_request;
     if (rc == CLI_OK && j.mine.rank == 0) {
         int64_t bs = jnum(doc, "block_size");
+        char model[1024] = ""; /* for the picture: the plan's "model" moves into the output */
+        const cJSON *mo = cJSON_GetObjectItemCaseSensitive(doc, "model");
+        const cJSON *mp = cJSON_GetObjectItemCaseSensitive(mo, "path");
+        if (cJSON_IsString(mp))
+            snprintf(model, sizeof model, "%s", mp->valuestring);
         if (a.json) {
             cJSON *out = cli_cluster_doc(j.all, ag.world_size, &ag);
             for (int k = 0; out && plan_keys[k]; k++) {
@@ -412,6 +427,9 @@ int cli_mpi_plan(int argc, char **argv, int (*plan)(int argc, char **argv))
                    (long long)per_request);
             rc = fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
         }
+        if (rc == CLI_OK && cli_chart_wanted(&a.pic, a.json))
+            rc = cli_chart_ranks(&a.pic, a.json, "plan --mpi", model, j.all, ag.world_size,
+                                 &ag);
     }
     if (rc == CLI_OK && !fits) {
         if (j.mine.rank == 0)

@@ -109,12 +109,13 @@ const cli_command cli_commands[] = {
     {"merge", cmd_merge, "Merge `snapshot --json` outputs of many nodes (files, or documents "
                          "on standard input) into one cluster document, as snapshot --mpi "
                          "prints.",
-     "membudget merge [--json] [FILE... | -]\n"
+     "membudget merge [--json] [--chart | --ascii] [--svg FILE] [--png FILE] [FILE... | -]\n"
      "\n"
      "  FILE   a `membudget snapshot --json` output (or a cluster document); several\n"
      "         documents may follow one another in one file; - or none: standard input\n"
      "Each device becomes one entry of \"ranks\", labelled by the document's \"hostname\"\n"
-     "(else the file's name); \"totals\" count a (host, device) pair once."},
+     "(else the file's name); \"totals\" count a (host, device) pair once. The picture\n"
+     "has one bar per rank, the one with the least free memory outlined:\n" CLI_CHART_HELP},
     {"processes", cmd_processes, "Which processes hold each device's memory, how much, and "
                                  "where the figure came from.",
      "membudget processes [--device NAME] [--json]\n"

@@ -313,7 +313,7 @@ static void test_many_bars_svg(void **state)
     chart c;
     chart_init(&c);
     snprintf(c.title, sizeof c.title, "eight ranks");
-    snprintf(c.limiting, sizeof c.limiting, "outlined: the least free memory");
+    snprintf(c.limiting, sizeof c.limiting, "the least free memory");
     for (int r = 0; r < 8; r++) {
         char name[16];
         snprintf(name, sizeof name, "rank %d", r);
@@ -338,7 +338,7 @@ static void test_many_bars_svg(void **state)
         parts++;
     assert_int_equal(parts, 24);
     assert_non_null(strstr(svg, "<title>KV cache: 55.00 GiB</title>"));
-    assert_non_null(strstr(svg, ">outlined: the least free memory</text>"));
+    assert_non_null(strstr(svg, ">limiting (outlined): the least free memory</text>"));
     free(svg);
     chart_free(&c);
 }

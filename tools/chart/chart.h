@@ -60,8 +60,9 @@ typedef struct chart {
     char title[CHART_TEXT_MAX];    /* names the model and the device */
     char subtitle[CHART_TEXT_MAX]; /* a line of context ("per rank, 0.92 utilization") */
     char footer[CHART_TEXT_MAX];   /* the command and what the sizes mean */
-    char limiting[CHART_TEXT_MAX]; /* what the limiting bar's mark means; "" for "its KV
-                                    * cache bounds every rank's" */
+    char limiting[CHART_TEXT_MAX]; /* why the marked bar is the limiting one ("the least
+                                    * free memory"); "" for "its KV cache bounds every
+                                    * rank's" */
     int nbars, cap;
     chart_bar *bars;               /* owned; chart_free releases it */
 } chart;

@@ -340,7 +340,7 @@ int chart__scene_build(const chart *c, int width, chart_scene *s)
     y += 8;
     double nw = 0;
     for (int b = 0; b < c->nbars; b++) {
-        double w = (double)strlen(c->bars[b].name) * 12 * CHAR_W + 12;
+        double w = (double)strlen(c->bars[b].name) * 12 * 0.62 + 12; /* bold when limiting */
         nw = w > nw ? w : nw;
     }
     if (nw > W * 0.25)
@@ -353,9 +353,10 @@ int chart__scene_build(const chart *c, int width, chart_scene *s)
     for (int b = 0; b < c->nbars; b++)
         any_limiting |= c->bars[b].limiting;
     if (any_limiting) {
-        text(s, "limiting-note", M, y + 12, 11, 0, LIMIT_RED,
-             c->limiting[0] ? c->limiting : "limiting: its KV cache bounds every rank's",
-             chars_for(W - 2 * M, 11));
+        char note[CHART_TEXT_MAX + 32];
+        snprintf(note, sizeof note, "limiting (outlined): %s",
+                 c->limiting[0] ? c->limiting : "its KV cache bounds every rank's");
+        text(s, "limiting-note", M, y + 12, 11, 0, LIMIT_RED, note, chars_for(W - 2 * M, 11));
         y += ROW_H;
     }
     if (c->nbars > MAX_COLUMNS) {

@@ -338,7 +338,11 @@ static int legend(FILE *out, const chart_bar *b, int indent, int width,
  * sizes per bar. 1 when drawn, 0 when it does not fit (the caller lists bar by bar). */
 static int table(FILE *out, const chart *c, const chart_text_options *o, int *failed)
 {
-    enum { COL = 12 };
+    int COL = 12; /* a size, or the longest bar name, and a space */
+    for (int b = 0; b < c->nbars; b++) {
+        int n = text_cols(c->bars[b].name) + 1;
+        COL = n > COL ? n : COL;
+    }
     int lw = text_cols("device total");
     for (int b = 0; b < c->nbars; b++)
         for (int i = 0; i < c->bars[b].nparts; i++) {
@@ -356,7 +360,7 @@ static int table(FILE *out, const chart *c, const chart_text_options *o, int *fa
     pad(&l, 4 + lw);
     for (int b = 0; b < c->nbars; b++) {
         int n = text_cols(c->bars[b].name);
-        pad(&l, l.cols + COL - (n < COL - 1 ? n : COL - 1));
+        pad(&l, l.cols + COL - n);
         text(&l, c->bars[b].name, COL - 1, o->unicode);
     }
     *failed |= emit(out, &l);
@@ -438,8 +442,10 @@ int chart_text_write(const chart *c, FILE *out, const chart_text_options *opt)
             return -1;
     if (any_limiting) {
         raw(&l, "* ", 2);
-        text(&l, c->limiting[0] ? c->limiting : "limiting: its KV cache bounds every rank's",
-             o.width - 2, o.unicode);
+        char note[CHART_TEXT_MAX + 16];
+        snprintf(note, sizeof note, "limiting: %s",
+                 c->limiting[0] ? c->limiting : "its KV cache bounds every rank's");
+        text(&l, note, o.width - 2, o.unicode);
         if (emit(out, &l))
             return -1;
     }
