@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 
@@ -289,6 +290,47 @@ def machine_words():
                                                                              name, gpu)
 
 
+def cluster_picture(a):
+    """plan --mpi on three made-up nodes of tests/fixtures/cluster (issue 17)."""
+    svg = os.path.relpath(os.path.abspath(a.docs), SRC) + "/img/plan-mpi.svg"
+    nodes = ["node-a", "node-b", "node-c"]
+    args = ["plan", "--mpi", "--model", "tests/fixtures/models/llama-3.1-8b.config.json",
+            "--device", "cpu:0", "--max-model-len", "4096", "--non-kv-memory", "4GiB"]
+    mpirun = shutil.which("mpirun")
+    if not (mpirun and os.path.exists(os.path.join(a.build, "libmembudget_mpi.so"))):
+        return ["## One bar per rank", "", "Not drawn in this run: the build has no MPI "
+                "adapter (ci/setup.sh installs Open MPI; MEMBUDGET_WITH_MPI).", ""]
+    cmd = [mpirun, "--oversubscribe"]
+    shown = "mpirun --oversubscribe"
+    for i, n in enumerate(nodes):
+        root = os.path.join(SRC, "tests", "fixtures", "cluster", n)
+        cmd += ([":"] if i else []) + ["-np", "1", "-x", "MEMBUDGET_SYSROOT=" + root, "-x",
+                                       "MEMBUDGET_BACKENDS=cpu", a.cli] + args + ["--svg", svg]
+        shown += "%s -np 1 -x MEMBUDGET_SYSROOT=$PWD/tests/fixtures/cluster/%s -x " \
+                 "MEMBUDGET_BACKENDS=cpu membudget %s --svg %s" % (
+                     " :" if i else "", n, " ".join(args), svg)
+    e = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+             OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_btl="self,vader",
+             OMPI_MCA_rmaps_base_oversubscribe="1")
+    p = subprocess.run(cmd, cwd=SRC, env=e, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        sys.exit("bench/pictures.py: %s failed (%d): %s" % (shown, p.returncode, p.stderr))
+    subprocess.run(["xmllint", "--noout", os.path.join(SRC, svg)], check=True)
+    return [
+        "## One bar per rank",
+        "",
+        "`%s` (three made-up nodes of 64, 16 and 32 GiB: tests/fixtures/cluster; `merge` of "
+        "`snapshot --json` outputs and `snapshot --mpi` draw the same way, in use and free, "
+        "with the least free rank outlined):" % shown,
+        "",
+        "![plan --mpi on three nodes, the limiting rank outlined](img/plan-mpi.svg)",
+        "",
+        "Every rank allocates the limiting rank's KV blocks; what its own budget holds beyond "
+        "them is drawn as left unused.",
+        "",
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True, help="the build folder (membudget, dumps)")
@@ -310,6 +352,7 @@ def main():
         "",
     ]
     out += own_pictures(a)
+    out += cluster_picture(a)
     out += kv_capacity(a)
     out += accuracy(a)
     with open(os.path.join(a.docs, "pictures.md"), "w") as f:

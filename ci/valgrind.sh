@@ -32,6 +32,7 @@ cases=(
   "-|plan --model $models/llama-3.1-8b.config.json --gpu-memory-utilization 1.5 --total-memory 80GiB --free-memory 80GiB|2"
   "-|plan --model $models/llama-3.1-8b.config.json --total-memory 80GiB --free-memory 70GiB --non-kv-memory 20GiB --chart --svg $scratch/p.svg --png $scratch/p.png|0"
   "-|plan --model $models/llama-3.1-8b.config.json --gpu H100 --chart --svg $scratch/e.svg --png $scratch/e.png|0"
+  "MEMBUDGET_SYSROOT=$dumps/32amd64-4s2n4c-cgroup|snapshot --chart --svg $scratch/s2.svg|0"
   "LC_ALL=C.UTF-8|snapshot --ascii --svg $scratch/s.svg --png $scratch/s.png|0"
   "-|kv-space --json|0"
   "VLLM_CPU_KVCACHE_SPACE=4.5|kv-space|1"
