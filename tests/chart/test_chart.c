@@ -340,6 +340,24 @@ static void test_many_bars_svg(void **state)
     assert_non_null(strstr(svg, "<title>KV cache: 55.00 GiB</title>"));
     assert_non_null(strstr(svg, ">limiting (outlined): the least free memory</text>"));
     free(svg);
+    /* a long reason: three lines at most, broken at spaces, the last cut with an ellipsis */
+    c.limiting[0] = '\0';
+    while (strlen(c.limiting) + 12 < sizeof c.limiting)
+        strcat(c.limiting, "word word ");
+    f = fopen(path, "w");
+    assert_int_equal(chart_svg_write(&c, f, 320), 0); /* narrow: more than three lines' worth */
+    fclose(f);
+    svg = tu_slurp(path);
+    int notes = 0;
+    for (char *p = svg; (p = strstr(p, "class=\"limiting-note\"")); p++) {
+        char *open = strchr(p, '>'), *close = strstr(p, "</text>");
+        assert_true(open[1] == 'l' || open[1] == 'w'); /* a whole word begins each line */
+        assert_true(close[-1] == 'd' || !memcmp(close - 3, "\xe2\x80\xa6", 3));
+        notes++;
+    }
+    assert_int_equal(notes, 3);
+    assert_non_null(strstr(svg, "\xe2\x80\xa6</text>"));
+    free(svg);
     chart_free(&c);
 }
 

@@ -356,8 +356,35 @@ int chart__scene_build(const chart *c, int width, chart_scene *s)
         char note[CHART_TEXT_MAX + 32];
         snprintf(note, sizeof note, "limiting (outlined): %s",
                  c->limiting[0] ? c->limiting : "its KV cache bounds every rank's");
-        text(s, "limiting-note", M, y + 12, 11, 0, LIMIT_RED, note, chars_for(W - 2 * M, 11));
-        y += ROW_H;
+        /* up to three lines, broken at spaces (ASCII: a space never ends a UTF-8 run) */
+        int per = chars_for(W - 2 * M, 11);
+        char *at = note;
+        for (int ln = 0; ln < 3 && *at; ln++) {
+            size_t len = strlen(at), cut = len;
+            int cps = 0;
+            for (size_t i = 0; i < len; i++)
+                if (((unsigned char)at[i] & 0xC0) != 0x80 && ++cps > per) {
+                    cut = i;
+                    break;
+                }
+            if (ln == 2) /* the last line: text() cuts it with an ellipsis */
+                cut = len;
+            else if (cut < len)
+                for (size_t i = cut; i > 0; i--)
+                    if (at[i] == ' ') {
+                        cut = i;
+                        break;
+                    }
+            char save = at[cut];
+            at[cut] = '\0';
+            text(s, "limiting-note", M, y + 12, 11, 0, LIMIT_RED, at, per);
+            at[cut] = save;
+            at += cut;
+            while (*at == ' ')
+                at++;
+            y += 14;
+        }
+        y += ROW_H - 14;
     }
     if (c->nbars > MAX_COLUMNS) {
         text(s, "note", M, y + 12, 11, 0, GREY,
