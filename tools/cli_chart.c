@@ -197,7 +197,30 @@ int cli_chart_plan(cli_chart *cc, int json, const char *model_path, const mb_sna
         chart_add_part(bar, CHART_CUDAGRAPH, b->cudagraph_memory,
                        p->cudagraph_source == MB_CUDAGRAPH_FLOOR ? "CUDA graphs (floor)"
                                                                  : NULL);
-    chart_add_part(bar, CHART_KV, p->kv_cache_bytes, NULL);
+    /* vLLM's KV-cache groups share one pool of blocks: counted in the label, not split */
+    char kv[CHART_NAME_MAX] = "";
+    if (p->num_groups > 1) {
+        size_t n = (size_t)snprintf(kv, sizeof kv, "KV cache (");
+        int ng = p->num_groups < MB_PLAN_MAX_GROUPS ? p->num_groups : MB_PLAN_MAX_GROUPS;
+        for (int g = 0; g < ng && n < sizeof kv; g++) {
+            int seen = 0, count = 0;
+            for (int h = 0; h < ng; h++) {
+                int same = strcmp(p->groups[h].kind, p->groups[g].kind) == 0;
+                seen |= same && h < g;
+                count += same;
+            }
+            if (seen)
+                continue;
+            char kind[24]; /* "sliding_window" -> "sliding", "full_attention" -> "full" */
+            snprintf(kind, sizeof kind, "%.*s", (int)strcspn(p->groups[g].kind, "_"),
+                     p->groups[g].kind);
+            n += (size_t)snprintf(kv + n, sizeof kv - n, "%s%d %s", n > 10 ? ", " : "",
+                                  count, kind);
+        }
+        if (n < sizeof kv)
+            snprintf(kv + n, sizeof kv - n, ")");
+    }
+    chart_add_part(bar, CHART_KV, p->kv_cache_bytes, kv);
     if (e && p->kv_cache_tokens > 0 && e->kv_cache_tokens_low != MB_UNKNOWN &&
         e->kv_cache_tokens_high != MB_UNKNOWN) {
         /* the estimate's token range at the plan's bytes per token */

@@ -189,7 +189,8 @@ class SvgMatchesJson(unittest.TestCase):
         for r, (k, b) in zip(rects, drawn):
             self.assertIn(fmt_size(b), r.find(SVG + "title").text)
         # the title names the model and the device
-        self.assertTrue(root.find(SVG + "title").text.startswith("llama-3.1-8b on "))
+        self.assertTrue(root.find(SVG + "title").text.startswith(
+            os.path.basename(LLAMA).replace(".config.json", "") + " on "))
         if "estimate" not in j:
             self.assertEqual(by_class(root, "line", "whisker"), [])
         # the PNG is the same picture's size
@@ -220,6 +221,22 @@ class SvgMatchesJson(unittest.TestCase):
         self.assertTrue(plan_ranges(j))
         self.assertEqual(root.find(SVG + "title").text,
                          "llama-3.1-8b on " + j["estimate"]["device"])
+
+    def test_plan_kv_groups(self):
+        # issue 14: a hybrid model's KV-cache groups share one pool; the label counts them
+        global LLAMA
+        saved, LLAMA = LLAMA, os.path.join(MODELS, "gemma-3-12b-it.config.json")
+        try:
+            j, root = self.plan_case("plan-groups", ["--total-memory", "80GiB",
+                                                     "--weights-memory", "24GiB"])
+        finally:
+            LLAMA = saved
+        kinds = [g["kind"].split("_")[0] for g in j["kv_cache_groups"]]
+        self.assertGreater(len(set(kinds)), 1)
+        want = "KV cache (%s)" % ", ".join(
+            "%d %s" % (kinds.count(k), k) for k in dict.fromkeys(kinds))
+        labels = [t.text for t in by_class(root, "text", "label") if t.get("data-part") == "kv"]
+        self.assertEqual(labels, [want])
 
     def test_plan_that_does_not_start(self):
         # other tenants hold more than 1 - utilization: the parts overflow the frame
