@@ -70,7 +70,7 @@ static int parse_switch(const char *arg, plan_args *a)
  * not one of them. */
 static int parse_planner_flag(const char *flag, const char *v, plan_args *a)
 {
-    long n;
+    long n = 0; /* -O3 cannot see that every use follows a successful parse */
     int rc;
     if (strcmp(flag, "--pipeline-parallel-size") == 0 || strcmp(flag, "-pp") == 0) {
         if ((rc = parse_int(flag, v, 1, 64, &n)) == CLI_OK)
