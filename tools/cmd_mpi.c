@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_chart.h"
@@ -194,11 +195,18 @@ static int exchange(const mpi_api *api, mb_mpi *m, const mb_rank_record *mine,
     fprintf(stderr, "membudget: rank %d: %s\n", mine->rank, mb_error_detail());
     fflush(stderr);
     if (rc == MB_ETIMEOUT || rc == MB_EBACKEND) {
-        /* a missing rank cannot finalize, so neither can this one; leaving without
-         * MPI_Finalize makes mpirun end the job. (Not MPI_Abort: with every waiting rank
-         * aborting at once, Open MPI 4.1's mpirun was seen to hang.) */
+        /* a missing rank can never finalize, so neither can this one: MPI_Abort ends the
+         * job. (Leaving with _exit and no MPI_Finalize made Open MPI 4.1.4's mpirun
+         * segfault or hang in PMIx_server_finalize, at random; so did several ranks
+         * aborting at once.) The waiting ranks' deadlines pass at about the same time, so
+         * each waits 1 s plus 0.5 s per rank (at most 5 s) first: the others print their
+         * reasons meanwhile, and the lowest waiting rank usually aborts alone. */
         fflush(stdout);
-        _exit(CLI_FAIL);
+        int step = mine->rank < 8 ? mine->rank : 8;
+        struct timespec grace = {1 + step / 2, (step % 2) * 500000000L};
+        nanosleep(&grace, NULL);
+        api->abort(m, CLI_FAIL);
+        _exit(CLI_FAIL); /* MPI_Abort does not return */
     }
     return CLI_FAIL;
 }
