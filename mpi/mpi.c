@@ -11,7 +11,11 @@
 
 #include "membudget/mpi.h"
 
-#define MB_MPI_TAG 0x4d42 /* "MB" */
+/* Each agreement's messages carry tag MB_MPI_TAG + (its round number % 256), so that a
+ * late record of an earlier round (one that timed out) is never taken by a later one. Every
+ * tag stays below 32767, the least MPI_TAG_UB the standard allows. */
+#define MB_MPI_TAG 0x4d00 /* "M" */
+#define MB_MPI_ROUNDS 256
 
 struct mb_mpi {
     MPI_Comm comm;     /* the caller's (or MPI_COMM_WORLD): not duplicated, because
@@ -19,6 +23,9 @@ struct mb_mpi {
     int rank, size, local_rank;
     int finalize;      /* 1: mb_mpi_init initialised MPI */
     double timeout_s;
+    unsigned round;    /* agreements so far: the tag of the next */
+    MPI_Errhandler saved; /* the communicator's own, given back by mb_mpi_free */
+    int have_saved;
 };
 
 static void say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -58,21 +65,49 @@ static int launcher_local_rank(void)
     return -1;
 }
 
+/* Gives the communicator its own error handler back. */
+static void restore(mb_mpi *m)
+{
+    if (m->have_saved) {
+        MPI_Comm_set_errhandler(m->comm, m->saved);
+        MPI_Errhandler_free(&m->saved);
+        m->have_saved = 0;
+    }
+}
+
 static int setup(mb_mpi *m, MPI_Comm comm, char *why, size_t why_size)
 {
     int e;
     m->comm = comm;
-    /* errors come back as codes, not as the default abort */
-    if ((e = MPI_Comm_set_errhandler(m->comm, MPI_ERRORS_RETURN)) != MPI_SUCCESS ||
+    /* errors come back as codes, not as the default abort; the caller's handler is
+     * restored by mb_mpi_free */
+    if ((e = MPI_Comm_get_errhandler(m->comm, &m->saved)) == MPI_SUCCESS)
+        m->have_saved = 1;
+    if (e != MPI_SUCCESS ||
+        (e = MPI_Comm_set_errhandler(m->comm, MPI_ERRORS_RETURN)) != MPI_SUCCESS ||
         (e = MPI_Comm_rank(m->comm, &m->rank)) != MPI_SUCCESS ||
         (e = MPI_Comm_size(m->comm, &m->size)) != MPI_SUCCESS) {
         char s[MPI_MAX_ERROR_STRING];
         mpi_says(e, s, sizeof s);
         say(why, why_size, "the communicator: %s", s);
+        restore(m);
         return MB_EBACKEND;
     }
     m->local_rank = m->size == 1 ? 0 : launcher_local_rank();
     return MB_OK;
+}
+
+/* A zeroed adapter with its deadline (timeout_s <= 0: the default); NULL, said in why,
+ * without memory. */
+static mb_mpi *adapter_new(double timeout_s, char *why, size_t why_size)
+{
+    mb_mpi *m = calloc(1, sizeof *m);
+    if (!m) {
+        say(why, why_size, "no memory for the MPI adapter");
+        return NULL;
+    }
+    m->timeout_s = timeout_s > 0 ? timeout_s : MB_MPI_TIMEOUT_DEFAULT;
+    return m;
 }
 
 int mb_mpi_init(mb_mpi **out, int *argc, char ***argv, double timeout_s, char *why,
@@ -81,12 +116,9 @@ int mb_mpi_init(mb_mpi **out, int *argc, char ***argv, double timeout_s, char *w
     if (!out)
         return MB_EINVAL;
     *out = NULL;
-    mb_mpi *m = calloc(1, sizeof *m);
-    if (!m) {
-        say(why, why_size, "no memory for the MPI adapter");
+    mb_mpi *m = adapter_new(timeout_s, why, why_size);
+    if (!m)
         return MB_ENOMEM;
-    }
-    m->timeout_s = timeout_s > 0 ? timeout_s : MB_MPI_TIMEOUT_DEFAULT;
     int inited = 0, e;
     MPI_Initialized(&inited);
     if (!inited) {
@@ -116,12 +148,9 @@ int mb_mpi_init_comm(mb_mpi **out, MPI_Comm comm, double timeout_s, char *why,
     if (!out)
         return MB_EINVAL;
     *out = NULL;
-    mb_mpi *m = calloc(1, sizeof *m);
-    if (!m) {
-        say(why, why_size, "no memory for the MPI adapter");
+    mb_mpi *m = adapter_new(timeout_s, why, why_size);
+    if (!m)
         return MB_ENOMEM;
-    }
-    m->timeout_s = timeout_s > 0 ? timeout_s : MB_MPI_TIMEOUT_DEFAULT;
     int rc = setup(m, comm, why, why_size);
     if (rc) {
         free(m);
@@ -158,6 +187,7 @@ static int allgather(void *user, const void *send, void *recv, size_t bytes, dou
 {
     mb_mpi *m = user;
     int n = m->size, rc = MB_OK, e = MPI_SUCCESS;
+    int tag = MB_MPI_TAG + (int)(m->round++ % MB_MPI_ROUNDS); /* counted even on failure */
     if (bytes > (size_t)INT32_MAX / (size_t)n) {
         say(why, why_size, "%zu bytes per rank is too much for one exchange", bytes);
         return MB_ERANGE;
@@ -174,11 +204,10 @@ static int allgather(void *user, const void *send, void *recv, size_t bytes, dou
         rreq[r] = sreq[r] = MPI_REQUEST_NULL;
     for (int r = 0; r < n && e == MPI_SUCCESS; r++)
         if (r != m->rank)
-            e = MPI_Irecv(out + (size_t)r * bytes, (int)bytes, MPI_BYTE, r, MB_MPI_TAG, m->comm,
-                          &rreq[r]);
+            e = MPI_Irecv(out + (size_t)r * bytes, (int)bytes, MPI_BYTE, r, tag, m->comm, &rreq[r]);
     for (int r = 0; r < n && e == MPI_SUCCESS; r++)
         if (r != m->rank)
-            e = MPI_Isend(send, (int)bytes, MPI_BYTE, r, MB_MPI_TAG, m->comm, &sreq[r]);
+            e = MPI_Isend(send, (int)bytes, MPI_BYTE, r, tag, m->comm, &sreq[r]);
     double start = now(), deadline = start + timeout_s;
     int pending = 2 * (n - 1);
     long polls = 0;
@@ -259,6 +288,7 @@ void mb_mpi_free(mb_mpi *m)
 {
     if (!m)
         return;
+    restore(m);
     if (m->finalize)
         MPI_Finalize();
     free(m);

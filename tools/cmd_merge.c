@@ -2,6 +2,7 @@
  * `snapshot --json` outputs of many nodes (files, or standard input holding one or more
  * documents one after the other). Cluster documents (`snapshot --mpi --json`, or an
  * earlier merge) are taken too, rank by rank. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,7 @@ int cmd_merge(int argc, char **argv)
     if (cli_chart_check("merge", &pic, json))
         return CLI_USAGE;
     merge m = {0};
+    const char *only = NULL; /* the input, when there is one */
     for (int i = 1; rc == CLI_OK && i <= argc; i++) {
         const char *name = i < argc ? argv[i] : NULL;
         if (name && strcmp(name, "--json") == 0)
@@ -149,7 +151,7 @@ int cmd_merge(int argc, char **argv)
         int is_stdin = !name || strcmp(name, "-") == 0;
         FILE *f = is_stdin ? stdin : fopen(name, "r");
         if (!f) {
-            rc = cli_fail("%s: cannot open it", name);
+            rc = cli_fail("%s: cannot open it: %s", name, strerror(errno));
             break;
         }
         size_t len = 0;
@@ -160,7 +162,8 @@ int cmd_merge(int argc, char **argv)
             rc = cli_fail("%s: out of memory reading it", is_stdin ? "standard input" : name);
             break;
         }
-        rc = add_text(&m, text, len, is_stdin ? "standard input" : name);
+        only = is_stdin ? "standard input" : name;
+        rc = add_text(&m, text, len, only);
         free(text);
     }
     if (rc == CLI_OK) {
@@ -169,7 +172,13 @@ int cmd_merge(int argc, char **argv)
             m.all[i].world_size = m.n;
         }
         mb_agreement ag;
-        if (mb_cluster_reduce(m.all, m.n, 0, &ag))
+        if (m.n == 0 && nfiles > 1)
+            rc = cli_fail("merge: no device in any of the %d inputs: give `membudget snapshot "
+                          "--json` output (its \"snapshots\" list) of each node", nfiles);
+        else if (m.n == 0)
+            rc = cli_fail("%s: no device in it: give `membudget snapshot --json` output (its "
+                          "\"snapshots\" list) of each node", only);
+        else if (mb_cluster_reduce(m.all, m.n, 0, &ag))
             rc = cli_fail_rc(MB_EINVAL, "merge");
         else if (json)
             rc = cli_print_json(cli_cluster_doc(m.all, m.n, &ag));

@@ -134,7 +134,9 @@ static int load(mpi_api *api)
 }
 
 /* The device a rank measures: --device, else the local rank's (rank i of a host takes
- * device i, as engines do with CUDA_VISIBLE_DEVICES unset). */
+ * device i, as engines do with CUDA_VISIBLE_DEVICES unset). With more local ranks than
+ * devices (the CPU backend's one cpu:0) they share them: rank i takes device i % n, and
+ * the totals count a shared (host, device) once. */
 static int pick_device(mb_context *ctx, const char *name, int local_rank, int *index,
                        char *why, size_t size)
 {
@@ -153,12 +155,11 @@ static int pick_device(mb_context *ctx, const char *name, int local_rank, int *i
                  "(OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, SLURM_LOCALID): pass --device");
         return MB_ENODEV;
     }
-    if (local_rank >= n) {
-        snprintf(why, size, "local rank %d has no device of its own (this host has %d): "
-                 "pass --device", local_rank, n);
+    if (n == 0) {
+        snprintf(why, size, "this host has no device to measure: pass --device");
         return MB_ENODEV;
     }
-    *index = local_rank;
+    *index = local_rank % n;
     return MB_OK;
 }
 

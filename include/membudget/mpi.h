@@ -3,14 +3,19 @@
  * `mpirun` jobs and MPI engines (TensorRT-LLM) agree through membudget/cluster.h. The core
  * library never links MPI; this one links MPI and nothing of membudget's.
  *
- * The exchange is point to point on the communicator itself, tag 0x4d42 ("MB"): every
- * rank sends its record to every other and polls for theirs until the deadline, so that a
- * rank that never arrives is named instead of waited for. (No collective is used at all,
- * not even MPI_Comm_dup, because a collective hangs on a rank that never comes.) The
- * program must not receive with MPI_ANY_TAG on that communicator during an agreement. After MB_ETIMEOUT the missing
- * rank may never come: the communicator cannot be trusted to finalize, and a program
- * should MPI_Abort (mb_mpi_abort) once it has said why. Not thread-safe: one agreement at
- * a time per mb_mpi, from the thread that initialised MPI.
+ * The exchange is point to point on the communicator itself: every rank sends its record
+ * to every other and polls for theirs until the deadline, so that a rank that never
+ * arrives is named instead of waited for. (No collective is used at all, not even
+ * MPI_Comm_dup, because a collective hangs on a rank that never comes.) Agreement k (0,
+ * 1, ... counted per mb_mpi) uses tag 0x4d00 + k % 256, so a late record of an earlier
+ * agreement that timed out is never taken by a later one (all ranks must make the same
+ * agreements in the same order, as with any collective; tags 0x4d00..0x4dff are
+ * membudget's on that communicator, and the program must not receive with MPI_ANY_TAG on
+ * it during an agreement). The communicator's error handler is set to MPI_ERRORS_RETURN
+ * while m lives and the caller's own is restored by mb_mpi_free. After MB_ETIMEOUT the
+ * missing rank may never come: the communicator cannot be trusted to finalize, and a
+ * program should MPI_Abort (mb_mpi_abort) once it has said why. Not thread-safe: one
+ * agreement at a time per mb_mpi, from the thread that initialised MPI.
  */
 #ifndef MEMBUDGET_MPI_H
 #define MEMBUDGET_MPI_H
@@ -45,7 +50,8 @@ MB_EXPORT int mb_mpi_world_size(const mb_mpi *m);
 MB_EXPORT int mb_mpi_local_rank(const mb_mpi *m);
 /* The collective for mb_cluster_agree (valid while m lives). */
 MB_EXPORT void mb_mpi_collective(mb_mpi *m, mb_collective *out);
-/* Frees m; finalizes MPI when mb_mpi_init initialised it. NULL is a no-op. */
+/* Frees m: gives the communicator back its own error handler, and finalizes MPI when
+ * mb_mpi_init initialised it. NULL is a no-op. */
 MB_EXPORT void mb_mpi_free(mb_mpi *m);
 /* MPI_Abort(comm, code): ends every rank of the job (the one way out after a timeout). */
 MB_EXPORT void mb_mpi_abort(mb_mpi *m, int code);

@@ -49,6 +49,7 @@ static void test_wire_layout(void **state)
     r.group = 3;
     r.stage = -2;
     r.snapshot.timestamp = 1.5;
+    snprintf(r.snapshot.platform, sizeof r.snapshot.platform, "cuda");
     unsigned char w[MB_RECORD_BYTES + 8];
     memset(w, 0xAA, sizeof w);
     assert_int_equal(mb_rank_record_encode(&r, w, sizeof w), MB_OK);
@@ -67,8 +68,26 @@ static void test_wire_layout(void **state)
     /* the timestamp 1.5 as IEEE-754 bits 0x3FF8000000000000 at 96 */
     static const unsigned char ts_be[8] = {0x3f, 0xf8, 0, 0, 0, 0, 0, 0};
     assert_memory_equal(w + 96, ts_be, 8);
+    /* status 0 at 16; what = snapshot | plan at 28 */
+    static const unsigned char zero4[4] = {0}, what_be[4] = {0, 0, 0, 3};
+    assert_memory_equal(w + 16, zero4, 4);
+    assert_memory_equal(w + 28, what_be, 4);
+    /* the plan block at 112: requested = 0.9 x 80 GiB = 72 GiB = 0x12_0000_0000 first,
+     * this rank's blocks sixth (at 152) */
+    static const unsigned char req_be[8] = {0, 0, 0, 0x12, 0, 0, 0, 0};
+    assert_memory_equal(w + 112, req_be, 8);
+    unsigned char blocks_be[8];
+    for (int i = 0; i < 8; i++)
+        blocks_be[i] = (unsigned char)((uint64_t)r.num_blocks >> (56 - 8 * i));
+    assert_memory_equal(w + 152, blocks_be, 8);
+    /* plan flags at 160: starts (bit 0) and fits (bit 1); reserved 0 at 164 */
+    static const unsigned char pflags_be[4] = {0, 0, 0, 3};
+    assert_memory_equal(w + 160, pflags_be, 4);
+    assert_memory_equal(w + 164, zero4, 4);
     assert_string_equal((const char *)w + 168, "gpu-node-17");
     assert_string_equal((const char *)w + 232, "cuda:2");
+    assert_string_equal((const char *)w + 264, "cuda");
+    assert_int_equal(w[272], 0); /* no error */
     assert_int_equal(w[MB_RECORD_BYTES], 0xAA); /* nothing written past the record */
     assert_int_equal(mb_rank_record_decode(w, MB_RECORD_BYTES, &back), MB_OK);
     assert_int_equal(back.rank, 258);
@@ -93,6 +112,18 @@ static void test_wire_layout(void **state)
     assert_int_equal(mb_rank_record_decode(w, MB_RECORD_BYTES, &back), MB_OK);
     assert_true(back.snapshot.free_memory == MB_UNKNOWN);
     assert_true(back.snapshot.limit == MB_UNLIMITED);
+    /* a failed rank: its negative code at 16 (two's complement), its detail at 272 */
+    mb_rank_record_set_error(&u, MB_ENODEV, "no device to measure");
+    assert_int_equal(mb_rank_record_encode(&u, w, sizeof w), MB_OK);
+    unsigned char code_be[4];
+    for (int i = 0; i < 4; i++)
+        code_be[i] = (unsigned char)((uint32_t)MB_ENODEV >> (24 - 8 * i));
+    assert_true(MB_ENODEV < 0);
+    assert_memory_equal(w + 16, code_be, 4);
+    assert_string_equal((const char *)w + 272, "no device to measure");
+    assert_int_equal(mb_rank_record_decode(w, MB_RECORD_BYTES, &back), MB_OK);
+    assert_int_equal(back.status, MB_ENODEV);
+    assert_string_equal(back.error, "no device to measure");
 }
 
 static void test_wire_refusals(void **state)

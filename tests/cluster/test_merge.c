@@ -33,14 +33,6 @@ static cJSON *snapshot_of(const char *node)
     return doc;
 }
 
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("\"%s\" is not a number", key);
-    return v->valuedouble;
-}
-
 static const cJSON *first_snapshot(const cJSON *doc)
 {
     return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "snapshots"), 0);
@@ -56,9 +48,9 @@ static void test_merge_files(void **state)
     for (int i = 0; i < 3; i++) {
         in[i] = snapshot_of(nodes[i]);
         const cJSON *s = first_snapshot(in[i]);
-        total += num(s, "total_memory");
-        if (num(s, "free_memory") < min_free) {
-            min_free = num(s, "free_memory");
+        total += tu_json_num(s, "total_memory");
+        if (tu_json_num(s, "free_memory") < min_free) {
+            min_free = tu_json_num(s, "free_memory");
             min_rank = i;
         }
     }
@@ -68,26 +60,26 @@ static void test_merge_files(void **state)
     assert_int_equal(tu_run_cli("", args, &out, &err), 0);
     cJSON *doc = cJSON_Parse(out);
     assert_non_null(doc);
-    assert_int_equal((int)num(doc, "world_size"), 3);
+    assert_int_equal((int)tu_json_num(doc, "world_size"), 3);
     const cJSON *ranks = cJSON_GetObjectItemCaseSensitive(doc, "ranks");
     assert_int_equal(cJSON_GetArraySize(ranks), 3);
     for (int i = 0; i < 3; i++) {
         const cJSON *r = cJSON_GetArrayItem(ranks, i);
-        assert_int_equal((int)num(r, "rank"), i);
+        assert_int_equal((int)tu_json_num(r, "rank"), i);
         assert_string_equal(cJSON_GetObjectItemCaseSensitive(r, "host")->valuestring, nodes[i]);
         const cJSON *s = first_snapshot(in[i]);
-        assert_true(num(r, "free_memory") == num(s, "free_memory"));
-        assert_true(num(r, "total_memory") == num(s, "total_memory"));
+        assert_true(tu_json_num(r, "free_memory") == tu_json_num(s, "free_memory"));
+        assert_true(tu_json_num(r, "total_memory") == tu_json_num(s, "total_memory"));
         assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
                                                                       "limited_by_container")),
                          i == 2);
     }
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-    assert_int_equal((int)num(t, "hosts"), 3);
-    assert_int_equal((int)num(t, "devices"), 3);
-    assert_true(num(t, "total_memory") == total);
-    assert_true(num(t, "min_free_memory") == min_free);
-    assert_int_equal((int)num(t, "min_free_rank"), min_rank);
+    assert_int_equal((int)tu_json_num(t, "hosts"), 3);
+    assert_int_equal((int)tu_json_num(t, "devices"), 3);
+    assert_true(tu_json_num(t, "total_memory") == total);
+    assert_true(tu_json_num(t, "min_free_memory") == min_free);
+    assert_int_equal((int)tu_json_num(t, "min_free_rank"), min_rank);
     assert_int_equal(min_rank, 2); /* node-d's container */
     assert_null(cJSON_GetObjectItemCaseSensitive(doc, "num_blocks")); /* no plan: no blocks */
     free(out);
@@ -101,8 +93,8 @@ static void test_merge_files(void **state)
     cJSON *again = cJSON_Parse(out);
     assert_non_null(again);
     const cJSON *t2 = cJSON_GetObjectItemCaseSensitive(again, "totals");
-    assert_true(num(t2, "total_memory") == total);
-    assert_int_equal((int)num(t2, "min_free_rank"), 2);
+    assert_true(tu_json_num(t2, "total_memory") == total);
+    assert_int_equal((int)tu_json_num(t2, "min_free_rank"), 2);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(
                             cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(again, "ranks"),
                                                1),
@@ -149,7 +141,22 @@ static void test_merge_refusals(void **state)
     free(out);
     free(err);
     assert_int_equal(tu_run_cli("", "merge /no/such/file.json", &out, &err), 1);
-    assert_non_null(strstr(err, "/no/such/file.json: cannot open it"));
+    assert_non_null(strstr(err, "/no/such/file.json: cannot open it: No such file or directory"));
+    free(out);
+    free(err);
+    /* valid documents that hold no device: the input is named, and what to give */
+    snprintf(path, sizeof path, "%s/empty.json", work);
+    tu_write(path, "{\"snapshots\": []}\n");
+    snprintf(args, sizeof args, "merge %s", path);
+    assert_int_equal(tu_run_cli("", args, &out, &err), 1);
+    if (!strstr(err, "empty.json: no device in it: give `membudget snapshot --json` output"))
+        fail_msg("unclear message for an input without devices: %s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "merge %s %s", path, path);
+    assert_int_equal(tu_run_cli("", args, &out, &err), 1);
+    if (!strstr(err, "merge: no device in any of the 2 inputs: give `membudget snapshot"))
+        fail_msg("unclear message for inputs without devices: %s", err);
     free(out);
     free(err);
     assert_int_equal(tu_run_cli("", "merge --bogus", &out, &err), 2);

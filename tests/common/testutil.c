@@ -2,12 +2,18 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
 
 static void die(const char *what, const char *path)
 {
@@ -124,4 +130,20 @@ int64_t tu_meminfo(const char *text, const char *key)
         }
     }
     return -1;
+}
+
+double tu_json_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v))
+        fail_msg("\"%s\" is not a number", key);
+    return v->valuedouble;
+}
+
+const char *tu_json_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(v))
+        fail_msg("\"%s\" is not a string", key);
+    return v->valuestring;
 }

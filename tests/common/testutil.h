@@ -22,4 +22,10 @@ char *tu_slurp(const char *path);
 /* The value of key in /proc/meminfo-style text, in bytes; -1 when missing. */
 int64_t tu_meminfo(const char *text, const char *key);
 
+/* The number / string under key in object o; fails the running cmocka test when it is
+ * missing or of another type. */
+struct cJSON;
+double tu_json_num(const struct cJSON *o, const char *key);
+const char *tu_json_str(const struct cJSON *o, const char *key);
+
 #endif
