@@ -105,6 +105,14 @@ static mb_limit_reason explain(const mb_rank_record *lim, const mb_rank_record *
     int64_t d_total = best->requested_memory - lim->requested_memory;
     int64_t d_non_kv = (lim->non_kv_memory + lim->cudagraph_memory) -
                        (best->non_kv_memory + best->cudagraph_memory);
+    if (d_total >= d_non_kv && d_total > 0 && (ls->flags & MB_SNAP_LIMITED) &&
+        strcmp(ls->platform, "cpu") == 0) {
+        /* a CPU node's total is clamped by the container (vLLM's CPU worker sizes from it) */
+        snprintf(buf, size, "a container limit leaves its device %s GiB against %s GiB on rank "
+                 "%d; raise the limit", mb__gib(ls->total_memory, a, sizeof a),
+                 mb__gib(bs->total_memory, b, sizeof b), best->rank);
+        return MB_LIMIT_CONTAINER;
+    }
     if (d_total >= d_non_kv && d_total > 0) {
         snprintf(buf, size, "its device is smaller: %s GiB total against %s GiB on rank %d",
                  mb__gib(ls->total_memory, a, sizeof a), mb__gib(bs->total_memory, b, sizeof b),

@@ -195,6 +195,17 @@ static void test_reduce_minimum_and_why(void **state)
     assert_int_equal(a.limiting_rank, 3);
     assert_int_equal(a.why, MB_LIMIT_CONTAINER);
     assert_false(a.all_startup_ok);
+    /* a container limit that lowers a CPU node's total (and so its blocks) without failing
+     * the start-up check is still the container's doing, not a smaller device */
+    plan_rec(&all[3], 3, 4, "n1", 32, 31, 10 * MB_GiB, 2 * MB_MiB, MB_SNAP_LIMITED);
+    assert_int_equal(mb_cluster_reduce(all, 4, 0, &a), MB_OK);
+    assert_int_equal(a.why, MB_LIMIT_TOTAL_MEMORY); /* a GPU's total is not the container's */
+    snprintf(all[3].snapshot.platform, sizeof all[3].snapshot.platform, "cpu");
+    assert_int_equal(mb_cluster_reduce(all, 4, 0, &a), MB_OK);
+    assert_int_equal(a.limiting_rank, 3);
+    assert_true(a.all_startup_ok);
+    assert_int_equal(a.why, MB_LIMIT_CONTAINER);
+    assert_non_null(strstr(a.reason, "container limit"));
     /* the same without the container flag: another process holds the memory */
     plan_rec(&all[3], 3, 4, "n1", 80, 8, 10 * MB_GiB, 2 * MB_MiB, 0);
     assert_int_equal(mb_cluster_reduce(all, 4, 0, &a), MB_OK);
