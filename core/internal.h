@@ -9,6 +9,7 @@
 #include "membudget/vllm.h"
 #include "membudget/backend.h"
 #include "../platform/platform.h"
+#include "../policy/policy.h"
 
 #define MB_MAX_BACKENDS 8
 

@@ -13,30 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "numa.h"
-
-int mb__status_field(const char *text, const char *key, char *out, size_t size)
-{
-    size_t kl = strlen(key);
-    out[0] = '\0';
-    for (const char *p = text; p && *p;) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            eol = p + strlen(p);
-        if (strncmp(p, key, kl) == 0 && p[kl] == ':') {
-            const char *v = p + kl + 1;
-            while (v < eol && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *e = eol;
-            while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                e--;
-            snprintf(out, size, "%.*s", (int)(e - v), v);
-            return 1;
-        }
-        p = *eol ? eol + 1 : eol;
-    }
-    return 0;
-}
+#include "cgroup.h"
+#include "cpuset.h"
+#include "parse.h"
 
 /* Reads a list file into tmp and ANDs it into bits. 1 applied, 0 file absent or empty. */
 static int and_list_file(const mb_platform *plat, const char *path, unsigned char *bits,

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "dl.h"
 
 /* The subfolders the loader tries below each search folder: glibc-hwcaps/<level> (glibc
  * 2.33 on), and the legacy hardware-capability and platform folders of older glibc

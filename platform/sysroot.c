@@ -1,10 +1,11 @@
 /*
- * platform/sysroot.c: every /proc, /sys and /etc read goes through here, relative to the
- * sysroot. Under a foreign root, paths resolve as if the root were "/" (openat2 with
+ * platform/sysroot.c: layer 3, the sysroot file layer and the platform's cache slots
+ * (sysroot.h). Every /proc, /sys and /etc read goes through here, relative to the sysroot. Under a foreign root, paths resolve as if the root were "/" (openat2 with
  * RESOLVE_IN_ROOT, so neither ".." nor an absolute symlink in a machine dump escapes it);
  * on kernels without openat2 the resolved path is checked to stay under the root.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -14,57 +15,53 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "sysroot.h"
 
-int mb__plat_init(mb_platform *plat, const char *opt)
+int mb__sysroot_open(mb_platform *plat, const char *real, const char *from, const char *given)
 {
-    memset(plat, 0, sizeof *plat);
-    plat->rootfd = -1;
-    const char *from = "the sysroot option";
-    const char *root = opt;
-    int too_long = 0;
-    if (!root || !*root) {
-        root = mb__getenv("MEMBUDGET_SYSROOT", &too_long);
-        from = "MEMBUDGET_SYSROOT";
-        if (too_long)
-            return mb__error(MB_EENV, "MEMBUDGET_SYSROOT is longer than 4096 bytes; set it to "
-                                      "the folder of a machine dump, or unset it");
-    }
-    if (!root || !*root)
-        root = "/";
-    if (root[0] != '/')
-        return mb__error(MB_EINVAL, "%s='%s' is not an absolute path; give the folder of a "
-                                    "machine dump as an absolute path", from, root);
-    char real[PATH_MAX];
-    if (!realpath(root, real))
-        return mb__error(MB_EINVAL, "%s='%s' cannot be used: %s; give an existing folder",
-                         from, root, strerror(errno));
-    struct stat st;
-    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
-        return mb__error(MB_EINVAL, "%s='%s' is not a folder; give the folder of a machine "
-                                    "dump (as written by 'membudget gather')", from, root);
     snprintf(plat->root, sizeof plat->root, "%s", real);
+    plat->rootfd = -1;
     plat->foreign = strcmp(real, "/") != 0;
     if (plat->foreign) {
         plat->rootfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (plat->rootfd < 0)
-            return mb__error(MB_EINVAL, "%s='%s' cannot be opened: %s", from, root,
+            return mb__error(MB_EINVAL, "%s='%s' cannot be opened: %s", from, given,
                              strerror(errno));
     }
     return MB_OK;
 }
 
-void mb__plat_fini(mb_platform *plat)
+void mb__sysroot_close(mb_platform *plat)
 {
-    if (plat)
-        mb__plat_release_caches(plat);
-    if (plat && plat->meminfo_fd1 > 0) {
-        close(plat->meminfo_fd1 - 1);
-        plat->meminfo_fd1 = 0;
-    }
-    if (plat && plat->rootfd >= 0) {
+    if (plat->rootfd >= 0) {
         close(plat->rootfd);
         plat->rootfd = -1;
+    }
+}
+
+void *mb__plat_cache_get(const mb_platform *plat, int slot)
+{
+    return atomic_load(&plat->cache[slot].value);
+}
+
+void *mb__plat_cache_put(const mb_platform *plat, int slot, void *value,
+                         void (*release)(void *value))
+{
+    mb_plat_cache *c = &((mb_platform *)plat)->cache[slot];
+    atomic_store(&c->release, release); /* every writer stores the same function */
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong(&c->value, &expected, value))
+        return value;
+    return expected;
+}
+
+void mb__plat_cache_release_all(mb_platform *plat)
+{
+    for (int i = 0; i < MB_CACHE_SLOTS; i++) {
+        void *v = atomic_exchange(&plat->cache[i].value, NULL);
+        void (*release)(void *) = atomic_load(&plat->cache[i].release);
+        if (v && release)
+            release(v);
     }
 }
 

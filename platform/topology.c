@@ -1,5 +1,5 @@
 /*
- * platform/topology.c: the NUMA topology, read from sysfs under the sysroot.
+ * platform/topology.c: layer 4, the NUMA topology, read from sysfs under the sysroot.
  *
  * Why sysfs and not hwloc (docs/numa.md has the long form): hwloc 2.9 reads a foreign
  * file-system root only from the HWLOC_FSROOT environment variable, which library code
@@ -26,33 +26,10 @@
 #include <hwloc.h>
 #endif
 
-#include "numa.h"
+#include "topology.h"
+#include "cpuset.h"
+#include "parse.h"
 
-
-void mb__format_list(const unsigned char *bits, int nbits, char *out, size_t size)
-{
-    size_t k = 0;
-    out[0] = '\0';
-    for (int i = 0; i < nbits; i++) {
-        if (!bits[i])
-            continue;
-        int j = i;
-        while (j + 1 < nbits && bits[j + 1])
-            j++;
-        char item[32];
-        if (j == i)
-            snprintf(item, sizeof item, "%s%d", k ? "," : "", i);
-        else
-            snprintf(item, sizeof item, "%s%d-%d", k ? "," : "", i, j);
-        if (k + strlen(item) + 4 >= size) {
-            if (size >= 4)
-                snprintf(out + (k < size - 4 ? k : size - 4), 4, "...");
-            return;
-        }
-        k += (size_t)snprintf(out + k, size - k, "%s", item);
-        i = j;
-    }
-}
 
 /* Reads a node list file into bits: 1 read, 0 file missing (bits cleared), <0 error. */
 static int read_list(const mb_platform *plat, const char *path, unsigned char *bits, int nbits)
@@ -79,27 +56,6 @@ static void topology_free(mb_topology *t)
     mb__free(t->cpu_node);
     mb__free(t->cpu_allowed);
     mb__free(t);
-}
-
-int mb__node_meminfo_parse(const char *text, const char *path, int64_t *free, int64_t *total)
-{
-    *free = *total = 0;
-    static const char *const keys[5] = {"MemTotal", "MemFree", "Active(file)",
-                                        "Inactive(file)", "SReclaimable"};
-    int64_t v[5];
-    for (int k = 0; k < 5; k++) {
-        int rc = mb__meminfo_value(text, keys[k], &v[k]);
-        if (rc)
-            return rc;
-        if (v[k] == MB_UNKNOWN) {
-            if (k < 2)
-                return mb__error(MB_EPARSE, "%s has no %s line", path, keys[k]);
-            v[k] = 0; /* old kernels: nothing counted as reclaimable rather than fail */
-        }
-    }
-    *total = v[0];
-    *free = v[1] + v[2] + v[3] + v[4];
-    return MB_OK;
 }
 
 int mb__node_meminfo(const mb_platform *plat, const mb_topo_node *n, int64_t *free,
@@ -301,28 +257,23 @@ fail:
     return rc;
 }
 
+static void topology_release(void *v) { topology_free(v); }
+
 int mb__topology_get(const mb_platform *plat, const mb_topology **out)
 {
     *out = NULL;
-    mb_platform *mp = (mb_platform *)plat; /* the caches are the platform's one mutable part */
-    mb_topology *t = atomic_load(&mp->topology);
+    mb_topology *t = mb__plat_cache_get(plat, MB_CACHE_TOPOLOGY);
     if (!t) {
-        int rc = topology_build(plat, &t);
+        mb_topology *mine;
+        int rc = topology_build(plat, &mine);
         if (rc)
             return rc;
-        mb_topology *expected = NULL;
-        if (!atomic_compare_exchange_strong(&mp->topology, &expected, t)) {
-            topology_free(t); /* another thread built it first */
-            t = expected;
-        }
+        t = mb__plat_cache_put(plat, MB_CACHE_TOPOLOGY, mine, topology_release);
+        if (t != mine)
+            topology_free(mine); /* another thread built it first */
     }
     *out = t;
     return MB_OK;
-}
-
-void mb__topology_release(mb_platform *plat)
-{
-    topology_free(atomic_exchange(&plat->topology, NULL));
 }
 
 const mb_topo_node *mb__topology_node(const mb_topology *t, int id)

@@ -27,8 +27,6 @@ int cli_fail_rc(int rc, const char *what);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "membudget <cmd>: <message>" plus a hint to --help; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints the usage of the command named name. */
-void cli_print_help(const char *name, FILE *to);
 
 /* Opens a context from the environment (MEMBUDGET_SYSROOT, MEMBUDGET_BACKENDS). */
 int cli_context(mb_context **ctx);

@@ -34,15 +34,6 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-void cli_print_help(const char *name, FILE *to)
-{
-    for (const cli_command *c = cli_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0) {
-            fprintf(to, "usage: %s\n\n%s\n", c->usage, c->summary);
-            return;
-        }
-}
-
 int cli_context(mb_context **ctx)
 {
     int rc = mb_context_init(ctx, NULL);

@@ -30,7 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../platform/numa.h"
+#include "../../platform/platform.h"
 
 #ifdef MEMBUDGET_HAVE_NUMA
 #include <numaif.h>

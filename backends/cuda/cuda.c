@@ -50,6 +50,7 @@
 #include <cuda.h>
 
 #include "../../platform/platform.h"
+#include "../../policy/policy.h"
 #include "cuda_syms.h"
 #include "nvml_api.h"
 

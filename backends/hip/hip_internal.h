@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../../platform/platform.h"
+#include "../../policy/policy.h"
 
 /* /sys/class/drm/card0 .. card63 are looked at (the kernel's DRM minor limit for primary
  * nodes is 64); KFD topology nodes 0 .. 255. */

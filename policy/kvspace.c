@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "numa.h"
+#include "policy.h"
 
 /* The largest machine Linux can address: 52 physical address bits (x86-64 five-level
  * paging, arm64 LPA) = 4 PiB = 4194304 GiB. */

@@ -1,10 +1,8 @@
 /*
- * backends/cpu/api.c: the public NUMA, container and CPU KV-space functions (issue 8).
+ * core/numa.c: the public NUMA, container and CPU KV-space functions.
  *
- * They need the context's platform (its sysroot and its cached topology) and its device
- * list, so this file includes core/internal.h; it calls the core only through the public
- * API (mb_context_probe, mb_snapshot_measure) and reads nothing of the core's state but
- * ctx->plat and the probed device list, which never change after probing.
+ * They read the context's platform (its sysroot and its cached topology) and its probed
+ * device list, which never change after probing; the rules themselves are policy/'s.
  *
  * Sources of the rules (vLLM, read 2026-11 on GitHub):
  *  - vllm/v1/worker/cpu_worker.py (CPUWorker.__init__, determine_available_memory): the
@@ -30,8 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/internal.h"
-#include "../../platform/numa.h"
+#include "internal.h"
 
 /* The topology, after probing (probe failures do not stop a listing of nodes). */
 static int get_topology(mb_context *ctx, const mb_topology **t)
@@ -488,79 +485,10 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
 
 /* ---- the files a dump needs -------------------------------------------------------- */
 
-static int emit(const mb_platform *plat, int (*each)(void *, const char *), void *user,
-                const char *path)
-{
-    if (!mb__plat_exists(plat, path))
-        return 0;
-    return each(user, path);
-}
-
-/* Every level of a cgroup from its folder up to the mount's root, names in each. */
-static int emit_levels(const mb_platform *plat, const mb_cg_where *w, const char *const *names,
-                       int (*each)(void *, const char *), void *user)
-{
-    size_t len = strlen(w->dir);
-    do {
-        for (int k = 0; names[k]; k++) {
-            char p[PATH_MAX + 64];
-            snprintf(p, sizeof p, "%.*s/%s", (int)len, w->dir, names[k]);
-            int rc = emit(plat, each, user, p);
-            if (rc)
-                return rc;
-        }
-    } while (mb__cgroup_up(w, &len));
-    return 0;
-}
-
 int mb_context_list_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
 {
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_context_list_files: ctx or each is NULL");
-    const mb_platform *plat = &ctx->plat;
-    static const char *const fixed[] = {
-        "/proc/meminfo", "/proc/self/status", "/proc/self/cgroup", "/proc/self/cpuset",
-        "/proc/self/mountinfo", "/proc/mounts", "/sys/devices/system/node/online",
-        "/sys/devices/system/node/possible", "/sys/devices/system/node/has_cpu",
-        "/sys/devices/system/node/has_memory", "/sys/devices/system/node/has_normal_memory",
-        "/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible",
-        "/sys/devices/system/cpu/present", "/sys/devices/system/cpu/offline"};
-    int rc;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if ((rc = emit(plat, each, user, fixed[i])))
-            return rc;
-    const mb_topology *t;
-    if ((rc = get_topology(ctx, &t)))
-        return rc;
-    for (int i = 0; i < t->nnodes; i++) {
-        char p[96];
-        if ((rc = emit(plat, each, user, t->nodes[i].meminfo)))
-            return rc;
-        snprintf(p, sizeof p, "/sys/devices/system/node/node%d/cpulist", t->nodes[i].id);
-        if ((rc = emit(plat, each, user, p)))
-            return rc;
-    }
-    mb_cg_where w;
-    int found = mb__cgroup_locate(plat, "memory", &w);
-    if (found < 0)
-        return found;
-    if (found) {
-        /* limit, usage and stat at every level: each limited level bounds what is left */
-        static const char *const v1[] = {"memory.limit_in_bytes", "memory.usage_in_bytes",
-                                         "memory.stat", NULL};
-        static const char *const v2[] = {"memory.max", "memory.current", "memory.stat", NULL};
-        if ((rc = emit_levels(plat, &w, w.version == 2 ? v2 : v1, each, user)))
-            return rc;
-    }
-    found = mb__cgroup_locate(plat, "cpuset", &w);
-    if (found < 0)
-        return found;
-    if (found) {
-        static const char *const cs[] = {"cpuset.mems.effective", "cpuset.cpus.effective",
-                                         "cpuset.effective_mems", "cpuset.effective_cpus",
-                                         "cpuset.mems", "cpuset.cpus", "mems", "cpus", NULL};
-        if ((rc = emit_levels(plat, &w, cs, each, user)))
-            return rc;
-    }
-    return emit(plat, each, user, "/hwloc.xml");
+    (void)mb_context_probe(ctx); /* probe failures do not stop a listing */
+    return mb__plat_files(&ctx->plat, each, user);
 }
