@@ -52,6 +52,9 @@ extern const int mb__backend_ndefs;
 /* Resolves a device index after probing; sets the detail on failure. */
 int mb__device_entry(mb_context *ctx, int index, mb_device_entry **out);
 
+/* services.c: the table every backend's probe and files receive. */
+extern const mb_backend_services mb__services;
+
 /* vtable.c: the only callers of backend slots. */
 int mb__vt_probe(mb_backend_slot *b, const mb_platform *plat, mb_probe_result *res);
 int mb__vt_device_count(mb_backend_slot *b);
@@ -69,6 +72,9 @@ int mb__psi_read(mb_context *ctx, const char *path, mb_psi *out);
 int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
                      int (*add)(void *sink, const mb_process *p), void *sink, char *why,
                      size_t why_size);
+/* The files slot (version 3); MB_OK and nothing listed when the backend has none. */
+int mb__vt_files(const struct mb_backend_ops *ops, const mb_platform *plat,
+                 int (*each)(void *user, const char *path), void *user);
 
 /* format.c */
 int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) */

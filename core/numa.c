@@ -490,5 +490,11 @@ int mb_context_list_files(mb_context *ctx, int (*each)(void *user, const char *p
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_context_list_files: ctx or each is NULL");
     (void)mb_context_probe(ctx); /* probe failures do not stop a listing */
-    return mb__plat_files(&ctx->plat, each, user);
+    /* every backend built in, selected or not, present or not: a dump must replay each */
+    for (int i = 0; i < ctx->nbackends; i++) {
+        int rc = mb__vt_files(ctx->backends[i].ops, &ctx->plat, each, user);
+        if (rc)
+            return rc;
+    }
+    return MB_OK;
 }

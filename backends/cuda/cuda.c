@@ -49,10 +49,13 @@
 
 #include <cuda.h>
 
-#include "../../platform/platform.h"
-#include "../../policy/policy.h"
+#include "membudget/backend.h"
 #include "cuda_syms.h"
 #include "nvml_api.h"
+
+/* The services table handed to probe (and files): the backend's only way to the rest of
+ * the library. Every probe stores the same table, so concurrent probes agree. */
+static const mb_backend_services *_Atomic svc;
 
 /* The list must agree with the vendor prototypes: a redeclaration that differs from
  * cuda.h (or nvml.h) is a compile error. */
@@ -215,7 +218,7 @@ static int cu_fail(const cuda_state *s, const cuda_dev *d, const char *call, CUr
     char dev[24] = "cuda";
     if (d)
         snprintf(dev, sizeof dev, "cuda:%d", d->ordinal);
-    return mb__error(code, "%s: %s failed: %s%s", dev, call, what, hint);
+    return svc->error(code, "%s: %s failed: %s%s", dev, call, what, hint);
 }
 
 /* ---- loading -------------------------------------------------------------------------- */
@@ -234,7 +237,7 @@ static void lib_path(void *h, const char *soname, char *buf, size_t size)
 static int resolve(void *h, const char *const *names, size_t n, void *table)
 {
     for (size_t i = 0; i < n; i++) {
-        void *p = mb__dl_sym(h, names[i]);
+        void *p = svc->dl_sym(h, names[i]);
         if (!p)
             return (int)i;
         memcpy((char *)table + i * sizeof(void (*)(void)), &p, sizeof p);
@@ -246,7 +249,7 @@ static int resolve(void *h, const char *const *names, size_t n, void *table)
 static void nvml_load(cuda_state *s, char *why, size_t size)
 {
     char dlwhy[256];
-    void *h = mb__dl_open(NVML_SONAME, NULL, dlwhy, sizeof dlwhy);
+    void *h = svc->dl_open(NVML_SONAME, NULL, dlwhy, sizeof dlwhy);
     if (!h) {
         snprintf(why, size, "NVML not loaded (%s), so free memory comes from a CUDA context",
                  dlwhy);
@@ -288,7 +291,7 @@ static int init_failed(const cuda_api *cu, const char *path, CUresult r, mb_prob
 {
     char what[192];
     cu_describe(cu, r, what, sizeof what);
-    const char *cvd = mb__getenv("CUDA_VISIBLE_DEVICES", NULL);
+    const char *cvd = svc->getenv("CUDA_VISIBLE_DEVICES", NULL);
     switch ((int)r) {
     case CUDA_ERROR_STUB_LIBRARY:
         return set_state(res, MB_PROBE_ABSENT,
@@ -344,7 +347,7 @@ static int read_numa_node(const mb_platform *plat, const char *pci)
         low[k] = (char)tolower((unsigned char)pci[k]);
     low[k] = '\0';
     snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/numa_node", low);
-    if (!low[0] || !mb__plat_exists(plat, path) || mb__plat_read(plat, path, buf, sizeof buf) < 0)
+    if (!low[0] || !svc->exists(plat, path) || svc->read_file(plat, path, buf, sizeof buf) < 0)
         return -1;
     char *end;
     long v = strtol(buf, &end, 10);
@@ -379,7 +382,7 @@ static int read_device(cuda_state *s, int i)
     if ((r = cu->cuDeviceTotalMem_v2(&total, d->dev)))
         return cu_fail(s, d, "cuDeviceTotalMem_v2", r);
     if (total == 0 || total > (size_t)INT64_MAX)
-        return mb__error(MB_EBACKEND, "cuda:%d: cuDeviceTotalMem_v2 reports %zu bytes; the "
+        return svc->error(MB_EBACKEND, "cuda:%d: cuDeviceTotalMem_v2 reports %zu bytes; the "
                                       "driver is not usable (check nvidia-smi)", i, total);
     d->total = (int64_t)total;
     int v = 0;
@@ -396,12 +399,14 @@ static int read_device(cuda_state *s, int i)
     return MB_OK;
 }
 
-static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *res)
+static int cuda_probe(const mb_platform *plat, const mb_backend_services *services, void **state,
+                      mb_probe_result *res)
 {
+    svc = services;
     *state = NULL;
     char why[256];
     int absent = 0;
-    void *h = mb__dl_open(CUDA_SONAME, &absent, why, sizeof why);
+    void *h = svc->dl_open(CUDA_SONAME, &absent, why, sizeof why);
     if (!h) {
         if (absent)
             return set_state(res, MB_PROBE_ABSENT, "%s not found: no NVIDIA driver is "
@@ -438,15 +443,15 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
                                                "nvidia-smi", path, what);
     }
     if (count <= 0) {
-        const char *cvd = mb__getenv("CUDA_VISIBLE_DEVICES", NULL);
+        const char *cvd = svc->getenv("CUDA_VISIBLE_DEVICES", NULL);
         return set_state(res, MB_PROBE_ABSENT,
                          "the NVIDIA driver (%s) reports no CUDA device (cuDeviceGetCount: "
                          "%d)%s%s%s", path, count, cvd ? "; CUDA_VISIBLE_DEVICES='" : "",
                          cvd ? cvd : "", cvd ? "' may hide every GPU" : "");
     }
-    cuda_state *s = mb__calloc(1, sizeof *s + (size_t)count * sizeof(cuda_dev));
+    cuda_state *s = svc->calloc(1, sizeof *s + (size_t)count * sizeof(cuda_dev));
     if (!s)
-        return mb__error(MB_ENOMEM, "cuda probe: out of memory for %d devices", count);
+        return svc->error(MB_ENOMEM, "cuda probe: out of memory for %d devices", count);
     s->plat = plat;
     s->cu = cu;
     s->n = count;
@@ -457,7 +462,7 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
         int rc = read_device(s, i);
         if (rc) {
             cuda_shutdown(s);
-            return set_state(res, MB_PROBE_BROKEN, "%s (%s)", mb_error_detail(), path);
+            return set_state(res, MB_PROBE_BROKEN, "%s (%s)", svc->detail(), path);
         }
     }
     char nvml_why[320];
@@ -468,13 +473,13 @@ static int cuda_probe(const mb_platform *plat, void **state, mb_probe_result *re
     if (uma) {
         huge_open(plat, &s->huge);
         /* host and cgroup files, so that snapshots only read */
-        int rc = mb__plat_host_prepare(plat);
+        int rc = svc->host_prepare(plat);
         if (rc) {
             cuda_shutdown(s);
             if (rc == MB_ENOMEM)
                 return rc;
             return set_state(res, MB_PROBE_BROKEN, "integrated device: %s",
-                             mb_error_detail());
+                             svc->detail());
         }
     }
     set_state(res, MB_PROBE_PRESENT, "driver %d.%d (%s); %d device%s%s; %s", version / 1000,
@@ -498,7 +503,7 @@ static void cuda_shutdown(void *st)
     for (int i = 0; i < s->huge.n; i++)
         close(s->huge.fd[i]);
     pthread_mutex_destroy(&s->lock);
-    mb__free(s);
+    svc->free(s);
 }
 
 static int cuda_device_count(void *st) { return ((cuda_state *)st)->n; }
@@ -506,13 +511,13 @@ static int cuda_device_count(void *st) { return ((cuda_state *)st)->n; }
 static cuda_dev *dev_at(cuda_state *s, int i)
 {
     if (i < 0 || i >= s->n) {
-        mb__error(MB_ENODEV, "cuda device %d does not exist (this driver shows %d)", i, s->n);
+        svc->error(MB_ENODEV, "cuda device %d does not exist (this driver shows %d)", i, s->n);
         return NULL;
     }
     return &s->devs[i];
 }
 
-static int cuda_device_info(void *st, int i, mb_device_info *out)
+static int cuda_device_info(void *st, int i, mb_backend_device *out)
 {
     cuda_dev *d = dev_at(st, i);
     if (!d)
@@ -587,14 +592,14 @@ static int pop_primary(cuda_state *s, cuda_dev *d, int rc)
         return rc;
     if (rc) {
         char first[512];
-        snprintf(first, sizeof first, "%s", mb_error_detail());
+        snprintf(first, sizeof first, "%s", svc->detail());
         char what[192];
         cu_describe(&s->cu, r, what, sizeof what);
-        return mb__error(rc, "%s; then cuCtxPopCurrent_v2 failed: %s", first, what);
+        return svc->error(rc, "%s; then cuCtxPopCurrent_v2 failed: %s", first, what);
     }
     if (r)
         return cu_fail(s, d, "cuCtxPopCurrent_v2", r);
-    return mb__error(MB_EBACKEND, "cuda:%d: cuCtxPopCurrent_v2 popped another context than "
+    return svc->error(MB_EBACKEND, "cuda:%d: cuCtxPopCurrent_v2 popped another context than "
                                   "the primary context membudget pushed; the caller changed "
                                   "the context stack from another library call", d->ordinal);
 }
@@ -732,9 +737,9 @@ static void huge_open(const mb_platform *plat, huge_pools *h)
 {
     memset(h, 0, sizeof *h);
     static const char dir[] = "/sys/kernel/mm/hugepages";
-    if (!mb__plat_exists(plat, dir))
+    if (!svc->exists(plat, dir))
         return;
-    int dfd = mb__plat_open(plat, dir);
+    int dfd = svc->open_file(plat, dir);
     if (dfd < 0)
         return;
     DIR *d = fdopendir(dfd);
@@ -752,7 +757,7 @@ static void huge_open(const mb_platform *plat, huge_pools *h)
             continue;
         char path[128];
         snprintf(path, sizeof path, "%s/%s/nr_hugepages", dir, e->d_name);
-        int fd = h->n < HUGE_SIZES_MAX ? mb__plat_open(plat, path) : -1;
+        int fd = h->n < HUGE_SIZES_MAX ? svc->open_file(plat, path) : -1;
         if (fd < 0) {
             ok = 0;
             break;
@@ -779,14 +784,14 @@ static int hugetlb_pool(const mb_platform *plat, const huge_pools *h, int64_t *p
     if (h->sysfs) {
         for (int i = 0; i < h->n; i++) {
             char buf[32];
-            long n = mb__plat_pread(h->fd[i], "/sys/kernel/mm/hugepages/*/nr_hugepages", buf,
+            long n = svc->pread_file(h->fd[i], "/sys/kernel/mm/hugepages/*/nr_hugepages", buf,
                                     sizeof buf);
             if (n < 0)
                 return (int)n;
             char *end;
             long long c = strtoll(buf, &end, 10);
             if (end == buf || c < 0)
-                return mb__error(MB_EPARSE, "/sys/kernel/mm/hugepages: nr_hugepages '%.20s' is "
+                return svc->error(MB_EPARSE, "/sys/kernel/mm/hugepages: nr_hugepages '%.20s' is "
                                             "not a count", buf);
             if (c > 0 && c <= (INT64_MAX - *pool) / h->page[i])
                 *pool += c * h->page[i];
@@ -794,14 +799,14 @@ static int hugetlb_pool(const mb_platform *plat, const huge_pools *h, int64_t *p
         return MB_OK;
     }
     char buf[PROC_MEMINFO_MAX];
-    long n = mb__plat_meminfo_read(plat, buf, sizeof buf); /* the platform's kept descriptor */
+    long n = svc->meminfo_read(plat, buf, sizeof buf); /* the platform's kept descriptor */
     if (n < 0)
         return (int)n;
     int64_t all, count, size;
     int rc;
-    if ((rc = mb__meminfo_value(buf, "Hugetlb", &all)) ||
-        (rc = mb__meminfo_value(buf, "HugePages_Total", &count)) ||
-        (rc = mb__meminfo_value(buf, "Hugepagesize", &size)))
+    if ((rc = svc->meminfo_value(buf, "Hugetlb", &all)) ||
+        (rc = svc->meminfo_value(buf, "HugePages_Total", &count)) ||
+        (rc = svc->meminfo_value(buf, "Hugepagesize", &size)))
         return rc;
     if (all != MB_UNKNOWN && all > 0)
         *pool = all;
@@ -818,7 +823,7 @@ static int uma_mem_info(cuda_state *s, cuda_dev *d, mb_meminfo *out)
     int rc = driver_free(s, d, 0, &f, &src);
     if (rc)
         return rc;
-    if ((rc = mb__uma_meminfo(s->plat, f, d->total, out)))
+    if ((rc = svc->uma_meminfo(s->plat, f, d->total, out)))
         return rc;
     int64_t pool;
     if ((rc = hugetlb_pool(s->plat, &s->huge, &pool)))
@@ -871,9 +876,9 @@ static int cuda_alloc(void *st, int i, size_t bytes, void **ptr)
     cuda_dev *d = dev_at(s, i);
     if (!d)
         return MB_ENODEV;
-    if (s->plat->foreign)
-        return mb__error(MB_EFOREIGN, "cuda:%d: cannot allocate while reading the machine dump "
-                                      "%s; unset MEMBUDGET_SYSROOT", i, s->plat->root);
+    if (svc->foreign(s->plat))
+        return svc->error(MB_EFOREIGN, "cuda:%d: cannot allocate while reading the machine dump "
+                                      "%s; unset MEMBUDGET_SYSROOT", i, svc->root(s->plat));
     int rc = push_primary(s, d);
     if (rc)
         return rc;
@@ -882,7 +887,7 @@ static int cuda_alloc(void *st, int i, size_t bytes, void **ptr)
     if (r)
         rc = cu_fail(s, d, "cuMemAlloc_v2", r);
     else if (!p)
-        rc = mb__error(MB_EBACKEND, "cuda:%d: cuMemAlloc_v2 returned a null pointer for %zu "
+        rc = svc->error(MB_EBACKEND, "cuda:%d: cuMemAlloc_v2 returned a null pointer for %zu "
                                     "bytes", i, bytes);
     rc = pop_primary(s, d, rc);
     if (rc) {
@@ -919,7 +924,7 @@ int mb__cuda_processes(void *state, int i, const mb_device_info *dev,
                        size_t why_size);
 
 const struct mb_backend_ops mb__backend_cuda = {
-    .abi = MB_BACKEND_ABI,
+    .version = MB_BACKEND_VERSION,
     .name = "cuda",
     .platform_name = "cuda",
     .probe = cuda_probe,

@@ -46,6 +46,9 @@
 #include "hip_internal.h"
 #include "hip_syms.h"
 
+/* the services table handed to probe (hip_internal.h) */
+#define svc mb__hip_svc
+
 typedef struct hip_api {
 #define MB_HIP_PTR(name, params, args) __typeof__(&name) p_##name;
     MB_HIP_SYMBOLS(MB_HIP_PTR)
@@ -117,7 +120,7 @@ static void visible_env(char *buf, size_t size)
                                        "CUDA_VISIBLE_DEVICES"};
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = mb__getenv(vars[i], NULL);
+        const char *v = svc->getenv(vars[i], NULL);
         if (!v)
             continue;
         size_t l = strlen(buf);
@@ -127,7 +130,7 @@ static void visible_env(char *buf, size_t size)
 
 static int force_runtime(void)
 {
-    const char *v = mb__getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
+    const char *v = svc->getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
     return v && strcmp(v, "1") == 0;
 }
 
@@ -161,7 +164,7 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     const char *names[3];
     int n = 3, too_long = 0;
     soname[0] = '\0';
-    const char *env = mb__getenv("MEMBUDGET_HIP_SONAME", &too_long);
+    const char *env = svc->getenv("MEMBUDGET_HIP_SONAME", &too_long);
     if (too_long || (env && *env && !valid_soname(env))) {
         snprintf(why, size, "MEMBUDGET_HIP_SONAME='%.60s' is not a soname of the HIP runtime; "
                             "set it to e.g. libamdhip64.so.6, or unset it",
@@ -180,14 +183,14 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     int broken = -1;
     for (int i = 0; i < n; i++) {
         int absent = 0;
-        void *h = mb__dl_open(names[i], &absent, msg[i], sizeof msg[i]);
+        void *h = svc->dl_open(names[i], &absent, msg[i], sizeof msg[i]);
         if (!h) {
             if (broken < 0 && !absent)
                 broken = i;
             continue;
         }
 #define MB_HIP_SYM(name, params, args)                                                      \
-    api->p_##name = (__typeof__(&name))mb__dl_sym(h, #name);                                \
+    api->p_##name = (__typeof__(&name))svc->dl_sym(h, #name);                                \
     if (!api->p_##name) {                                                                   \
         snprintf(why, size, "%s lacks %s (a HIP runtime too old or damaged); install ROCm's " \
                             "HIP runtime 5 or newer", names[i], #name);                     \
@@ -217,7 +220,7 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     return MB_PROBE_ABSENT;
 }
 
-static void hip_shutdown(void *st) { mb__free(st); }
+static void hip_shutdown(void *st) { svc->free(st); }
 
 /* APUs' snapshots read host and cgroup files: opens them now, so that snapshots only
  * read. On failure the probe is broken (ENOMEM returned), the reason naming the file. */
@@ -225,14 +228,14 @@ static int prepare_apus(hip_state *s, mb_probe_result *res)
 {
     for (int i = 0; i < s->n; i++)
         if (s->devs[i].integrated) {
-            int rc = mb__plat_host_prepare(s->plat);
+            int rc = svc->host_prepare(s->plat);
             if (rc == MB_OK)
                 return MB_OK;
             hip_shutdown(s);
             if (rc == MB_ENOMEM)
                 return rc;
             res->state = MB_PROBE_BROKEN;
-            snprintf(res->reason, sizeof res->reason, "APU: %s", mb_error_detail());
+            snprintf(res->reason, sizeof res->reason, "APU: %s", svc->detail());
             return 1;
         }
     return MB_OK;
@@ -278,13 +281,15 @@ static int probe_fail(hip_state *s, mb_probe_result *res, const char *call, int 
     return MB_OK;
 }
 
-static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res)
+static int hip_probe(const mb_platform *plat, const mb_backend_services *services, void **state,
+                     mb_probe_result *res)
 {
+    svc = services;
     *state = NULL;
     int force = force_runtime();
-    hip_state *s = mb__calloc(1, sizeof *s);
+    hip_state *s = svc->calloc(1, sizeof *s);
     if (!s)
-        return mb__error(MB_ENOMEM, "hip probe: out of memory");
+        return svc->error(MB_ENOMEM, "hip probe: out of memory");
     s->plat = plat;
     int rc = mb__hip_sysfs_scan(plat, &s->sysfs);
     if (rc) {
@@ -292,28 +297,28 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
         if (rc == MB_ENOMEM)
             return rc;
         res->state = MB_PROBE_BROKEN;
-        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", mb_error_detail());
+        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", svc->detail());
         return MB_OK;
     }
-    const char *root = plat->foreign ? plat->root : "";
+    const char *root = svc->foreign(plat) ? svc->root(plat) : "";
     char cards[256];
     mb__hip_cards_describe(&s->sysfs, cards, sizeof cards);
     int ncards = s->sysfs.ncards;
 
-    if (!force && plat->foreign) {
+    if (!force && svc->foreign(plat)) {
         if (ncards == 0) {
             res->state = MB_PROBE_ABSENT;
             snprintf(res->reason, sizeof res->reason,
                      "the sysroot %s has no amdgpu card (no %s/sys/class/drm/cardN/device/"
-                     "vendor reading 0x1002)%s", plat->root, root,
+                     "vendor reading 0x1002)%s", svc->root(plat), root,
                      s->sysfs.kfd_gpus ? ", although its KFD topology lists GPUs" : "");
             hip_shutdown(s);
             return MB_OK;
         }
-        hip_state *t = mb__calloc(1, sizeof *t + (size_t)ncards * sizeof(hip_dev));
+        hip_state *t = svc->calloc(1, sizeof *t + (size_t)ncards * sizeof(hip_dev));
         if (!t) {
             hip_shutdown(s);
-            return mb__error(MB_ENOMEM, "hip probe: out of memory");
+            return svc->error(MB_ENOMEM, "hip probe: out of memory");
         }
         memcpy(t, s, sizeof *s);
         hip_shutdown(s);
@@ -376,10 +381,10 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
     }
     if (count > 4096)
         count = 4096;
-    hip_state *t = mb__calloc(1, sizeof *t + (size_t)count * sizeof(hip_dev));
+    hip_state *t = svc->calloc(1, sizeof *t + (size_t)count * sizeof(hip_dev));
     if (!t) {
         hip_shutdown(s);
-        return mb__error(MB_ENOMEM, "hip probe: out of memory for %d devices", count);
+        return svc->error(MB_ENOMEM, "hip probe: out of memory for %d devices", count);
     }
     memcpy(t, s, sizeof *s);
     hip_shutdown(s);
@@ -444,12 +449,12 @@ static int hip_device_count(void *st) { return ((hip_state *)st)->n; }
 static int check_dev(hip_state *s, int i)
 {
     if (i < 0 || i >= s->n)
-        return mb__error(MB_ENODEV, "hip device %d does not exist (this machine has %d)", i,
+        return svc->error(MB_ENODEV, "hip device %d does not exist (this machine has %d)", i,
                          s->n);
     return MB_OK;
 }
 
-static int hip_device_info(void *st, int i, mb_device_info *out)
+static int hip_device_info(void *st, int i, mb_backend_device *out)
 {
     hip_state *s = st;
     int rc = check_dev(s, i);
@@ -473,14 +478,14 @@ static int enter_device(hip_state *s, int i, const char *what, int *prev)
     char eb[64];
     hipError_t e = s->api.p_hipGetDevice(prev);
     if (e != hipSuccess)
-        return mb__error(MB_EBACKEND, "hip:%d: hipGetDevice failed before %s: %s", i, what,
+        return svc->error(MB_EBACKEND, "hip:%d: hipGetDevice failed before %s: %s", i, what,
                          hip_err(e, eb, sizeof eb));
     if (*prev == i)
         return MB_OK;
     e = s->api.p_hipSetDevice(i);
     if (e == hipSuccess)
         return MB_OK;
-    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice failed before %s: %s", i, what,
+    return svc->error(MB_EBACKEND, "hip:%d: hipSetDevice failed before %s: %s", i, what,
                      hip_err(e, eb, sizeof eb));
 }
 
@@ -493,7 +498,7 @@ static int leave_device(hip_state *s, int i, int prev, const char *what)
     if (e == hipSuccess)
         return MB_OK;
     char eb[64];
-    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice(%d) failed restoring the caller's "
+    return svc->error(MB_EBACKEND, "hip:%d: hipSetDevice(%d) failed restoring the caller's "
                                   "device after %s: %s", i, prev, what, hip_err(e, eb, sizeof eb));
 }
 
@@ -501,7 +506,7 @@ static int leave_device(hip_state *s, int i, int prev, const char *what)
 static int apu_meminfo(hip_state *s, int64_t driver_free, int64_t driver_total,
                        mb_meminfo *out)
 {
-    int rc = mb__uma_meminfo(s->plat, driver_free, driver_total, out);
+    int rc = svc->uma_meminfo(s->plat, driver_free, driver_total, out);
     if (rc)
         return rc;
     int64_t df = driver_free;
@@ -524,9 +529,9 @@ static int sysfs_meminfo(hip_state *s, int i, mb_meminfo *out)
     if ((rc = mb__hip_card_mem(s->plat, c, "vram_used", &vram_used)))
         return rc;
     if (c->vram_total == MB_UNKNOWN || vram_used == MB_UNKNOWN)
-        return mb__error(MB_EIO, "hip:%d: %s/sys/class/drm/card%d/device has no "
+        return svc->error(MB_EIO, "hip:%d: %s/sys/class/drm/card%d/device has no "
                                  "mem_info_vram_total or mem_info_vram_used (amdgpu before "
-                                 "Linux 4.10?)", i, s->plat->root, c->card);
+                                 "Linux 4.10?)", i, svc->root(s->plat), c->card);
     int64_t vram_free = c->vram_total - vram_used;
     if (!s->devs[i].integrated) {
         out->total = c->vram_total;
@@ -564,7 +569,7 @@ static int hip_mem_info(void *st, int i, mb_meminfo *out)
         return rc;
     if (e != hipSuccess) {
         char eb[64];
-        return mb__error(MB_EBACKEND, "hip:%d: hipMemGetInfo failed: %s", i,
+        return svc->error(MB_EBACKEND, "hip:%d: hipMemGetInfo failed: %s", i,
                          hip_err(e, eb, sizeof eb));
     }
     int64_t free_b = to_i64(f), total_b = to_i64(t);
@@ -587,7 +592,7 @@ static int hip_max_shared_memory(void *st, int i, int64_t *out)
     if (rc)
         return rc;
     if (!s->runtime)
-        return mb__error(MB_ENOTSUP, "hip:%d comes from a machine dump's sysfs; shared memory "
+        return svc->error(MB_ENOTSUP, "hip:%d comes from a machine dump's sysfs; shared memory "
                                      "per block needs the HIP runtime", i);
     char eb[64];
     int v = 0;
@@ -602,13 +607,13 @@ static int hip_max_shared_memory(void *st, int i, int64_t *out)
         return MB_OK;
     }
     if (e != hipSuccess && e != hipErrorInvalidValue && e != hipErrorNotSupported)
-        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
+        return svc->error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
                                       "hipDeviceAttributeSharedMemPerBlockOptin) failed: %s",
                          i, hip_err(e, eb, sizeof eb));
     v = 0;
     e = s->api.p_hipDeviceGetAttribute(&v, hipDeviceAttributeMaxSharedMemoryPerBlock, i);
     if (e != hipSuccess)
-        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
+        return svc->error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
                                       "hipDeviceAttributeMaxSharedMemoryPerBlock) failed: %s",
                          i, hip_err(e, eb, sizeof eb));
     *out = v;
@@ -629,7 +634,7 @@ static int hip_synchronize(void *st, int i)
         return rc;
     if (e != hipSuccess) {
         char eb[64];
-        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceSynchronize failed: %s", i,
+        return svc->error(MB_EBACKEND, "hip:%d: hipDeviceSynchronize failed: %s", i,
                          hip_err(e, eb, sizeof eb));
     }
     return MB_OK;
@@ -641,9 +646,9 @@ static int hip_alloc(void *st, int i, size_t bytes, void **ptr)
     int rc = check_dev(s, i);
     if (rc)
         return rc;
-    if (s->plat->foreign || !s->runtime)
-        return mb__error(MB_EFOREIGN, "hip:%d: cannot allocate on a machine dump (%s)", i,
-                         s->plat->root);
+    if (svc->foreign(s->plat) || !s->runtime)
+        return svc->error(MB_EFOREIGN, "hip:%d: cannot allocate on a machine dump (%s)", i,
+                         svc->root(s->plat));
     int prev;
     if ((rc = enter_device(s, i, "hipMalloc", &prev)))
         return rc;
@@ -658,7 +663,7 @@ static int hip_alloc(void *st, int i, size_t bytes, void **ptr)
     }
     if (e != hipSuccess || !p) {
         char eb[64];
-        return mb__error(e == hipErrorOutOfMemory ? MB_ENOMEM : MB_EBACKEND,
+        return svc->error(e == hipErrorOutOfMemory ? MB_ENOMEM : MB_EBACKEND,
                          "hip:%d: hipMalloc(%zu bytes) failed: %s", i, bytes,
                          hip_err(e, eb, sizeof eb));
     }
@@ -674,7 +679,7 @@ static int hip_free(void *st, int i, void *ptr, size_t bytes, int *freed)
     if (rc)
         return rc;
     if (!s->runtime)
-        return mb__error(MB_EFOREIGN, "hip:%d: nothing was allocated on a machine dump", i);
+        return svc->error(MB_EFOREIGN, "hip:%d: nothing was allocated on a machine dump", i);
     int prev;
     if ((rc = enter_device(s, i, "hipFree", &prev)))
         return rc;
@@ -685,7 +690,7 @@ static int hip_free(void *st, int i, void *ptr, size_t bytes, int *freed)
         return rc2;
     if (e != hipSuccess) {
         char eb[64];
-        return mb__error(MB_EBACKEND, "hip:%d: hipFree(%p, %zu bytes) failed: %s", i, ptr,
+        return svc->error(MB_EBACKEND, "hip:%d: hipFree(%p, %zu bytes) failed: %s", i, ptr,
                          bytes, hip_err(e, eb, sizeof eb));
     }
     return MB_OK;
@@ -706,7 +711,7 @@ static int hip_processes(void *st, int i, const mb_device_info *dev,
 }
 
 const struct mb_backend_ops mb__backend_hip = {
-    .abi = MB_BACKEND_ABI,
+    .version = MB_BACKEND_VERSION,
     .name = "hip",
     .platform_name = "rocm",
     .probe = hip_probe,

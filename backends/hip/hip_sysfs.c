@@ -18,13 +18,15 @@
 
 #include "hip_internal.h"
 
+const mb_backend_services *_Atomic mb__hip_svc;
+
 /* Reads a small sysfs file when it exists. 0: missing (buf = ""), 1: read, <0: error. */
 static int read_opt(const mb_platform *plat, const char *path, char *buf, size_t size)
 {
     buf[0] = '\0';
-    if (!mb__plat_exists(plat, path))
+    if (!mb__hip_svc->exists(plat, path))
         return 0;
-    long n = mb__plat_read(plat, path, buf, size);
+    long n = mb__hip_svc->read_file(plat, path, buf, size);
     if (n < 0)
         return (int)n;
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
@@ -35,9 +37,9 @@ static int read_opt(const mb_platform *plat, const char *path, char *buf, size_t
 static int parse_bytes(const char *path, const char *text, int64_t *out)
 {
     uint64_t v;
-    int rc = mb__parse_u64(text, strlen(text), &v);
+    int rc = mb__hip_svc->parse_u64(text, strlen(text), &v);
     if (rc || v > (uint64_t)INT64_MAX)
-        return mb__error(MB_EPARSE, "%s holds '%.40s', not a number of bytes; the amdgpu "
+        return mb__hip_svc->error(MB_EPARSE, "%s holds '%.40s', not a number of bytes; the amdgpu "
                                     "driver writes one decimal number there", path, text);
     *out = (int64_t)v;
     return MB_OK;
@@ -101,7 +103,7 @@ static int scan_card(const mb_platform *plat, int n, mb_hip_card *c, int *is_amd
         if ((rc = mb__hip_card_mem(plat, c, names[k], vals[k])) < 0)
             return rc;
     snprintf(path, sizeof path, "/sys/class/drm/card%d/device/mem_info_vram_vendor", n);
-    c->has_vram_vendor = mb__plat_exists(plat, path);
+    c->has_vram_vendor = mb__hip_svc->exists(plat, path);
     if ((rc = card_file(plat, n, "uevent", buf, sizeof buf, path, sizeof path)) < 0)
         return rc;
     if (rc > 0) {
@@ -112,7 +114,7 @@ static int scan_card(const mb_platform *plat, int n, mb_hip_card *c, int *is_amd
         return rc;
     if (rc > 0 && buf[0] != '-') { /* "-1" when the platform has no NUMA information */
         uint64_t v;
-        if (mb__parse_u64(buf, strlen(buf), &v) == MB_OK && v < MB_MAX_NODES)
+        if (mb__hip_svc->parse_u64(buf, strlen(buf), &v) == MB_OK && v < MB_MAX_NODES)
             c->numa_node = (int)v;
     }
     c->apu = !c->has_vram_vendor && c->vram_total != MB_UNKNOWN && c->gtt_total != MB_UNKNOWN &&
@@ -132,7 +134,7 @@ static long kfd_simd_count(const char *text)
             while (*e >= '0' && *e <= '9')
                 e++;
             uint64_t n;
-            if (mb__parse_u64(v, (size_t)(e - v), &n) == MB_OK && n < (uint64_t)1 << 31)
+            if (mb__hip_svc->parse_u64(v, (size_t)(e - v), &n) == MB_OK && n < (uint64_t)1 << 31)
                 return (long)n;
             return -1;
         }
@@ -146,11 +148,11 @@ int mb__hip_sysfs_scan(const mb_platform *plat, mb_hip_sysfs *out)
 {
     memset(out, 0, sizeof *out);
     int rc;
-    if (mb__plat_exists(plat, "/sys/class/drm")) {
+    if (mb__hip_svc->exists(plat, "/sys/class/drm")) {
         for (int n = 0; n < MB_HIP_MAX_CARDS; n++) {
             char dir[64];
             snprintf(dir, sizeof dir, "/sys/class/drm/card%d", n);
-            if (!mb__plat_exists(plat, dir))
+            if (!mb__hip_svc->exists(plat, dir))
                 continue; /* minors need not be contiguous (card0 may be a BMC's display) */
             int amd;
             if ((rc = scan_card(plat, n, &out->cards[out->ncards], &amd)) < 0)
@@ -158,7 +160,7 @@ int mb__hip_sysfs_scan(const mb_platform *plat, mb_hip_sysfs *out)
             out->ncards += amd;
         }
     }
-    out->kfd_dev = mb__plat_exists(plat, "/dev/kfd");
+    out->kfd_dev = mb__hip_svc->exists(plat, "/dev/kfd");
     for (int n = 0; n < MB_HIP_MAX_KFD_NODES; n++) {
         char path[96], buf[4096];
         snprintf(path, sizeof path, "/sys/class/kfd/kfd/topology/nodes/%d/properties", n);
