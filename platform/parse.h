@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "base.h"
+#include "membudget/backend.h" /* MB_MAX_NODES */
 
-#define MB_MAX_NODES 1024
 #define MB_MAX_CPUS 8192
 
 /* A non-negative decimal integer that fills the whole of [s, s+len) (no sign, no space).
