@@ -14,7 +14,7 @@
  * what the host has, and the allocations land outside node0's accounting. With several
  * nodes the node figures stay (per-node placement is the point) and the flag marks them.
  *
- * Which nodes (issue 8; platform/topology.c reads them once per context): a node is a
+ * Which nodes (platform/topology.c reads them once per context): a node is a
  * device when it has online CPUs, has memory and the cpuset (Mems_allowed_list,
  * cpuset.mems.effective) allows it. Memory-only nodes (CXL memory, the GPU memory GH200 and
  * GB200 expose as CPU-less nodes) and nodes the cpuset leaves out are named in the probe's
