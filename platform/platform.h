@@ -17,6 +17,7 @@
 #include "meminfo.h"
 #include "parse.h"
 #include "sysroot.h"
+#include "proc.h"
 #include "topology.h"
 
 /* Fills plat from the option (may be NULL) or MEMBUDGET_SYSROOT. MB_EINVAL when the root
