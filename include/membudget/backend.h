@@ -13,8 +13,8 @@
  * A backend sees the rest of the library only through this header: the services table
  * (struct mb_backend_services, below) handed to probe and files carries every platform
  * service it may call (sysroot-relative reads, meminfo parsing, dynamic loading, the UMA
- * policy, the heap, errors). A backend links to no symbol of the library outside its own
- * folder (tests/layers checks it with nm).
+ * policy, the heap, errors). A backend links to no symbol of the core or of another
+ * backend (tests/layers checks it with nm).
  *
  * Growth: slots are only ever appended. A table says which slots it has with `version`
  * (SQLite's iVersion): the core calls a slot added in version N only when version >= N and
