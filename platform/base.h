@@ -13,7 +13,7 @@
 #include "membudget.h"
 
 /* error.c: sets the calling thread's detail (printf format, C locale) and returns code.
- * The detail is what mb_last_error_detail returns until the next call that sets it. */
+ * The detail is what mb_error_detail returns until the next call that sets it. */
 int mb__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* fault.c: fault injection, for tests only. mb__fault_arm(n) makes the nth instrumented
