@@ -116,9 +116,9 @@ int mb__plat_open(const mb_platform *plat, const char *path)
         const char *rel = path;
         while (*rel == '/')
             rel++;
-        fd = open_foreign(plat, *rel ? rel : ".", O_RDONLY);
+        fd = open_foreign(plat, *rel ? rel : ".", O_RDONLY | O_NONBLOCK);
     } else {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     }
     if (fd < 0) {
         int e = errno;
@@ -127,6 +127,24 @@ int mb__plat_open(const mb_platform *plat, const char *path)
                                      "it", plat->root, path, plat->root);
         return mb__error(MB_EIO, "cannot open %s%s: %s", plat->foreign ? plat->root : "", path,
                          strerror(e));
+    }
+    /* O_NONBLOCK above: opening a FIFO must not wait for a writer. procfs and sysfs files
+     * are regular; a folder is opened to list it. Anything else (a FIFO, a socket, a
+     * device node in a dump or on the machine) is refused before anything reads it. */
+    struct stat st;
+    int srs = fstat(fd, &st);
+    int e = errno;
+    if (srs != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        close(fd);
+        if (srs != 0)
+            return mb__error(MB_EIO, "cannot stat %s%s: %s", plat->foreign ? plat->root : "",
+                             path, strerror(e));
+        return mb__error(MB_EIO, "%s%s is a %s, not a regular file; the library reads only "
+                                 "regular files (replace it with the file from the machine)",
+                         plat->foreign ? plat->root : "", path,
+                         S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket"
+                         : S_ISCHR(st.st_mode) ? "character device"
+                         : S_ISBLK(st.st_mode) ? "block device" : "special file");
     }
     return fd;
 }
