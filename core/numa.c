@@ -40,12 +40,13 @@ static int get_topology(mb_context *ctx, const mb_topology **t)
     return mb__topology_get(&ctx->plat, t);
 }
 
-/* The device index of cpu:<node>, -1 when the CPU backend does not serve it. */
+/* The device index of cpu:<node>, -1 when the CPU backend does not serve that node (the
+ * host device, numa_node -1, stands for no node of a machine that has nodes). */
 static int device_of_node(const mb_context *ctx, int node)
 {
     for (int i = 0; i < ctx->ndevices; i++)
         if (strcmp(ctx->devices[i].info.backend, "cpu") == 0 &&
-            ctx->devices[i].info.index == node)
+            ctx->devices[i].info.index == node && ctx->devices[i].info.numa_node == node)
             return i;
     return -1;
 }
@@ -184,18 +185,20 @@ int mb_cpu_rank_get(mb_context *ctx, int local_rank, mb_cpu_rank *out)
     const mb_topology *t;
     if ((rc = mb__topology_get(&ctx->plat, &t)))
         return rc;
-    /* the CPU devices, in node order */
+    /* the CPU devices, in node order; on a machine with nodes, the host device (no node
+     * of the machine was usable) is not one a rank can be placed on */
     int devs[MB_MAX_NODES], ndev = 0;
     for (int i = 0; i < ctx->ndevices && ndev < MB_MAX_NODES; i++)
-        if (strcmp(ctx->devices[i].info.backend, "cpu") == 0)
+        if (strcmp(ctx->devices[i].info.backend, "cpu") == 0 &&
+            (t->nnodes == 0 || ctx->devices[i].info.numa_node >= 0))
             devs[ndev++] = i;
     if (ndev == 0) {
         const char *why = "";
         for (int i = 0; i < ctx->nbackends; i++)
             if (strcmp(ctx->backends[i].name, "cpu") == 0)
                 why = ctx->backends[i].status.reason;
-        return mb__error(MB_ENOTSUP, "the cpu backend serves no device, so no rank has a CPU "
-                                     "node: %s", why);
+        return mb__error(MB_ENOTSUP, "no CPU device is a NUMA node a rank can run on, so no "
+                                     "rank has a CPU node: %s", why);
     }
     int vis[MB_MAX_NODES], nvis = 0; /* device indices, in visible order */
     char vis_from[160] = "the CPU devices";

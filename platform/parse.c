@@ -208,3 +208,31 @@ int64_t mb__stat_value(const char *text, const char *key)
     }
     return MB_UNKNOWN;
 }
+
+int mb__parse_mask(const char *s, unsigned char *bits, int nbits)
+{
+    memset(bits, 0, (size_t)nbits);
+    size_t len = strlen(s);
+    while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        return MB_OK;
+    /* words of 32 bits, most significant first: bit b of the last word is CPU b */
+    int bit = 0;
+    for (size_t i = len; i-- > 0;) {
+        char c = s[i];
+        if (c == ',')
+            continue;
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0)
+            return MB_EPARSE;
+        for (int k = 0; k < 4; k++, bit++)
+            if (v & (1 << k)) {
+                if (bit >= nbits)
+                    return MB_ERANGE;
+                bits[bit] = 1;
+            }
+    }
+    return MB_OK;
+}

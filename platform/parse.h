@@ -22,6 +22,11 @@ int mb__parse_u64(const char *s, size_t len, uint64_t *out);
  * malformed text, MB_ERANGE for a member >= nbits; no detail is set. */
 int mb__parse_list(const char *s, unsigned char *bits, int nbits);
 
+/* The kernel's bitmap mask format (a node's cpumap: "00000000,0000ffff", 32-bit hex words,
+ * most significant first) into bits[0..nbits). MB_EPARSE on a character that is not hex
+ * or ',', MB_ERANGE for a set bit >= nbits; no detail is set. */
+int mb__parse_mask(const char *s, unsigned char *bits, int nbits);
+
 /* Writes bits[0..nbits) in the kernel's list format ("0-3,8"), "" when empty; truncated
  * with "..." when it does not fit. */
 void mb__format_list(const unsigned char *bits, int nbits, char *out, size_t size);

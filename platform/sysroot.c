@@ -4,6 +4,7 @@
  * RESOLVE_IN_ROOT, so neither ".." nor an absolute symlink in a machine dump escapes it);
  * on kernels without openat2 the resolved path is checked to stay under the root.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -205,4 +206,28 @@ int mb__plat_exists(const mb_platform *plat, const char *path)
         return 0;
     close(fd);
     return 1;
+}
+
+int mb__plat_list(const mb_platform *plat, const char *path,
+                  int (*each)(void *user, const char *name), void *user)
+{
+    if (!mb__plat_exists(plat, path))
+        return 0;
+    int fd = mb__plat_open(plat, path);
+    if (fd < 0)
+        return fd;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return mb__error(MB_EIO, "cannot list %s%s: %s", plat->foreign ? plat->root : "",
+                         path, strerror(e));
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            rc = each(user, e->d_name);
+    closedir(d);
+    return rc;
 }

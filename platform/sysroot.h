@@ -55,6 +55,12 @@ long mb__plat_pread(int fd, const char *path, char *buf, size_t size);
 /* 1 when path exists under the sysroot (no follow of the final symlink needed), else 0. */
 int mb__plat_exists(const mb_platform *plat, const char *path);
 
+/* Calls each(user, name) for every entry of folder path under the sysroot ("." and ".."
+ * left out), in the order the file system gives, until each returns non-zero (returned).
+ * 0 when path is absent; a negative mb_error when it cannot be read. */
+int mb__plat_list(const mb_platform *plat, const char *path,
+                  int (*each)(void *user, const char *name), void *user);
+
 /* The value in cache slot, or NULL while none was installed. */
 void *mb__plat_cache_get(const mb_platform *plat, int slot);
 /* Installs value in an empty slot with the function that frees it and returns value; when

@@ -133,6 +133,48 @@ static void label_nodes(const mb_platform *plat, mb_topology *t)
 }
 #endif
 
+static int any(const unsigned char *bits, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (bits[i])
+            return 1;
+    return 0;
+}
+
+/* mb__plat_list callback: marks on[N] for a "nodeN" folder name. */
+static int node_entry(void *user, const char *name)
+{
+    unsigned char *on = user;
+    if (strncmp(name, "node", 4) != 0 || !name[4])
+        return 0;
+    uint64_t id;
+    if (mb__parse_u64(name + 4, strlen(name + 4), &id) == MB_OK && id < MB_MAX_NODES)
+        on[id] = 1;
+    return 0;
+}
+
+/* The CPUs of node id from its cpulist, else its cpumap: 1 read, 0 neither file, <0. */
+static int node_cpus(const mb_platform *plat, int id, unsigned char *bits)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpulist", id);
+    int k = read_list(plat, path, bits, MB_MAX_CPUS);
+    if (k != 0)
+        return k;
+    snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpumap", id);
+    memset(bits, 0, MB_MAX_CPUS);
+    if (!mb__plat_exists(plat, path))
+        return 0;
+    char buf[8192];
+    long n = mb__plat_read(plat, path, buf, sizeof buf);
+    if (n < 0)
+        return (int)n;
+    if (mb__parse_mask(buf, bits, MB_MAX_CPUS) != MB_OK)
+        return mb__error(MB_EPARSE, "%s%s: '%.60s' is not a CPU mask",
+                         plat->foreign ? plat->root : "", path, buf);
+    return 1;
+}
+
 static int topology_build(const mb_platform *plat, mb_topology **out)
 {
     *out = NULL;
@@ -181,13 +223,24 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
                                    MB_MAX_CPUS)) < 0)
         goto fail;
     rc = MB_OK;
+    /* The node lists are hints: an old kernel leaves has_cpu empty (before about 4.9) or
+     * has no online file at all. A list that is missing or empty says nothing. */
+    k_on = k_on && any(on, MB_MAX_NODES);
+    k_cpu = k_cpu && any(cpu, MB_MAX_NODES);
+    k_mem = k_mem && any(mem, MB_MAX_NODES);
+    if (!k_on) { /* the nodeN folders are the nodes */
+        if ((rc = mb__plat_list(plat, "/sys/devices/system/node", node_entry, on)) < 0)
+            goto fail;
+        rc = MB_OK;
+        k_on = any(on, MB_MAX_NODES);
+        if (!k_on) /* neither a list nor a folder: the lists' union, if any */
+            for (int i = 0; i < MB_MAX_NODES; i++)
+                on[i] = (unsigned char)(cpu[i] || mem[i]);
+    }
     t->have_lists = k_on || k_cpu || k_mem;
     int count = 0;
-    for (int i = 0; i < MB_MAX_NODES; i++) {
-        int listed = k_on ? on[i] : (cpu[i] || mem[i]);
-        on[i] = (unsigned char)(t->have_lists && listed);
+    for (int i = 0; i < MB_MAX_NODES; i++)
         count += on[i];
-    }
     t->nodes = mb__calloc((size_t)(count ? count : 1), sizeof *t->nodes);
     if (!t->nodes) {
         rc = mb__error(MB_ENOMEM, "out of memory for %d NUMA nodes", count);
@@ -198,14 +251,13 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
             continue;
         mb_topo_node *n = &t->nodes[t->nnodes++];
         n->id = i;
-        n->has_memory = k_mem ? mem[i] : 1;
         n->allowed = mems_ok[i];
         n->ncpus = n->ncpus_allowed = n->first_cpu = -1;
         snprintf(n->meminfo, sizeof n->meminfo, "/sys/devices/system/node/node%d/meminfo", i);
-        char path[96];
-        snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpulist", i);
-        int k_list = rc = read_list(plat, path, list, MB_MAX_CPUS);
-        if (rc < 0)
+        /* the node's CPUs as the kernel states them: cpulist, else cpumap, met with
+         * cpu/online */
+        int k_list;
+        if ((k_list = rc = node_cpus(plat, i, list)) < 0)
             goto fail;
         rc = MB_OK;
         if (k_list) {
@@ -220,17 +272,21 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
                 n->ncpus++;
                 n->ncpus_allowed += t->cpu_allowed[c] ? 1 : 0;
             }
-            n->has_cpu = (k_cpu ? cpu[i] : 1) && n->ncpus > 0;
+            n->has_cpu = n->ncpus > 0;
         } else {
-            n->has_cpu = k_cpu ? cpu[i] : 1;
+            n->has_cpu = k_cpu ? cpu[i] : 1; /* nothing better than the hint */
         }
-        if (n->has_memory) {
-            char buf[MB_NODE_MEMINFO_MAX];
-            long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
-            if (len < 0) {
-                rc = (int)len;
-                goto fail;
-            }
+        /* memory: the node's own meminfo when it has one, else the hint */
+        n->has_memory = k_mem ? mem[i] : 0;
+        char buf[MB_NODE_MEMINFO_MAX];
+        long len = mb__plat_exists(plat, n->meminfo)
+                       ? mb__plat_read(plat, n->meminfo, buf, sizeof buf)
+                       : 0;
+        if (len < 0) {
+            rc = (int)len;
+            goto fail;
+        }
+        if (len > 0) {
             if ((rc = mb__meminfo_value(buf, "MemTotal", &n->total)))
                 goto fail;
             if (n->total == MB_UNKNOWN || n->total < 0) {
@@ -238,6 +294,9 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
                                plat->foreign ? plat->root : "", n->meminfo);
                 goto fail;
             }
+            n->has_memory = n->total > 0;
+        } else {
+            n->has_memory = 0; /* no meminfo: nothing can be measured there */
         }
     }
 #ifdef MEMBUDGET_HAVE_HWLOC

@@ -179,7 +179,6 @@ static int cpu_probe(const mb_platform *plat, const mb_backend_services *service
             goto fail_state;
         }
     }
-    s->numa = t->nnodes > 0;
     if (t->nnodes == 0) {
         if (!have_host) {
             cpu_shutdown(s);
@@ -195,12 +194,21 @@ static int cpu_probe(const mb_platform *plat, const mb_backend_services *service
         snprintf(res->reason, sizeof res->reason,
                  "no NUMA node files; cpu:0 is the host from /proc/meminfo");
     } else if (count == 0) {
-        cpu_shutdown(s);
-        res->state = MB_PROBE_ABSENT;
+        if (!have_host) {
+            cpu_shutdown(s);
+            res->state = MB_PROBE_ABSENT;
+            snprintf(res->reason, sizeof res->reason,
+                     "no NUMA node has online CPUs and memory that this process may use");
+            describe_others(t, res->reason, sizeof res->reason);
+            return MB_OK;
+        }
+        /* the process runs somewhere: the host's memory is what it can have */
+        s->n = 1;
+        s->host_mode = 1;
+        s->nodes[0].node = 0;
         snprintf(res->reason, sizeof res->reason,
-                 "no NUMA node has online CPUs and memory that this process may use");
-        describe_others(t, res->reason, sizeof res->reason);
-        return MB_OK;
+                 "no NUMA node has online CPUs and memory that this process may use; cpu:0 "
+                 "is the host from /proc/meminfo");
     } else if (have_host && (double)node_sum < 0.9 * (double)host.total) {
         s->partial = 1;
         char a[48], b[48];
@@ -225,6 +233,9 @@ static int cpu_probe(const mb_platform *plat, const mb_backend_services *service
     }
     if (t->nnodes)
         describe_others(t, res->reason, sizeof res->reason);
+    /* allocations are bound to a node only when the device is that node: never for the
+     * host device (no nodes, none usable, or one node covering under 90% of the host) */
+    s->numa = t->nnodes > 0 && !s->host_mode;
     res->state = MB_PROBE_PRESENT;
     *state = s;
     return MB_OK;
