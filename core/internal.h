@@ -3,6 +3,7 @@
 #define MB_CORE_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "membudget.h"
 #include "membudget/numa.h"
@@ -33,6 +34,8 @@ struct mb_context {
     char *selection; /* the backend selection in force, or NULL */
     pthread_mutex_t lock;
     int probed;     /* 1 after the first probe */
+    pid_t probe_pid; /* the process that probed */
+    int holds_driver; /* a GPU backend is present: its driver state is this process's */
     int probe_rc;   /* result of that probe */
     char probe_detail[MB_REASON_MAX];
     mb_backend_slot backends[MB_MAX_BACKENDS];
@@ -48,6 +51,10 @@ typedef struct mb_backend_def {
 } mb_backend_def;
 extern const mb_backend_def mb__backend_defs[];
 extern const int mb__backend_ndefs;
+
+/* 1 in a child of fork() of the process that probed ctx, when a GPU backend holds driver
+ * state: every call that reaches a backend is then refused with MB_ESTATE. */
+int mb__context_forked(const mb_context *ctx);
 
 /* Resolves a device index after probing; sets the detail on failure. */
 int mb__device_entry(mb_context *ctx, int index, mb_device_entry **out);
