@@ -236,3 +236,25 @@ int mb__parse_mask(const char *s, unsigned char *bits, int nbits)
     }
     return MB_OK;
 }
+
+int mb__environ_last(const char *block, size_t len, const char *key, char *out, size_t size)
+{
+    if (size)
+        out[0] = '\0';
+    size_t kl = strlen(key);
+    int found = 0;
+    for (size_t i = 0; i < len;) {
+        const char *e = block + i;
+        const char *nul = memchr(e, '\0', len - i);
+        size_t el = nul ? (size_t)(nul - e) : len - i;
+        if (el > kl && memcmp(e, key, kl) == 0 && e[kl] == '=') {
+            found = 1; /* a later entry replaces an earlier one, as in the loader */
+            if (size)
+                snprintf(out, size, "%.*s", (int)(el - kl - 1 > (size_t)INT32_MAX ? INT32_MAX
+                                                                                   : el - kl - 1),
+                         e + kl + 1);
+        }
+        i += el + 1;
+    }
+    return found;
+}

@@ -50,4 +50,9 @@ int mb__status_field(const char *text, const char *key, char *out, size_t size);
  * MB_UNKNOWN when absent or not a number that fits int64. */
 int64_t mb__stat_value(const char *text, const char *key);
 
+/* The value of the last "key=value" entry of an environment block (NUL-separated
+ * entries, as /proc/self/environ holds; the last entry may lack its NUL) into out,
+ * truncated to size. 1 when found, 0 when not (out is ""). */
+int mb__environ_last(const char *block, size_t len, const char *key, char *out, size_t size);
+
 #endif
