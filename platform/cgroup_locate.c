@@ -69,10 +69,23 @@ static int fields(const char *s, const char *e, const char **f, size_t *fl, int 
     return n;
 }
 
+/* Whether mount root r is a prefix of cgroup path p at a folder boundary ("/" always). */
+static int root_prefix(const char *r, const char *p)
+{
+    size_t rl = strlen(r);
+    if (rl == 1 && r[0] == '/')
+        return 1;
+    return strncmp(p, r, rl) == 0 && (p[rl] == '/' || p[rl] == '\0');
+}
+
 /* Finds the mount of a v1 controller (controller != NULL) or of the v2 hierarchy. From
- * mountinfo when present, else /proc/mounts. 1 found, 0 not, negative on error. */
-static int find_mount(const mb_platform *plat, const char *controller, char *root,
-                      size_t root_size, char *point, size_t point_size)
+ * mountinfo when present, else /proc/mounts. Among several mounts of the hierarchy (a
+ * container's own subtree beside the host's whole tree, bind mounts), the one whose root
+ * is the longest prefix of the process's cgroup path wins; when no root is a prefix (a
+ * namespaced path seen through a mount of its own subtree), the first mount. 1 found, 0
+ * not, negative on error. */
+static int find_mount(const mb_platform *plat, const char *controller, const char *cg_path,
+                      char *root, size_t root_size, char *point, size_t point_size)
 {
     char *buf = mb__malloc(MOUNTS_MAX);
     if (!buf)
@@ -89,7 +102,8 @@ static int find_mount(const mb_platform *plat, const char *controller, char *roo
         return (int)n;
     }
     int found = 0;
-    for (const char *line = buf; *line && !found;) {
+    size_t best = 0; /* the chosen mount's root length + 1 when it is a prefix, else 0 */
+    for (const char *line = buf; *line;) {
         const char *eol = strchr(line, '\n');
         if (!eol)
             eol = line + strlen(line);
@@ -128,9 +142,17 @@ static int find_mount(const mb_platform *plat, const char *controller, char *roo
                      strncmp(fstype, "cpuset", 6) == 0)
                 match = 1; /* the legacy cpuset file system */
             if (match) {
-                unescape(mroot, mroot_l, root, root_size);
-                unescape(mpoint, mpoint_l, point, point_size);
-                found = 1;
+                char r[PATH_MAX], pt[PATH_MAX];
+                unescape(mroot, mroot_l, r, sizeof r);
+                unescape(mpoint, mpoint_l, pt, sizeof pt);
+                int prefix = root_prefix(r, cg_path);
+                size_t score = prefix ? strlen(r) + 1 : 0; /* 0: not a prefix */
+                if (!found || score > best) {
+                    snprintf(root, root_size, "%s", r);
+                    snprintf(point, point_size, "%s", pt);
+                    best = score;
+                    found = 1;
+                }
             }
         }
         line = *eol ? eol + 1 : eol;
@@ -202,7 +224,7 @@ int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_whe
     char root[PATH_MAX], point[PATH_MAX];
     int rc = 0;
     if (w.version != 2) /* a v1 hierarchy holding the controller, when there is one */
-        rc = find_mount(plat, controller, root, sizeof root, point, sizeof point);
+        rc = find_mount(plat, controller, w.path, root, sizeof root, point, sizeof point);
     if (rc < 0)
         return rc;
     if (rc == 1) {
@@ -210,7 +232,7 @@ int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_whe
     } else {
         if (w.version == 1)
             return 0; /* listed for v1 but not mounted: nothing to read */
-        rc = find_mount(plat, NULL, root, sizeof root, point, sizeof point);
+        rc = find_mount(plat, NULL, w.path, root, sizeof root, point, sizeof point);
         if (rc <= 0)
             return rc;
         w.version = 2;
