@@ -33,4 +33,7 @@ const mb_backend_services mb__services = {
     .node_meminfo_parse = mb__node_meminfo_parse,
     .format_list = mb__format_list,
     .host_files = mb__plat_files,
+    .open_if = mb__plat_open_if,
+    .read_if = mb__plat_read_if,
+    .host_memory_if = mb__plat_host_memory_if,
 };

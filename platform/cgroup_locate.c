@@ -90,16 +90,15 @@ static int find_mount(const mb_platform *plat, const char *controller, const cha
     char *buf = mb__malloc(MOUNTS_MAX);
     if (!buf)
         return mb__error(MB_ENOMEM, "out of memory reading the mount table");
-    int mountinfo = mb__plat_exists(plat, "/proc/self/mountinfo");
-    const char *file = mountinfo ? "/proc/self/mountinfo" : "/proc/mounts";
-    if (!mountinfo && !mb__plat_exists(plat, file)) {
-        mb__free(buf);
-        return 0;
+    int mountinfo = 1, present;
+    long n = mb__plat_read_if(plat, "/proc/self/mountinfo", buf, MOUNTS_MAX, &present);
+    if (n >= 0 && !present) {
+        mountinfo = 0;
+        n = mb__plat_read_if(plat, "/proc/mounts", buf, MOUNTS_MAX, &present);
     }
-    long n = mb__plat_read(plat, file, buf, MOUNTS_MAX);
-    if (n < 0) {
+    if (n < 0 || !present) {
         mb__free(buf);
-        return (int)n;
+        return n < 0 ? (int)n : 0;
     }
     int found = 0;
     size_t best = 0; /* the chosen mount's root length + 1 when it is a prefix, else 0 */
@@ -199,8 +198,9 @@ int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_whe
     memset(&w, 0, sizeof w);
     char text[8192];
     int have = 0;
-    if (strcmp(controller, "cpuset") == 0 && mb__plat_exists(plat, "/proc/self/cpuset")) {
-        long n = mb__plat_read(plat, "/proc/self/cpuset", text, sizeof text);
+    int present = 0;
+    if (strcmp(controller, "cpuset") == 0) {
+        long n = mb__plat_read_if(plat, "/proc/self/cpuset", text, sizeof text, &present);
         if (n < 0)
             return (int)n;
         char *nl = strchr(text, '\n');
@@ -213,11 +213,11 @@ int mb__cgroup_locate(const mb_platform *plat, const char *controller, mb_cg_whe
         }
     }
     if (!have) {
-        if (!mb__plat_exists(plat, "/proc/self/cgroup"))
-            return 0;
-        long n = mb__plat_read(plat, "/proc/self/cgroup", text, sizeof text);
+        long n = mb__plat_read_if(plat, "/proc/self/cgroup", text, sizeof text, &present);
         if (n < 0)
             return (int)n;
+        if (!present)
+            return 0;
         if (!self_path(text, controller, &w.version, w.path, sizeof w.path))
             return 0;
     }

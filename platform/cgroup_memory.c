@@ -69,9 +69,9 @@ static int open_if(const mb_platform *plat, const char *folder, size_t len, cons
 {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof p, "%.*s/%s", (int)len, folder, name);
-    if (!mb__plat_exists(plat, p))
-        return -1;
-    return mb__plat_open(plat, p);
+    int fd;
+    int rc = mb__plat_open_if(plat, p, &fd);
+    return rc < 0 ? rc : fd; /* -1 when absent */
 }
 
 static int cache_build(const mb_platform *plat, struct mb_cgroup_cache **out)

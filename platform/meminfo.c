@@ -12,14 +12,19 @@
 
 static void meminfo_close(void *v) { close((int)((intptr_t)v - 1)); }
 
-/* The kept descriptor of /proc/meminfo, opened on first use; negative on failure. */
-static int meminfo_fd(const mb_platform *plat)
+/* The kept descriptor of /proc/meminfo, opened on first use; negative on failure; with
+ * absent_ok, MB_EABSENT (no detail) when the file does not exist. */
+static int meminfo_fd_if(const mb_platform *plat, int absent_ok)
 {
     void *v = mb__plat_cache_get(plat, MB_CACHE_MEMINFO);
     if (!v) {
-        int fd = mb__plat_open(plat, "/proc/meminfo");
-        if (fd < 0)
-            return fd;
+        int fd;
+        int rc = absent_ok ? mb__plat_open_if(plat, "/proc/meminfo", &fd)
+                           : (fd = mb__plat_open(plat, "/proc/meminfo")) >= 0 ? 1 : fd;
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return MB_EABSENT;
         void *mine = (void *)((intptr_t)fd + 1);
         v = mb__plat_cache_put(plat, MB_CACHE_MEMINFO, mine, meminfo_close);
         if (v != mine) /* another thread opened it first */
@@ -28,12 +33,25 @@ static int meminfo_fd(const mb_platform *plat)
     return (int)((intptr_t)v - 1);
 }
 
+static int meminfo_fd(const mb_platform *plat) { return meminfo_fd_if(plat, 0); }
+
 int mb__meminfo_prepare(const mb_platform *plat)
 {
-    if (!mb__plat_exists(plat, "/proc/meminfo"))
+    int fd = meminfo_fd_if(plat, 1);
+    return fd >= 0 || fd == MB_EABSENT ? MB_OK : fd;
+}
+
+int mb__plat_host_memory_if(const mb_platform *plat, mb_host_memory *out, int *present)
+{
+    memset(out, 0, sizeof *out);
+    *present = 0;
+    int fd = meminfo_fd_if(plat, 1);
+    if (fd == MB_EABSENT)
         return MB_OK;
-    int fd = meminfo_fd(plat);
-    return fd < 0 ? fd : MB_OK;
+    if (fd < 0)
+        return fd;
+    *present = 1;
+    return mb__plat_host_memory(plat, out);
 }
 
 long mb__plat_meminfo_read(const mb_platform *plat, char *buf, size_t size)

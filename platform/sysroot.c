@@ -105,7 +105,10 @@ static int open_foreign(const mb_platform *plat, const char *rel, int flags)
     return fd2;
 }
 
-int mb__plat_open(const mb_platform *plat, const char *path)
+/* The open behind mb__plat_open and mb__plat_open_if: absent_ok makes ENOENT and ENOTDIR
+ * return MB__ABSENT with no detail. */
+#define MB__ABSENT (-1000)
+static int plat_open(const mb_platform *plat, const char *path, int absent_ok)
 {
     if (!path || path[0] != '/')
         return mb__error(MB_EINVAL, "internal: path '%s' is not absolute", path ? path : "");
@@ -123,6 +126,8 @@ int mb__plat_open(const mb_platform *plat, const char *path)
     }
     if (fd < 0) {
         int e = errno;
+        if (absent_ok && (e == ENOENT || e == ENOTDIR))
+            return MB__ABSENT;
         if (e == EXDEV)
             return mb__error(MB_EIO, "%s%s resolves outside the sysroot %s; refusing to read "
                                      "it", plat->root, path, plat->root);
@@ -148,6 +153,39 @@ int mb__plat_open(const mb_platform *plat, const char *path)
                          : S_ISBLK(st.st_mode) ? "block device" : "special file");
     }
     return fd;
+}
+
+int mb__plat_open(const mb_platform *plat, const char *path)
+{
+    return plat_open(plat, path, 0);
+}
+
+int mb__plat_open_if(const mb_platform *plat, const char *path, int *fd)
+{
+    *fd = -1;
+    int rc = plat_open(plat, path, 1);
+    if (rc == MB__ABSENT)
+        return 0;
+    if (rc < 0)
+        return rc;
+    *fd = rc;
+    return 1;
+}
+
+long mb__plat_read_if(const mb_platform *plat, const char *path, char *buf, size_t size,
+                      int *present)
+{
+    *present = 0;
+    if (size)
+        buf[0] = '\0';
+    int fd;
+    int rc = mb__plat_open_if(plat, path, &fd);
+    if (rc <= 0)
+        return rc;
+    *present = 1;
+    long n = mb__plat_pread(fd, path, buf, size);
+    close(fd);
+    return n;
 }
 
 long mb__plat_pread(int fd, const char *path, char *buf, size_t size)

@@ -52,6 +52,15 @@ long mb__plat_read(const mb_platform *plat, const char *path, char *buf, size_t 
 /* pread from offset 0 of an open descriptor into buf (NUL-terminated); length or error.
  * path only names the file in the detail. */
 long mb__plat_pread(int fd, const char *path, char *buf, size_t size);
+/* The same open in one step for a file that may be missing: 1 and *fd set when opened, 0
+ * and *fd = -1 when path does not exist (ENOENT, or ENOTDIR: a folder on the way is
+ * missing or a file), a negative mb_error otherwise (detail set). No exists-then-open: the
+ * file cannot vanish between a test and the open. */
+int mb__plat_open_if(const mb_platform *plat, const char *path, int *fd);
+/* Reads a whole small file that may be missing: its length with *present = 1, 0 with
+ * *present = 0 (and buf "") when absent, or a negative mb_error. */
+long mb__plat_read_if(const mb_platform *plat, const char *path, char *buf, size_t size,
+                      int *present);
 /* 1 when path exists under the sysroot (no follow of the final symlink needed), else 0. */
 int mb__plat_exists(const mb_platform *plat, const char *path);
 

@@ -35,12 +35,13 @@
 static int read_list(const mb_platform *plat, const char *path, unsigned char *bits, int nbits)
 {
     memset(bits, 0, (size_t)nbits);
-    if (!mb__plat_exists(plat, path))
-        return 0;
     char buf[8192];
-    long n = mb__plat_read(plat, path, buf, sizeof buf);
+    int present;
+    long n = mb__plat_read_if(plat, path, buf, sizeof buf, &present);
     if (n < 0)
         return (int)n;
+    if (!present)
+        return 0;
     int rc = mb__parse_list(buf, bits, nbits);
     if (rc)
         return mb__error(MB_EPARSE, "%s%s: '%.60s' is not a %s list", plat->foreign ? plat->root : "",
@@ -77,15 +78,17 @@ static void label_nodes(const mb_platform *plat, mb_topology *t)
     char *xml = NULL;
     long xml_len = 0;
     if (plat->foreign) {
-        if (!mb__plat_exists(plat, "/hwloc.xml")) {
+        xml = mb__malloc(8 << 20);
+        if (!xml)
+            return;
+        int present;
+        xml_len = mb__plat_read_if(plat, "/hwloc.xml", xml, 8 << 20, &present);
+        if (xml_len >= 0 && !present) {
+            mb__free(xml);
             snprintf(t->labels_from, sizeof t->labels_from,
                      "none: the dump has no hwloc.xml to name memory-only nodes");
             return;
         }
-        xml = mb__malloc(8 << 20);
-        if (!xml)
-            return;
-        xml_len = mb__plat_read(plat, "/hwloc.xml", xml, 8 << 20);
         if (xml_len < 0) {
             snprintf(t->labels_from, sizeof t->labels_from, "none: %s", mb_error_detail());
             mb__free(xml);
@@ -163,12 +166,13 @@ static int node_cpus(const mb_platform *plat, int id, unsigned char *bits)
         return k;
     snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpumap", id);
     memset(bits, 0, MB_MAX_CPUS);
-    if (!mb__plat_exists(plat, path))
-        return 0;
     char buf[8192];
-    long n = mb__plat_read(plat, path, buf, sizeof buf);
+    int present;
+    long n = mb__plat_read_if(plat, path, buf, sizeof buf, &present);
     if (n < 0)
         return (int)n;
+    if (!present)
+        return 0;
     if (mb__parse_mask(buf, bits, MB_MAX_CPUS) != MB_OK)
         return mb__error(MB_EPARSE, "%s%s: '%.60s' is not a CPU mask",
                          plat->foreign ? plat->root : "", path, buf);
@@ -279,9 +283,8 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
         /* memory: the node's own meminfo when it has one, else the hint */
         n->has_memory = k_mem ? mem[i] : 0;
         char buf[MB_NODE_MEMINFO_MAX];
-        long len = mb__plat_exists(plat, n->meminfo)
-                       ? mb__plat_read(plat, n->meminfo, buf, sizeof buf)
-                       : 0;
+        int present;
+        long len = mb__plat_read_if(plat, n->meminfo, buf, sizeof buf, &present);
         if (len < 0) {
             rc = (int)len;
             goto fail;

@@ -129,6 +129,12 @@ static int cpu_probe(const mb_platform *plat, const mb_backend_services *service
 {
     svc = services;
     *state = NULL;
+    if (svc->version < 2) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
+                 "this backend needs 2", svc->version);
+        return MB_OK;
+    }
     const mb_topology *t;
     int rc = svc->topology_get(plat, &t);
     if (rc) {
@@ -153,13 +159,10 @@ static int cpu_probe(const mb_platform *plat, const mb_backend_services *service
     for (int i = 0; i < (count ? count : 1); i++)
         s->nodes[i].fd = -1;
     mb_host_memory host = {0, 0, 0};
-    int have_host = svc->exists(plat, "/proc/meminfo");
-    if (have_host) {
-        rc = svc->host_memory(plat, &host);
-        if (rc)
-            goto fail_state;
-        s->host_total = host.total;
-    }
+    int have_host = 0;
+    if ((rc = svc->host_memory_if(plat, &host, &have_host)))
+        goto fail_state;
+    s->host_total = host.total;
     /* the kept /proc/meminfo descriptor and the cgroup's files, so that snapshots only read;
      * a malformed cgroup or mount file leaves the backend broken, the reason naming it */
     if ((rc = svc->host_prepare(plat)))

@@ -198,7 +198,8 @@ static int read_numa_node(const mb_platform *plat, const char *pci)
         low[k] = (char)tolower((unsigned char)pci[k]);
     low[k] = '\0';
     snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/numa_node", low);
-    if (!low[0] || !svc->exists(plat, path) || svc->read_file(plat, path, buf, sizeof buf) < 0)
+    int present = 0;
+    if (!low[0] || svc->read_if(plat, path, buf, sizeof buf, &present) < 0 || !present)
         return -1;
     char *end;
     long v = strtol(buf, &end, 10);
@@ -255,6 +256,12 @@ static int cuda_probe(const mb_platform *plat, const mb_backend_services *servic
 {
     svc = services;
     *state = NULL;
+    if (svc->version < 2) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
+                 "this backend needs 2", svc->version);
+        return MB_OK;
+    }
     char why[256];
     int absent = 0;
     void *h = svc->dl_open(CUDA_SONAME, &absent, why, sizeof why);

@@ -215,11 +215,9 @@ void mb__cuda_huge_open(const mb_platform *plat, huge_pools *h)
 {
     memset(h, 0, sizeof *h);
     static const char dir[] = "/sys/kernel/mm/hugepages";
-    if (!svc->exists(plat, dir))
-        return;
-    int dfd = svc->open_file(plat, dir);
-    if (dfd < 0)
-        return;
+    int dfd;
+    if (svc->open_if(plat, dir, &dfd) <= 0)
+        return; /* absent (old kernels, dumps) or unreadable: /proc/meminfo then */
     DIR *d = fdopendir(dfd);
     if (!d) {
         close(dfd);

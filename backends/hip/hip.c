@@ -223,6 +223,12 @@ static int hip_probe(const mb_platform *plat, const mb_backend_services *service
 {
     svc = services;
     *state = NULL;
+    if (svc->version < 2) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
+                 "this backend needs 2", svc->version);
+        return MB_OK;
+    }
     int force = force_runtime();
     hip_state *s = svc->calloc(1, sizeof *s);
     if (!s)

@@ -24,11 +24,12 @@ const mb_backend_services *_Atomic mb__hip_svc;
 static int read_opt(const mb_platform *plat, const char *path, char *buf, size_t size)
 {
     buf[0] = '\0';
-    if (!mb__hip_svc->exists(plat, path))
-        return 0;
-    long n = mb__hip_svc->read_file(plat, path, buf, size);
+    int present;
+    long n = mb__hip_svc->read_if(plat, path, buf, size, &present);
     if (n < 0)
         return (int)n;
+    if (!present)
+        return 0;
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
     return 1;

@@ -91,7 +91,7 @@ struct mb_topology; /* the host's NUMA topology (platform/topology.h), for the C
 /* The services a backend may call, handed to probe and files; valid for the life of the
  * process. Every function follows the library's conventions: negative mb_error codes, the
  * detail set on failure, no printing. Append only; version says how many there are. */
-#define MB_SERVICES_VERSION 1
+#define MB_SERVICES_VERSION 2
 typedef struct mb_backend_services {
     unsigned version; /* MB_SERVICES_VERSION of the library that filled the table */
     /* errors: set the thread-local detail (printf format) and return code; read it */
@@ -149,6 +149,15 @@ typedef struct mb_backend_services {
     /* the files the host services read (memory, NUMA, cgroups, cpusets), for files */
     int (*host_files)(const mb_platform *plat, int (*each)(void *user, const char *path),
                       void *user);
+
+    /* ---- version 2: one open for a file that may be missing (no exists-then-open) ---- */
+    /* 1 and *fd when opened, 0 and *fd = -1 when path does not exist, negative on error */
+    int (*open_if)(const mb_platform *plat, const char *path, int *fd);
+    /* the length read with *present = 1, 0 with *present = 0 when absent, or negative */
+    long (*read_if)(const mb_platform *plat, const char *path, char *buf, size_t size,
+                    int *present);
+    /* host_memory when /proc/meminfo may be missing: MB_OK and *present = 0 when it is */
+    int (*host_memory_if)(const mb_platform *plat, mb_host_memory *out, int *present);
 } mb_backend_services;
 
 struct mb_backend_ops {
