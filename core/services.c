@@ -36,4 +36,6 @@ const mb_backend_services mb__services = {
     .open_if = mb__plat_open_if,
     .read_if = mb__plat_read_if,
     .host_memory_if = mb__plat_host_memory_if,
+    .list = mb__plat_list,
+    .text_field = mb__status_field,
 };

@@ -262,6 +262,13 @@ static int cuda_probe(const mb_platform *plat, const mb_backend_services *servic
                  "this backend needs 2", svc->version);
         return MB_OK;
     }
+    const char *force = svc->getenv("MEMBUDGET_CUDA_FORCE_DRIVER", NULL);
+    if (force && *force && strcmp(force, "1") != 0 && strcmp(force, "0") != 0)
+        return set_state(res, MB_PROBE_BROKEN, "MEMBUDGET_CUDA_FORCE_DRIVER='%.60s' is not 0 "
+                                               "or 1; set it to 1 to ask the driver under a "
+                                               "sysroot, or unset it", force);
+    if (svc->foreign(plat) && !(force && strcmp(force, "1") == 0))
+        return mb__cuda_dump_probe(plat, state, res);
     char why[256];
     int absent = 0;
     void *h = svc->dl_open(CUDA_SONAME, &absent, why, sizeof why);
@@ -353,7 +360,7 @@ static void cuda_shutdown(void *st)
     cuda_state *s = st;
     if (!s)
         return;
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n && !s->dump; i++)
         if (s->devs[i].primary) /* best effort: nobody to report a failure to */
             (void)s->cu.cuDevicePrimaryCtxRelease_v2(s->devs[i].dev);
     if (s->nvml_init == NVML_READY)
@@ -405,4 +412,5 @@ const struct mb_backend_ops mb__backend_cuda = {
     .free = mb__cuda_free,
     .shutdown = cuda_shutdown,
     .processes = mb__cuda_processes,
+    .files = mb__cuda_files,
 };

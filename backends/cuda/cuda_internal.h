@@ -77,6 +77,7 @@ typedef struct huge_pools {
 
 typedef struct cuda_state {
     const mb_platform *plat;
+    int dump;                   /* 1: devices from a machine dump's files, no driver */
     huge_pools huge;
     cuda_api cu;
     nvml_api nv;
@@ -106,6 +107,11 @@ int mb__cuda_free(void *st, int i, void *ptr, size_t bytes, int *freed);
 int mb__cuda_processes(void *state, int i, const mb_device_info *dev,
                        int (*add)(void *sink, const mb_process *p), void *sink, char *why,
                        size_t why_size);
+
+/* cuda_dump.c: the devices of a machine dump (no driver), and the files slot */
+int mb__cuda_dump_probe(const mb_platform *plat, void **state, mb_probe_result *res);
+int mb__cuda_files(const mb_platform *plat, const mb_backend_services *services,
+                   int (*each)(void *user, const char *path), void *user);
 
 /* The per-snapshot ops of the two kinds of device. */
 extern const cuda_dev_ops mb__cuda_discrete_ops;

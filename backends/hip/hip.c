@@ -435,4 +435,5 @@ const struct mb_backend_ops mb__backend_hip = {
     .free = mb__hip_free,
     .shutdown = hip_shutdown,
     .processes = hip_processes,
+    .files = mb__hip_files,
 };

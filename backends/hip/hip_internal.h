@@ -45,6 +45,10 @@ typedef struct mb_hip_sysfs {
 /* The services table the probe received (hip.c sets it before any other call). */
 extern const mb_backend_services *_Atomic mb__hip_svc;
 
+/* The files slot: every sysfs file the backend reads that exists under the sysroot. */
+int mb__hip_files(const mb_platform *plat, const mb_backend_services *services,
+                  int (*each)(void *user, const char *path), void *user);
+
 int mb__hip_sysfs_scan(const mb_platform *plat, mb_hip_sysfs *out);
 
 /* Reads the card's mem_info_<name> (e.g. "vram_used") now, into *out (MB_UNKNOWN when the

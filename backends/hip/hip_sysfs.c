@@ -198,3 +198,61 @@ void mb__hip_cards_describe(const mb_hip_sysfs *s, char *buf, size_t size)
                  s->cards[i].pci[0] ? " (" : "", s->cards[i].pci, s->cards[i].pci[0] ? ")" : "");
     }
 }
+
+/* ---- the files slot: what the HIP backend reads, for `membudget gather` ---------------- */
+
+typedef struct hip_emit {
+    const mb_platform *plat;
+    int (*each)(void *user, const char *path);
+    void *user;
+} hip_emit;
+
+static int emit_file(const hip_emit *e, const char *path)
+{
+    return mb__hip_svc->exists(e->plat, path) ? e->each(e->user, path) : 0;
+}
+
+int mb__hip_files(const mb_platform *plat, const mb_backend_services *services,
+                  int (*each)(void *user, const char *path), void *user)
+{
+    mb__hip_svc = services;
+    hip_emit e = {plat, each, user};
+    static const char *const card_files[] = {
+        "vendor", "device", "uevent", "numa_node", "mem_info_vram_total", "mem_info_vram_used",
+        "mem_info_vis_vram_total", "mem_info_vis_vram_used", "mem_info_gtt_total",
+        "mem_info_gtt_used", "mem_info_vram_vendor"};
+    int rc;
+    for (int n = 0; n < MB_HIP_MAX_CARDS; n++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/class/drm/card%d/device/vendor", n);
+        if (!mb__hip_svc->exists(plat, path))
+            continue;
+        for (size_t k = 0; k < sizeof card_files / sizeof *card_files; k++) {
+            snprintf(path, sizeof path, "/sys/class/drm/card%d/device/%s", n, card_files[k]);
+            if ((rc = emit_file(&e, path)))
+                return rc;
+        }
+    }
+    for (int n = 0; n < MB_HIP_MAX_KFD_NODES; n++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/class/kfd/kfd/topology/nodes/%d/properties", n);
+        if (!mb__hip_svc->exists(plat, path))
+            break; /* KFD numbers its nodes from 0 without gaps */
+        static const char *const node_files[] = {"properties", "gpu_id", "name"};
+        for (size_t k = 0; k < sizeof node_files / sizeof *node_files; k++) {
+            snprintf(path, sizeof path, "/sys/class/kfd/kfd/topology/nodes/%d/%s", n,
+                     node_files[k]);
+            if ((rc = emit_file(&e, path)))
+                return rc;
+        }
+        for (int b = 0; b < 16; b++) {
+            snprintf(path, sizeof path,
+                     "/sys/class/kfd/kfd/topology/nodes/%d/mem_banks/%d/properties", n, b);
+            if (!mb__hip_svc->exists(plat, path))
+                break;
+            if ((rc = e.each(e.user, path)))
+                return rc;
+        }
+    }
+    return MB_OK;
+}

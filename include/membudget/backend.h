@@ -158,6 +158,12 @@ typedef struct mb_backend_services {
                     int *present);
     /* host_memory when /proc/meminfo may be missing: MB_OK and *present = 0 when it is */
     int (*host_memory_if)(const mb_platform *plat, mb_host_memory *out, int *present);
+    /* calls each(user, name) for every entry of folder path under the sysroot until it
+     * returns non-zero (returned); 0 when the folder is absent */
+    int (*list)(const mb_platform *plat, const char *path,
+                int (*each)(void *user, const char *name), void *user);
+    /* the value of "Key:" at a line start of text, trimmed, into out: 1 found, 0 not */
+    int (*text_field)(const char *text, const char *key, char *out, size_t size);
 } mb_backend_services;
 
 struct mb_backend_ops {
