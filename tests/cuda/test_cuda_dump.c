@@ -50,8 +50,7 @@ static void make_tree(void)
 
 static mb_context *open_tree(const char *root)
 {
-    mb_context_options o;
-    mb_context_options_init(&o);
+    mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
     o.sysroot = root;
     mb_context *ctx = NULL;
     assert_int_equal(mb_context_init(&ctx, &o), MB_OK);
@@ -92,7 +91,7 @@ static void test_dump_gpus_static_facts(void **state)
     mb_backend_status st = backend(ctx, "cuda");
     assert_int_equal(st.state, MB_BACKEND_PRESENT);
     assert_int_equal(st.device_count, 2);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, device(ctx, "cuda:0"), &d), MB_OK);
     assert_string_equal(d.model, "NVIDIA A100-SXM4-40GB"); /* PCI order: 07 before 0a */
     assert_string_equal(d.uuid, "GPU-aaaaaaaa-1111-2222-3333-444444444444");
@@ -114,7 +113,7 @@ static void test_force_asks_driver(void **state)
     mb_context *ctx = open_tree(tree);
     assert_int_equal(mb_context_probe(ctx), MB_OK);
     assert_true(FC.mbfake_cuda_count("cuInit") > 0);
-    mb_device_info d;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
     assert_int_equal(mb_device_get(ctx, device(ctx, "cuda:0"), &d), MB_OK);
     assert_string_equal(d.model, FAKE_D80_NAME); /* the (fake) driver's device */
     mb_context_free(ctx);
@@ -165,7 +164,7 @@ static void test_files_slots_replay(void **state)
     assert_int_equal(mb_context_probe(again), MB_OK);
     assert_int_equal(mb_device_count(again), mb_device_count(ctx));
     for (int i = 0; i < mb_device_count(ctx); i++) {
-        mb_device_info a, b;
+        mb_device_info a = MB_DEVICE_INFO_INIT, b = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, i, &a), MB_OK);
         assert_int_equal(mb_device_get(again, i, &b), MB_OK);
         assert_string_equal(a.name, b.name);

@@ -176,7 +176,7 @@ static int compare(const char *dir, const hw_node *hw, int nh, char *why, size_t
     mb_context *ctx = tr_open(dir);
     assert_non_null(ctx);
     int ndev = mb_device_count(ctx);
-    mb_backend_status st;
+    mb_backend_status st = MB_BACKEND_STATUS_INIT;
     snprintf(reason, reason_size, "%s", tr_cpu_reason(ctx, &st));
     char meminfo[2048];
     snprintf(meminfo, sizeof meminfo, "%s/proc/meminfo", dir);
@@ -200,7 +200,7 @@ static int compare(const char *dir, const hw_node *hw, int nh, char *why, size_t
         assert_non_null(text);
         long long host = tu_meminfo(text, "MemTotal");
         free(text);
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
         int cpu_nodes = 0;
         for (int i = 0; i < nh; i++)
@@ -239,7 +239,7 @@ static int compare(const char *dir, const hw_node *hw, int nh, char *why, size_t
             k += (size_t)snprintf(why + k, k < size ? size - k : 0, "%s missing; ", name);
             continue;
         }
-        mb_device_info d;
+        mb_device_info d = MB_DEVICE_INFO_INIT;
         assert_int_equal(mb_device_get(ctx, idx, &d), MB_OK);
         long long diff = d.total_memory - hw[i].memory;
         if (diff < 0)

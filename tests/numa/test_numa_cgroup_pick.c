@@ -27,7 +27,7 @@ static long long limit_of(const char *root)
 {
     mb_context *ctx = tr_open(root);
     assert_non_null(ctx);
-    mb_container_info c;
+    mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
     long long l = c.limit;
     mb_context_free(ctx);

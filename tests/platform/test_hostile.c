@@ -141,8 +141,7 @@ static void test_context_with_fifo_meminfo(void **state)
     pid_t pid = fork();
     if (pid == 0) {
         alarm(10);
-        mb_context_options o;
-        mb_context_options_init(&o);
+        mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
         o.sysroot = root;
         mb_context *ctx = NULL;
         if (mb_context_init(&ctx, &o) != MB_OK)
