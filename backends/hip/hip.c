@@ -49,6 +49,22 @@
 
 #include "hip_state.h"
 
+/* The numbers this backend, its messages ("hipErrorNoDevice (100)"), docs/hip.md and the
+ * tests' runtime double rely on, as HIP's hip_runtime_api.h defines them (Debian 12's
+ * libamdhip64-dev 5.2.3; the values have held since HIP 5.0): a header that numbers them
+ * otherwise fails the build here instead of misreading a device. */
+_Static_assert(hipSuccess == 0 && hipErrorInvalidValue == 1 && hipErrorOutOfMemory == 2 &&
+                   hipErrorNotInitialized == 3 && hipErrorInsufficientDriver == 35,
+               "hip_runtime_api.h: hipError_t 0-35");
+_Static_assert(hipErrorNoDevice == 100 && hipErrorInvalidDevice == 101 &&
+                   hipErrorInvalidContext == 201 && hipErrorNoBinaryForGpu == 209 &&
+                   hipErrorNotSupported == 801 && hipErrorUnknown == 999,
+               "hip_runtime_api.h: hipError_t 100-999");
+_Static_assert(hipDeviceAttributeIntegrated == 16, "hip_runtime_api.h: attribute 16 is Integrated");
+_Static_assert(hipDeviceAttributeMaxSharedMemoryPerBlock == 74 &&
+                   hipDeviceAttributeSharedMemPerBlockOptin == 75,
+               "hip_runtime_api.h: attributes 74 and 75 are the shared memory per block");
+
 
 /* Appends the runtime's device filters that are set to buf (for "sees no device"). */
 static void visible_env(char *buf, size_t size)
