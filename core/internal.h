@@ -83,6 +83,18 @@ int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
 int mb__vt_files(const struct mb_backend_ops *ops, const mb_platform *plat,
                  int (*each)(void *user, const char *path), void *user);
 
+/* Checked arithmetic of sizes (bytes as int64): 1 when the exact result does not fit, else
+ * 0 with it in *out. Sums and differences of caller-supplied or sentinel values go through
+ * these, so no message ever prints a wrapped number. */
+static inline int mb__add_overflows(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+static inline int mb__sub_overflows(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_sub_overflow(a, b, out);
+}
+
 /* format.c */
 int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) */
 /* mb_size_format_gib into buf, returning buf (for use inside a message's arguments). */
