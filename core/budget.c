@@ -83,7 +83,7 @@ static int startup(const mb_snapshot *init, double util, int64_t *requested)
     double u = passing_utilization(init->total_memory, init->free_memory);
     char hint[160];
     if (u > 0)
-        snprintf(hint, sizeof hint, "lower --gpu-memory-utilization to %.2f or less, or ", u);
+        mb__snprintf_c(hint, sizeof hint, "lower --gpu-memory-utilization to %.2f or less, or ", u);
     else
         hint[0] = '\0';
     return mb__error(MB_ENOFIT, "%.*s has %s GiB free of %s GiB at start-up, less than the "
@@ -178,7 +178,7 @@ static int finish(mb_budget *b, const mb_budget_options *o)
                (double)b->total_memory;
     char hint[200];
     if (u < 1)
-        snprintf(hint, sizeof hint, "raise --gpu-memory-utilization above %.3f, ", u);
+        mb__snprintf_c(hint, sizeof hint, "raise --gpu-memory-utilization above %.3f, ", u);
     else
         snprintf(hint, sizeof hint, "no utilization is enough: ");
     return mb__error(MB_ENOFIT, "nothing is left for the KV cache on %s: requested %s GiB "

@@ -476,7 +476,7 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
                                  : "lower the utilization (--gpu-memory-utilization), set "
                                    "VLLM_CPU_KVCACHE_SPACE to a size in GiB that fits, or "
                                    "free memory on the node");
-        snprintf(r.reason, sizeof r.reason, "Auto set (%s/%s) GiB for KV cache on node %d, with "
+        mb__snprintf_c(r.reason, sizeof r.reason, "Auto set (%s/%s) GiB for KV cache on node %d, with "
                                              "%s GiB requested memory for the worker "
                                              "(utilization %g); %s GiB was consumed by this "
                                              "process (VmRSS); %s GiB available%s",

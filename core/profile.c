@@ -12,8 +12,9 @@ static int alloc_call(const mb_allocator *a, int (*fn)(void *), const char *what
         return MB_OK;
     int rc = fn(a->user);
     if (rc)
-        return mb__error(rc < 0 ? rc : MB_EBACKEND, "the allocator's %s callback failed with "
-                                                    "%d on %s", what, rc, dev);
+        return mb__error(MB_ECALLBACK, "the allocator's %s callback failed with %d on %s "
+                                       "(the callback's own code, not a membudget error)",
+                         what, rc, dev);
     return MB_OK;
 }
 

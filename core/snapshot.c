@@ -59,9 +59,9 @@ int mb_snapshot_measure(mb_context *ctx, int device, const mb_allocator *alloc,
         mb_alloc_stats st = {0, 0, 0};
         rc = alloc->stats(alloc->user, &st);
         if (rc)
-            return mb__error(rc < 0 ? rc : MB_EBACKEND,
-                             "the allocator's stats callback failed with %d on %s", rc,
-                             e->info.name);
+            return mb__error(MB_ECALLBACK, "the allocator's stats callback failed with %d on "
+                                           "%s (the callback's own code, not a membudget "
+                                           "error)", rc, e->info.name);
         s.torch_peak = st.peak;
         s.torch_memory = st.reserved;
     }

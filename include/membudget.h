@@ -99,7 +99,8 @@ MB_EXPORT const char *mb_version_string(void);
     X(ENOFIT, -16, "does not fit in the memory available")                                \
     X(EFAULT, -17, "injected fault (testing)")                                            \
     X(EGREW, -18, "free memory grew during profiling")                                    \
-    X(ETIMEOUT, -19, "a rank did not answer before the deadline")
+    X(ETIMEOUT, -19, "a rank did not answer before the deadline")                          \
+    X(ECALLBACK, -20, "a callback the caller passed failed")
 
 typedef enum mb_error {
     MB_OK = 0,

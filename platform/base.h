@@ -16,6 +16,11 @@
  * The detail is what mb_error_detail returns until the next call that sets it. */
 int mb__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* error.c: snprintf in the C locale (every number in a message or a verdict text reads
+ * "0.92", whatever locale the calling program set). */
+int mb__snprintf_c(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* fault.c: fault injection, for tests only. mb__fault_arm(n) makes the nth instrumented
  * call from now fail (n >= 1), 0 disarms. mb__fault_hit(site) counts one call at site and
  * says whether it must fail; the site of the failure is recorded. */
