@@ -55,10 +55,15 @@ int cli_print_json(cJSON *json)
 
 void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes)
 {
-    if (bytes == MB_UNKNOWN || bytes == MB_UNLIMITED)
+    if (bytes == MB_UNKNOWN || bytes == MB_UNLIMITED) {
         cJSON_AddNullToObject(obj, key);
-    else
-        cJSON_AddNumberToObject(obj, key, (double)bytes);
+        return;
+    }
+    /* the exact integer: a double (cJSON's numbers) loses bytes above 2^53 and cJSON
+     * prints values from 1e15 up in exponent form */
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", (long long)bytes);
+    cJSON_AddRawToObject(obj, key, digits);
 }
 
 const char *cli_gib(int64_t bytes, char *buf, size_t size)
