@@ -43,6 +43,8 @@ const char *mb_error_detail(void) { return detail; }
  * whatever LC_NUMERIC the caller set (a de_DE process prints "0,92" with plain printf).
  * newlocale(LC_ALL_MASK, "C", 0) is glibc's static C locale object: nothing to free. */
 static int vformat_c(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int vformat_c(char *buf, size_t size, const char *fmt, va_list ap)
 {
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     locale_t prev = c ? uselocale(c) : (locale_t)0;
