@@ -81,10 +81,17 @@ static void visible_env(char *buf, size_t size)
     }
 }
 
-static int force_runtime(void)
+/* MEMBUDGET_HIP_FORCE_RUNTIME: 1 forces, unset, empty or 0 does not; anything else is a
+ * mistake the README promises to report (-1, with the value copied to bad). */
+static int force_runtime(char *bad, size_t size)
 {
     const char *v = svc->getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
-    return v && strcmp(v, "1") == 0;
+    if (!v || !*v || strcmp(v, "0") == 0)
+        return 0;
+    if (strcmp(v, "1") == 0)
+        return 1;
+    snprintf(bad, size, "%.60s", v);
+    return -1;
 }
 
 /* MEMBUDGET_HIP_SONAME pins one soname; it must read libamdhip64.so.<N>[.<N>...]. */
@@ -245,7 +252,15 @@ static int hip_probe(const mb_platform *plat, const mb_backend_services *service
                  "this backend needs 2", svc->version);
         return MB_OK;
     }
-    int force = force_runtime();
+    char bad[64];
+    int force = force_runtime(bad, sizeof bad);
+    if (force < 0) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "MEMBUDGET_HIP_FORCE_RUNTIME='%s' is not 0 or "
+                 "1; set it to 1 to load the HIP runtime whatever sysfs shows, or unset it",
+                 bad);
+        return MB_OK;
+    }
     hip_state *s = svc->calloc(1, sizeof *s);
     if (!s)
         return svc->error(MB_ENOMEM, "hip probe: out of memory");
