@@ -46,7 +46,7 @@
 #include <unistd.h>
 
 #include "membudget.h"
-#include "membudget/backend.h" /* mb__plat_pread, mb__meminfo_value: the proposed query */
+#include "platform/platform.h" /* mb__plat_pread, mb__meminfo_value: the proposed query */
 
 #ifdef MB_BENCH_TRACE
 #include "count.h"

@@ -83,7 +83,7 @@ static int startup(const mb_snapshot *init, double util, int64_t *requested)
     double u = passing_utilization(init->total_memory, init->free_memory);
     char hint[160];
     if (u > 0)
-        snprintf(hint, sizeof hint, "lower --gpu-memory-utilization to %.2f or less, or ", u);
+        mb__snprintf_c(hint, sizeof hint, "lower --gpu-memory-utilization to %.2f or less, or ", u);
     else
         hint[0] = '\0';
     return mb__error(MB_ENOFIT, "%.*s has %s GiB free of %s GiB at start-up, less than the "
@@ -163,8 +163,14 @@ static int begin(const mb_snapshot *init, const mb_budget_options *o, mb_budget 
 static int finish(mb_budget *b, const mb_budget_options *o)
 {
     b->cudagraph_memory = o->cudagraph_memory;
-    b->available_kv_cache_memory =
-        b->requested_memory - b->non_kv_cache_memory - b->cudagraph_memory;
+    int64_t left;
+    if (mb__sub_overflows(b->requested_memory, b->non_kv_cache_memory, &left) ||
+        mb__sub_overflows(left, b->cudagraph_memory, &left))
+        return mb__error(MB_ERANGE, "%s: requested %lld - non-KV %lld - CUDA graphs %lld bytes "
+                                    "does not fit in 64 bits; the profile holds figures no "
+                                    "device has", b->device, (long long)b->requested_memory,
+                         (long long)b->non_kv_cache_memory, (long long)b->cudagraph_memory);
+    b->available_kv_cache_memory = left;
     if (b->available_kv_cache_memory > 0)
         return MB_OK;
     char r[32], n[32], c[32], a[32], t[32];
@@ -172,7 +178,7 @@ static int finish(mb_budget *b, const mb_budget_options *o)
                (double)b->total_memory;
     char hint[200];
     if (u < 1)
-        snprintf(hint, sizeof hint, "raise --gpu-memory-utilization above %.3f, ", u);
+        mb__snprintf_c(hint, sizeof hint, "raise --gpu-memory-utilization above %.3f, ", u);
     else
         snprintf(hint, sizeof hint, "no utilization is enough: ");
     return mb__error(MB_ENOFIT, "nothing is left for the KV cache on %s: requested %s GiB "
@@ -258,10 +264,25 @@ int mb__budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budge
         /* free memory that grew hides the non-torch increase: count none rather than a
          * negative figure (a lower bound, as vllm#53591 says of its own fallback) */
         b.non_torch_increase = grew && q.non_torch_increase < 0 ? 0 : q.non_torch_increase;
-        b.non_kv_cache_memory = b.weights_memory + b.torch_peak_increase + b.non_torch_increase;
+        int64_t s;
+        if (b.torch_peak_increase == MB_UNKNOWN || b.non_torch_increase == MB_UNKNOWN)
+            return mb__error(MB_EINVAL, "the profile of %s holds unknown figures (MB_UNKNOWN) "
+                                        "where the non-KV memory needs numbers; measure its "
+                                        "snapshots with mb_snapshot_measure", b.device);
+        if (mb__add_overflows(b.weights_memory, b.torch_peak_increase, &s) ||
+            mb__add_overflows(s, b.non_torch_increase, &b.non_kv_cache_memory))
+            return mb__error(MB_ERANGE, "%s: weights %lld + torch peak increase %lld + "
+                                        "non-torch increase %lld bytes does not fit in 64 "
+                                        "bits; the profile holds figures no device has",
+                             b.device, (long long)b.weights_memory,
+                             (long long)b.torch_peak_increase, (long long)b.non_torch_increase);
     } else {
-        b.consumed_memory = grew ? after->torch_memory - init->torch_memory
-                                 : init->free_memory - after->free_memory;
+        if (grew ? mb__sub_overflows(after->torch_memory, init->torch_memory,
+                                     &b.consumed_memory)
+                 : mb__sub_overflows(init->free_memory, after->free_memory, &b.consumed_memory))
+            return mb__error(MB_ERANGE, "%s: the memory consumed between the profile's "
+                                        "snapshots does not fit in 64 bits; they hold "
+                                        "figures no device has", b.device);
         int64_t current = o->torch_current;
         if (current != MB_UNKNOWN && (current < 0 || current > after->torch_peak))
             return mb__error(MB_EINVAL, "torch_current=%lld is outside 0 .. the allocator "
@@ -271,7 +292,10 @@ int mb__budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budge
         if (current == MB_UNKNOWN)
             current = after->torch_memory; /* reserved >= allocated: a lower headroom */
         b.transient_memory = after->torch_peak > current ? after->torch_peak - current : 0;
-        b.non_kv_cache_memory = b.consumed_memory + b.transient_memory;
+        if (mb__add_overflows(b.consumed_memory, b.transient_memory, &b.non_kv_cache_memory))
+            return mb__error(MB_ERANGE, "%s: consumed %lld + transient %lld bytes does not fit "
+                                        "in 64 bits", b.device, (long long)b.consumed_memory,
+                             (long long)b.transient_memory);
     }
     if ((rc = finish(&b, o)))
         return rc;

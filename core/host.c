@@ -79,7 +79,9 @@ int mb__pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
     mb_alloc_stats st = {0, 0, 0};
     rc = alloc->stats(alloc->user, &st);
     if (rc)
-        return mb__error(rc < 0 ? rc : MB_EBACKEND, "the allocator's stats callback failed");
+        return mb__error(MB_ECALLBACK, "the allocator's stats callback failed with %d on %s "
+                                       "(the callback's own code, not a membudget error)",
+                         rc, e->info.name);
     out->releasable = st.reserved - st.allocated;
     if (out->releasable < o.min_release_bytes) {
         snprintf(out->reason, sizeof out->reason,
@@ -102,7 +104,9 @@ int mb__pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
     if ((rc = mb__vt_synchronize(e->backend, e->local)))
         return rc;
     if (alloc->empty_cache && (rc = alloc->empty_cache(alloc->user)))
-        return mb__error(rc < 0 ? rc : MB_EBACKEND, "the allocator's empty_cache failed");
+        return mb__error(MB_ECALLBACK, "the allocator's empty_cache callback failed with %d "
+                                       "on %s (the callback's own code, not a membudget "
+                                       "error)", rc, e->info.name);
     out->released = 1;
     char g[48];
     mb_size_format_gib(out->releasable, g, sizeof g);

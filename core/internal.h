@@ -3,12 +3,14 @@
 #define MB_CORE_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "membudget.h"
 #include "membudget/numa.h"
 #include "membudget/vllm.h"
 #include "membudget/backend.h"
 #include "../platform/platform.h"
+#include "../policy/policy.h"
 
 #define MB_MAX_BACKENDS 8
 
@@ -32,6 +34,8 @@ struct mb_context {
     char *selection; /* the backend selection in force, or NULL */
     pthread_mutex_t lock;
     int probed;     /* 1 after the first probe */
+    pid_t probe_pid; /* the process that probed */
+    int holds_driver; /* a GPU backend is present: its driver state is this process's */
     int probe_rc;   /* result of that probe */
     char probe_detail[MB_REASON_MAX];
     mb_backend_slot backends[MB_MAX_BACKENDS];
@@ -48,8 +52,15 @@ typedef struct mb_backend_def {
 extern const mb_backend_def mb__backend_defs[];
 extern const int mb__backend_ndefs;
 
+/* 1 in a child of fork() of the process that probed ctx, when a GPU backend holds driver
+ * state: every call that reaches a backend is then refused with MB_ESTATE. */
+int mb__context_forked(const mb_context *ctx);
+
 /* Resolves a device index after probing; sets the detail on failure. */
 int mb__device_entry(mb_context *ctx, int index, mb_device_entry **out);
+
+/* services.c: the table every backend's probe and files receive. */
+extern const mb_backend_services mb__services;
 
 /* vtable.c: the only callers of backend slots. */
 int mb__vt_probe(mb_backend_slot *b, const mb_platform *plat, mb_probe_result *res);
@@ -68,6 +79,21 @@ int mb__psi_read(mb_context *ctx, const char *path, mb_psi *out);
 int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
                      int (*add)(void *sink, const mb_process *p), void *sink, char *why,
                      size_t why_size);
+/* The files slot (version 3); MB_OK and nothing listed when the backend has none. */
+int mb__vt_files(const struct mb_backend_ops *ops, const mb_platform *plat,
+                 int (*each)(void *user, const char *path), void *user);
+
+/* Checked arithmetic of sizes (bytes as int64): 1 when the exact result does not fit, else
+ * 0 with it in *out. Sums and differences of caller-supplied or sentinel values go through
+ * these, so no message ever prints a wrapped number. */
+static inline int mb__add_overflows(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+static inline int mb__sub_overflows(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_sub_overflow(a, b, out);
+}
 
 /* format.c */
 int mb__repr_double(double v, char *buf, size_t size); /* Python's repr(float) */

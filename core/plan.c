@@ -410,7 +410,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
         else if (p.non_kv_source == MB_NON_KV_FROM_NOTHING)
             bound = "; an upper bound: the non-KV memory is unknown and counted as 0, so pass "
                     "--non-kv-memory (or --weights-memory)";
-        snprintf(p.verdict, sizeof p.verdict, "fits: %lld blocks of %d tokens (%lld tokens, "
+        mb__snprintf_c(p.verdict, sizeof p.verdict, "fits: %lld blocks of %d tokens (%lld tokens, "
                  "%s GiB per rank) hold %.2f requests of %lld tokens at once%s",
                  (long long)p.num_blocks, p.spec.block_size, (long long)p.kv_cache_tokens,
                  mb__gib(p.kv_cache_bytes, g3, sizeof g3), p.max_concurrency,

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "../platform/numa.h"
+#include "../platform/platform.h"
 #include "../platform/proc.h"
 #include "membudget/operators.h"
 

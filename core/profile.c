@@ -12,8 +12,9 @@ static int alloc_call(const mb_allocator *a, int (*fn)(void *), const char *what
         return MB_OK;
     int rc = fn(a->user);
     if (rc)
-        return mb__error(rc < 0 ? rc : MB_EBACKEND, "the allocator's %s callback failed with "
-                                                    "%d on %s", what, rc, dev);
+        return mb__error(MB_ECALLBACK, "the allocator's %s callback failed with %d on %s "
+                                       "(the callback's own code, not a membudget error)",
+                         what, rc, dev);
     return MB_OK;
 }
 
@@ -31,7 +32,22 @@ int mb_profile_compute(mb_profile *p)
     p->torch_peak_increase = diff_profile.torch_peak;
     p->non_torch_increase = diff_create.non_torch_memory;
     p->profile_time = diff_profile.timestamp;
-    p->non_kv_cache_memory = p->non_torch_increase + p->torch_peak_increase + p->weights_memory;
+    int64_t sum;
+    if (p->non_torch_increase == MB_UNKNOWN || p->torch_peak_increase == MB_UNKNOWN) {
+        p->non_kv_cache_memory = MB_UNKNOWN;
+        return MB_OK;
+    }
+    if (mb__add_overflows(p->non_torch_increase, p->torch_peak_increase, &sum) ||
+        mb__add_overflows(sum, p->weights_memory, &sum)) {
+        int64_t nt = p->non_torch_increase, tp = p->torch_peak_increase, w = p->weights_memory;
+        p->non_kv_cache_memory = 0;
+        return mb__error(MB_ERANGE, "mb_profile_compute: non-torch increase %lld + torch peak "
+                                    "increase %lld + weights %lld does not fit in 64 bits; "
+                                    "the profile's snapshots or weights_memory hold figures "
+                                    "no device has", (long long)nt, (long long)tp,
+                         (long long)w);
+    }
+    p->non_kv_cache_memory = sum;
     return MB_OK;
 }
 

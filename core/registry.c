@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "internal.h"
 
 #ifdef MEMBUDGET_HAVE_CUDA
@@ -193,8 +195,12 @@ void mb_context_free(mb_context *ctx)
 {
     if (!ctx)
         return;
+    /* in a child of fork() a GPU backend's shutdown would call its parent's driver: its
+     * state (a copy in the child) is left as it is */
+    int forked = mb__context_forked(ctx);
     for (int i = 0; i < ctx->nbackends; i++)
-        mb__vt_shutdown(&ctx->backends[i]);
+        if (!forked || strcmp(ctx->backends[i].name, "cpu") == 0)
+            mb__vt_shutdown(&ctx->backends[i]);
     mb__free(ctx->devices);
     mb__free(ctx->selection);
     mb__plat_fini(&ctx->plat);
@@ -323,12 +329,28 @@ int mb_context_probe(mb_context *ctx)
             ctx->ndevices = 0;
         }
         ctx->probed = 1;
+        ctx->probe_pid = getpid();
+        ctx->holds_driver = 0;
+        for (int i = 0; i < ctx->nbackends; i++)
+            if (ctx->backends[i].state && strcmp(ctx->backends[i].name, "cpu") != 0)
+                ctx->holds_driver = 1;
     }
     int rc = ctx->probe_rc;
+    int forked = ctx->holds_driver && getpid() != ctx->probe_pid;
     pthread_mutex_unlock(&ctx->lock);
+    if (forked)
+        return mb__error(MB_ESTATE, "this context was probed in process %d and holds its GPU "
+                                    "driver state; a child of fork() cannot use it: create a "
+                                    "new context in the child (or fork before the first "
+                                    "probe)", (int)ctx->probe_pid);
     if (rc)
         mb__error(rc, "%s", ctx->probe_detail);
     return rc;
+}
+
+int mb__context_forked(const mb_context *ctx)
+{
+    return ctx->probed && ctx->holds_driver && getpid() != ctx->probe_pid;
 }
 
 int mb_backend_count(mb_context *ctx)

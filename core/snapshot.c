@@ -59,9 +59,9 @@ int mb_snapshot_measure(mb_context *ctx, int device, const mb_allocator *alloc,
         mb_alloc_stats st = {0, 0, 0};
         rc = alloc->stats(alloc->user, &st);
         if (rc)
-            return mb__error(rc < 0 ? rc : MB_EBACKEND,
-                             "the allocator's stats callback failed with %d on %s", rc,
-                             e->info.name);
+            return mb__error(MB_ECALLBACK, "the allocator's stats callback failed with %d on "
+                                           "%s (the callback's own code, not a membudget "
+                                           "error)", rc, e->info.name);
         s.torch_peak = st.peak;
         s.torch_memory = st.reserved;
     }
@@ -101,12 +101,28 @@ int mb_snapshot_sub(const mb_snapshot *a, const mb_snapshot *b, mb_snapshot *out
     }
     mb_snapshot r;
     snapshot_clear(&r);
-    r.torch_peak = a->torch_peak - b->torch_peak;
-    r.free_memory = a->free_memory - b->free_memory;
-    r.total_memory = a->total_memory - b->total_memory;
-    r.device_memory = a->device_memory - b->device_memory;
-    r.torch_memory = a->torch_memory - b->torch_memory;
-    r.non_torch_memory = a->non_torch_memory - b->non_torch_memory;
+    /* an unknown operand makes the difference unknown; a difference that does not fit
+     * int64 is refused (no device holds such figures) */
+    const int64_t *fa[6] = {&a->torch_peak, &a->free_memory, &a->total_memory,
+                            &a->device_memory, &a->torch_memory, &a->non_torch_memory};
+    const int64_t *fb[6] = {&b->torch_peak, &b->free_memory, &b->total_memory,
+                            &b->device_memory, &b->torch_memory, &b->non_torch_memory};
+    int64_t *fr[6] = {&r.torch_peak, &r.free_memory, &r.total_memory,
+                      &r.device_memory, &r.torch_memory, &r.non_torch_memory};
+    static const char *const names[6] = {"torch_peak", "free_memory", "total_memory",
+                                         "device_memory", "torch_memory", "non_torch_memory"};
+    for (int k = 0; k < 6; k++) {
+        if (*fa[k] == MB_UNKNOWN || *fb[k] == MB_UNKNOWN) {
+            *fr[k] = MB_UNKNOWN;
+            continue;
+        }
+        if (mb__sub_overflows(*fa[k], *fb[k], fr[k])) {
+            snapshot_clear(out);
+            return mb__error(MB_ERANGE, "mb_snapshot_sub: %s %lld - %lld does not fit in 64 "
+                                        "bits; the snapshots hold figures no device has",
+                             names[k], (long long)*fa[k], (long long)*fb[k]);
+        }
+    }
     r.timestamp = a->timestamp - b->timestamp;
     r.auto_measure = 0;
     memcpy(r.device, a->device, sizeof r.device);

@@ -19,11 +19,11 @@ int mb__vt_probe(mb_backend_slot *b, const mb_platform *plat, mb_probe_result *r
 {
     memset(res, 0, sizeof *res);
     b->state = NULL;
-    if (b->ops->abi != MB_BACKEND_ABI) {
+    if (b->ops->version < 1 || b->ops->version > MB_BACKEND_VERSION) {
         res->state = MB_PROBE_BROKEN;
         snprintf(res->reason, sizeof res->reason,
-                 "backend built for vtable ABI %u, this library has ABI %d", b->ops->abi,
-                 MB_BACKEND_ABI);
+                 "backend built for vtable version %u; this library takes versions 1 to %d",
+                 b->ops->version, MB_BACKEND_VERSION);
         return MB_OK;
     }
     if (mb__fault_hit("backend.probe")) {
@@ -31,7 +31,7 @@ int mb__vt_probe(mb_backend_slot *b, const mb_platform *plat, mb_probe_result *r
         snprintf(res->reason, sizeof res->reason, "probe failed (injected fault)");
         return MB_OK;
     }
-    int rc = b->ops->probe(plat, &b->state, res);
+    int rc = b->ops->probe(plat, &mb__services, &b->state, res);
     if (rc || res->state != MB_PROBE_PRESENT) {
         if (b->state && b->ops->shutdown)
             b->ops->shutdown(b->state);
@@ -54,12 +54,24 @@ int mb__vt_device_info(mb_backend_slot *b, int i, mb_device_info *out)
     out->numa_node = -1;
     out->index = i;
     FAULT(b, "device_info");
-    int rc = b->ops->device_info(b->state, i, out);
+    mb_backend_device d;
+    memset(&d, 0, sizeof d);
+    d.index = i;
+    d.numa_node = -1;
+    int rc = b->ops->device_info(b->state, i, &d);
     if (rc) {
-        memset(out, 0, sizeof *out);
-        out->numa_node = -1;
+        out->index = 0;
+        return rc;
     }
-    return rc;
+    out->index = d.index;
+    out->integrated = d.integrated;
+    out->numa_node = d.numa_node;
+    out->total_memory = d.total_memory;
+    snprintf(out->ops, sizeof out->ops, "%s", d.ops);
+    snprintf(out->model, sizeof out->model, "%s", d.model);
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%s", d.pci_bus_id);
+    snprintf(out->uuid, sizeof out->uuid, "%s", d.uuid);
+    return MB_OK;
 }
 
 int mb__vt_mem_info(mb_backend_slot *b, int i, mb_meminfo *out)
@@ -132,7 +144,7 @@ int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
                      size_t why_size)
 {
     why[0] = '\0';
-    if (!b->ops->processes) {
+    if (!MB_BACKEND_HAS(b->ops, processes, 2)) {
         snprintf(why, why_size, "the %s backend cannot attribute memory to processes",
                  b->name);
         return MB_ENOTSUP;
@@ -143,4 +155,12 @@ int mb__vt_processes(mb_backend_slot *b, int i, const mb_device_info *dev,
         snprintf(why, why_size, "the %s backend lists no processes for %s", b->name,
                  dev->name);
     return rc;
+}
+
+int mb__vt_files(const struct mb_backend_ops *ops, const mb_platform *plat,
+                 int (*each)(void *user, const char *path), void *user)
+{
+    if (!ops || !MB_BACKEND_HAS(ops, files, 3))
+        return MB_OK;
+    return ops->files(plat, &mb__services, each, user);
 }

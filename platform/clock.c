@@ -1,7 +1,7 @@
 /* platform/clock.c: wall and monotonic clocks as seconds. */
 #include <time.h>
 
-#include "platform.h"
+#include "base.h"
 
 static double to_seconds(const struct timespec *ts)
 {

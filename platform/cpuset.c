@@ -13,41 +13,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "numa.h"
-
-int mb__status_field(const char *text, const char *key, char *out, size_t size)
-{
-    size_t kl = strlen(key);
-    out[0] = '\0';
-    for (const char *p = text; p && *p;) {
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-            eol = p + strlen(p);
-        if (strncmp(p, key, kl) == 0 && p[kl] == ':') {
-            const char *v = p + kl + 1;
-            while (v < eol && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *e = eol;
-            while (e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                e--;
-            snprintf(out, size, "%.*s", (int)(e - v), v);
-            return 1;
-        }
-        p = *eol ? eol + 1 : eol;
-    }
-    return 0;
-}
+#include "cgroup.h"
+#include "cpuset.h"
+#include "parse.h"
 
 /* Reads a list file into tmp and ANDs it into bits. 1 applied, 0 file absent or empty. */
 static int and_list_file(const mb_platform *plat, const char *path, unsigned char *bits,
                          unsigned char *tmp, int nbits)
 {
-    if (!mb__plat_exists(plat, path))
-        return 0;
     char buf[8192];
-    long n = mb__plat_read(plat, path, buf, sizeof buf);
+    int present;
+    long n = mb__plat_read_if(plat, path, buf, sizeof buf, &present);
     if (n < 0)
         return (int)n;
+    if (!present)
+        return 0;
     const char *p = buf;
     while (*p == ' ' || *p == '\n' || *p == '\t')
         p++;
@@ -97,15 +77,16 @@ int mb__cpuset_allowed(const mb_platform *plat, unsigned char *mems, int *have_m
         return mb__error(MB_ENOMEM, "out of memory reading the cpuset");
     int rc = MB_OK;
     char field[4096];
-    if (mb__plat_exists(plat, "/proc/self/status")) {
-        char *status = mb__malloc(65536);
-        if (!status) {
-            mb__free(tmp);
-            return mb__error(MB_ENOMEM, "out of memory reading /proc/self/status");
-        }
-        long n = mb__plat_read(plat, "/proc/self/status", status, 65536);
-        if (n < 0)
-            rc = (int)n;
+    char *status = mb__malloc(65536);
+    if (!status) {
+        mb__free(tmp);
+        return mb__error(MB_ENOMEM, "out of memory reading /proc/self/status");
+    }
+    int present;
+    long n = mb__plat_read_if(plat, "/proc/self/status", status, 65536, &present);
+    if (n < 0)
+        rc = (int)n;
+    if (present) {
         if (rc == MB_OK && mb__status_field(status, "Mems_allowed_list", field, sizeof field)) {
             if (mb__parse_list(field, tmp, MB_MAX_NODES) != MB_OK)
                 rc = mb__error(MB_EPARSE, "/proc/self/status: Mems_allowed_list '%.60s' is "
@@ -127,8 +108,8 @@ int mb__cpuset_allowed(const mb_platform *plat, unsigned char *mems, int *have_m
                 *have_cpus = 1;
             }
         }
-        mb__free(status);
     }
+    mb__free(status);
     mb_cg_where w;
     int found = rc == MB_OK ? mb__cgroup_locate(plat, "cpuset", &w) : 0;
     if (found < 0)

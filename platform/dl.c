@@ -10,8 +10,11 @@
  * subfolders below it (glibc-hwcaps/x86-64-v3, tls, haswell/x86_64, ...); if found, the
  * load is refused, naming the entry. A relative entry that does not hold the soname is
  * let be (a stray trailing ':' is common and harmless when the folder has no copy). The path dlinfo gives after loading is checked
- * too, as a second line. LD_LIBRARY_PATH is read with secure_getenv: in a setuid process
- * the loader ignores it and so does this check. Entries starting with '$' are not scanned:
+ * too, as a second line. The LD_LIBRARY_PATH checked is the one the loader read when the
+ * process started (the last LD_LIBRARY_PATH= of the initial environment, which
+ * /proc/self/environ holds; glibc's rtld.c process_envvars), not the current environment:
+ * setenv after start-up changes no search path. In a secure (setuid) process the loader
+ * ignores it and so does this check. Entries starting with '$' are not scanned:
  * $ORIGIN expands to an absolute folder, but an entry that is $LIB or $PLATFORM alone
  * expands to a relative name (lib64, x86_64) that this scan does not expand; such an entry
  * is caught only by the path check after loading.
@@ -21,12 +24,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sys/auxv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "dl.h"
+#include "parse.h"
 
 /* The subfolders the loader tries below each search folder: glibc-hwcaps/<level> (glibc
  * 2.33 on), and the legacy hardware-capability and platform folders of older glibc
@@ -81,13 +86,63 @@ static int holds(int at, const char *folder, const char *name, int depth, int an
     return found;
 }
 
-/* The first empty or relative LD_LIBRARY_PATH entry that holds soname, copied to entry
- * ("" for an empty one); 0 when none does. */
+/* The LD_LIBRARY_PATH the loader read at start-up into buf: 1 found, 0 none (or a secure
+ * process, whose loader ignores it). Where /proc/self/environ cannot be read, the current
+ * environment stands in for it. */
+static int loader_library_path(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (getauxval(AT_SECURE))
+        return 0;
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const char *lp = getenv("LD_LIBRARY_PATH");
+        if (!lp)
+            return 0;
+        snprintf(buf, size, "%s", lp);
+        return 1;
+    }
+    /* the initial environment is at most a few MiB (the kernel's ARG_MAX share) */
+    size_t cap = 1 << 16, len = 0;
+    char *block = mb__malloc(cap);
+    int found = 0;
+    while (block) {
+        ssize_t n = read(fd, block + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == cap) {
+            char *bigger = cap < ((size_t)64 << 20) ? mb__malloc(cap * 2) : NULL;
+            if (!bigger)
+                break; /* what was read is checked */
+            memcpy(bigger, block, len);
+            mb__free(block);
+            block = bigger;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    if (!block) { /* out of memory: the current environment is the best left */
+        const char *lp = getenv("LD_LIBRARY_PATH");
+        if (lp)
+            snprintf(buf, size, "%s", lp);
+        return lp != NULL;
+    }
+    found = mb__environ_last(block, len, "LD_LIBRARY_PATH", buf, size);
+    mb__free(block);
+    return found;
+}
+
+/* The first empty or relative entry of the loader's LD_LIBRARY_PATH that holds soname,
+ * copied to entry ("" for an empty one); 0 when none does. */
 static int relative_entry_holding(const char *soname, char *entry, size_t entry_size)
 {
-    const char *lp = secure_getenv("LD_LIBRARY_PATH");
-    if (!lp)
+    char lp_store[8192]; /* a longer value is checked up to here */
+    if (!loader_library_path(lp_store, sizeof lp_store))
         return 0;
+    const char *lp = lp_store;
     for (const char *p = lp;;) {
         size_t len = strcspn(p, ":;"); /* glibc splits on both */
         if (len == 0 || (p[0] != '/' && p[0] != '$')) {

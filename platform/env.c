@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "platform.h"
+#include "base.h"
 
 #define MB_ENV_MAX 4096
 

@@ -3,7 +3,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "platform.h"
+#include "base.h"
 
 static atomic_long armed;     /* calls left before the failing one; 0 = off */
 static atomic_long seen;      /* instrumented calls since the last arm */

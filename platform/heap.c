@@ -1,7 +1,7 @@
 /* platform/heap.c: the library's heap, through one place so tests can fail allocations. */
 #include <stdlib.h>
 
-#include "platform.h"
+#include "base.h"
 
 void *mb__malloc(size_t n)
 {

@@ -11,7 +11,9 @@
 
 #include <stdint.h>
 
-#include "platform.h"
+#include "base.h"
+#include "parse.h"
+#include "sysroot.h"
 
 /* Calls each(user, name) for every entry of folder dir under the sysroot but "." and
  * ".." (and other dot names). each returns 0 to go on, non-zero to stop (returned).

@@ -1,10 +1,12 @@
 /*
- * platform/sysroot.c: every /proc, /sys and /etc read goes through here, relative to the
- * sysroot. Under a foreign root, paths resolve as if the root were "/" (openat2 with
+ * platform/sysroot.c: layer 3, the sysroot file layer and the platform's cache slots
+ * (sysroot.h). Every /proc, /sys and /etc read goes through here, relative to the sysroot. Under a foreign root, paths resolve as if the root were "/" (openat2 with
  * RESOLVE_IN_ROOT, so neither ".." nor an absolute symlink in a machine dump escapes it);
  * on kernels without openat2 the resolved path is checked to stay under the root.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -14,57 +16,53 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "platform.h"
+#include "sysroot.h"
 
-int mb__plat_init(mb_platform *plat, const char *opt)
+int mb__sysroot_open(mb_platform *plat, const char *real, const char *from, const char *given)
 {
-    memset(plat, 0, sizeof *plat);
-    plat->rootfd = -1;
-    const char *from = "the sysroot option";
-    const char *root = opt;
-    int too_long = 0;
-    if (!root || !*root) {
-        root = mb__getenv("MEMBUDGET_SYSROOT", &too_long);
-        from = "MEMBUDGET_SYSROOT";
-        if (too_long)
-            return mb__error(MB_EENV, "MEMBUDGET_SYSROOT is longer than 4096 bytes; set it to "
-                                      "the folder of a machine dump, or unset it");
-    }
-    if (!root || !*root)
-        root = "/";
-    if (root[0] != '/')
-        return mb__error(MB_EINVAL, "%s='%s' is not an absolute path; give the folder of a "
-                                    "machine dump as an absolute path", from, root);
-    char real[PATH_MAX];
-    if (!realpath(root, real))
-        return mb__error(MB_EINVAL, "%s='%s' cannot be used: %s; give an existing folder",
-                         from, root, strerror(errno));
-    struct stat st;
-    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
-        return mb__error(MB_EINVAL, "%s='%s' is not a folder; give the folder of a machine "
-                                    "dump (as written by 'membudget gather')", from, root);
     snprintf(plat->root, sizeof plat->root, "%s", real);
+    plat->rootfd = -1;
     plat->foreign = strcmp(real, "/") != 0;
     if (plat->foreign) {
         plat->rootfd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (plat->rootfd < 0)
-            return mb__error(MB_EINVAL, "%s='%s' cannot be opened: %s", from, root,
+            return mb__error(MB_EINVAL, "%s='%s' cannot be opened: %s", from, given,
                              strerror(errno));
     }
     return MB_OK;
 }
 
-void mb__plat_fini(mb_platform *plat)
+void mb__sysroot_close(mb_platform *plat)
 {
-    if (plat)
-        mb__plat_release_caches(plat);
-    if (plat && plat->meminfo_fd1 > 0) {
-        close(plat->meminfo_fd1 - 1);
-        plat->meminfo_fd1 = 0;
-    }
-    if (plat && plat->rootfd >= 0) {
+    if (plat->rootfd >= 0) {
         close(plat->rootfd);
         plat->rootfd = -1;
+    }
+}
+
+void *mb__plat_cache_get(const mb_platform *plat, int slot)
+{
+    return atomic_load(&plat->cache[slot].value);
+}
+
+void *mb__plat_cache_put(const mb_platform *plat, int slot, void *value,
+                         void (*release)(void *value))
+{
+    mb_plat_cache *c = &((mb_platform *)plat)->cache[slot];
+    atomic_store(&c->release, release); /* every writer stores the same function */
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong(&c->value, &expected, value))
+        return value;
+    return expected;
+}
+
+void mb__plat_cache_release_all(mb_platform *plat)
+{
+    for (int i = 0; i < MB_CACHE_SLOTS; i++) {
+        void *v = atomic_exchange(&plat->cache[i].value, NULL);
+        void (*release)(void *) = atomic_load(&plat->cache[i].release);
+        if (v && release)
+            release(v);
     }
 }
 
@@ -107,7 +105,10 @@ static int open_foreign(const mb_platform *plat, const char *rel, int flags)
     return fd2;
 }
 
-int mb__plat_open(const mb_platform *plat, const char *path)
+/* The open behind mb__plat_open and mb__plat_open_if: absent_ok makes ENOENT and ENOTDIR
+ * return MB__ABSENT with no detail. */
+#define MB__ABSENT (-1000)
+static int plat_open(const mb_platform *plat, const char *path, int absent_ok)
 {
     if (!path || path[0] != '/')
         return mb__error(MB_EINVAL, "internal: path '%s' is not absolute", path ? path : "");
@@ -119,19 +120,72 @@ int mb__plat_open(const mb_platform *plat, const char *path)
         const char *rel = path;
         while (*rel == '/')
             rel++;
-        fd = open_foreign(plat, *rel ? rel : ".", O_RDONLY);
+        fd = open_foreign(plat, *rel ? rel : ".", O_RDONLY | O_NONBLOCK);
     } else {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     }
     if (fd < 0) {
         int e = errno;
+        if (absent_ok && (e == ENOENT || e == ENOTDIR))
+            return MB__ABSENT;
         if (e == EXDEV)
             return mb__error(MB_EIO, "%s%s resolves outside the sysroot %s; refusing to read "
                                      "it", plat->root, path, plat->root);
         return mb__error(MB_EIO, "cannot open %s%s: %s", plat->foreign ? plat->root : "", path,
                          strerror(e));
     }
+    /* O_NONBLOCK above: opening a FIFO must not wait for a writer. procfs and sysfs files
+     * are regular; a folder is opened to list it. Anything else (a FIFO, a socket, a
+     * device node in a dump or on the machine) is refused before anything reads it. */
+    struct stat st;
+    int srs = fstat(fd, &st);
+    int e = errno;
+    if (srs != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        close(fd);
+        if (srs != 0)
+            return mb__error(MB_EIO, "cannot stat %s%s: %s", plat->foreign ? plat->root : "",
+                             path, strerror(e));
+        return mb__error(MB_EIO, "%s%s is a %s, not a regular file; the library reads only "
+                                 "regular files (replace it with the file from the machine)",
+                         plat->foreign ? plat->root : "", path,
+                         S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket"
+                         : S_ISCHR(st.st_mode) ? "character device"
+                         : S_ISBLK(st.st_mode) ? "block device" : "special file");
+    }
     return fd;
+}
+
+int mb__plat_open(const mb_platform *plat, const char *path)
+{
+    return plat_open(plat, path, 0);
+}
+
+int mb__plat_open_if(const mb_platform *plat, const char *path, int *fd)
+{
+    *fd = -1;
+    int rc = plat_open(plat, path, 1);
+    if (rc == MB__ABSENT)
+        return 0;
+    if (rc < 0)
+        return rc;
+    *fd = rc;
+    return 1;
+}
+
+long mb__plat_read_if(const mb_platform *plat, const char *path, char *buf, size_t size,
+                      int *present)
+{
+    *present = 0;
+    if (size)
+        buf[0] = '\0';
+    int fd;
+    int rc = mb__plat_open_if(plat, path, &fd);
+    if (rc <= 0)
+        return rc;
+    *present = 1;
+    long n = mb__plat_pread(fd, path, buf, size);
+    close(fd);
+    return n;
 }
 
 long mb__plat_pread(int fd, const char *path, char *buf, size_t size)
@@ -190,4 +244,28 @@ int mb__plat_exists(const mb_platform *plat, const char *path)
         return 0;
     close(fd);
     return 1;
+}
+
+int mb__plat_list(const mb_platform *plat, const char *path,
+                  int (*each)(void *user, const char *name), void *user)
+{
+    if (!mb__plat_exists(plat, path))
+        return 0;
+    int fd = mb__plat_open(plat, path);
+    if (fd < 0)
+        return fd;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return mb__error(MB_EIO, "cannot list %s%s: %s", plat->foreign ? plat->root : "",
+                         path, strerror(e));
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            rc = each(user, e->d_name);
+    closedir(d);
+    return rc;
 }

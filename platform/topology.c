@@ -1,5 +1,5 @@
 /*
- * platform/topology.c: the NUMA topology, read from sysfs under the sysroot.
+ * platform/topology.c: layer 4, the NUMA topology, read from sysfs under the sysroot.
  *
  * Why sysfs and not hwloc (docs/numa.md has the long form): hwloc 2.9 reads a foreign
  * file-system root only from the HWLOC_FSROOT environment variable, which library code
@@ -26,44 +26,22 @@
 #include <hwloc.h>
 #endif
 
-#include "numa.h"
+#include "topology.h"
+#include "cpuset.h"
+#include "parse.h"
 
-
-void mb__format_list(const unsigned char *bits, int nbits, char *out, size_t size)
-{
-    size_t k = 0;
-    out[0] = '\0';
-    for (int i = 0; i < nbits; i++) {
-        if (!bits[i])
-            continue;
-        int j = i;
-        while (j + 1 < nbits && bits[j + 1])
-            j++;
-        char item[32];
-        if (j == i)
-            snprintf(item, sizeof item, "%s%d", k ? "," : "", i);
-        else
-            snprintf(item, sizeof item, "%s%d-%d", k ? "," : "", i, j);
-        if (k + strlen(item) + 4 >= size) {
-            if (size >= 4)
-                snprintf(out + (k < size - 4 ? k : size - 4), 4, "...");
-            return;
-        }
-        k += (size_t)snprintf(out + k, size - k, "%s", item);
-        i = j;
-    }
-}
 
 /* Reads a node list file into bits: 1 read, 0 file missing (bits cleared), <0 error. */
 static int read_list(const mb_platform *plat, const char *path, unsigned char *bits, int nbits)
 {
     memset(bits, 0, (size_t)nbits);
-    if (!mb__plat_exists(plat, path))
-        return 0;
     char buf[8192];
-    long n = mb__plat_read(plat, path, buf, sizeof buf);
+    int present;
+    long n = mb__plat_read_if(plat, path, buf, sizeof buf, &present);
     if (n < 0)
         return (int)n;
+    if (!present)
+        return 0;
     int rc = mb__parse_list(buf, bits, nbits);
     if (rc)
         return mb__error(MB_EPARSE, "%s%s: '%.60s' is not a %s list", plat->foreign ? plat->root : "",
@@ -79,27 +57,6 @@ static void topology_free(mb_topology *t)
     mb__free(t->cpu_node);
     mb__free(t->cpu_allowed);
     mb__free(t);
-}
-
-int mb__node_meminfo_parse(const char *text, const char *path, int64_t *free, int64_t *total)
-{
-    *free = *total = 0;
-    static const char *const keys[5] = {"MemTotal", "MemFree", "Active(file)",
-                                        "Inactive(file)", "SReclaimable"};
-    int64_t v[5];
-    for (int k = 0; k < 5; k++) {
-        int rc = mb__meminfo_value(text, keys[k], &v[k]);
-        if (rc)
-            return rc;
-        if (v[k] == MB_UNKNOWN) {
-            if (k < 2)
-                return mb__error(MB_EPARSE, "%s has no %s line", path, keys[k]);
-            v[k] = 0; /* old kernels: nothing counted as reclaimable rather than fail */
-        }
-    }
-    *total = v[0];
-    *free = v[1] + v[2] + v[3] + v[4];
-    return MB_OK;
 }
 
 int mb__node_meminfo(const mb_platform *plat, const mb_topo_node *n, int64_t *free,
@@ -121,15 +78,17 @@ static void label_nodes(const mb_platform *plat, mb_topology *t)
     char *xml = NULL;
     long xml_len = 0;
     if (plat->foreign) {
-        if (!mb__plat_exists(plat, "/hwloc.xml")) {
+        xml = mb__malloc(8 << 20);
+        if (!xml)
+            return;
+        int present;
+        xml_len = mb__plat_read_if(plat, "/hwloc.xml", xml, 8 << 20, &present);
+        if (xml_len >= 0 && !present) {
+            mb__free(xml);
             snprintf(t->labels_from, sizeof t->labels_from,
                      "none: the dump has no hwloc.xml to name memory-only nodes");
             return;
         }
-        xml = mb__malloc(8 << 20);
-        if (!xml)
-            return;
-        xml_len = mb__plat_read(plat, "/hwloc.xml", xml, 8 << 20);
         if (xml_len < 0) {
             snprintf(t->labels_from, sizeof t->labels_from, "none: %s", mb_error_detail());
             mb__free(xml);
@@ -176,6 +135,49 @@ static void label_nodes(const mb_platform *plat, mb_topology *t)
     mb__free(xml);
 }
 #endif
+
+static int any(const unsigned char *bits, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (bits[i])
+            return 1;
+    return 0;
+}
+
+/* mb__plat_list callback: marks on[N] for a "nodeN" folder name. */
+static int node_entry(void *user, const char *name)
+{
+    unsigned char *on = user;
+    if (strncmp(name, "node", 4) != 0 || !name[4])
+        return 0;
+    uint64_t id;
+    if (mb__parse_u64(name + 4, strlen(name + 4), &id) == MB_OK && id < MB_MAX_NODES)
+        on[id] = 1;
+    return 0;
+}
+
+/* The CPUs of node id from its cpulist, else its cpumap: 1 read, 0 neither file, <0. */
+static int node_cpus(const mb_platform *plat, int id, unsigned char *bits)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpulist", id);
+    int k = read_list(plat, path, bits, MB_MAX_CPUS);
+    if (k != 0)
+        return k;
+    snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpumap", id);
+    memset(bits, 0, MB_MAX_CPUS);
+    char buf[8192];
+    int present;
+    long n = mb__plat_read_if(plat, path, buf, sizeof buf, &present);
+    if (n < 0)
+        return (int)n;
+    if (!present)
+        return 0;
+    if (mb__parse_mask(buf, bits, MB_MAX_CPUS) != MB_OK)
+        return mb__error(MB_EPARSE, "%s%s: '%.60s' is not a CPU mask",
+                         plat->foreign ? plat->root : "", path, buf);
+    return 1;
+}
 
 static int topology_build(const mb_platform *plat, mb_topology **out)
 {
@@ -225,13 +227,24 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
                                    MB_MAX_CPUS)) < 0)
         goto fail;
     rc = MB_OK;
+    /* The node lists are hints: an old kernel leaves has_cpu empty (before about 4.9) or
+     * has no online file at all. A list that is missing or empty says nothing. */
+    k_on = k_on && any(on, MB_MAX_NODES);
+    k_cpu = k_cpu && any(cpu, MB_MAX_NODES);
+    k_mem = k_mem && any(mem, MB_MAX_NODES);
+    if (!k_on) { /* the nodeN folders are the nodes */
+        if ((rc = mb__plat_list(plat, "/sys/devices/system/node", node_entry, on)) < 0)
+            goto fail;
+        rc = MB_OK;
+        k_on = any(on, MB_MAX_NODES);
+        if (!k_on) /* neither a list nor a folder: the lists' union, if any */
+            for (int i = 0; i < MB_MAX_NODES; i++)
+                on[i] = (unsigned char)(cpu[i] || mem[i]);
+    }
     t->have_lists = k_on || k_cpu || k_mem;
     int count = 0;
-    for (int i = 0; i < MB_MAX_NODES; i++) {
-        int listed = k_on ? on[i] : (cpu[i] || mem[i]);
-        on[i] = (unsigned char)(t->have_lists && listed);
+    for (int i = 0; i < MB_MAX_NODES; i++)
         count += on[i];
-    }
     t->nodes = mb__calloc((size_t)(count ? count : 1), sizeof *t->nodes);
     if (!t->nodes) {
         rc = mb__error(MB_ENOMEM, "out of memory for %d NUMA nodes", count);
@@ -242,14 +255,13 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
             continue;
         mb_topo_node *n = &t->nodes[t->nnodes++];
         n->id = i;
-        n->has_memory = k_mem ? mem[i] : 1;
         n->allowed = mems_ok[i];
         n->ncpus = n->ncpus_allowed = n->first_cpu = -1;
         snprintf(n->meminfo, sizeof n->meminfo, "/sys/devices/system/node/node%d/meminfo", i);
-        char path[96];
-        snprintf(path, sizeof path, "/sys/devices/system/node/node%d/cpulist", i);
-        int k_list = rc = read_list(plat, path, list, MB_MAX_CPUS);
-        if (rc < 0)
+        /* the node's CPUs as the kernel states them: cpulist, else cpumap, met with
+         * cpu/online */
+        int k_list;
+        if ((k_list = rc = node_cpus(plat, i, list)) < 0)
             goto fail;
         rc = MB_OK;
         if (k_list) {
@@ -264,17 +276,20 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
                 n->ncpus++;
                 n->ncpus_allowed += t->cpu_allowed[c] ? 1 : 0;
             }
-            n->has_cpu = (k_cpu ? cpu[i] : 1) && n->ncpus > 0;
+            n->has_cpu = n->ncpus > 0;
         } else {
-            n->has_cpu = k_cpu ? cpu[i] : 1;
+            n->has_cpu = k_cpu ? cpu[i] : 1; /* nothing better than the hint */
         }
-        if (n->has_memory) {
-            char buf[MB_NODE_MEMINFO_MAX];
-            long len = mb__plat_read(plat, n->meminfo, buf, sizeof buf);
-            if (len < 0) {
-                rc = (int)len;
-                goto fail;
-            }
+        /* memory: the node's own meminfo when it has one, else the hint */
+        n->has_memory = k_mem ? mem[i] : 0;
+        char buf[MB_NODE_MEMINFO_MAX];
+        int present;
+        long len = mb__plat_read_if(plat, n->meminfo, buf, sizeof buf, &present);
+        if (len < 0) {
+            rc = (int)len;
+            goto fail;
+        }
+        if (len > 0) {
             if ((rc = mb__meminfo_value(buf, "MemTotal", &n->total)))
                 goto fail;
             if (n->total == MB_UNKNOWN || n->total < 0) {
@@ -282,6 +297,9 @@ static int topology_build(const mb_platform *plat, mb_topology **out)
                                plat->foreign ? plat->root : "", n->meminfo);
                 goto fail;
             }
+            n->has_memory = n->total > 0;
+        } else {
+            n->has_memory = 0; /* no meminfo: nothing can be measured there */
         }
     }
 #ifdef MEMBUDGET_HAVE_HWLOC
@@ -301,28 +319,23 @@ fail:
     return rc;
 }
 
+static void topology_release(void *v) { topology_free(v); }
+
 int mb__topology_get(const mb_platform *plat, const mb_topology **out)
 {
     *out = NULL;
-    mb_platform *mp = (mb_platform *)plat; /* the caches are the platform's one mutable part */
-    mb_topology *t = atomic_load(&mp->topology);
+    mb_topology *t = mb__plat_cache_get(plat, MB_CACHE_TOPOLOGY);
     if (!t) {
-        int rc = topology_build(plat, &t);
+        mb_topology *mine;
+        int rc = topology_build(plat, &mine);
         if (rc)
             return rc;
-        mb_topology *expected = NULL;
-        if (!atomic_compare_exchange_strong(&mp->topology, &expected, t)) {
-            topology_free(t); /* another thread built it first */
-            t = expected;
-        }
+        t = mb__plat_cache_put(plat, MB_CACHE_TOPOLOGY, mine, topology_release);
+        if (t != mine)
+            topology_free(mine); /* another thread built it first */
     }
     *out = t;
     return MB_OK;
-}
-
-void mb__topology_release(mb_platform *plat)
-{
-    topology_free(atomic_exchange(&plat->topology, NULL));
 }
 
 const mb_topo_node *mb__topology_node(const mb_topology *t, int id)

@@ -27,13 +27,15 @@ int cli_fail_rc(int rc, const char *what);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "membudget <cmd>: <message>" plus a hint to --help; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints the usage of the command named name. */
-void cli_print_help(const char *name, FILE *to);
 
 /* Opens a context from the environment (MEMBUDGET_SYSROOT, MEMBUDGET_BACKENDS). */
 int cli_context(mb_context **ctx);
 /* Prints json (and frees it); CLI_FAIL when it cannot be printed. */
 int cli_print_json(cJSON *json);
+/* Adds text as a JSON string, any byte sequence that is not valid UTF-8 replaced by
+ * U+FFFD (a driver's model name, a file's text or an environment value may hold any
+ * bytes; cJSON would copy them and the output would not be valid JSON). */
+void cli_json_text(cJSON *obj, const char *key, const char *text);
 /* Adds bytes as a JSON integer (or null for MB_UNKNOWN / "unlimited" handled by caller). */
 void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes);
 /* A snapshot as a JSON object with the keys every consumer relies on. */

@@ -32,9 +32,9 @@ int cmd_devices(int argc, char **argv)
             continue;
         if (json) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "name", st.name);
-            cJSON_AddStringToObject(o, "state", mb_backend_state_name(st.state));
-            cJSON_AddStringToObject(o, "reason", st.reason);
+            cli_json_text(o, "name", st.name);
+            cli_json_text(o, "state", mb_backend_state_name(st.state));
+            cli_json_text(o, "reason", st.reason);
             cJSON_AddNumberToObject(o, "device_count", st.device_count);
             cJSON_AddItemToArray(jb, o);
         } else {
@@ -50,14 +50,14 @@ int cmd_devices(int argc, char **argv)
             continue;
         if (json) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "device", d.name);
-            cJSON_AddStringToObject(o, "backend", d.backend);
-            cJSON_AddStringToObject(o, "ops", d.ops);
-            cJSON_AddStringToObject(o, "model", d.model);
+            cli_json_text(o, "device", d.name);
+            cli_json_text(o, "backend", d.backend);
+            cli_json_text(o, "ops", d.ops);
+            cli_json_text(o, "model", d.model);
             cJSON_AddNumberToObject(o, "index", d.index);
             cJSON_AddBoolToObject(o, "integrated", d.integrated);
-            cJSON_AddStringToObject(o, "pci_bus_id", d.pci_bus_id);
-            cJSON_AddStringToObject(o, "uuid", d.uuid);
+            cli_json_text(o, "pci_bus_id", d.pci_bus_id);
+            cli_json_text(o, "uuid", d.uuid);
             cJSON_AddNumberToObject(o, "numa_node", d.numa_node);
             cli_json_bytes(o, "total_memory", d.total_memory);
             cJSON_AddItemToArray(jd, o);

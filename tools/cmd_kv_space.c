@@ -66,17 +66,17 @@ int cmd_kv_space(int argc, char **argv)
     mb_device_get(ctx, kv.rank.device, &d);
     if (json) {
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "decision", kv.explicit_size ? "explicit" : "auto");
+        cli_json_text(j, "decision", kv.explicit_size ? "explicit" : "auto");
         cJSON_AddNumberToObject(j, "local_rank", kv.rank.local_rank);
-        cJSON_AddStringToObject(j, "device", d.name);
+        cli_json_text(j, "device", d.name);
         cJSON_AddNumberToObject(j, "node", kv.rank.node);
-        cJSON_AddStringToObject(j, "bind", bind_name(kv.rank.bind));
-        cJSON_AddStringToObject(j, "cpus", kv.rank.cpus);
+        cli_json_text(j, "bind", bind_name(kv.rank.bind));
+        cli_json_text(j, "cpus", kv.rank.cpus);
         cli_json_bytes(j, "kv_cache_bytes", kv.bytes);
         cli_json_bytes(j, "node_total_memory", kv.node_total);
         cli_json_bytes(j, "node_available_memory", kv.node_available);
         if (kv.container_limit == MB_UNLIMITED)
-            cJSON_AddStringToObject(j, "container_limit", "unlimited");
+            cli_json_text(j, "container_limit", "unlimited");
         else
             cli_json_bytes(j, "container_limit", kv.container_limit);
         if (!kv.explicit_size) {
@@ -84,8 +84,8 @@ int cmd_kv_space(int argc, char **argv)
             cli_json_bytes(j, "requested_memory", kv.requested);
             cli_json_bytes(j, "resident_memory", kv.resident);
         }
-        cJSON_AddStringToObject(j, "binding", kv.rank.reason);
-        cJSON_AddStringToObject(j, "reason", kv.reason);
+        cli_json_text(j, "binding", kv.rank.reason);
+        cli_json_text(j, "reason", kv.reason);
         rc = cli_print_json(j);
     } else {
         char b[32], t[32], a[32];

@@ -618,12 +618,12 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
     cJSON_AddNumberToObject(root, "tensor_parallel_size", k->tensor_parallel_size);
     cJSON_AddStringToObject(root, "kv_cache_dtype", k->cache_dtype);
     cJSON_AddNumberToObject(root, "kv_heads_per_rank", k->num_kv_heads);
-    cJSON_AddNumberToObject(root, "page_bytes", (double)k->page_bytes);
-    cJSON_AddNumberToObject(root, "block_bytes", (double)k->block_bytes);
-    cJSON_AddNumberToObject(root, "bytes_per_token", (double)k->bytes_per_token);
+    cli_json_bytes(root, "page_bytes", k->page_bytes);
+    cli_json_bytes(root, "block_bytes", k->block_bytes);
+    cli_json_bytes(root, "bytes_per_token", k->bytes_per_token);
     cJSON_AddNumberToObject(root, "num_blocks", (double)p->num_blocks);
     cJSON_AddNumberToObject(root, "kv_cache_tokens", (double)p->kv_cache_tokens);
-    cJSON_AddNumberToObject(root, "kv_cache_bytes", (double)p->kv_cache_bytes);
+    cli_json_bytes(root, "kv_cache_bytes", p->kv_cache_bytes);
     cJSON_AddNumberToObject(root, "max_model_len", (double)p->max_model_len);
     cJSON_AddNumberToObject(root, "blocks_per_request", (double)p->blocks_per_request);
     cJSON_AddNumberToObject(root, "max_concurrency", p->max_concurrency);

@@ -26,17 +26,17 @@ static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
         if (root) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "node", nd.node);
-            cJSON_AddStringToObject(o, "kind", nd.kind);
+            cli_json_text(o, "kind", nd.kind);
             cJSON_AddBoolToObject(o, "allowed", nd.allowed);
             cJSON_AddNumberToObject(o, "cpus", nd.cpus);
             cJSON_AddNumberToObject(o, "cpus_allowed", nd.cpus_allowed);
             if (nd.device >= 0) {
                 char name[16];
                 snprintf(name, sizeof name, "cpu:%d", nd.node);
-                cJSON_AddStringToObject(o, "device", name);
+                cli_json_text(o, "device", name);
             } else {
                 cJSON_AddNullToObject(o, "device");
-                cJSON_AddStringToObject(o, "why_not_a_device", nd.why_not);
+                cli_json_text(o, "why_not_a_device", nd.why_not);
             }
             cli_json_bytes(o, "total_memory", nd.total_memory);
             cli_json_bytes(o, "free_memory", nd.free_memory);
@@ -58,18 +58,18 @@ static int nodes_and_container(mb_context *ctx, cJSON *root, int with_nodes)
     if (root) {
         cJSON *o = cJSON_AddObjectToObject(root, "container");
         cJSON_AddNumberToObject(o, "cgroup_version", c.version);
-        cJSON_AddStringToObject(o, "path", c.path);
+        cli_json_text(o, "path", c.path);
         if (c.limit == MB_UNLIMITED)
-            cJSON_AddStringToObject(o, "limit", "unlimited");
+            cli_json_text(o, "limit", "unlimited");
         else
             cli_json_bytes(o, "limit", c.limit);
         cli_json_bytes(o, "usage", c.usage);
         cli_json_bytes(o, "inactive_file", c.inactive_file);
         if (c.available == MB_UNLIMITED)
-            cJSON_AddStringToObject(o, "available", "unlimited");
+            cli_json_text(o, "available", "unlimited");
         else
             cli_json_bytes(o, "available", c.available);
-        cJSON_AddStringToObject(o, "bound_by", c.bound_by);
+        cli_json_text(o, "bound_by", c.bound_by);
     } else if (c.version == 0) {
         printf("container: no memory cgroup, no limit\n");
     } else {
@@ -133,7 +133,7 @@ int cmd_snapshot(int argc, char **argv)
     if (json) {
         char hostname[MB_RECORD_HOST_MAX];
         cli_host_name(hostname, sizeof hostname); /* what `membudget merge` labels it by */
-        cJSON_AddStringToObject(root, "hostname", hostname);
+        cli_json_text(root, "hostname", hostname);
         mb_host_memory h;
         if (mb_host_memory_get(ctx, &h) == MB_OK) {
             cJSON *ho = cJSON_AddObjectToObject(root, "host");

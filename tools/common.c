@@ -34,15 +34,6 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-void cli_print_help(const char *name, FILE *to)
-{
-    for (const cli_command *c = cli_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0) {
-            fprintf(to, "usage: %s\n\n%s\n", c->usage, c->summary);
-            return;
-        }
-}
-
 int cli_context(mb_context **ctx)
 {
     int rc = mb_context_init(ctx, NULL);
@@ -62,12 +53,65 @@ int cli_print_json(cJSON *json)
     return ok ? CLI_OK : cli_fail("cannot write to standard output");
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), 0 when the bytes there are not one
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    int n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!n)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
+        return 0; /* overlong, or a UTF-16 surrogate */
+    if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
+        return 0; /* overlong, or above U+10FFFF */
+    return n;
+}
+
+void cli_json_text(cJSON *obj, const char *key, const char *text)
+{
+    if (!text)
+        text = "";
+    const unsigned char *s = (const unsigned char *)text;
+    size_t len = strlen(text), out = 0;
+    char *clean = malloc(len * 3 + 1);
+    if (!clean) {
+        cJSON_AddStringToObject(obj, key, "");
+        return;
+    }
+    for (size_t i = 0; i < len;) {
+        int n = utf8_len(s + i);
+        if (n) {
+            memcpy(clean + out, s + i, (size_t)n);
+            out += (size_t)n;
+            i += (size_t)n;
+        } else {
+            memcpy(clean + out, "\xef\xbf\xbd", 3); /* U+FFFD for one bad byte */
+            out += 3;
+            i++;
+        }
+    }
+    clean[out] = '\0';
+    cJSON_AddStringToObject(obj, key, clean);
+    free(clean);
+}
+
 void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes)
 {
-    if (bytes == MB_UNKNOWN || bytes == MB_UNLIMITED)
+    if (bytes == MB_UNKNOWN || bytes == MB_UNLIMITED) {
         cJSON_AddNullToObject(obj, key);
-    else
-        cJSON_AddNumberToObject(obj, key, (double)bytes);
+        return;
+    }
+    /* the exact integer: a double (cJSON's numbers) loses bytes above 2^53 and cJSON
+     * prints values from 1e15 up in exponent form */
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", (long long)bytes);
+    cJSON_AddRawToObject(obj, key, digits);
 }
 
 const char *cli_gib(int64_t bytes, char *buf, size_t size)
@@ -86,17 +130,17 @@ cJSON *cli_snapshot_json(const mb_snapshot *s)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    cJSON_AddStringToObject(o, "device", s->device);
+    cli_json_text(o, "device", s->device);
     cli_json_bytes(o, "total_memory", s->total_memory);
     cli_json_bytes(o, "free_memory", s->free_memory);
     cli_json_bytes(o, "used_memory", s->device_memory);
     cli_json_bytes(o, "torch_peak", s->torch_peak);
     cli_json_bytes(o, "torch_memory", s->torch_memory);
     cli_json_bytes(o, "non_torch_memory", s->non_torch_memory);
-    cJSON_AddStringToObject(o, "source", mb_source_name(s->source));
+    cli_json_text(o, "source", mb_source_name(s->source));
     cli_json_bytes(o, "driver_free_memory", s->driver_free);
     if (s->limit == MB_UNLIMITED)
-        cJSON_AddStringToObject(o, "container_limit", "unlimited");
+        cli_json_text(o, "container_limit", "unlimited");
     else
         cli_json_bytes(o, "container_limit", s->limit);
     cJSON_AddBoolToObject(o, "clamped", (s->flags & MB_SNAP_CLAMPED) != 0);
@@ -105,6 +149,6 @@ cJSON *cli_snapshot_json(const mb_snapshot *s)
     cJSON_AddNumberToObject(o, "timestamp", s->timestamp);
     char text[512];
     mb_snapshot_format(s, text, sizeof text);
-    cJSON_AddStringToObject(o, "repr", text);
+    cli_json_text(o, "repr", text);
     return o;
 }

@@ -156,6 +156,16 @@ const cli_command cli_commands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* Prints the usage of the command named name. */
+static void print_help(const char *name, FILE *to)
+{
+    for (const cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) {
+            fprintf(to, "usage: %s\n\n%s\n", c->usage, c->summary);
+            return;
+        }
+}
+
 static void usage(FILE *to)
 {
     fprintf(to, "usage: membudget <command> [options]\n"
@@ -183,7 +193,7 @@ int main(int argc, char **argv)
         if (argc > 2 && strcmp(argv[1], "help") == 0) {
             for (const cli_command *c = cli_commands; c->name; c++)
                 if (strcmp(c->name, argv[2]) == 0) {
-                    cli_print_help(c->name, stdout);
+                    print_help(c->name, stdout);
                     return CLI_OK;
                 }
         }
@@ -198,7 +208,7 @@ int main(int argc, char **argv)
         if (strcmp(c->name, argv[1]) == 0) {
             for (int i = 2; i < argc; i++)
                 if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                    cli_print_help(c->name, stdout);
+                    print_help(c->name, stdout);
                     return CLI_OK;
                 }
             return c->run(argc - 1, argv + 1);

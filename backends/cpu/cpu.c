@@ -14,7 +14,7 @@
  * what the host has, and the allocations land outside node0's accounting. With several
  * nodes the node figures stay (per-node placement is the point) and the flag marks them.
  *
- * Which nodes (issue 8; platform/topology.c reads them once per context): a node is a
+ * Which nodes (platform/topology.c reads them once per context): a node is a
  * device when it has online CPUs, has memory and the cpuset (Mems_allowed_list,
  * cpuset.mems.effective) allows it. Memory-only nodes (CXL memory, the GPU memory GH200 and
  * GB200 expose as CPU-less nodes) and nodes the cpuset leaves out are named in the probe's
@@ -30,11 +30,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../platform/numa.h"
+#include "membudget/backend.h"
+#include "../../platform/topology.h"
 
 #ifdef MEMBUDGET_HAVE_NUMA
 #include <numaif.h>
 #endif
+
+/* The services table handed to probe (and files): the backend's only way to the rest of
+ * the library. Every probe stores the same table, so concurrent probes agree. */
+static const mb_backend_services *_Atomic svc;
 
 typedef struct cpu_node {
     int node;         /* NUMA node id */
@@ -61,7 +66,7 @@ static void cpu_shutdown(void *st)
     for (int i = 0; i < s->n; i++)
         if (s->nodes[i].fd >= 0)
             close(s->nodes[i].fd);
-    mb__free(s);
+    svc->free(s);
 }
 
 /* Appends ", " + text to buf. */
@@ -103,32 +108,40 @@ static void describe_others(const mb_topology *t, char *buf, size_t size)
     }
     char list[96];
     if (nm) {
-        mb__format_list(memonly, MB_MAX_NODES, list, sizeof list);
+        svc->format_list(memonly, MB_MAX_NODES, list, sizeof list);
         append(buf, size, "; memory-only node%s %s%s%s%s (never CPU devices)", nm > 1 ? "s" : "",
                list, named[0] ? " (" : "", named, named[0] ? ")" : "");
     }
     if (nd) {
-        mb__format_list(denied, MB_MAX_NODES, list, sizeof list);
+        svc->format_list(denied, MB_MAX_NODES, list, sizeof list);
         append(buf, size, "; node%s %s left out by the cpuset (%s)", nd > 1 ? "s" : "", list,
                t->mems_from);
     }
     if (nc) {
-        mb__format_list(nocpu, MB_MAX_NODES, list, sizeof list);
+        svc->format_list(nocpu, MB_MAX_NODES, list, sizeof list);
         append(buf, size, "; node%s %s left out: none of %s CPUs is in this process's affinity "
                           "(Cpus_allowed_list)", nc > 1 ? "s" : "", list, nc > 1 ? "their" : "its");
     }
 }
 
-static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res)
+static int cpu_probe(const mb_platform *plat, const mb_backend_services *services, void **state,
+                     mb_probe_result *res)
 {
+    svc = services;
     *state = NULL;
+    if (svc->version < 2) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
+                 "this backend needs 2", svc->version);
+        return MB_OK;
+    }
     const mb_topology *t;
-    int rc = mb__topology_get(plat, &t);
+    int rc = svc->topology_get(plat, &t);
     if (rc) {
         if (rc == MB_ENOMEM)
             return rc;
         res->state = MB_PROBE_BROKEN;
-        snprintf(res->reason, sizeof res->reason, "%s", mb_error_detail());
+        snprintf(res->reason, sizeof res->reason, "%s", svc->detail());
         return MB_OK;
     }
     /* A device per node with online CPUs and memory that the cpuset allows. */
@@ -139,23 +152,20 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         count += mb__topo_is_device(n);
         node_sum += n->total; /* every node's memory is in /proc/meminfo's MemTotal */
     }
-    cpu_state *s = mb__calloc(1, sizeof *s + (size_t)(count ? count : 1) * sizeof(cpu_node));
+    cpu_state *s = svc->calloc(1, sizeof *s + (size_t)(count ? count : 1) * sizeof(cpu_node));
     if (!s)
-        return mb__error(MB_ENOMEM, "cpu probe: out of memory");
+        return svc->error(MB_ENOMEM, "cpu probe: out of memory");
     s->plat = plat;
     for (int i = 0; i < (count ? count : 1); i++)
         s->nodes[i].fd = -1;
     mb_host_memory host = {0, 0, 0};
-    int have_host = mb__plat_exists(plat, "/proc/meminfo");
-    if (have_host) {
-        rc = mb__plat_host_memory(plat, &host);
-        if (rc)
-            goto fail_state;
-        s->host_total = host.total;
-    }
+    int have_host = 0;
+    if ((rc = svc->host_memory_if(plat, &host, &have_host)))
+        goto fail_state;
+    s->host_total = host.total;
     /* the kept /proc/meminfo descriptor and the cgroup's files, so that snapshots only read;
      * a malformed cgroup or mount file leaves the backend broken, the reason naming it */
-    if ((rc = mb__plat_host_prepare(plat)))
+    if ((rc = svc->host_prepare(plat)))
         goto fail_state;
     for (int i = 0, k = 0; i < t->nnodes && k < count; i++) {
         const mb_topo_node *n = &t->nodes[i];
@@ -166,20 +176,19 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         nd->total = n->total;
         snprintf(nd->path, sizeof nd->path, "%s", n->meminfo);
         s->n = k;
-        nd->fd = mb__plat_open(plat, nd->path);
+        nd->fd = svc->open_file(plat, nd->path);
         if (nd->fd < 0) {
             rc = nd->fd;
             goto fail_state;
         }
     }
-    s->numa = t->nnodes > 0;
     if (t->nnodes == 0) {
         if (!have_host) {
             cpu_shutdown(s);
             res->state = MB_PROBE_BROKEN;
             snprintf(res->reason, sizeof res->reason,
                      "neither %s/sys/devices/system/node nor %s/proc/meminfo can be read",
-                     plat->foreign ? plat->root : "", plat->foreign ? plat->root : "");
+                     svc->foreign(plat) ? svc->root(plat) : "", svc->foreign(plat) ? svc->root(plat) : "");
             return MB_OK;
         }
         s->n = 1;
@@ -188,17 +197,26 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
         snprintf(res->reason, sizeof res->reason,
                  "no NUMA node files; cpu:0 is the host from /proc/meminfo");
     } else if (count == 0) {
-        cpu_shutdown(s);
-        res->state = MB_PROBE_ABSENT;
+        if (!have_host) {
+            cpu_shutdown(s);
+            res->state = MB_PROBE_ABSENT;
+            snprintf(res->reason, sizeof res->reason,
+                     "no NUMA node has online CPUs and memory that this process may use");
+            describe_others(t, res->reason, sizeof res->reason);
+            return MB_OK;
+        }
+        /* the process runs somewhere: the host's memory is what it can have */
+        s->n = 1;
+        s->host_mode = 1;
+        s->nodes[0].node = 0;
         snprintf(res->reason, sizeof res->reason,
-                 "no NUMA node has online CPUs and memory that this process may use");
-        describe_others(t, res->reason, sizeof res->reason);
-        return MB_OK;
+                 "no NUMA node has online CPUs and memory that this process may use; cpu:0 "
+                 "is the host from /proc/meminfo");
     } else if (have_host && (double)node_sum < 0.9 * (double)host.total) {
         s->partial = 1;
         char a[48], b[48];
-        mb_size_format_gib(node_sum, a, sizeof a);
-        mb_size_format_gib(host.total, b, sizeof b);
+        svc->format_gib(node_sum, a, sizeof a);
+        svc->format_gib(host.total, b, sizeof b);
         if (count == 1) {
             s->host_mode = 1;
             close(s->nodes[0].fd);
@@ -218,6 +236,9 @@ static int cpu_probe(const mb_platform *plat, void **state, mb_probe_result *res
     }
     if (t->nnodes)
         describe_others(t, res->reason, sizeof res->reason);
+    /* allocations are bound to a node only when the device is that node: never for the
+     * host device (no nodes, none usable, or one node covering under 90% of the host) */
+    s->numa = t->nnodes > 0 && !s->host_mode;
     res->state = MB_PROBE_PRESENT;
     *state = s;
     return MB_OK;
@@ -227,17 +248,17 @@ fail_state:
     if (rc == MB_ENOMEM)
         return rc;
     res->state = MB_PROBE_BROKEN;
-    snprintf(res->reason, sizeof res->reason, "%s", mb_error_detail());
+    snprintf(res->reason, sizeof res->reason, "%s", svc->detail());
     return MB_OK;
 }
 
 static int cpu_device_count(void *st) { return ((cpu_state *)st)->n; }
 
-static int cpu_device_info(void *st, int i, mb_device_info *out)
+static int cpu_device_info(void *st, int i, mb_backend_device *out)
 {
     cpu_state *s = st;
     if (i < 0 || i >= s->n)
-        return mb__error(MB_ENODEV, "cpu device %d does not exist", i);
+        return svc->error(MB_ENODEV, "cpu device %d does not exist", i);
     out->index = s->nodes[i].node;
     out->numa_node = s->host_mode && s->n == 1 && s->nodes[0].fd < 0 && !s->partial
                          ? -1
@@ -256,11 +277,11 @@ static int cpu_mem_info(void *st, int i, mb_meminfo *out)
 {
     cpu_state *s = st;
     if (i < 0 || i >= s->n)
-        return mb__error(MB_ENODEV, "cpu device %d does not exist", i);
+        return svc->error(MB_ENODEV, "cpu device %d does not exist", i);
     int rc;
     if (s->host_mode) {
         mb_host_memory h;
-        if ((rc = mb__plat_host_memory(s->plat, &h)))
+        if ((rc = svc->host_memory(s->plat, &h)))
             return rc;
         out->total = h.total;
         out->free = h.available; /* MemFree on kernels before 3.14 */
@@ -270,16 +291,16 @@ static int cpu_mem_info(void *st, int i, mb_meminfo *out)
     } else {
         cpu_node *nd = &s->nodes[i];
         char buf[MB_NODE_MEMINFO_MAX];
-        long n = mb__plat_pread(nd->fd, nd->path, buf, sizeof buf);
+        long n = svc->pread_file(nd->fd, nd->path, buf, sizeof buf);
         if (n < 0)
             return (int)n;
-        if ((rc = mb__node_meminfo_parse(buf, nd->path, &out->free, &out->total)))
+        if ((rc = svc->node_meminfo_parse(buf, nd->path, &out->free, &out->total)))
             return rc;
         out->source = MB_SOURCE_NODE_MEMINFO;
         if (s->partial)
             out->flags |= MB_SNAP_HOST_FALLBACK;
     }
-    return mb__container_bound(s->plat, out);
+    return svc->container_bound(s->plat, out);
 }
 
 #ifndef MADV_POPULATE_WRITE
@@ -295,14 +316,14 @@ static int cpu_mem_info(void *st, int i, mb_meminfo *out)
 static int cpu_alloc(void *st, int i, size_t bytes, void **ptr)
 {
     cpu_state *s = st;
-    if (s->plat->foreign)
-        return mb__error(MB_EFOREIGN, "cannot allocate on a machine dump (%s)", s->plat->root);
+    if (svc->foreign(s->plat))
+        return svc->error(MB_EFOREIGN, "cannot allocate on a machine dump (%s)", svc->root(s->plat));
     int node = s->nodes[i].node;
 #ifdef MEMBUDGET_HAVE_NUMA
     if (s->numa) {
         void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
-            return mb__error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", node, bytes,
+            return svc->error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", node, bytes,
                              strerror(errno));
         unsigned long mask[MB_MAX_NODES / (8 * sizeof(unsigned long))];
         memset(mask, 0, sizeof mask);
@@ -310,7 +331,7 @@ static int cpu_alloc(void *st, int i, size_t bytes, void **ptr)
         if (mbind(p, bytes, MPOL_BIND, mask, (unsigned long)node + 2, 0) != 0) {
             int e = errno;
             munmap(p, bytes);
-            return mb__error(MB_EBACKEND, "cpu:%d: mbind(MPOL_BIND, node %d) of %zu bytes "
+            return svc->error(MB_EBACKEND, "cpu:%d: mbind(MPOL_BIND, node %d) of %zu bytes "
                                           "failed: %s; is node %d in this process's cpuset?",
                              node, node, bytes, strerror(e), node);
         }
@@ -318,7 +339,7 @@ static int cpu_alloc(void *st, int i, size_t bytes, void **ptr)
             int e = errno;
             if (e != EINVAL) {
                 munmap(p, bytes);
-                return mb__error(MB_ENOMEM, "cpu:%d: cannot fault in %zu bytes on node %d: "
+                return svc->error(MB_ENOMEM, "cpu:%d: cannot fault in %zu bytes on node %d: "
                                             "%s", node, bytes, node, strerror(e));
             }
             long page = sysconf(_SC_PAGESIZE);
@@ -332,7 +353,7 @@ static int cpu_alloc(void *st, int i, size_t bytes, void **ptr)
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (p == MAP_FAILED)
-        return mb__error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", node, bytes,
+        return svc->error(MB_ENOMEM, "cpu:%d: cannot map %zu bytes: %s", node, bytes,
                          strerror(errno));
     *ptr = p;
     return MB_OK;
@@ -343,7 +364,7 @@ static int cpu_free(void *st, int i, void *ptr, size_t bytes, int *freed)
     (void)st, (void)i;
     *freed = 0;
     if (munmap(ptr, bytes) != 0)
-        return mb__error(MB_EINVAL, "munmap(%p, %zu) failed: %s", ptr, bytes, strerror(errno));
+        return svc->error(MB_EINVAL, "munmap(%p, %zu) failed: %s", ptr, bytes, strerror(errno));
     *freed = 1;
     return MB_OK;
 }
@@ -361,8 +382,16 @@ static int cpu_processes(void *st, int i, const mb_device_info *dev,
     return mb__cpu_processes(s->plat, dev->index, add, sink);
 }
 
+/* The host services' files (memory, nodes, CPU lists, cgroups, cpusets, hwloc.xml). */
+static int cpu_files(const mb_platform *plat, const mb_backend_services *services,
+                     int (*each)(void *user, const char *path), void *user)
+{
+    svc = services;
+    return svc->host_files(plat, each, user);
+}
+
 const struct mb_backend_ops mb__backend_cpu = {
-    .abi = MB_BACKEND_ABI,
+    .version = MB_BACKEND_VERSION,
     .name = "cpu",
     .platform_name = "cpu",
     .probe = cpu_probe,
@@ -373,4 +402,5 @@ const struct mb_backend_ops mb__backend_cpu = {
     .free = cpu_free,
     .shutdown = cpu_shutdown,
     .processes = cpu_processes,
+    .files = cpu_files,
 };

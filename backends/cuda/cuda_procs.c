@@ -28,6 +28,7 @@
 #include "nvml_api.h"
 #include "cuda_syms.h"
 #include "membudget/backend.h"
+#include "../../platform/platform.h"
 
 #define MB_REDECLARE(ret, name, params, args) ret name params;
 MB_NVML_PROC_SYMS(MB_REDECLARE)

@@ -46,69 +46,25 @@
 #include "hip_internal.h"
 #include "hip_syms.h"
 
-typedef struct hip_api {
-#define MB_HIP_PTR(name, params, args) __typeof__(&name) p_##name;
-    MB_HIP_SYMBOLS(MB_HIP_PTR)
-#undef MB_HIP_PTR
-} hip_api;
 
-typedef struct hip_dev {
-    char name[128];
-    char pci[32];
-    int64_t total;      /* hipDeviceTotalMem, or the sysfs total in sysfs mode */
-    int integrated;     /* 1: APU */
-    int hip_integrated; /* what hipDeviceAttributeIntegrated said (-1 in sysfs mode) */
-    int card;           /* index into sysfs.cards, or -1 */
-} hip_dev;
+#include "hip_state.h"
 
-typedef struct hip_state {
-    const mb_platform *plat;
-    int runtime;          /* 1: devices through the runtime; 0: sysfs alone (a dump) */
-    char soname[64];      /* the runtime loaded */
-    hip_api api;
-    mb_hip_sysfs sysfs;
-    int n;
-    hip_dev devs[];
-} hip_state;
+/* The numbers this backend, its messages ("hipErrorNoDevice (100)"), docs/hip.md and the
+ * tests' runtime double rely on, as HIP's hip_runtime_api.h defines them (Debian 12's
+ * libamdhip64-dev 5.2.3; the values have held since HIP 5.0): a header that numbers them
+ * otherwise fails the build here instead of misreading a device. */
+_Static_assert(hipSuccess == 0 && hipErrorInvalidValue == 1 && hipErrorOutOfMemory == 2 &&
+                   hipErrorNotInitialized == 3 && hipErrorInsufficientDriver == 35,
+               "hip_runtime_api.h: hipError_t 0-35");
+_Static_assert(hipErrorNoDevice == 100 && hipErrorInvalidDevice == 101 &&
+                   hipErrorInvalidContext == 201 && hipErrorNoBinaryForGpu == 209 &&
+                   hipErrorNotSupported == 801 && hipErrorUnknown == 999,
+               "hip_runtime_api.h: hipError_t 100-999");
+_Static_assert(hipDeviceAttributeIntegrated == 16, "hip_runtime_api.h: attribute 16 is Integrated");
+_Static_assert(hipDeviceAttributeMaxSharedMemoryPerBlock == 74 &&
+                   hipDeviceAttributeSharedMemPerBlockOptin == 75,
+               "hip_runtime_api.h: attributes 74 and 75 are the shared memory per block");
 
-static const char *hip_err_name(hipError_t e)
-{
-    switch (e) {
-    case hipSuccess:
-        return "hipSuccess";
-    case hipErrorInvalidValue:
-        return "hipErrorInvalidValue";
-    case hipErrorOutOfMemory:
-        return "hipErrorOutOfMemory";
-    case hipErrorNotInitialized:
-        return "hipErrorNotInitialized";
-    case hipErrorInsufficientDriver:
-        return "hipErrorInsufficientDriver";
-    case hipErrorNoDevice:
-        return "hipErrorNoDevice";
-    case hipErrorInvalidDevice:
-        return "hipErrorInvalidDevice";
-    case hipErrorNoBinaryForGpu:
-        return "hipErrorNoBinaryForGpu";
-    case hipErrorInvalidContext:
-        return "hipErrorInvalidContext";
-    case hipErrorNotSupported:
-        return "hipErrorNotSupported";
-    case hipErrorUnknown:
-        return "hipErrorUnknown";
-    default:
-        return "hipError";
-    }
-}
-
-/* The error as "hipErrorNoDevice (100)". */
-static const char *hip_err(hipError_t e, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s (%d)", hip_err_name(e), (int)e);
-    return buf;
-}
-
-static int64_t to_i64(size_t v) { return v > (size_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
 
 /* Appends the runtime's device filters that are set to buf (for "sees no device"). */
 static void visible_env(char *buf, size_t size)
@@ -117,7 +73,7 @@ static void visible_env(char *buf, size_t size)
                                        "CUDA_VISIBLE_DEVICES"};
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = mb__getenv(vars[i], NULL);
+        const char *v = svc->getenv(vars[i], NULL);
         if (!v)
             continue;
         size_t l = strlen(buf);
@@ -125,10 +81,17 @@ static void visible_env(char *buf, size_t size)
     }
 }
 
-static int force_runtime(void)
+/* MEMBUDGET_HIP_FORCE_RUNTIME: 1 forces, unset, empty or 0 does not; anything else is a
+ * mistake the README promises to report (-1, with the value copied to bad). */
+static int force_runtime(char *bad, size_t size)
 {
-    const char *v = mb__getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
-    return v && strcmp(v, "1") == 0;
+    const char *v = svc->getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
+    if (!v || !*v || strcmp(v, "0") == 0)
+        return 0;
+    if (strcmp(v, "1") == 0)
+        return 1;
+    snprintf(bad, size, "%.60s", v);
+    return -1;
 }
 
 /* MEMBUDGET_HIP_SONAME pins one soname; it must read libamdhip64.so.<N>[.<N>...]. */
@@ -161,7 +124,7 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     const char *names[3];
     int n = 3, too_long = 0;
     soname[0] = '\0';
-    const char *env = mb__getenv("MEMBUDGET_HIP_SONAME", &too_long);
+    const char *env = svc->getenv("MEMBUDGET_HIP_SONAME", &too_long);
     if (too_long || (env && *env && !valid_soname(env))) {
         snprintf(why, size, "MEMBUDGET_HIP_SONAME='%.60s' is not a soname of the HIP runtime; "
                             "set it to e.g. libamdhip64.so.6, or unset it",
@@ -180,14 +143,14 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     int broken = -1;
     for (int i = 0; i < n; i++) {
         int absent = 0;
-        void *h = mb__dl_open(names[i], &absent, msg[i], sizeof msg[i]);
+        void *h = svc->dl_open(names[i], &absent, msg[i], sizeof msg[i]);
         if (!h) {
             if (broken < 0 && !absent)
                 broken = i;
             continue;
         }
 #define MB_HIP_SYM(name, params, args)                                                      \
-    api->p_##name = (__typeof__(&name))mb__dl_sym(h, #name);                                \
+    api->p_##name = (__typeof__(&name))svc->dl_sym(h, #name);                                \
     if (!api->p_##name) {                                                                   \
         snprintf(why, size, "%s lacks %s (a HIP runtime too old or damaged); install ROCm's " \
                             "HIP runtime 5 or newer", names[i], #name);                     \
@@ -217,7 +180,7 @@ static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_siz
     return MB_PROBE_ABSENT;
 }
 
-static void hip_shutdown(void *st) { mb__free(st); }
+static void hip_shutdown(void *st) { svc->free(st); }
 
 /* APUs' snapshots read host and cgroup files: opens them now, so that snapshots only
  * read. On failure the probe is broken (ENOMEM returned), the reason naming the file. */
@@ -225,14 +188,14 @@ static int prepare_apus(hip_state *s, mb_probe_result *res)
 {
     for (int i = 0; i < s->n; i++)
         if (s->devs[i].integrated) {
-            int rc = mb__plat_host_prepare(s->plat);
+            int rc = svc->host_prepare(s->plat);
             if (rc == MB_OK)
                 return MB_OK;
             hip_shutdown(s);
             if (rc == MB_ENOMEM)
                 return rc;
             res->state = MB_PROBE_BROKEN;
-            snprintf(res->reason, sizeof res->reason, "APU: %s", mb_error_detail());
+            snprintf(res->reason, sizeof res->reason, "APU: %s", svc->detail());
             return 1;
         }
     return MB_OK;
@@ -270,21 +233,37 @@ static int probe_fail(hip_state *s, mb_probe_result *res, const char *call, int 
     res->state = MB_PROBE_BROKEN;
     if (dev >= 0)
         snprintf(res->reason, sizeof res->reason, "%s(device %d) failed in %s: %s", call, dev,
-                 s->soname, hip_err(e, eb, sizeof eb));
+                 s->soname, mb__hip_err(e, eb, sizeof eb));
     else
         snprintf(res->reason, sizeof res->reason, "%s failed in %s: %s", call, s->soname,
-                 hip_err(e, eb, sizeof eb));
+                 mb__hip_err(e, eb, sizeof eb));
     hip_shutdown(s);
     return MB_OK;
 }
 
-static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res)
+static int hip_probe(const mb_platform *plat, const mb_backend_services *services, void **state,
+                     mb_probe_result *res)
 {
+    svc = services;
     *state = NULL;
-    int force = force_runtime();
-    hip_state *s = mb__calloc(1, sizeof *s);
+    if (svc->version < 2) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
+                 "this backend needs 2", svc->version);
+        return MB_OK;
+    }
+    char bad[64];
+    int force = force_runtime(bad, sizeof bad);
+    if (force < 0) {
+        res->state = MB_PROBE_BROKEN;
+        snprintf(res->reason, sizeof res->reason, "MEMBUDGET_HIP_FORCE_RUNTIME='%s' is not 0 or "
+                 "1; set it to 1 to load the HIP runtime whatever sysfs shows, or unset it",
+                 bad);
+        return MB_OK;
+    }
+    hip_state *s = svc->calloc(1, sizeof *s);
     if (!s)
-        return mb__error(MB_ENOMEM, "hip probe: out of memory");
+        return svc->error(MB_ENOMEM, "hip probe: out of memory");
     s->plat = plat;
     int rc = mb__hip_sysfs_scan(plat, &s->sysfs);
     if (rc) {
@@ -292,28 +271,28 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
         if (rc == MB_ENOMEM)
             return rc;
         res->state = MB_PROBE_BROKEN;
-        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", mb_error_detail());
+        snprintf(res->reason, sizeof res->reason, "amdgpu sysfs: %s", svc->detail());
         return MB_OK;
     }
-    const char *root = plat->foreign ? plat->root : "";
+    const char *root = svc->foreign(plat) ? svc->root(plat) : "";
     char cards[256];
     mb__hip_cards_describe(&s->sysfs, cards, sizeof cards);
     int ncards = s->sysfs.ncards;
 
-    if (!force && plat->foreign) {
+    if (!force && svc->foreign(plat)) {
         if (ncards == 0) {
             res->state = MB_PROBE_ABSENT;
             snprintf(res->reason, sizeof res->reason,
                      "the sysroot %s has no amdgpu card (no %s/sys/class/drm/cardN/device/"
-                     "vendor reading 0x1002)%s", plat->root, root,
+                     "vendor reading 0x1002)%s", svc->root(plat), root,
                      s->sysfs.kfd_gpus ? ", although its KFD topology lists GPUs" : "");
             hip_shutdown(s);
             return MB_OK;
         }
-        hip_state *t = mb__calloc(1, sizeof *t + (size_t)ncards * sizeof(hip_dev));
+        hip_state *t = svc->calloc(1, sizeof *t + (size_t)ncards * sizeof(hip_dev));
         if (!t) {
             hip_shutdown(s);
-            return mb__error(MB_ENOMEM, "hip probe: out of memory");
+            return svc->error(MB_ENOMEM, "hip probe: out of memory");
         }
         memcpy(t, s, sizeof *s);
         hip_shutdown(s);
@@ -366,8 +345,8 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
         res->state = MB_PROBE_ABSENT;
         snprintf(res->reason, sizeof res->reason,
                  "%s sees no AMD GPU: hipInit answered %s, hipGetDeviceCount %s with a count "
-                 "of %d%s%s%s%s", s->soname, hip_err(init_e, eb, sizeof eb),
-                 hip_err(e, eb2, sizeof eb2), count < 0 ? 0 : count, vis,
+                 "of %d%s%s%s%s", s->soname, mb__hip_err(init_e, eb, sizeof eb),
+                 mb__hip_err(e, eb2, sizeof eb2), count < 0 ? 0 : count, vis,
                  ncards ? "; sysfs shows " : "", ncards ? cards : "",
                  ncards ? " (is /dev/kfd readable? users need the render and video groups)"
                         : "");
@@ -376,10 +355,10 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
     }
     if (count > 4096)
         count = 4096;
-    hip_state *t = mb__calloc(1, sizeof *t + (size_t)count * sizeof(hip_dev));
+    hip_state *t = svc->calloc(1, sizeof *t + (size_t)count * sizeof(hip_dev));
     if (!t) {
         hip_shutdown(s);
-        return mb__error(MB_ENOMEM, "hip probe: out of memory for %d devices", count);
+        return svc->error(MB_ENOMEM, "hip probe: out of memory for %d devices", count);
     }
     memcpy(t, s, sizeof *s);
     hip_shutdown(s);
@@ -401,7 +380,7 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
         /* hipDevice_t is the ordinal on AMD (hipDeviceGet returns it unchanged). */
         if ((e = s->api.p_hipDeviceTotalMem(&total, i)) != hipSuccess)
             return probe_fail(s, res, "hipDeviceTotalMem", i, e);
-        d->total = to_i64(total);
+        d->total = mb__hip_i64(total);
         int integ = 0;
         if ((e = s->api.p_hipDeviceGetAttribute(&integ, hipDeviceAttributeIntegrated, i)) !=
             hipSuccess)
@@ -441,18 +420,11 @@ static int hip_probe(const mb_platform *plat, void **state, mb_probe_result *res
 
 static int hip_device_count(void *st) { return ((hip_state *)st)->n; }
 
-static int check_dev(hip_state *s, int i)
-{
-    if (i < 0 || i >= s->n)
-        return mb__error(MB_ENODEV, "hip device %d does not exist (this machine has %d)", i,
-                         s->n);
-    return MB_OK;
-}
 
-static int hip_device_info(void *st, int i, mb_device_info *out)
+static int hip_device_info(void *st, int i, mb_backend_device *out)
 {
     hip_state *s = st;
-    int rc = check_dev(s, i);
+    int rc = mb__hip_check_dev(s, i);
     if (rc)
         return rc;
     const hip_dev *d = &s->devs[i];
@@ -466,232 +438,7 @@ static int hip_device_info(void *st, int i, mb_device_info *out)
     return MB_OK;
 }
 
-/* Makes device i current for one call: *prev receives the caller's current device (to
- * give back to leave_device). Names the call and the caller's purpose on failure. */
-static int enter_device(hip_state *s, int i, const char *what, int *prev)
-{
-    char eb[64];
-    hipError_t e = s->api.p_hipGetDevice(prev);
-    if (e != hipSuccess)
-        return mb__error(MB_EBACKEND, "hip:%d: hipGetDevice failed before %s: %s", i, what,
-                         hip_err(e, eb, sizeof eb));
-    if (*prev == i)
-        return MB_OK;
-    e = s->api.p_hipSetDevice(i);
-    if (e == hipSuccess)
-        return MB_OK;
-    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice failed before %s: %s", i, what,
-                     hip_err(e, eb, sizeof eb));
-}
-
-/* Gives the caller its current device back after a call on device i. */
-static int leave_device(hip_state *s, int i, int prev, const char *what)
-{
-    if (prev == i)
-        return MB_OK;
-    hipError_t e = s->api.p_hipSetDevice(prev);
-    if (e == hipSuccess)
-        return MB_OK;
-    char eb[64];
-    return mb__error(MB_EBACKEND, "hip:%d: hipSetDevice(%d) failed restoring the caller's "
-                                  "device after %s: %s", i, prev, what, hip_err(e, eb, sizeof eb));
-}
-
-/* The APU policy: free = min(driver free, UMA free), everything clamped to total. */
-static int apu_meminfo(hip_state *s, int64_t driver_free, int64_t driver_total,
-                       mb_meminfo *out)
-{
-    int rc = mb__uma_meminfo(s->plat, driver_free, driver_total, out);
-    if (rc)
-        return rc;
-    int64_t df = driver_free;
-    if (df > out->total) {
-        df = out->total;
-        out->flags |= MB_SNAP_CLAMPED;
-    }
-    if (df < 0)
-        df = 0;
-    if (df < out->free)
-        out->free = df;
-    return MB_OK;
-}
-
-static int sysfs_meminfo(hip_state *s, int i, mb_meminfo *out)
-{
-    const mb_hip_card *c = &s->sysfs.cards[s->devs[i].card];
-    int64_t vram_used, gtt_used;
-    int rc;
-    if ((rc = mb__hip_card_mem(s->plat, c, "vram_used", &vram_used)))
-        return rc;
-    if (c->vram_total == MB_UNKNOWN || vram_used == MB_UNKNOWN)
-        return mb__error(MB_EIO, "hip:%d: %s/sys/class/drm/card%d/device has no "
-                                 "mem_info_vram_total or mem_info_vram_used (amdgpu before "
-                                 "Linux 4.10?)", i, s->plat->root, c->card);
-    int64_t vram_free = c->vram_total - vram_used;
-    if (!s->devs[i].integrated) {
-        out->total = c->vram_total;
-        out->free = vram_free;
-        out->source = MB_SOURCE_AMDGPU_SYSFS;
-        if (out->free < 0) { /* used above total: nothing is free */
-            out->free = 0;
-            out->flags |= MB_SNAP_CLAMPED;
-        }
-        return MB_OK;
-    }
-    if ((rc = mb__hip_card_mem(s->plat, c, "gtt_used", &gtt_used)))
-        return rc;
-    int64_t gtt_free = c->gtt_total != MB_UNKNOWN && gtt_used != MB_UNKNOWN
-                           ? c->gtt_total - gtt_used
-                           : 0;
-    return apu_meminfo(s, (vram_free > 0 ? vram_free : 0) + (gtt_free > 0 ? gtt_free : 0),
-                       s->devs[i].total, out);
-}
-
-static int hip_mem_info(void *st, int i, mb_meminfo *out)
-{
-    hip_state *s = st;
-    int rc = check_dev(s, i);
-    if (rc)
-        return rc;
-    if (!s->runtime)
-        return sysfs_meminfo(s, i, out);
-    int prev;
-    if ((rc = enter_device(s, i, "hipMemGetInfo", &prev)))
-        return rc;
-    size_t f = 0, t = 0;
-    hipError_t e = s->api.p_hipMemGetInfo(&f, &t);
-    if ((rc = leave_device(s, i, prev, "hipMemGetInfo")))
-        return rc;
-    if (e != hipSuccess) {
-        char eb[64];
-        return mb__error(MB_EBACKEND, "hip:%d: hipMemGetInfo failed: %s", i,
-                         hip_err(e, eb, sizeof eb));
-    }
-    int64_t free_b = to_i64(f), total_b = to_i64(t);
-    if (s->devs[i].integrated)
-        return apu_meminfo(s, free_b, total_b, out);
-    out->total = total_b;
-    out->free = free_b;
-    out->source = MB_SOURCE_HIP;
-    if (out->free > out->total) {
-        out->free = out->total;
-        out->flags |= MB_SNAP_CLAMPED;
-    }
-    return MB_OK;
-}
-
-static int hip_max_shared_memory(void *st, int i, int64_t *out)
-{
-    hip_state *s = st;
-    int rc = check_dev(s, i);
-    if (rc)
-        return rc;
-    if (!s->runtime)
-        return mb__error(MB_ENOTSUP, "hip:%d comes from a machine dump's sysfs; shared memory "
-                                     "per block needs the HIP runtime", i);
-    char eb[64];
-    int v = 0;
-    /* The opt-in figure where the runtime gives one (the CLR runtime answers
-     * sharedMemPerBlockOptin); a runtime that does not know the attribute answers
-     * hipErrorInvalidValue or hipErrorNotSupported, or 0: then the plain figure, which is
-     * what vLLM asks ROCm for (csrc/cuda_utils_kernels.cu, USE_ROCM branch). */
-    hipError_t e = s->api.p_hipDeviceGetAttribute(&v, hipDeviceAttributeSharedMemPerBlockOptin,
-                                                  i);
-    if (e == hipSuccess && v > 0) {
-        *out = v;
-        return MB_OK;
-    }
-    if (e != hipSuccess && e != hipErrorInvalidValue && e != hipErrorNotSupported)
-        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
-                                      "hipDeviceAttributeSharedMemPerBlockOptin) failed: %s",
-                         i, hip_err(e, eb, sizeof eb));
-    v = 0;
-    e = s->api.p_hipDeviceGetAttribute(&v, hipDeviceAttributeMaxSharedMemoryPerBlock, i);
-    if (e != hipSuccess)
-        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceGetAttribute("
-                                      "hipDeviceAttributeMaxSharedMemoryPerBlock) failed: %s",
-                         i, hip_err(e, eb, sizeof eb));
-    *out = v;
-    return MB_OK;
-}
-
-static int hip_synchronize(void *st, int i)
-{
-    hip_state *s = st;
-    int rc = check_dev(s, i);
-    if (rc || !s->runtime)
-        return rc;
-    int prev;
-    if ((rc = enter_device(s, i, "hipDeviceSynchronize", &prev)))
-        return rc;
-    hipError_t e = s->api.p_hipDeviceSynchronize();
-    if ((rc = leave_device(s, i, prev, "hipDeviceSynchronize")))
-        return rc;
-    if (e != hipSuccess) {
-        char eb[64];
-        return mb__error(MB_EBACKEND, "hip:%d: hipDeviceSynchronize failed: %s", i,
-                         hip_err(e, eb, sizeof eb));
-    }
-    return MB_OK;
-}
-
-static int hip_alloc(void *st, int i, size_t bytes, void **ptr)
-{
-    hip_state *s = st;
-    int rc = check_dev(s, i);
-    if (rc)
-        return rc;
-    if (s->plat->foreign || !s->runtime)
-        return mb__error(MB_EFOREIGN, "hip:%d: cannot allocate on a machine dump (%s)", i,
-                         s->plat->root);
-    int prev;
-    if ((rc = enter_device(s, i, "hipMalloc", &prev)))
-        return rc;
-    void *p = NULL;
-    hipError_t e = s->api.p_hipMalloc(&p, bytes);
-    if ((rc = leave_device(s, i, prev, "hipMalloc"))) {
-        if (e == hipSuccess && p && enter_device(s, i, "hipFree", &prev) == MB_OK) {
-            s->api.p_hipFree(p); /* give the block back: the call as a whole failed */
-            (void)leave_device(s, i, prev, "hipFree");
-        }
-        return rc;
-    }
-    if (e != hipSuccess || !p) {
-        char eb[64];
-        return mb__error(e == hipErrorOutOfMemory ? MB_ENOMEM : MB_EBACKEND,
-                         "hip:%d: hipMalloc(%zu bytes) failed: %s", i, bytes,
-                         hip_err(e, eb, sizeof eb));
-    }
-    *ptr = p;
-    return MB_OK;
-}
-
-static int hip_free(void *st, int i, void *ptr, size_t bytes, int *freed)
-{
-    *freed = 0;
-    hip_state *s = st;
-    int rc = check_dev(s, i);
-    if (rc)
-        return rc;
-    if (!s->runtime)
-        return mb__error(MB_EFOREIGN, "hip:%d: nothing was allocated on a machine dump", i);
-    int prev;
-    if ((rc = enter_device(s, i, "hipFree", &prev)))
-        return rc;
-    hipError_t e = s->api.p_hipFree(ptr);
-    *freed = e == hipSuccess; /* whatever restoring the caller's device says */
-    int rc2 = leave_device(s, i, prev, "hipFree");
-    if (e == hipSuccess && rc2)
-        return rc2;
-    if (e != hipSuccess) {
-        char eb[64];
-        return mb__error(MB_EBACKEND, "hip:%d: hipFree(%p, %zu bytes) failed: %s", i, ptr,
-                         bytes, hip_err(e, eb, sizeof eb));
-    }
-    return MB_OK;
-}
-
-/* backends/hip/hip_procs.c (issue 18) */
+/* backends/hip/hip_procs.c */
 int mb__hip_processes(const mb_platform *plat, const mb_device_info *dev,
                       int (*add)(void *sink, const mb_process *p), void *sink, char *why,
                       size_t why_size);
@@ -706,17 +453,18 @@ static int hip_processes(void *st, int i, const mb_device_info *dev,
 }
 
 const struct mb_backend_ops mb__backend_hip = {
-    .abi = MB_BACKEND_ABI,
+    .version = MB_BACKEND_VERSION,
     .name = "hip",
     .platform_name = "rocm",
     .probe = hip_probe,
     .device_count = hip_device_count,
     .device_info = hip_device_info,
-    .mem_info = hip_mem_info,
-    .max_shared_memory = hip_max_shared_memory,
-    .synchronize = hip_synchronize,
-    .alloc = hip_alloc,
-    .free = hip_free,
+    .mem_info = mb__hip_mem_info,
+    .max_shared_memory = mb__hip_max_shared_memory,
+    .synchronize = mb__hip_synchronize,
+    .alloc = mb__hip_alloc,
+    .free = mb__hip_free,
     .shutdown = hip_shutdown,
     .processes = hip_processes,
+    .files = mb__hip_files,
 };

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "../../platform/platform.h"
+#include "membudget/backend.h"
 
 /* /sys/class/drm/card0 .. card63 are looked at (the kernel's DRM minor limit for primary
  * nodes is 64); KFD topology nodes 0 .. 255. */
@@ -42,6 +42,13 @@ typedef struct mb_hip_sysfs {
 /* Scans /sys/class/drm/cardN/device and the KFD topology under the sysroot. Files that do
  * not exist are not errors; a file that exists but cannot be read or parsed is (MB_EIO or
  * MB_EPARSE, the detail names the path). */
+/* The services table the probe received (hip.c sets it before any other call). */
+extern const mb_backend_services *_Atomic mb__hip_svc;
+
+/* The files slot: every sysfs file the backend reads that exists under the sysroot. */
+int mb__hip_files(const mb_platform *plat, const mb_backend_services *services,
+                  int (*each)(void *user, const char *path), void *user);
+
 int mb__hip_sysfs_scan(const mb_platform *plat, mb_hip_sysfs *out);
 
 /* Reads the card's mem_info_<name> (e.g. "vram_used") now, into *out (MB_UNKNOWN when the

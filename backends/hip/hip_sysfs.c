@@ -18,15 +18,18 @@
 
 #include "hip_internal.h"
 
+const mb_backend_services *_Atomic mb__hip_svc;
+
 /* Reads a small sysfs file when it exists. 0: missing (buf = ""), 1: read, <0: error. */
 static int read_opt(const mb_platform *plat, const char *path, char *buf, size_t size)
 {
     buf[0] = '\0';
-    if (!mb__plat_exists(plat, path))
-        return 0;
-    long n = mb__plat_read(plat, path, buf, size);
+    int present;
+    long n = mb__hip_svc->read_if(plat, path, buf, size, &present);
     if (n < 0)
         return (int)n;
+    if (!present)
+        return 0;
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
     return 1;
@@ -35,9 +38,9 @@ static int read_opt(const mb_platform *plat, const char *path, char *buf, size_t
 static int parse_bytes(const char *path, const char *text, int64_t *out)
 {
     uint64_t v;
-    int rc = mb__parse_u64(text, strlen(text), &v);
+    int rc = mb__hip_svc->parse_u64(text, strlen(text), &v);
     if (rc || v > (uint64_t)INT64_MAX)
-        return mb__error(MB_EPARSE, "%s holds '%.40s', not a number of bytes; the amdgpu "
+        return mb__hip_svc->error(MB_EPARSE, "%s holds '%.40s', not a number of bytes; the amdgpu "
                                     "driver writes one decimal number there", path, text);
     *out = (int64_t)v;
     return MB_OK;
@@ -101,7 +104,7 @@ static int scan_card(const mb_platform *plat, int n, mb_hip_card *c, int *is_amd
         if ((rc = mb__hip_card_mem(plat, c, names[k], vals[k])) < 0)
             return rc;
     snprintf(path, sizeof path, "/sys/class/drm/card%d/device/mem_info_vram_vendor", n);
-    c->has_vram_vendor = mb__plat_exists(plat, path);
+    c->has_vram_vendor = mb__hip_svc->exists(plat, path);
     if ((rc = card_file(plat, n, "uevent", buf, sizeof buf, path, sizeof path)) < 0)
         return rc;
     if (rc > 0) {
@@ -112,7 +115,7 @@ static int scan_card(const mb_platform *plat, int n, mb_hip_card *c, int *is_amd
         return rc;
     if (rc > 0 && buf[0] != '-') { /* "-1" when the platform has no NUMA information */
         uint64_t v;
-        if (mb__parse_u64(buf, strlen(buf), &v) == MB_OK && v < MB_MAX_NODES)
+        if (mb__hip_svc->parse_u64(buf, strlen(buf), &v) == MB_OK && v < MB_MAX_NODES)
             c->numa_node = (int)v;
     }
     c->apu = !c->has_vram_vendor && c->vram_total != MB_UNKNOWN && c->gtt_total != MB_UNKNOWN &&
@@ -132,7 +135,7 @@ static long kfd_simd_count(const char *text)
             while (*e >= '0' && *e <= '9')
                 e++;
             uint64_t n;
-            if (mb__parse_u64(v, (size_t)(e - v), &n) == MB_OK && n < (uint64_t)1 << 31)
+            if (mb__hip_svc->parse_u64(v, (size_t)(e - v), &n) == MB_OK && n < (uint64_t)1 << 31)
                 return (long)n;
             return -1;
         }
@@ -146,11 +149,11 @@ int mb__hip_sysfs_scan(const mb_platform *plat, mb_hip_sysfs *out)
 {
     memset(out, 0, sizeof *out);
     int rc;
-    if (mb__plat_exists(plat, "/sys/class/drm")) {
+    if (mb__hip_svc->exists(plat, "/sys/class/drm")) {
         for (int n = 0; n < MB_HIP_MAX_CARDS; n++) {
             char dir[64];
             snprintf(dir, sizeof dir, "/sys/class/drm/card%d", n);
-            if (!mb__plat_exists(plat, dir))
+            if (!mb__hip_svc->exists(plat, dir))
                 continue; /* minors need not be contiguous (card0 may be a BMC's display) */
             int amd;
             if ((rc = scan_card(plat, n, &out->cards[out->ncards], &amd)) < 0)
@@ -158,7 +161,7 @@ int mb__hip_sysfs_scan(const mb_platform *plat, mb_hip_sysfs *out)
             out->ncards += amd;
         }
     }
-    out->kfd_dev = mb__plat_exists(plat, "/dev/kfd");
+    out->kfd_dev = mb__hip_svc->exists(plat, "/dev/kfd");
     for (int n = 0; n < MB_HIP_MAX_KFD_NODES; n++) {
         char path[96], buf[4096];
         snprintf(path, sizeof path, "/sys/class/kfd/kfd/topology/nodes/%d/properties", n);
@@ -194,4 +197,62 @@ void mb__hip_cards_describe(const mb_hip_sysfs *s, char *buf, size_t size)
         snprintf(buf + l, size - l, "%scard%d%s%s%s", i ? ", " : "", s->cards[i].card,
                  s->cards[i].pci[0] ? " (" : "", s->cards[i].pci, s->cards[i].pci[0] ? ")" : "");
     }
+}
+
+/* ---- the files slot: what the HIP backend reads, for `membudget gather` ---------------- */
+
+typedef struct hip_emit {
+    const mb_platform *plat;
+    int (*each)(void *user, const char *path);
+    void *user;
+} hip_emit;
+
+static int emit_file(const hip_emit *e, const char *path)
+{
+    return mb__hip_svc->exists(e->plat, path) ? e->each(e->user, path) : 0;
+}
+
+int mb__hip_files(const mb_platform *plat, const mb_backend_services *services,
+                  int (*each)(void *user, const char *path), void *user)
+{
+    mb__hip_svc = services;
+    hip_emit e = {plat, each, user};
+    static const char *const card_files[] = {
+        "vendor", "device", "uevent", "numa_node", "mem_info_vram_total", "mem_info_vram_used",
+        "mem_info_vis_vram_total", "mem_info_vis_vram_used", "mem_info_gtt_total",
+        "mem_info_gtt_used", "mem_info_vram_vendor"};
+    int rc;
+    for (int n = 0; n < MB_HIP_MAX_CARDS; n++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/class/drm/card%d/device/vendor", n);
+        if (!mb__hip_svc->exists(plat, path))
+            continue;
+        for (size_t k = 0; k < sizeof card_files / sizeof *card_files; k++) {
+            snprintf(path, sizeof path, "/sys/class/drm/card%d/device/%s", n, card_files[k]);
+            if ((rc = emit_file(&e, path)))
+                return rc;
+        }
+    }
+    for (int n = 0; n < MB_HIP_MAX_KFD_NODES; n++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/class/kfd/kfd/topology/nodes/%d/properties", n);
+        if (!mb__hip_svc->exists(plat, path))
+            break; /* KFD numbers its nodes from 0 without gaps */
+        static const char *const node_files[] = {"properties", "gpu_id", "name"};
+        for (size_t k = 0; k < sizeof node_files / sizeof *node_files; k++) {
+            snprintf(path, sizeof path, "/sys/class/kfd/kfd/topology/nodes/%d/%s", n,
+                     node_files[k]);
+            if ((rc = emit_file(&e, path)))
+                return rc;
+        }
+        for (int b = 0; b < 16; b++) {
+            snprintf(path, sizeof path,
+                     "/sys/class/kfd/kfd/topology/nodes/%d/mem_banks/%d/properties", n, b);
+            if (!mb__hip_svc->exists(plat, path))
+                break;
+            if ((rc = e.each(e.user, path)))
+                return rc;
+        }
+    }
+    return MB_OK;
 }

@@ -7,11 +7,19 @@
  * one place where tests inject faults (SQLite's os.c is the model).
  *
  * Contract for every slot: return MB_OK or a negative mb_error; on failure set the detail
- * with mb__error(code, fmt, ...) naming the call that failed and what to do. Slots may be
+ * with svc->error(code, fmt, ...) naming the call that failed and what to do. Slots may be
  * called from several threads at once after probe returned, except shutdown.
  *
- * The platform services a backend may use (sysroot-relative reads, meminfo parsing,
- * dynamic loading, the UMA policy) are declared at the end of this header.
+ * A backend sees the rest of the library only through this header: the services table
+ * (struct mb_backend_services, below) handed to probe and files carries every platform
+ * service it may call (sysroot-relative reads, meminfo parsing, dynamic loading, the UMA
+ * policy, the heap, errors). A backend links to no symbol of the core or of another
+ * backend (tests/layers checks it with nm).
+ *
+ * Growth: slots are only ever appended. A table says which slots it has with `version`
+ * (SQLite's iVersion): the core calls a slot added in version N only when version >= N and
+ * the slot is set, and gives the slot's default otherwise. The services table grows the
+ * same way: a backend reads a service added in version N only when svc->version >= N.
  */
 #ifndef MEMBUDGET_BACKEND_H
 #define MEMBUDGET_BACKEND_H
@@ -27,9 +35,19 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
- * backend built against another number. */
-#define MB_BACKEND_ABI 2 /* 2: the processes slot (issue 18) */
+/* The vtable's version: monotonic, bumped by one for every slot appended.
+ *   1: probe, device_count, device_info, mem_info, max_shared_memory, synchronize, alloc,
+ *      free, shutdown
+ *   2: processes
+ *   3: files
+ * The registry accepts any table whose version is 1 .. MB_BACKEND_VERSION. */
+#define MB_BACKEND_VERSION 3
+/* Whether table ops has slot, which was added in version since. */
+#define MB_BACKEND_HAS(ops, slot, since) ((ops)->version >= (since) && (ops)->slot != NULL)
+
+/* NUMA node ids are below this (the kernel's MAX_NUMNODES is at most 1024, CONFIG_NODES_SHIFT
+ * 10); a larger id in a file is refused as out of range. */
+#define MB_MAX_NODES 1024
 
 typedef struct mb_platform mb_platform; /* the host-OS services (platform/) */
 
@@ -54,9 +72,103 @@ typedef struct mb_meminfo {
     int64_t limit;       /* container limit applied, else MB_UNLIMITED */
 } mb_meminfo;
 
+/* Static facts of one device, as a backend states them (the core adds the name, the
+ * backend's name and vLLM's platform name to make the public mb_device_info). The core
+ * presets index to the backend's device number and numa_node to -1. */
+typedef struct mb_backend_device {
+    int index;            /* the backend's own index (CUDA ordinal, NUMA node id) */
+    int integrated;       /* 1: shares one memory pool with the CPU (UMA) */
+    char ops[16];         /* which ops serve it: "cuda", "cuda-uma", "hip", "hip-apu", "cpu" */
+    char model[128];      /* "NVIDIA H100 80GB HBM3", "NUMA node 0" */
+    char pci_bus_id[32];  /* "0000:01:00.0", or "" */
+    char uuid[48];        /* "GPU-...", or "" */
+    int numa_node;        /* nearest NUMA node, -1 when unknown */
+    int64_t total_memory; /* static total read at probe time */
+} mb_backend_device;
+
+struct mb_topology; /* the host's NUMA topology (platform/topology.h), for the CPU backend */
+
+/* The services a backend may call, handed to probe and files; valid for the life of the
+ * process. Every function follows the library's conventions: negative mb_error codes, the
+ * detail set on failure, no printing. Append only; version says how many there are. */
+#define MB_SERVICES_VERSION 2
+typedef struct mb_backend_services {
+    unsigned version; /* MB_SERVICES_VERSION of the library that filled the table */
+    /* errors: set the thread-local detail (printf format) and return code; read it */
+    int (*error)(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+    const char *(*detail)(void);
+    /* the library's heap (failable by the tests' fault counter) */
+    void *(*malloc)(size_t n);
+    void *(*calloc)(size_t n, size_t size);
+    void (*free)(void *p);
+    /* the environment, read with secure_getenv and bounded to 4096 bytes: NULL when unset
+     * or longer (the too-long case reported by *too_long when not NULL) */
+    const char *(*getenv)(const char *name, int *too_long);
+    /* the sysroot in force, and whether it is foreign (not "/") */
+    const char *(*root)(const mb_platform *plat);
+    int (*foreign)(const mb_platform *plat);
+    /* opens absolute path under the sysroot read-only, O_CLOEXEC: a descriptor or a
+     * negative mb_error (the detail names the path) */
+    int (*open_file)(const mb_platform *plat, const char *path);
+    /* reads a whole small file under the sysroot into buf (NUL-terminated): its length, or
+     * a negative mb_error (MB_ENOSPACE when it does not fit) */
+    long (*read_file)(const mb_platform *plat, const char *path, char *buf, size_t size);
+    /* pread from offset 0 of fd into buf (NUL-terminated); path names it in the detail */
+    long (*pread_file)(int fd, const char *path, char *buf, size_t size);
+    /* 1 when path exists under the sysroot, else 0 */
+    int (*exists)(const mb_platform *plat, const char *path);
+    /* a whole non-negative decimal [s, s+len); MB_EPARSE or MB_ERANGE, no detail */
+    int (*parse_u64)(const char *s, size_t len, uint64_t *out);
+    /* the value of "Key:" in meminfo-style text in bytes; MB_UNKNOWN when absent */
+    int (*meminfo_value)(const char *text, const char *key, int64_t *out);
+    /* the host's /proc/meminfo figures, and its whole text, through a kept descriptor */
+    int (*host_memory)(const mb_platform *plat, mb_host_memory *out);
+    long (*meminfo_read)(const mb_platform *plat, char *buf, size_t size);
+    /* opens /proc/meminfo and the memory cgroup's files now (at probe) */
+    int (*host_prepare)(const mb_platform *plat);
+    /* bounds out->free by the container's limits and clamps it to out->total */
+    int (*container_bound)(const mb_platform *plat, mb_meminfo *out);
+    /* the UMA policy of integrated GPUs: free = host MemAvailable under the container,
+     * total = driver_total (the host's when <= 0); driver_free is recorded */
+    int (*uma_meminfo)(const mb_platform *plat, int64_t driver_free, int64_t driver_total,
+                       mb_meminfo *out);
+    /* dlopen of a versioned soname (no '/', no relative LD_LIBRARY_PATH entry), and dlsym;
+     * NULL with the reason in why and *absent = 1 when the soname is not installed */
+    void *(*dl_open)(const char *soname, int *absent, char *why, size_t why_size);
+    void *(*dl_sym)(void *handle, const char *symbol);
+    /* mb_size_format_gib */
+    int (*format_gib)(int64_t bytes, char *buf, size_t size);
+    /* the host's NUMA topology, built once per context (the CPU backend's devices) */
+    int (*topology_get)(const mb_platform *plat, const struct mb_topology **out);
+    /* a node meminfo text: free (MemFree + Active(file) + Inactive(file) + SReclaimable)
+     * and MemTotal */
+    int (*node_meminfo_parse)(const char *text, const char *path, int64_t *free,
+                              int64_t *total);
+    /* bits[0..nbits) in the kernel's list format */
+    void (*format_list)(const unsigned char *bits, int nbits, char *out, size_t size);
+    /* the files the host services read (memory, NUMA, cgroups, cpusets), for files */
+    int (*host_files)(const mb_platform *plat, int (*each)(void *user, const char *path),
+                      void *user);
+
+    /* ---- version 2: one open for a file that may be missing (no exists-then-open) ---- */
+    /* 1 and *fd when opened, 0 and *fd = -1 when path does not exist, negative on error */
+    int (*open_if)(const mb_platform *plat, const char *path, int *fd);
+    /* the length read with *present = 1, 0 with *present = 0 when absent, or negative */
+    long (*read_if)(const mb_platform *plat, const char *path, char *buf, size_t size,
+                    int *present);
+    /* host_memory when /proc/meminfo may be missing: MB_OK and *present = 0 when it is */
+    int (*host_memory_if)(const mb_platform *plat, mb_host_memory *out, int *present);
+    /* calls each(user, name) for every entry of folder path under the sysroot until it
+     * returns non-zero (returned); 0 when the folder is absent */
+    int (*list)(const mb_platform *plat, const char *path,
+                int (*each)(void *user, const char *name), void *user);
+    /* the value of "Key:" at a line start of text, trimmed, into out: 1 found, 0 not */
+    int (*text_field)(const char *text, const char *key, char *out, size_t size);
+} mb_backend_services;
+
 struct mb_backend_ops {
-    /* required: MB_BACKEND_ABI */
-    unsigned abi;
+    /* required: the slots this table has, 1 .. MB_BACKEND_VERSION (see above) */
+    unsigned version;
     /* required: the backend's name, lower case ("cuda") */
     const char *name;
     /* optional (default: name): vLLM's platform device_name, used in text forms */
@@ -66,12 +178,12 @@ struct mb_backend_ops {
      * holds the backend's private state (freed by shutdown); on ABSENT or BROKEN, *state
      * must be NULL and res->reason says why. Returns MB_OK whatever the state; a negative
      * code only for failures of the library itself (out of memory). */
-    int (*probe)(const mb_platform *plat, void **state, mb_probe_result *res);
+    int (*probe)(const mb_platform *plat, const mb_backend_services *svc, void **state,
+                 mb_probe_result *res);
     /* required: number of devices (>= 0). Static: read once at probe time. */
     int (*device_count)(void *state);
-    /* required: static facts of device i (name suffix is the index). The core fills
-     * name, backend and platform; the backend fills the rest. */
-    int (*device_info)(void *state, int i, mb_device_info *out);
+    /* required: static facts of device i (the public name's suffix is out->index) */
+    int (*device_info)(void *state, int i, mb_backend_device *out);
     /* required: dynamic figures of device i. Must not allocate on the heap. */
     int (*mem_info)(void *state, int i, mb_meminfo *out);
     /* optional (default: MB_ENOTSUP): max shared memory per block, opt-in where offered */
@@ -87,8 +199,10 @@ struct mb_backend_ops {
     int (*free)(void *state, int i, void *ptr, size_t bytes, int *freed);
     /* optional (default: nothing): release state; never closes a driver handle */
     void (*shutdown)(void *state);
+
+    /* ---- version 2 ---- */
     /* optional (default: MB_ENOTSUP, "this backend cannot attribute memory to
-     * processes"), appended in ABI 2 (issue 18): the processes using device i, whose facts
+     * processes"): the processes using device i, whose facts
      * (uuid, PCI id, index) are *dev. Calls add(sink, p) once per process with p's
      * source, source_pid, bytes, gtt_bytes, instances and note filled and the rest zero
      * (the core fills the device name, the PIDs of this namespace and the names); a
@@ -97,78 +211,15 @@ struct mb_backend_ops {
     int (*processes)(void *state, int i, const mb_device_info *dev,
                      int (*add)(void *sink, const mb_process *p), void *sink, char *why,
                      size_t why_size);
+
+    /* ---- version 3 ---- */
+    /* optional (default: none): calls each(user, path) for every file under the sysroot
+     * this backend reads on this machine and that exists, whether the backend is present
+     * or not (what `membudget gather` copies, so that a dump replays the backend's static
+     * facts). Stops at, and returns, the first non-zero return of each. */
+    int (*files)(const mb_platform *plat, const mb_backend_services *svc,
+                 int (*each)(void *user, const char *path), void *user);
 };
-
-/* ---- services for backends (internal symbols, not exported) --------------------------- */
-
-/* Sets the thread-local detail (printf format) and returns code. */
-int mb__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The sysroot in force and whether it is foreign (not "/"). */
-const char *mb__plat_root(const mb_platform *plat);
-int mb__plat_foreign(const mb_platform *plat);
-
-/* Opens path (absolute, e.g. "/proc/meminfo") under the sysroot, read-only, O_CLOEXEC.
- * Returns a descriptor or a negative mb_error (MB_EIO with the path in the detail). */
-int mb__plat_open(const mb_platform *plat, const char *path);
-/* Reads a whole small file under the sysroot into buf (NUL-terminated). Returns the
- * length or a negative mb_error. MB_ENOSPACE when it does not fit. */
-long mb__plat_read(const mb_platform *plat, const char *path, char *buf, size_t size);
-/* pread from offset 0 of an open descriptor into buf (NUL-terminated); length or error.
- * path only names the file in the detail. */
-long mb__plat_pread(int fd, const char *path, char *buf, size_t size);
-/* 1 when path exists under the sysroot (no follow of the final symlink needed), else 0. */
-int mb__plat_exists(const mb_platform *plat, const char *path);
-
-/* The value of "Key:" in a meminfo-style text (/proc/meminfo, or node meminfo where lines
- * start "Node N "), in bytes ("kB" suffix honoured, bare numbers taken as counts).
- * MB_UNKNOWN when the key is absent; MB_EPARSE detail names key and file. */
-int mb__meminfo_value(const char *text, const char *key, int64_t *out);
-
-/* Host figures from /proc/meminfo (no heap allocation). */
-int mb__plat_host_memory(const mb_platform *plat, mb_host_memory *out);
-/* The whole of /proc/meminfo into buf (NUL-terminated), through the descriptor the platform
- * keeps open (opened on first use): for figures mb_host_memory does not carry. Length or
- * a negative mb_error. */
-long mb__plat_meminfo_read(const mb_platform *plat, char *buf, size_t size);
-/* Opens /proc/meminfo and finds and opens the memory cgroup's files now, once per context.
- * A backend whose snapshots read host or container figures calls it at probe so that no
- * snapshot allocates or walks folders. MB_OK when there is nothing to open (no
- * /proc/meminfo under the sysroot, no memory cgroup); negative on a malformed cgroup or
- * mount file (detail set). Safe to call from several threads. */
-int mb__plat_host_prepare(const mb_platform *plat);
-/* Bounds a measurement by the container: records the effective limit in out->limit,
- * lowers out->free to what every limited cgroup level still leaves (MB_SNAP_LIMITED), then
- * clamps free to out->total (MB_SNAP_CLAMPED). out->free and out->total must be set. */
-int mb__container_bound(const mb_platform *plat, mb_meminfo *out);
-
-/* Opens a library by versioned soname with dlopen(RTLD_NOW|RTLD_LOCAL). Refuses names with
- * a '/' (no relative or explicit paths) and a copy reachable through a relative or empty
- * LD_LIBRARY_PATH entry, before the loader maps it (platform/dl.c). Returns the handle
- * (never closed by callers: handles live for the process), or NULL with the reason in why
- * and *absent (may be NULL) set to 1 when the soname itself is not installed anywhere the
- * loader looks, 0 when it was found but cannot be used (a missing dependency, a bad ELF, a
- * refusal). The test does not depend on the locale of the loader's messages. */
-void *mb__dl_open(const char *soname, int *absent, char *why, size_t why_size);
-/* dlsym; NULL when missing. */
-void *mb__dl_sym(void *handle, const char *symbol);
-
-/* The UMA policy shared by integrated GPUs (cuda-uma, hip-apu): free = the host's
- * MemAvailable, lowered to what the container limit leaves, clamped to total; total = the
- * driver's total (the host's when driver_total <= 0). driver_free (MB_UNKNOWN when not
- * known) is only recorded: a backend whose vendor asks for min(driver, host), as HIP on
- * APUs, applies it itself. Fills out (source MB_SOURCE_UMA_HOST, flags, limit). */
-int mb__uma_meminfo(const mb_platform *plat, int64_t driver_free, int64_t driver_total,
-                    mb_meminfo *out);
-
-/* Library-internal heap, replaceable for fault injection (never prints or aborts). */
-void *mb__malloc(size_t n);
-void *mb__calloc(size_t n, size_t size);
-void mb__free(void *p);
-
-/* The environment, read with secure_getenv and bounded to 4096 bytes: NULL when unset or
- * longer than that (the too-long case is reported by *too_long when not NULL). */
-const char *mb__getenv(const char *name, int *too_long);
 
 #ifdef __cplusplus
 }

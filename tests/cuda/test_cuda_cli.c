@@ -92,7 +92,7 @@ static void test_uma_dgx_spark(void **state)
             total = tu_meminfo(mi, "MemTotal");
     free(mi);
     assert_true(avail == 121737812LL * 1024);
-    cJSON *j = run_json(WITH_NVML "MB_FAKE_CUDA=uma MEMBUDGET_SYSROOT=" MB_DUMPS
+    cJSON *j = run_json(WITH_NVML "MB_FAKE_CUDA=uma MEMBUDGET_CUDA_FORCE_DRIVER=1 MEMBUDGET_SYSROOT=" MB_DUMPS
                                   "/nvidia-dgx-gb10",
                         "snapshot --json --device cuda:0", 0);
     const cJSON *s = snap_of(j, "cuda:0");
@@ -105,7 +105,7 @@ static void test_uma_dgx_spark(void **state)
     assert_string_equal(str(s, "source"), "uma-host-available");
     cJSON_Delete(j);
 
-    j = run_json(WITH_NVML "MB_FAKE_CUDA=uma MEMBUDGET_SYSROOT=" MB_DUMPS "/nvidia-dgx-gb10",
+    j = run_json(WITH_NVML "MB_FAKE_CUDA=uma MEMBUDGET_CUDA_FORCE_DRIVER=1 MEMBUDGET_SYSROOT=" MB_DUMPS "/nvidia-dgx-gb10",
                  "devices --json", 0);
     const cJSON *d, *found = NULL;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "devices"))

@@ -10,7 +10,8 @@
 
 #include "membudget.h"
 #include "membudget/numa.h"
-#include "platform/numa.h"
+#include "platform/platform.h"
+#include "policy/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,5 @@
-/* Fuzz target: the kernel list format parser ("0-3,8"). */
+/* Fuzz target: the kernel's list format ("0-3,8") and bitmap mask format ("0000ffff,0f")
+ * parsers, and the list formatter on what they parse. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 64; i++)
             if (bits[i] > 1)
                 abort();
+    unsigned char mask[64], again[64];
+    if (mb__parse_mask(text, mask, 64) == MB_OK) {
+        /* what the mask holds, written as a list and parsed back, is the same set */
+        char list[512];
+        mb__format_list(mask, 64, list, sizeof list);
+        if (mb__parse_list(list, again, 64) != MB_OK || memcmp(mask, again, 64) != 0)
+            abort();
+    }
     free(text);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "membudget.h"
-#include "platform/proc.h"
+#include "platform/platform.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

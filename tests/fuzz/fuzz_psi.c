@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "membudget.h"
-#include "platform/proc.h"
+#include "platform/platform.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -25,9 +25,14 @@ set(sanflags "")
 if(SAN)
   set(sanflags "-fsanitize=${SAN}")
 endif()
+# A shared link needs no dependency's development files: pkg-config finds nothing but
+# membudget.pc while the consumer is configured (a machine without libcjson-dev).
+file(MAKE_DIRECTORY ${WORK}/no-pc)
+set(ENV{PKG_CONFIG_LIBDIR} ${WORK}/no-pc)
 run(${CMAKE_COMMAND} -S ${WORK}/consumer -B ${WORK}/consumer-build -DCMAKE_C_COMPILER=${CC}
     -DCMAKE_PREFIX_PATH=${prefix} "-DCMAKE_C_FLAGS=-Werror ${sanflags}"
     "-DCMAKE_EXE_LINKER_FLAGS=${sanflags}")
+unset(ENV{PKG_CONFIG_LIBDIR})
 run(${CMAKE_COMMAND} --build ${WORK}/consumer-build)
 set(ENV{MEMBUDGET_BACKENDS} cpu)
 run(${WORK}/consumer-build/example)
@@ -44,7 +49,9 @@ endif()
 # pkg-config: the same example, compiled by hand against the installed .pc file.
 file(GLOB pcdir ${prefix}/lib*/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} ${pcdir})
+set(ENV{PKG_CONFIG_LIBDIR} ${WORK}/no-pc) # only membudget.pc: no libcjson.pc, no hwloc.pc
 run(pkg-config --cflags --libs membudget)
+unset(ENV{PKG_CONFIG_LIBDIR})
 string(STRIP "${last_out}" flags)
 separate_arguments(flags UNIX_COMMAND "${flags}")
 file(GLOB libdir ${prefix}/lib*)
@@ -52,4 +59,20 @@ run(${CC} -std=c11 -Wall -Werror ${sanflags} ${WORK}/consumer/example.c ${flags}
     -Wl,-rpath,${libdir}
     -o ${WORK}/example-pc)
 run(${WORK}/example-pc)
-message(STATUS "install, find_package and pkg-config: ok")
+# The installed command runs from its prefix with no LD_LIBRARY_PATH (RPATH $ORIGIN), and
+# still after the whole tree is moved.
+unset(ENV{LD_LIBRARY_PATH})
+run(${prefix}/bin/membudget --version)
+file(RENAME ${prefix} ${WORK}/moved)
+run(${WORK}/moved/bin/membudget --version)
+if(NOT last_out MATCHES "^membudget [0-9]+\\.[0-9]+\\.[0-9]+")
+  message(FATAL_ERROR "the moved command printed no version:\n${last_out}")
+endif()
+# The README and docs/ are installed beside it.
+foreach(f README.md docs/architecture.md docs/reliability.md)
+  file(GLOB found ${WORK}/moved/share/doc/*/${f})
+  if(NOT found)
+    message(FATAL_ERROR "${f} was not installed under share/doc")
+  endif()
+endforeach()
+message(STATUS "install, find_package, pkg-config, RPATH and docs: ok")

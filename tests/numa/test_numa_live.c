@@ -152,14 +152,25 @@ static void test_placement_on_the_node(void **state)
     assert_int_equal(syscall(SYS_move_pages, 0, npages, pages, NULL, status, 0), 0);
     for (size_t i = 0; i < npages; i++)
         assert_int_equal(status[i], node);
-#ifdef MB_TEST_NUMA
-    /* with libnuma the range carries a strict binding to exactly that node */
+    mb_snapshot snap;
+    assert_int_equal(mb_snapshot_measure(ctx, 0, NULL, &snap), MB_OK);
+    int host_fallback = (snap.flags & MB_SNAP_HOST_FALLBACK) != 0;
     int mode = -1;
     unsigned long mask[1024 / (8 * sizeof(unsigned long))];
     memset(mask, 0, sizeof mask);
     assert_int_equal(syscall(SYS_get_mempolicy, &mode, mask, 1024, p, MPOL_F_ADDR), 0);
-    assert_int_equal(mode, MPOL_BIND);
-    for (int n = 0; n < 1024; n++) {
+    if (host_fallback) {
+        /* the device is the host (its node covers under 90% of it, as on this development
+         * VM): binding to the node would confine the engine to a fraction of the memory
+         * the device reports, so the range keeps the default policy */
+        fprintf(stderr, "%s is the host fallback: policy %d\n", d.name, mode);
+        assert_int_equal(mode, MPOL_DEFAULT);
+    }
+#ifdef MB_TEST_NUMA
+    /* with libnuma the range carries a strict binding to exactly that node */
+    if (!host_fallback)
+        assert_int_equal(mode, MPOL_BIND);
+    for (int n = 0; n < 1024 && !host_fallback; n++) {
         int set = (mask[n / (8 * sizeof(unsigned long))] >> (n % (8 * sizeof(unsigned long)))) & 1;
         assert_int_equal(set, n == node);
     }

@@ -426,14 +426,21 @@ static void test_mems_allowed_and_cpuset_cgroup(void **state)
     assert_non_null(strstr(tr_cpu_reason(ctx, &st), "/sys/fs/cgroup/job/cpuset.mems.effective"));
     mb_context_free(ctx);
 
-    /* the cpuset leaves no node with CPUs: the CPU backend has no device, and says why */
+    /* the cpuset leaves no node with CPUs: the process still runs, so the CPU backend
+     * serves the host from /proc/meminfo, and says why */
     fresh("cpuset-none", root, sizeof root);
     two_nodes(root);
     tr_put(root, "/proc/self/status", "Mems_allowed_list:\t\nCpus_allowed_list:\t0\n");
     ctx = tr_open(root);
-    assert_int_equal(mb_device_count(ctx), MB_ENODEV);
-    assert_non_null(strstr(mb_error_detail(), "no NUMA node has online CPUs and memory"));
-    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_ENODEV);
+    assert_int_equal(mb_device_count(ctx), 1);
+    assert_int_equal(mb_device_get(ctx, 0, &d), MB_OK);
+    assert_string_equal(d.name, "cpu:0");
+    assert_int_equal(d.numa_node, -1);
+    assert_non_null(strstr(tr_cpu_reason(ctx, &st), "no NUMA node has online CPUs and memory"));
+    assert_non_null(strstr(tr_cpu_reason(ctx, &st), "cpu:0 is the host from /proc/meminfo"));
+    /* no node is a CPU device: no rank can be placed on one */
+    assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_ENOTSUP);
+    assert_non_null(strstr(mb_error_detail(), "no CPU device is a NUMA node a rank can run on"));
     mb_context_free(ctx);
 }
 

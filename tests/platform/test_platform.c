@@ -239,8 +239,56 @@ static void test_dlopen_refusals(void **state)
     }
 }
 
+/* The guard reads the LD_LIBRARY_PATH the loader read at start-up, not the current one:
+ * a child started with a relative entry holding the library and then unsetting the
+ * variable is still refused (the loader would search that entry); a child started with an
+ * absolute entry that then sets a relative one still loads the absolute copy. */
+static void test_dlopen_guard_reads_startup_path(void **state)
+{
+    (void)state;
+    /* the reader of the initial environment: the last entry wins, as in the loader */
+    static const char block[] = "LD_LIBRARY_PATH=/a\0HOME=/\0LD_LIBRARY_PATH_X=y\0"
+                                "LD_LIBRARY_PATH=.:/b";
+    char v[64];
+    assert_int_equal(mb__environ_last(block, sizeof block - 1, "LD_LIBRARY_PATH", v, sizeof v),
+                     1);
+    assert_string_equal(v, ".:/b");
+    assert_int_equal(mb__environ_last(block, sizeof block - 1, "PATH", v, sizeof v), 0);
+    assert_string_equal(v, "");
+    char dir[1024], cmd[4096];
+    tu_fresh_dir("dl-startup", dir, sizeof dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && cp '%s' libmbctor.so.1 && LD_LIBRARY_PATH=. '%s' --probe-dl-setenv - "
+             "libmbctor.so.1", dir, MB_CTOR_LIB, MB_SELF);
+    int st = system(cmd);
+    if (WEXITSTATUS(st) != 3)
+        fail_msg("started with LD_LIBRARY_PATH=., then unset: exit %d, not 3 (refused)",
+                 WEXITSTATUS(st));
+    char marker[1100];
+    snprintf(marker, sizeof marker, "%s/ctor-ran", dir);
+    assert_int_not_equal(access(marker, F_OK), 0);
+    tu_fresh_dir("dl-startup-abs", dir, sizeof dir);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && mkdir -p abs && cp '%s' abs/libmbctor.so.1 && cp '%s' libmbctor.so.1 && "
+             "LD_LIBRARY_PATH='%s/abs' '%s' --probe-dl-setenv . libmbctor.so.1", dir,
+             MB_CTOR_LIB, MB_CTOR_LIB, dir, MB_SELF);
+    st = system(cmd);
+    if (WEXITSTATUS(st) != 0)
+        fail_msg("started with an absolute LD_LIBRARY_PATH, then set to '.': exit %d, not 0 "
+                 "(loaded from the absolute entry)", WEXITSTATUS(st));
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--probe-dl-setenv") == 0) {
+        if (strcmp(argv[2], "-") == 0)
+            unsetenv("LD_LIBRARY_PATH");
+        else
+            setenv("LD_LIBRARY_PATH", argv[2], 1);
+        argv[1] = (char *)"--probe-dl";
+        argv[2] = argv[3];
+        argc = 3;
+    }
     if (argc == 3 && strcmp(argv[1], "--probe-dl") == 0) { /* child of test_dlopen_refusals */
         char why[512];
         int absent = -1;
@@ -259,6 +307,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sysroot_option_errors),
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_dlopen_refusals),
+        cmocka_unit_test(test_dlopen_guard_reads_startup_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,7 @@ ERRORS: Dict[int, str] = {
     -17: "MB_EFAULT",
     -18: "MB_EGREW",
     -19: "MB_ETIMEOUT",
+    -20: "MB_ECALLBACK",
 }
 CODES: Dict[str, int] = {v: k for k, v in ERRORS.items()}
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "numa.h"
+#include "policy.h"
 
 /* The largest machine Linux can address: 52 physical address bits (x86-64 five-level
  * paging, arm64 LPA) = 4 PiB = 4194304 GiB. */
@@ -113,16 +113,17 @@ int mb__self_rss(const mb_platform *plat, int64_t *rss)
 {
     *rss = 0;
     char buf[16384]; /* about 1.5 KiB; the CPU masks of an 8192-CPU machine add 5 KiB */
-    if (plat->foreign && !mb__plat_exists(plat, "/proc/self/status"))
+    int present;
+    long n = mb__plat_read_if(plat, "/proc/self/status", buf, sizeof buf, &present);
+    if (n < 0)
+        return (int)n;
+    if (!present)
         return mb__error(MB_EIO, "%s/proc/self/status does not exist: the automatic CPU KV "
                                     "size subtracts the engine process's resident memory "
                                     "(VmRSS), which this machine dump does not hold; set "
                                     "VLLM_CPU_KVCACHE_SPACE to a size, or gather the dump "
                                     "with 'membudget gather' on the machine itself",
-                         plat->root);
-    long n = mb__plat_read(plat, "/proc/self/status", buf, sizeof buf);
-    if (n < 0)
-        return (int)n;
+                         plat->foreign ? plat->root : "");
     char field[64];
     if (!mb__status_field(buf, "VmRSS", field, sizeof field))
         return mb__error(MB_EPARSE, "%s/proc/self/status has no VmRSS line (a kernel thread "

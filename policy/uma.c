@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "platform.h"
+#include "policy.h"
 
 int mb__uma_meminfo(const mb_platform *plat, int64_t driver_free, int64_t driver_total,
                     mb_meminfo *out)

@@ -1,10 +1,8 @@
 /*
- * backends/cpu/api.c: the public NUMA, container and CPU KV-space functions (issue 8).
+ * core/numa.c: the public NUMA, container and CPU KV-space functions.
  *
- * They need the context's platform (its sysroot and its cached topology) and its device
- * list, so this file includes core/internal.h; it calls the core only through the public
- * API (mb_context_probe, mb_snapshot_measure) and reads nothing of the core's state but
- * ctx->plat and the probed device list, which never change after probing.
+ * They read the context's platform (its sysroot and its cached topology) and its probed
+ * device list, which never change after probing; the rules themselves are policy/'s.
  *
  * Sources of the rules (vLLM, read 2026-11 on GitHub):
  *  - vllm/v1/worker/cpu_worker.py (CPUWorker.__init__, determine_available_memory): the
@@ -30,8 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/internal.h"
-#include "../../platform/numa.h"
+#include "internal.h"
 
 /* The topology, after probing (probe failures do not stop a listing of nodes). */
 static int get_topology(mb_context *ctx, const mb_topology **t)
@@ -43,12 +40,13 @@ static int get_topology(mb_context *ctx, const mb_topology **t)
     return mb__topology_get(&ctx->plat, t);
 }
 
-/* The device index of cpu:<node>, -1 when the CPU backend does not serve it. */
+/* The device index of cpu:<node>, -1 when the CPU backend does not serve that node (the
+ * host device, numa_node -1, stands for no node of a machine that has nodes). */
 static int device_of_node(const mb_context *ctx, int node)
 {
     for (int i = 0; i < ctx->ndevices; i++)
         if (strcmp(ctx->devices[i].info.backend, "cpu") == 0 &&
-            ctx->devices[i].info.index == node)
+            ctx->devices[i].info.index == node && ctx->devices[i].info.numa_node == node)
             return i;
     return -1;
 }
@@ -187,18 +185,20 @@ int mb_cpu_rank_get(mb_context *ctx, int local_rank, mb_cpu_rank *out)
     const mb_topology *t;
     if ((rc = mb__topology_get(&ctx->plat, &t)))
         return rc;
-    /* the CPU devices, in node order */
+    /* the CPU devices, in node order; on a machine with nodes, the host device (no node
+     * of the machine was usable) is not one a rank can be placed on */
     int devs[MB_MAX_NODES], ndev = 0;
     for (int i = 0; i < ctx->ndevices && ndev < MB_MAX_NODES; i++)
-        if (strcmp(ctx->devices[i].info.backend, "cpu") == 0)
+        if (strcmp(ctx->devices[i].info.backend, "cpu") == 0 &&
+            (t->nnodes == 0 || ctx->devices[i].info.numa_node >= 0))
             devs[ndev++] = i;
     if (ndev == 0) {
         const char *why = "";
         for (int i = 0; i < ctx->nbackends; i++)
             if (strcmp(ctx->backends[i].name, "cpu") == 0)
                 why = ctx->backends[i].status.reason;
-        return mb__error(MB_ENOTSUP, "the cpu backend serves no device, so no rank has a CPU "
-                                     "node: %s", why);
+        return mb__error(MB_ENOTSUP, "no CPU device is a NUMA node a rank can run on, so no "
+                                     "rank has a CPU node: %s", why);
     }
     int vis[MB_MAX_NODES], nvis = 0; /* device indices, in visible order */
     char vis_from[160] = "the CPU devices";
@@ -476,7 +476,7 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
                                  : "lower the utilization (--gpu-memory-utilization), set "
                                    "VLLM_CPU_KVCACHE_SPACE to a size in GiB that fits, or "
                                    "free memory on the node");
-        snprintf(r.reason, sizeof r.reason, "Auto set (%s/%s) GiB for KV cache on node %d, with "
+        mb__snprintf_c(r.reason, sizeof r.reason, "Auto set (%s/%s) GiB for KV cache on node %d, with "
                                              "%s GiB requested memory for the worker "
                                              "(utilization %g); %s GiB was consumed by this "
                                              "process (VmRSS); %s GiB available%s",
@@ -488,79 +488,16 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
 
 /* ---- the files a dump needs -------------------------------------------------------- */
 
-static int emit(const mb_platform *plat, int (*each)(void *, const char *), void *user,
-                const char *path)
-{
-    if (!mb__plat_exists(plat, path))
-        return 0;
-    return each(user, path);
-}
-
-/* Every level of a cgroup from its folder up to the mount's root, names in each. */
-static int emit_levels(const mb_platform *plat, const mb_cg_where *w, const char *const *names,
-                       int (*each)(void *, const char *), void *user)
-{
-    size_t len = strlen(w->dir);
-    do {
-        for (int k = 0; names[k]; k++) {
-            char p[PATH_MAX + 64];
-            snprintf(p, sizeof p, "%.*s/%s", (int)len, w->dir, names[k]);
-            int rc = emit(plat, each, user, p);
-            if (rc)
-                return rc;
-        }
-    } while (mb__cgroup_up(w, &len));
-    return 0;
-}
-
 int mb_context_list_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
 {
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_context_list_files: ctx or each is NULL");
-    const mb_platform *plat = &ctx->plat;
-    static const char *const fixed[] = {
-        "/proc/meminfo", "/proc/self/status", "/proc/self/cgroup", "/proc/self/cpuset",
-        "/proc/self/mountinfo", "/proc/mounts", "/sys/devices/system/node/online",
-        "/sys/devices/system/node/possible", "/sys/devices/system/node/has_cpu",
-        "/sys/devices/system/node/has_memory", "/sys/devices/system/node/has_normal_memory",
-        "/sys/devices/system/cpu/online", "/sys/devices/system/cpu/possible",
-        "/sys/devices/system/cpu/present", "/sys/devices/system/cpu/offline"};
-    int rc;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if ((rc = emit(plat, each, user, fixed[i])))
-            return rc;
-    const mb_topology *t;
-    if ((rc = get_topology(ctx, &t)))
-        return rc;
-    for (int i = 0; i < t->nnodes; i++) {
-        char p[96];
-        if ((rc = emit(plat, each, user, t->nodes[i].meminfo)))
-            return rc;
-        snprintf(p, sizeof p, "/sys/devices/system/node/node%d/cpulist", t->nodes[i].id);
-        if ((rc = emit(plat, each, user, p)))
+    (void)mb_context_probe(ctx); /* probe failures do not stop a listing */
+    /* every backend built in, selected or not, present or not: a dump must replay each */
+    for (int i = 0; i < ctx->nbackends; i++) {
+        int rc = mb__vt_files(ctx->backends[i].ops, &ctx->plat, each, user);
+        if (rc)
             return rc;
     }
-    mb_cg_where w;
-    int found = mb__cgroup_locate(plat, "memory", &w);
-    if (found < 0)
-        return found;
-    if (found) {
-        /* limit, usage and stat at every level: each limited level bounds what is left */
-        static const char *const v1[] = {"memory.limit_in_bytes", "memory.usage_in_bytes",
-                                         "memory.stat", NULL};
-        static const char *const v2[] = {"memory.max", "memory.current", "memory.stat", NULL};
-        if ((rc = emit_levels(plat, &w, w.version == 2 ? v2 : v1, each, user)))
-            return rc;
-    }
-    found = mb__cgroup_locate(plat, "cpuset", &w);
-    if (found < 0)
-        return found;
-    if (found) {
-        static const char *const cs[] = {"cpuset.mems.effective", "cpuset.cpus.effective",
-                                         "cpuset.effective_mems", "cpuset.effective_cpus",
-                                         "cpuset.mems", "cpuset.cpus", "mems", "cpus", NULL};
-        if ((rc = emit_levels(plat, &w, cs, each, user)))
-            return rc;
-    }
-    return emit(plat, each, user, "/hwloc.xml");
+    return MB_OK;
 }
