@@ -1,5 +1,5 @@
 /*
- * membudget/cluster.h: one budget for many ranks (issue 17).
+ * membudget/cluster.h: one budget for many ranks.
  *
  * An engine with tensor, pipeline or data parallelism must give every rank of one model
  * replica the same number of KV-cache blocks (vLLM takes the minimum over its workers in

@@ -1,5 +1,5 @@
 /*
- * membudget/operators.h: what an operator asks after "how much is free" (issue 18):
+ * membudget/operators.h: what an operator asks after "how much is free":
  * which processes hold a device's memory, when host memory pressure rises, and the
  * figures in Prometheus' text format. Include after (or instead of) membudget.h.
  *

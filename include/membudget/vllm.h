@@ -70,7 +70,7 @@ typedef struct mb_model {
     int64_t weights_bytes;    /* bytes of the weights on disk; MB_UNKNOWN when the folder
                                * does not say (mb_model_load fills it) */
     char weights_source[48];  /* "model.safetensors.index.json", "model.safetensors", "" */
-    /* -- from 1.1 (issue 14): each layer's kind, as vLLM 0.33's attention layers build
+    /* -- from 1.1: each layer's kind, as vLLM 0.33's attention layers build
      *    their KVCacheSpec (docs/plan.md, "Layer kinds"), and the length rules -- */
     int sliding_window;       /* tokens of the sliding layers' window; 0: no layer slides */
     int num_sliding_layers;   /* how many layer_sliding[] entries are 1 */
@@ -165,7 +165,7 @@ typedef struct mb_cudagraph_options {
     int max_capture_size;           /* 0 (default): min(max_num_seqs x (1 + speculative)
                                      * x 2, 512; 1024 on sm_100); either way capped by
                                      * max_num_batched_tokens */
-    /* -- from 1.1 (issue 14) -- */
+    /* -- from 1.1 -- */
     int compute_capability;         /* major x 10 + minor; 100-109 (data-centre Blackwell)
                                      * raises vLLM's ceiling to 1024; 0 (default): unknown */
 } mb_cudagraph_options;
@@ -337,7 +337,7 @@ typedef struct mb_plan_options {
     int64_t cudagraph_first;        /* a measured first capture; MB_UNKNOWN (default) */
     int64_t cudagraph_second;       /* a measured second capture; MB_UNKNOWN (default) */
     int enforce_eager;              /* 1: no CUDA graphs */
-    /* -- from 1.1 (issue 14, vLLM 0.33's planner); zero means as in 1.0 -- */
+    /* -- from 1.1 (vLLM 0.33's planner); zero means as in 1.0 -- */
     int pipeline_parallel_size;     /* 0 or 1 (default): one stage; N: stages split the
                                      * layers (get_pp_indices) */
     int64_t num_gpu_blocks_override; /* > 0: vLLM's num_gpu_blocks_override; 0 (default) */
@@ -402,7 +402,7 @@ typedef struct mb_plan {
     int startup_ok;              /* 1: the start-up check passes */
     int fits;                    /* 1: starts, and at least one max_model_len request fits */
     char verdict[768];           /* one paragraph: fits, or what to change */
-    /* -- from 1.1 (issue 14): vLLM 0.33's KV-cache groups (get_kv_cache_groups) -- */
+    /* -- from 1.1: vLLM 0.33's KV-cache groups (get_kv_cache_groups) -- */
     int pipeline_parallel_size;
     int num_groups;
     struct {

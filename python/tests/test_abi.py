@@ -50,6 +50,18 @@ def test_another_version_is_refused(tmp_path) -> None:
     assert "MEMBUDGET_LIBRARY" in err
 
 
+def test_an_older_library_of_the_same_major_is_refused(tmp_path) -> None:
+    n = _abi.lib().mb_version()
+    assert n % 10000 > 0, "this test needs a release after x.0.0 (the library is %d)" % n
+    older = n - 1
+    lib = _stub(tmp_path, "older",
+                f'const char *mb_version_string(void) {{ return "{older // 10000}.'
+                f'{older // 100 % 100}.{older % 100}"; }}\n'
+                f"unsigned mb_version(void) {{ return {older}; }}\n")
+    err = _refused(_import({"MEMBUDGET_LIBRARY": lib}))
+    assert "an older library lacks fields" in err
+
+
 def test_a_library_without_mb_version_is_refused(tmp_path) -> None:
     lib = _stub(tmp_path, "old", "int mb_context_probe(void *c) { return 0; }\n")
     err = _refused(_import({"MEMBUDGET_LIBRARY": lib}))

@@ -19,7 +19,11 @@ import re
 import subprocess
 import sys
 
-HEADERS = ("membudget.h", "membudget/vllm.h", "membudget/numa.h")
+# the public headers a release may have (the later ones appeared in 1.1): each release is
+# checked for those of them it holds
+ALL_HEADERS = ("membudget.h", "membudget/vllm.h", "membudget/numa.h", "membudget/cluster.h",
+               "membudget/operators.h")
+HEADERS = ALL_HEADERS
 # Constants that are not promises: the version of the header, include guards, the export
 # macro, initialisers (checked through the structs they fill).
 NOT_PROMISES = re.compile(r"^(MEMBUDGET_VERSION\w*|MEMBUDGET_\w+_H|MB_EXPORT|MB_\w+_INIT)$")
@@ -41,7 +45,10 @@ def parse(previous):
         text = strip_comments(open(os.path.join(previous, rel)).read())
         for m in re.finditer(r"typedef struct (mb_\w+) \{(.*?)\} \1;", text, re.S):
             fields = []
-            for decl in m.group(2).split(";"):
+            # a nested anonymous struct (an array of records inside a growing struct) is one
+            # field: its own members are laid out by that field's offset and size
+            body = re.sub(r"struct\s*\{[^{}]*\}\s*", "nested_record ", m.group(2))
+            for decl in body.split(";"):
                 decl = " ".join(decl.split())
                 if not decl:
                     continue
@@ -118,6 +125,8 @@ def main():
     ap.add_argument("previous")
     ap.add_argument("current")
     a = ap.parse_args()
+    global HEADERS
+    HEADERS = tuple(h for h in ALL_HEADERS if os.path.exists(os.path.join(a.previous, h)))
     os.makedirs(a.work, exist_ok=True)
     structs, enums = parse(a.previous)
     if len(structs) < 20 or len(enums) < 30:
