@@ -12,4 +12,4 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # allocations for the life of the process; their leaks are theirs, listed in this file.
 export LSAN_OPTIONS=suppressions=$here/ci/lsan.supp:print_suppressions=0
 cd "$here/build-asan"
-ctest --output-on-failure -j"$(nproc)" --no-tests=error
+ctest --output-on-failure -j"$(nproc)" --no-tests=error --timeout 600

@@ -6,4 +6,4 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 bash "$here/ci/setup.sh"
 bash "$here/ci/build.sh" "$here/build-ci"
 cd "$here/build-ci"
-ctest --output-on-failure -j"$(nproc)" --no-tests=error
+ctest --output-on-failure -j"$(nproc)" --no-tests=error --timeout 600

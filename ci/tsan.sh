@@ -8,4 +8,4 @@ CC=${CC:-clang} BUILD_TYPE=Debug bash "$here/ci/build.sh" "$here/build-tsan" \
   -DMEMBUDGET_SANITIZE=thread
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 cd "$here/build-tsan"
-ctest --output-on-failure --no-tests=error -R 'test_threads|test_cluster'
+ctest --output-on-failure --no-tests=error --timeout 600 -R 'test_threads|test_cluster'

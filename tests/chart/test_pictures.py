@@ -306,14 +306,18 @@ def on_pty(args, cols, env, columns=None):
     """Runs membudget on a pseudo-terminal of cols columns (COLUMNS=columns when given: the
     shell `script` starts sets COLUMNS from the terminal itself); returns its lines."""
     e = dict(os.environ)
-    e.pop("COLUMNS", None)
+    # the runner's terminal settings are not this test's: a colour terminal, a plain shell
+    # for `script`, no NO_COLOR unless the test sets it
+    for k in ("COLUMNS", "NO_COLOR"):
+        e.pop(k, None)
+    e.update({"TERM": "xterm-256color", "SHELL": "/bin/sh"})
     e.update(env)
     cmd = "stty cols %d rows 100; exec env %s %s" % (
         cols, "COLUMNS=%d" % columns if columns else "-u COLUMNS",
         " ".join("'%s'" % a for a in [CLI] + args))
     p = subprocess.run(["script", "-q", "-e", "-c", cmd, "/dev/null"], env=e,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE)
+                       stderr=subprocess.PIPE, timeout=120)
     out = p.stdout.decode("utf-8", errors="strict")
     return p.returncode, out.replace("\r\n", "\n").split("\n")
 

@@ -224,6 +224,12 @@ def check_serve_refusals():
     r = run("serve", "--listen", "localhost:80")
     if r.returncode != 2:
         fail("serve on a name: rc %d" % r.returncode)
+    # a port another server holds is refused, not shared (no SO_REUSEPORT)
+    p, port = start_serve()
+    r = run("serve", "--listen", "127.0.0.1:%d" % port)
+    stop_serve(p)
+    if r.returncode != 1 or "is the port taken?" not in r.stderr:
+        fail("a second serve on port %d: rc %d, %s" % (port, r.returncode, r.stderr))
 
 
 def check_prometheus():
@@ -234,7 +240,7 @@ def check_prometheus():
     work = tempfile.mkdtemp(prefix="mb-prom-")
     prom_port = free_port()
     open(os.path.join(work, "prometheus.yml"), "w").write(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        "global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n"
         "scrape_configs:\n  - job_name: membudget\n    static_configs:\n"
         "      - targets: ['127.0.0.1:%d']\n" % port)
     prom = subprocess.Popen([exe, "--config.file=" + os.path.join(work, "prometheus.yml"),

@@ -78,12 +78,14 @@ static void test_real_triggers(void **state)
                      mb_pressure_watch_get_reason(w));
         assert_true(mb_pressure_watch_get_fd(w) >= 0);
         assert_non_null(strstr(mb_pressure_watch_get_reason(w), "2 triggers registered"));
-        /* an idle machine: no event within 200 ms, and the wait does return */
+        /* the wait returns by its deadline; an event the machine's own load may raise in
+         * those 200 ms (a loaded CI runner) reaches the callback whole */
         got g = {0};
         double t0 = mb__clock_mono();
         assert_int_equal(mb_pressure_watch_wait(w, 0.2, on_event, &g), 0);
         assert_true(mb__clock_mono() - t0 >= 0.15);
-        assert_int_equal(g.n, 0);
+        if (g.n > 0) /* a real trigger's event: one of the two registered kinds */
+            assert_true(strcmp(g.last.kind, "some") == 0 || strcmp(g.last.kind, "full") == 0);
     } else {
         assert_int_equal(mb_pressure_watch_get_mode(w), MB_WATCH_MEMINFO_POLL);
     }
