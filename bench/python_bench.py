@@ -95,11 +95,13 @@ def run_python(rounds: int, batch: int) -> Dict[str, List[float]]:
 
 
 def run_floor(rounds: int, batch: int) -> Dict[str, List[float]]:
-    native = _abi.NATIVE_DIR
+    # the wheel carries no headers: the C floor is built against the checkout's, which the
+    # installed library was built from (the package's layout check holds them to it)
+    include = HERE.parent / "include"
     lib = Path(_abi.library_path())
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(tmp) / "py_floor"
-        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", f"-I{native / 'include'}",
+        subprocess.run(["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", f"-I{include}",
                         str(HERE / "py_floor.c"), str(lib), f"-Wl,-rpath,{lib.parent}",
                         "-o", str(exe)], check=True)
         out = subprocess.run([str(exe), str(rounds), str(batch)], check=True,
