@@ -27,6 +27,10 @@ int cli_fail_rc(int rc, const char *what);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "membudget <cmd>: <message>" plus a hint to --help; returns CLI_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A whole number from min to max, no unit, for cmd's flag; a usage error (exit 2) naming
+ * the flag, the value and the range otherwise. */
+int cli_parse_long(const char *cmd, const char *flag, const char *v, long min, long max,
+                   long *out);
 
 /* Opens a context from the environment (MEMBUDGET_SYSROOT, MEMBUDGET_BACKENDS). */
 int cli_context(mb_context **ctx);

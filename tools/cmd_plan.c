@@ -47,7 +47,6 @@ typedef struct plan_args {
 
 /* ---- issue 14: vLLM 0.33's flags, named GPUs, groups ----------------------------------- */
 
-static int parse_int(const char *flag, const char *v, long min, long max, long *out);
 
 /* Flags without a value: 1 when arg was one of them. */
 static int parse_switch(const char *arg, plan_args *a)
@@ -73,17 +72,17 @@ static int parse_planner_flag(const char *flag, const char *v, plan_args *a)
     long n = 0; /* -O3 cannot see that every use follows a successful parse */
     int rc;
     if (strcmp(flag, "--pipeline-parallel-size") == 0 || strcmp(flag, "-pp") == 0) {
-        if ((rc = parse_int(flag, v, 1, 64, &n)) == CLI_OK)
+        if ((rc = cli_parse_long("plan", flag, v, 1, 64, &n)) == CLI_OK)
             a->o.pipeline_parallel_size = (int)n;
         return rc;
     }
     if (strcmp(flag, "--num-gpu-blocks-override") == 0) {
-        if ((rc = parse_int(flag, v, 1, 1L << 40, &n)) == CLI_OK)
+        if ((rc = cli_parse_long("plan", flag, v, 1, 1L << 40, &n)) == CLI_OK)
             a->o.num_gpu_blocks_override = n;
         return rc;
     }
     if (strcmp(flag, "--num-speculative-tokens") == 0) {
-        if ((rc = parse_int(flag, v, 0, 64, &n)) == CLI_OK)
+        if ((rc = cli_parse_long("plan", flag, v, 0, 64, &n)) == CLI_OK)
             a->o.num_speculative_tokens = (int)n;
         return rc;
     }
@@ -264,19 +263,6 @@ static void add_groups_json(cJSON *root, const plan_args *a, const mb_plan *p)
     cJSON_AddStringToObject(root, "not_modelled", NOT_MODELLED);
 }
 
-/* A whole number from min to max, no unit. */
-static int parse_int(const char *flag, const char *v, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max)
-        return cli_usage("plan", "%s '%s': give a whole number from %ld to %ld", flag, v, min,
-                         max);
-    *out = n;
-    return CLI_OK;
-}
-
 /* A size (vLLM's units); one line naming the flag on failure. */
 static int parse_size(const char *flag, const char *v, int64_t *out)
 {
@@ -390,17 +376,17 @@ static int parse(int argc, char **argv, plan_args *a)
                                              "in tokens (1 or more), or auto", v);
             }
         } else if (strcmp(flag, "--max-num-seqs") == 0) {
-            if ((rc = parse_int(flag, v, 1, 1 << 20, &n)) == CLI_OK)
+            if ((rc = cli_parse_long("plan", flag, v, 1, 1 << 20, &n)) == CLI_OK)
                 a->o.max_num_seqs = (int)n;
         } else if (strcmp(flag, "--max-num-batched-tokens") == 0) {
             rc = parse_size(flag, v, &a->o.max_num_batched_tokens);
             if (rc == CLI_OK && a->o.max_num_batched_tokens < 1)
                 return cli_usage("plan", "--max-num-batched-tokens '%s': give 1 or more", v);
         } else if (strcmp(flag, "--block-size") == 0) {
-            if ((rc = parse_int(flag, v, 1, 1024, &n)) == CLI_OK)
+            if ((rc = cli_parse_long("plan", flag, v, 1, 1024, &n)) == CLI_OK)
                 a->o.block_size = (int)n;
         } else if (strcmp(flag, "--tensor-parallel-size") == 0 || strcmp(flag, "-tp") == 0) {
-            if ((rc = parse_int(flag, v, 1, 1024, &n)) == CLI_OK)
+            if ((rc = cli_parse_long("plan", flag, v, 1, 1024, &n)) == CLI_OK)
                 a->o.tensor_parallel_size = (int)n;
         } else if (strcmp(flag, "--kv-cache-dtype") == 0) {
             a->o.kv_cache_dtype = v;

@@ -1,5 +1,6 @@
 /* tools/common.c: errors, JSON output and the context for every subcommand. */
 #include <stdarg.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,4 +152,16 @@ cJSON *cli_snapshot_json(const mb_snapshot *s)
     mb_snapshot_format(s, text, sizeof text);
     cli_json_text(o, "repr", text);
     return o;
+}
+
+int cli_parse_long(const char *cmd, const char *flag, const char *v, long min, long max,
+                   long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return cli_usage(cmd, "%s '%s': give a whole number from %ld to %ld", flag, v, min, max);
+    *out = n;
+    return CLI_OK;
 }

@@ -32,18 +32,6 @@ static int take_value(int argc, char **argv, int *i, const char *flag, const cha
     return CLI_OK;
 }
 
-static int whole(const char *flag, const char *v, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max)
-        return cli_usage("plan", "%s '%s': give a whole number from %ld to %ld", flag, v, min,
-                         max);
-    *out = n;
-    return CLI_OK;
-}
-
 static int is(const char *arg, const char *flag)
 {
     size_t l = strlen(flag);
@@ -73,7 +61,7 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
     }
     if (is(arg, "--pipeline-parallel-size") || is(arg, "-pp")) {
         if ((rc = take_value(argc, argv, i, "--pipeline-parallel-size", &v)) ||
-            (rc = whole("--pipeline-parallel-size", v, 1, 1024, &n)))
+            (rc = cli_parse_long("plan", "--pipeline-parallel-size", v, 1, 1024, &n)))
             return rc;
         p->o.pipeline_parallel_size = (int)n;
         p->active = 1;
@@ -81,7 +69,7 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
     }
     if (is(arg, "--instances")) {
         if ((rc = take_value(argc, argv, i, "--instances", &v)) ||
-            (rc = whole("--instances", v, 1, 64, &n)))
+            (rc = cli_parse_long("plan", "--instances", v, 1, 64, &n)))
             return rc;
         p->o.instances = (int)n;
         p->active = 1;
