@@ -16,28 +16,6 @@
 
 #include "proc.h"
 
-int mb__plat_each_entry(const mb_platform *plat, const char *dir,
-                        int (*each)(void *user, const char *name), void *user)
-{
-    int fd = mb__plat_open(plat, dir);
-    if (fd < 0)
-        return fd;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return mb__error(MB_EIO, "cannot list %s%s: %s", plat->foreign ? plat->root : "", dir,
-                         strerror(e));
-    }
-    int rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            rc = each(user, e->d_name);
-    closedir(d);
-    return rc;
-}
-
 typedef struct pid_walk {
     int (*each)(void *, long);
     void *user;
@@ -55,7 +33,11 @@ static int pid_entry(void *user, const char *name)
 int mb__proc_each_pid(const mb_platform *plat, int (*each)(void *, long), void *user)
 {
     pid_walk w = {each, user};
-    return mb__plat_each_entry(plat, "/proc", pid_entry, &w);
+    if (!mb__plat_exists(plat, "/proc")) /* listing it is the point: absent is an error */
+        return mb__error(MB_EIO, "cannot list %s/proc: it is absent (a dump gathered without "
+                         "the process files: run `membudget gather` again)",
+                         plat->foreign ? plat->root : "");
+    return mb__plat_list(plat, "/proc", pid_entry, &w);
 }
 
 /* The text after "Key:" on its line, trimmed, into out. 1 when found. */
@@ -271,60 +253,62 @@ static int64_t drm_size(const char *v)
     return (int64_t)(x * mul);
 }
 
+typedef struct drm_walk {
+    const mb_platform *plat;
+    const char *dir;
+    mb_drm_client *out;
+    int cap, count;
+} drm_walk;
+
+/* mb__plat_list callback: one descriptor's fdinfo, kept when it names a DRM client not
+ * seen yet (a client open on several descriptors counts once). */
+static int drm_entry(void *user, const char *name)
+{
+    drm_walk *w = user;
+    uint64_t num;
+    if (mb__parse_u64(name, strlen(name), &num) != MB_OK)
+        return 0;
+    char path[96], buf[8192], v[128];
+    snprintf(path, sizeof path, "%s/%s", w->dir, name);
+    if (mb__plat_read(w->plat, path, buf, sizeof buf) < 0)
+        return 0; /* the descriptor closed meanwhile, or fdinfo outgrew 8 KiB */
+    if (!line_value(buf, "drm-client-id", v, sizeof v))
+        return 0;
+    mb_drm_client c;
+    memset(&c, 0, sizeof c);
+    if (mb__parse_u64(v, strlen(v), &num) != MB_OK)
+        return 0;
+    c.id = num;
+    if (line_value(buf, "drm-driver", v, sizeof v))
+        snprintf(c.driver, sizeof c.driver, "%s", v);
+    if (line_value(buf, "drm-pdev", v, sizeof v))
+        snprintf(c.pdev, sizeof c.pdev, "%s", v);
+    c.vram = line_value(buf, "drm-memory-vram", v, sizeof v) ? drm_size(v)
+             : line_value(buf, "drm-resident-vram", v, sizeof v) ? drm_size(v)
+                                                                  : MB_UNKNOWN;
+    c.gtt = line_value(buf, "drm-memory-gtt", v, sizeof v) ? drm_size(v)
+            : line_value(buf, "drm-resident-gtt", v, sizeof v) ? drm_size(v)
+                                                                : MB_UNKNOWN;
+    for (int k = 0; k < w->count && k < w->cap; k++)
+        if (w->out[k].id == c.id && strcmp(w->out[k].pdev, c.pdev) == 0)
+            return 0;
+    if (w->count < w->cap)
+        w->out[w->count] = c;
+    w->count++;
+    return 0;
+}
+
 int mb__proc_drm_clients(const mb_platform *plat, long pid, mb_drm_client *out, int cap,
                          int *n)
 {
     *n = 0;
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%ld/fdinfo", pid);
-    int fd = mb__plat_open(plat, dir);
-    if (fd < 0)
-        return fd;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return mb__error(MB_EIO, "cannot list %s: %s", dir, strerror(e));
-    }
-    struct dirent *e;
-    int count = 0;
-    while ((e = readdir(d)) != NULL) {
-        uint64_t num;
-        if (mb__parse_u64(e->d_name, strlen(e->d_name), &num) != MB_OK)
-            continue;
-        char path[96], buf[8192], v[128];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (mb__plat_read(plat, path, buf, sizeof buf) < 0)
-            continue; /* the descriptor closed meanwhile, or fdinfo outgrew 8 KiB */
-        if (!line_value(buf, "drm-client-id", v, sizeof v))
-            continue;
-        mb_drm_client c;
-        memset(&c, 0, sizeof c);
-        if (mb__parse_u64(v, strlen(v), &num) != MB_OK)
-            continue;
-        c.id = num;
-        if (line_value(buf, "drm-driver", v, sizeof v))
-            snprintf(c.driver, sizeof c.driver, "%s", v);
-        if (line_value(buf, "drm-pdev", v, sizeof v))
-            snprintf(c.pdev, sizeof c.pdev, "%s", v);
-        c.vram = line_value(buf, "drm-memory-vram", v, sizeof v) ? drm_size(v)
-                 : line_value(buf, "drm-resident-vram", v, sizeof v) ? drm_size(v)
-                                                                      : MB_UNKNOWN;
-        c.gtt = line_value(buf, "drm-memory-gtt", v, sizeof v) ? drm_size(v)
-                : line_value(buf, "drm-resident-gtt", v, sizeof v) ? drm_size(v)
-                                                                    : MB_UNKNOWN;
-        int dup = 0;
-        for (int k = 0; k < count && k < cap; k++)
-            if (out[k].id == c.id && strcmp(out[k].pdev, c.pdev) == 0)
-                dup = 1;
-        if (dup)
-            continue;
-        if (count < cap)
-            out[count] = c;
-        count++;
-    }
-    closedir(d);
-    *n = count;
+    drm_walk w = {plat, dir, out, cap, 0};
+    int rc = mb__plat_list(plat, dir, drm_entry, &w);
+    if (rc < 0)
+        return rc;
+    *n = w.count;
     return MB_OK;
 }
 

@@ -15,11 +15,6 @@
 #include "parse.h"
 #include "sysroot.h"
 
-/* Calls each(user, name) for every entry of folder dir under the sysroot but "." and
- * ".." (and other dot names). each returns 0 to go on, non-zero to stop (returned).
- * MB_EIO when the folder cannot be listed (detail says why). */
-int mb__plat_each_entry(const mb_platform *plat, const char *dir,
-                        int (*each)(void *user, const char *name), void *user);
 /* Calls each(user, pid) for every numeric folder of /proc under the sysroot, in the
  * order the directory gives them. each returns 0 to go on, non-zero to stop (returned). */
 int mb__proc_each_pid(const mb_platform *plat, int (*each)(void *user, long pid), void *user);
@@ -51,7 +46,8 @@ typedef struct mb_drm_client {
     int64_t vram, gtt;
 } mb_drm_client;
 /* Fills up to cap clients of pid into out, *n the number found (clients beyond cap are
- * counted in *n but not stored). MB_EIO when fdinfo cannot be listed (detail says why). */
+ * counted in *n but not stored); none when pid has no fdinfo folder. MB_EIO when fdinfo
+ * cannot be listed (detail says why). */
 int mb__proc_drm_clients(const mb_platform *plat, long pid, mb_drm_client *out, int cap,
                          int *n);
 

@@ -113,10 +113,6 @@ static int fdinfo_pid(void *user, long pid)
     walk *w = user;
     mb_drm_client c[32];
     int n = 0;
-    char dir[64];
-    snprintf(dir, sizeof dir, "/proc/%ld/fdinfo", pid);
-    if (!mb__plat_exists(w->plat, dir))
-        return 0;
     if (mb__proc_drm_clients(w->plat, pid, c, 32, &n) != MB_OK) {
         if (!w->unreadable++)
             snprintf(w->first_why, sizeof w->first_why, "%s", mb_error_detail());
@@ -154,8 +150,7 @@ int mb__hip_processes(const mb_platform *plat, const mb_device_info *dev,
     }
     int rc;
     w.gpu_id = kfd_gpu_id(plat, dev->pci_bus_id);
-    if (w.gpu_id >= 0 && mb__plat_exists(plat, "/sys/class/kfd/kfd/proc") &&
-        (rc = mb__plat_each_entry(plat, "/sys/class/kfd/kfd/proc", kfd_entry, &w)))
+    if (w.gpu_id >= 0 && (rc = mb__plat_list(plat, "/sys/class/kfd/kfd/proc", kfd_entry, &w)))
         return rc;
     if ((rc = mb__proc_each_pid(plat, fdinfo_pid, &w)))
         return rc;
