@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "estimate.h"
+#include "kv_groups.h"
 
 const char *mb_estimate_source_name(int32_t s)
 {
@@ -353,19 +354,52 @@ static void weights(const mb_arch *a, const mb_estimate_options *o, mb_estimate_
              a->quant_bits < 16 ? a->quant_method : "");
 }
 
-/* tokens and concurrency for an available figure; MB_UNKNOWN stays unknown */
-static void capacity(const mb_kv_spec *k, int64_t avail, int64_t max_len, int64_t *tokens,
-                     double *conc)
+/* Tokens and concurrency for an available figure, with the plan's own KV geometry
+ * (kv_groups.c: vLLM 0.33's KV-cache groups, so that sliding-window and MLA layers count
+ * as the plan counts them, and a block is a block of every group): the blocks of every
+ * pipeline stage from avail, the "GPU KV cache size" tokens and the concurrency vLLM
+ * logs. MB_UNKNOWN stays unknown; nothing left gives 0. */
+static int capacity(const mb_arch *a, const mb_kv_spec *k, int pp, int64_t mnbt,
+                    int64_t avail, int64_t max_len, int64_t *tokens, double *conc)
 {
     if (avail == MB_UNKNOWN) {
         *tokens = MB_UNKNOWN;
         *conc = NAN;
-        return;
+        return MB_OK;
     }
-    int64_t blocks = avail > 0 ? avail / k->block_bytes : 0;
-    *tokens = blocks * k->block_size;
-    int64_t per = (max_len + k->block_size - 1) / k->block_size;
-    *conc = per > 0 ? (double)blocks / (double)per : 0;
+    if (avail <= 0) {
+        *tokens = 0;
+        *conc = 0;
+        return MB_OK;
+    }
+    int64_t per_stage[MB__KV_MAX_STAGES];
+    if (pp > MB__KV_MAX_STAGES)
+        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d: the KV plan takes at "
+                                    "most %d stages", pp, MB__KV_MAX_STAGES);
+    for (int r = 0; r < pp; r++)
+        per_stage[r] = avail;
+    mb__kv_plan_in in = {
+        .num_layers = a->model.num_layers,
+        .sliding = a->model.layer_sliding,
+        .is_mla = a->model.is_mla,
+        .sliding_window = a->model.sliding_window,
+        .page_bytes = k->page_bytes,
+        .block_size = k->block_size,
+        .pipeline_parallel_size = pp,
+        .available = per_stage,
+        .max_model_len = max_len,
+        .auto_fit = 0,
+        .num_gpu_blocks_override = -1,
+        /* VllmConfig.max_in_flight_tokens with 0.33's async scheduling: pp + 1 batches */
+        .max_in_flight_tokens = (int64_t)(pp + 1) * mnbt,
+    };
+    mb__kv_plan_out out;
+    int rc = mb__kv_plan(&in, &out);
+    if (rc)
+        return rc;
+    *tokens = out.kv_cache_tokens;
+    *conc = out.max_concurrency;
+    return MB_OK;
 }
 
 int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
@@ -481,12 +515,15 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
         e.available_kv_cache_memory_low = (int64_t)(req - hi);
         e.available_kv_cache_memory_high = (int64_t)(req - lo);
     }
-    capacity(&k, e.available_kv_cache_memory, e.max_model_len, &e.kv_cache_tokens,
-             &e.max_concurrency);
-    capacity(&k, e.available_kv_cache_memory_low, e.max_model_len, &e.kv_cache_tokens_low,
-             &e.max_concurrency_low);
-    capacity(&k, e.available_kv_cache_memory_high, e.max_model_len, &e.kv_cache_tokens_high,
-             &e.max_concurrency_high);
+    int pp = o->pipeline_parallel_size;
+    int64_t mnbt = e.max_num_batched_tokens;
+    if ((rc = capacity(a, &k, pp, mnbt, e.available_kv_cache_memory, e.max_model_len,
+                       &e.kv_cache_tokens, &e.max_concurrency)) ||
+        (rc = capacity(a, &k, pp, mnbt, e.available_kv_cache_memory_low, e.max_model_len,
+                       &e.kv_cache_tokens_low, &e.max_concurrency_low)) ||
+        (rc = capacity(a, &k, pp, mnbt, e.available_kv_cache_memory_high, e.max_model_len,
+                       &e.kv_cache_tokens_high, &e.max_concurrency_high)))
+        return rc;
 
     /* the verdict */
     char g1[32], g2[32];

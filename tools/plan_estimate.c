@@ -320,6 +320,9 @@ void plan_est_json(const plan_est *p, cJSON *root)
     cli_json_bytes(x, "context_memory", e->context_memory);
     cJSON_AddBoolToObject(x, "startup_ok", e->startup_ok);
     cli_json_bytes(x, "available_kv_cache_memory", e->available_kv_cache_memory);
+    /* the central tokens and concurrency, with the plan's KV groups (kv_groups.c) */
+    tokens(x, "kv_cache_tokens", e->kv_cache_tokens);
+    number_or_null(x, "max_concurrency", e->max_concurrency);
     cJSON_AddStringToObject(x, "verdict", mb_estimate_verdict_name(e->verdict));
     cJSON_AddStringToObject(x, "verdict_text", e->verdict_text);
     cJSON *k = cJSON_AddObjectToObject(x, "settings");

@@ -466,6 +466,51 @@ static void test_cli(void **state)
     free(err);
 }
 
+/* Sliding-window layers: the estimate counts tokens with the plan's KV groups
+ * (kv_groups.c), so that plan and estimate agree; gpt-oss-20b has 12 layers of a 128-token
+ * window beside 12 full ones, which gives ~1.8 times the tokens of a full-attention count at
+ * a long max_model_len. */
+static void test_sliding_window_tokens(void **state)
+{
+    (void)state;
+    mb_arch *a = load("openai--gpt-oss-20b.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.max_model_len = 131072;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_true(e.available_kv_cache_memory > 0);
+    double full = (double)e.available_kv_cache_memory / (double)e.bytes_per_token;
+    assert_true((double)e.kv_cache_tokens > 1.6 * full);
+    assert_true(e.kv_cache_tokens_low <= e.kv_cache_tokens);
+    assert_true(e.kv_cache_tokens <= e.kv_cache_tokens_high);
+    assert_true(e.max_concurrency > 1.6 * full / 131072.0);
+
+    /* the CLI: the plan's tokens and concurrency are the estimate's central ones, for a
+     * sliding-window model (gpt-oss, Gemma 2) and a full-attention one */
+    const char *models[] = {"openai--gpt-oss-20b.json --max-model-len 131072",
+                            "google--gemma-2-9b-it.json", "Qwen--Qwen3-8B.json"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char cmd[512], *out, *err;
+        snprintf(cmd, sizeof cmd, "plan --model " CONFIGS "%s --gpu H100 --json", models[i]);
+        assert_int_equal(tu_run_cli(NULL, cmd, &out, &err), 0);
+        cJSON *j = cJSON_Parse(out);
+        free(out);
+        free(err);
+        assert_non_null(j);
+        cJSON *est = cJSON_GetObjectItemCaseSensitive(j, "estimate");
+        double pt = cJSON_GetObjectItemCaseSensitive(j, "kv_cache_tokens")->valuedouble;
+        double et = cJSON_GetObjectItemCaseSensitive(est, "kv_cache_tokens")->valuedouble;
+        double pc = cJSON_GetObjectItemCaseSensitive(j, "max_concurrency")->valuedouble;
+        double ec = cJSON_GetObjectItemCaseSensitive(est, "max_concurrency")->valuedouble;
+        cJSON_Delete(j);
+        /* the two KV figures differ by the plan's rounding only (< 2 MiB: a few blocks) */
+        if (!(fabs(pt - et) <= 0.002 * et && fabs(pc - ec) <= 0.002 * ec))
+            fail_msg("%s: plan %.0f tokens / %.3f requests, estimate %.0f / %.3f", models[i],
+                     pt, pc, et, ec);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +524,7 @@ int main(void)
         cmocka_unit_test_teardown(test_devices, release),
         cmocka_unit_test_teardown(test_bad_input, release),
         cmocka_unit_test_teardown(test_cli, release),
+        cmocka_unit_test_teardown(test_sliding_window_tokens, release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
