@@ -12,17 +12,23 @@ typedef struct mb__gpu {
     const char *name;       /* "H100", "A100-80GB", ... as --gpu takes it */
     const char *aliases;    /* more names, comma-separated ("H100-SXM,H100-80GB") */
     const char *vendor;     /* "nvidia", "amd" */
-    int64_t total_memory;   /* bytes: the vendor's capacity (see source) */
+    const char *product;    /* the name the runtime reports ("NVIDIA H100 80GB HBM3") */
+    int64_t total_memory;   /* bytes as cudaMemGetInfo / hipMemGetInfo report the total,
+                             * where a published log gives it (total_source), else the
+                             * datasheet's capacity (total_source "datasheet") */
+    const char *total_source; /* the log that gives total_memory, or "datasheet" */
     int cc_major, cc_minor; /* CUDA compute capability; AMD: 0.0 (gfx in arch) */
     const char *arch;       /* "sm_90", "gfx942" */
     int integrated;         /* 1: one memory pool shared with the CPU */
-    const char *source;     /* where the figures come from */
+    const char *source;     /* the datasheet's capacity */
 } mb__gpu;
 
 /* The table, NULL-terminated by name. */
 const mb__gpu *mb__gpu_table(void);
-/* The GPU named name (case-insensitive, aliases too), or NULL; on NULL, *nearest (may
- * be NULL) is the closest name by edit distance. */
+/* The GPU named name, or NULL: case-insensitive, aliases too, then with case, separators
+ * and the vendor's prefixes ignored ("NVIDIA GeForce RTX 4090", "h100 80gb", "4090") and
+ * the longest known name that starts it ("H100-SXM5-80GB" -> H100). On NULL, *nearest
+ * (may be NULL) is the closest name by edit distance. */
 const mb__gpu *mb__gpu_find(const char *name, const char **nearest);
 
 /* vLLM's default max_num_seqs and max_num_batched_tokens for a device of total_memory

@@ -1,12 +1,16 @@
 /*
- * core/gpus.c: the named what-if GPUs and the defaults vLLM 0.33.0 takes from a device
- * (gpu_table.h).
+ * core/gpus.c: the named what-if GPUs, the one table behind `membudget plan --gpu NAME`,
+ * `--gpu list` and the estimate's devices (mb_estimate_device_find), and the defaults
+ * vLLM 0.33.0 takes from a device (gpu_table.h).
  *
- * Capacities are the vendors' published memory per GPU (datasheets; named per row), in
- * GiB as the boards carry it. The CUDA runtime reports a little less (ECC and the
- * driver's reservation: vLLM's own log shows total_gpu_memory 79.22 GiB on an 80 GB H100,
- * vllm PR #10511), so a plan on a named GPU is an upper bound by about 1 %; measure the
- * board (`membudget plan --device cuda:0`) or pass --total-memory for the exact figure.
+ * Totals are what the runtime reports (cudaMemGetInfo's total, which vLLM logs as
+ * total_memory / total_gpu_memory / "x/y GiB" in its start-up check), read from the
+ * published vLLM logs named per row; a log prints two decimals, so a figure is good to
+ * +-0.005 GiB, and boards of one name differ by a few MiB with the driver and ECC. Where
+ * no log was found the row keeps the datasheet's capacity and says "datasheet": the
+ * runtime reports 1 to 3 % less (an 80 GB H100: 79.19 GiB), so a plan on such a row is
+ * an upper bound; measure the board (`membudget plan --device cuda:0`) or pass
+ * --total-memory for the exact figure.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,39 +21,70 @@
 #include "internal.h"
 
 #define GiB ((int64_t)1 << 30)
+/* a total as a log prints it, in GiB to two decimals */
+#define LOGGED(gib) ((int64_t)((gib) * 1073741824.0 + 0.5))
 
 static const mb__gpu table[] = {
-    {"A10", "A10-24GB", "nvidia", 24 * GiB, 8, 6, "sm_86", 0,
-     "NVIDIA A10 datasheet: 24 GB GDDR6"},
-    {"A100-40GB", "A100-SXM4-40GB,A100-PCIE-40GB", "nvidia", 40 * GiB, 8, 0, "sm_80", 0,
+    {"A10", "A10-24GB,A10G", "nvidia", "NVIDIA A10", LOGGED(22.05),
+     "vLLM log 'Free memory on device cuda:1 (19.77/22.05 GiB)', "
+     "github.com/pytorch/pytorch/issues/175666 (vLLM CI, board inferred)",
+     8, 6, "sm_86", 0, "NVIDIA A10 datasheet: 24 GB GDDR6"},
+    {"A100-40GB", "A100-SXM4-40GB,A100-PCIE-40GB", "nvidia", "NVIDIA A100-SXM4-40GB",
+     LOGGED(39.50), "vLLM log 'total_gpu_memory (39.50GiB)', "
+     "github.com/vllm-project/vllm/issues/12330", 8, 0, "sm_80", 0,
      "NVIDIA A100 datasheet: 40 GB HBM2"},
-    {"A100-80GB", "A100,A100-SXM4-80GB", "nvidia", 80 * GiB, 8, 0, "sm_80", 0,
+    {"A100-80GB", "A100,A100-SXM4-80GB,A100-PCIE-80GB", "nvidia", "NVIDIA A100-SXM4-80GB",
+     LOGGED(79.15), "vLLM log 'Free memory on device (59.32/79.15 GiB)', "
+     "github.com/ovg-project/kvcached/issues/29 (board inferred)", 8, 0, "sm_80", 0,
      "NVIDIA A100 datasheet: 80 GB HBM2e"},
-    {"L4", "", "nvidia", 24 * GiB, 8, 9, "sm_89", 0, "NVIDIA L4 datasheet: 24 GB GDDR6"},
-    {"L40S", "", "nvidia", 48 * GiB, 8, 9, "sm_89", 0, "NVIDIA L40S datasheet: 48 GB GDDR6"},
-    {"H100", "H100-SXM,H100-80GB,H100-SXM5-80GB", "nvidia", 80 * GiB, 9, 0, "sm_90", 0,
+    {"L4", "", "nvidia", "NVIDIA L4", 24 * GiB, "datasheet", 8, 9, "sm_89", 0,
+     "NVIDIA L4 datasheet: 24 GB GDDR6"},
+    {"L40S", "", "nvidia", "NVIDIA L40S", 48 * GiB, "datasheet", 8, 9, "sm_89", 0,
+     "NVIDIA L40S datasheet: 48 GB GDDR6"},
+    {"H100", "H100-SXM,H100-80GB,H100-SXM5-80GB,H100-80GB-HBM3", "nvidia",
+     "NVIDIA H100 80GB HBM3", LOGGED(79.19),
+     "vLLM 0.19 logs 'total_memory=79.19GiB', github.com/llm-d-incubation/llm-d-planner "
+     "accuracy/results/v0.19.0/logs (vllm#10511 logs 79.22)", 9, 0, "sm_90", 0,
      "NVIDIA H100 datasheet (SXM): 80 GB HBM3"},
-    {"H100-NVL", "", "nvidia", 94 * GiB, 9, 0, "sm_90", 0,
+    {"H100-NVL", "", "nvidia", "NVIDIA H100 NVL", 94 * GiB, "datasheet", 9, 0, "sm_90", 0,
      "NVIDIA H100 datasheet (NVL): 94 GB HBM3"},
-    {"H200", "H200-SXM", "nvidia", 141 * GiB, 9, 0, "sm_90", 0,
+    {"H200", "H200-SXM", "nvidia", "NVIDIA H200", 141 * GiB, "datasheet", 9, 0, "sm_90", 0,
      "NVIDIA H200 datasheet: 141 GB HBM3e"},
-    {"B200", "", "nvidia", 180 * GiB, 10, 0, "sm_100", 0,
+    {"B200", "", "nvidia", "NVIDIA B200", 180 * GiB, "datasheet", 10, 0, "sm_100", 0,
      "NVIDIA DGX B200 datasheet: 1,440 GB HBM3e over 8 GPUs, 180 GB each"},
-    {"GB10", "DGX-Spark", "nvidia", 128 * GiB, 12, 1, "sm_121", 1,
+    {"GB10", "DGX-Spark", "nvidia", "NVIDIA GB10", LOGGED(121.69),
+     "vLLM log (121.69 GiB total), github.com/MiaAI-Lab/GLM-5.3-Flash-EXL3-2x-DGX-Sparks"
+     "/issues/204", 12, 1, "sm_121", 1,
      "NVIDIA DGX Spark datasheet: 128 GB LPDDR5x unified memory"},
-    {"GH200", "", "nvidia", 96 * GiB, 9, 0, "sm_90", 0,
+    {"GH200", "", "nvidia", "NVIDIA GH200 480GB", 96 * GiB, "datasheet", 9, 0, "sm_90", 0,
      "NVIDIA GH200 datasheet: 96 GB HBM3 on the GPU (the Grace CPU's LPDDR5X is separate)"},
-    {"RTX-4090", "RTX4090,GeForce-RTX-4090", "nvidia", 24 * GiB, 8, 9, "sm_89", 0,
+    {"RTX-3090", "RTX3090,GeForce-RTX-3090", "nvidia", "NVIDIA GeForce RTX 3090",
+     LOGGED(23.58), "vLLM log 'total_gpu_memory=23.58GiB', "
+     "github.com/vllm-project/vllm/issues/10517", 8, 6, "sm_86", 0,
+     "NVIDIA GeForce RTX 3090 specifications: 24 GB GDDR6X"},
+    {"RTX-4090", "RTX4090,GeForce-RTX-4090", "nvidia", "NVIDIA GeForce RTX 4090",
+     LOGGED(23.55), "vLLM log 'total_gpu_memory (23.55GiB)', "
+     "github.com/vllm-project/vllm/issues/11550 (board inferred)", 8, 9, "sm_89", 0,
      "NVIDIA GeForce RTX 4090 specifications: 24 GB GDDR6X"},
-    {"RTX-5090", "RTX5090,GeForce-RTX-5090", "nvidia", 32 * GiB, 12, 0, "sm_120", 0,
-     "NVIDIA GeForce RTX 5090 specifications: 32 GB GDDR7"},
-    {"Jetson-AGX-Orin-64GB", "AGX-Orin-64GB,Orin", "nvidia", 64 * GiB, 8, 7, "sm_87", 1,
-     "NVIDIA Jetson AGX Orin datasheet: 64 GB LPDDR5 shared with the CPU"},
-    {"MI300X", "", "amd", 192 * GiB, 0, 0, "gfx942", 0,
+    {"RTX-5090", "RTX5090,GeForce-RTX-5090", "nvidia", "NVIDIA GeForce RTX 5090", 32 * GiB,
+     "datasheet", 12, 0, "sm_120", 0, "NVIDIA GeForce RTX 5090 specifications: 32 GB GDDR7"},
+    {"RTX-PRO-6000", "RTXPRO6000", "nvidia", "NVIDIA RTX PRO 6000 Blackwell", 96 * GiB,
+     "datasheet", 12, 0, "sm_120", 0,
+     "NVIDIA RTX PRO 6000 Blackwell datasheet: 96 GB GDDR7"},
+    {"RTX-PRO-4500", "RTXPRO4500", "nvidia", "NVIDIA RTX PRO 4500 Blackwell",
+     33689829376LL, "torch.cuda.get_device_properties: 33689829376 bytes, "
+     "github.com/vllm-project/vllm/pull/51590", 12, 0, "sm_120", 0,
+     "NVIDIA RTX PRO 4500 Blackwell datasheet: 32 GB GDDR7"},
+    {"Jetson-AGX-Orin-64GB", "AGX-Orin-64GB,Orin", "nvidia", "Orin", 64 * GiB, "datasheet",
+     8, 7, "sm_87", 1, "NVIDIA Jetson AGX Orin datasheet: 64 GB LPDDR5 shared with the CPU"},
+    {"MI250X", "", "amd", "AMD Instinct MI250X", 64 * GiB, "datasheet", 0, 0, "gfx90a", 0,
+     "AMD Instinct MI250X datasheet: 128 GB HBM2e over two GCDs; one GCD, 64 GB, is a "
+     "device"},
+    {"MI300X", "", "amd", "AMD Instinct MI300X", 192 * GiB, "datasheet", 0, 0, "gfx942", 0,
      "AMD Instinct MI300X datasheet: 192 GB HBM3"},
-    {"MI325X", "", "amd", 256 * GiB, 0, 0, "gfx942", 0,
+    {"MI325X", "", "amd", "AMD Instinct MI325X", 256 * GiB, "datasheet", 0, 0, "gfx942", 0,
      "AMD Instinct MI325X datasheet: 256 GB HBM3E"},
-    {NULL, NULL, NULL, 0, 0, 0, NULL, 0, NULL},
+    {NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };
 
 const mb__gpu *mb__gpu_table(void) { return table; }
@@ -78,6 +113,53 @@ static void lower(const char *in, char *out, size_t size)
     out[i] = '\0';
 }
 
+/* name as a key: lowercase letters and digits, without the vendor's prefixes ("NVIDIA",
+ * "GeForce", "AMD", "Instinct"); "4090" alone is the RTX part */
+static void key_of(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < size; s++)
+        if (isalnum((unsigned char)*s))
+            out[n++] = (char)tolower((unsigned char)*s);
+    out[n] = '\0';
+    static const char *const drop[] = {"nvidia", "geforce", "amd", "instinct"};
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
+            size_t l = strlen(drop[i]);
+            if (strncmp(out, drop[i], l) == 0) {
+                memmove(out, out + l, strlen(out + l) + 1);
+                again = 1;
+            }
+        }
+    }
+    n = strlen(out);
+    if (n == 4 && isdigit((unsigned char)out[0]) && n + 4 <= size) {
+        memmove(out + 3, out, n + 1);
+        memcpy(out, "rtx", 3);
+    }
+}
+
+/* the longest key among g's name, aliases and product that equals k (exact) or starts
+ * it (prefix); 0 when none */
+static size_t key_match(const mb__gpu *g, const char *k, int exact)
+{
+    size_t best = 0;
+    char buf[256], one[64];
+    snprintf(buf, sizeof buf, "%s,%s,%s", g->name, g->aliases, g->product);
+    for (char *p = buf; p && *p;) {
+        char *e = strchr(p, ',');
+        if (e)
+            *e = '\0';
+        key_of(p, one, sizeof one);
+        size_t l = strlen(one);
+        if (l >= 3 && (exact ? strcmp(one, k) == 0 : strncmp(k, one, l) == 0) && l > best)
+            best = l;
+        p = e ? e + 1 : NULL;
+    }
+    return best;
+}
+
 const mb__gpu *mb__gpu_find(const char *name, const char **nearest)
 {
     if (nearest)
@@ -87,6 +169,21 @@ const mb__gpu *mb__gpu_find(const char *name, const char **nearest)
     for (const mb__gpu *g = table; g->name; g++)
         if (strcasecmp(g->name, name) == 0 || in_list(name, g->aliases))
             return g;
+    char k[64];
+    key_of(name, k, sizeof k);
+    for (int exact = 1; exact >= 0; exact--) {
+        const mb__gpu *hit = NULL;
+        size_t best = 0;
+        for (const mb__gpu *g = table; g->name; g++) {
+            size_t l = key_match(g, k, exact);
+            if (l > best) {
+                best = l;
+                hit = g;
+            }
+        }
+        if (hit)
+            return hit;
+    }
     int best = 1 << 30;
     char a[64], b[64];
     lower(name, a, sizeof a);
@@ -165,7 +262,11 @@ static void fill(const mb__gpu *g, mb_gpu_spec *out)
     out->total_memory = g->total_memory;
     out->compute_capability = g->cc_major * 10 + g->cc_minor;
     out->integrated = g->integrated;
-    snprintf(out->source, sizeof out->source, "%s", g->source);
+    /* the total's source first: "datasheet: ..." or the log, then the datasheet */
+    if (strcmp(g->total_source, "datasheet") == 0)
+        snprintf(out->source, sizeof out->source, "datasheet: %s", g->source);
+    else
+        snprintf(out->source, sizeof out->source, "%s", g->total_source);
 }
 
 int mb_gpu_spec_count(void)
@@ -198,5 +299,30 @@ int mb_gpu_spec_find(const char *name, mb_gpu_spec *out)
                          name ? name : "(null)", nearest ? ": did you mean " : "",
                          nearest ? nearest : "", nearest ? "?" : "");
     fill(g, out);
+    return MB_OK;
+}
+
+/* The estimate's device (membudget/vllm.h) from the same table: the runtime's product
+ * name, total and capability. */
+int mb_estimate_device_find(const char *name, mb_estimate_device *out)
+{
+    if (!out)
+        return mb__error(MB_EINVAL, "mb_estimate_device_find: out is NULL");
+    memset(out, 0, sizeof *out);
+    out->context_memory = MB_UNKNOWN;
+    if (!name || !*name)
+        return mb__error(MB_EINVAL, "--gpu: give a device name such as H100 or RTX 4090");
+    const char *nearest;
+    const mb__gpu *g = mb__gpu_find(name, &nearest);
+    if (!g)
+        return mb__error(MB_ENODEV, "--gpu '%s' is not a device membudget knows%s%s%s; "
+                                    "--gpu list shows them all, or pass --total-memory SIZE "
+                                    "instead", name, nearest ? ": did you mean " : "",
+                         nearest ? nearest : "", nearest ? "?" : "");
+    snprintf(out->name, sizeof out->name, "%s", g->product);
+    out->total_memory = g->total_memory;
+    out->vendor = strcmp(g->vendor, "amd") == 0 ? MB_GPU_AMD : MB_GPU_NVIDIA;
+    out->cc_major = g->cc_major;
+    out->cc_minor = g->cc_minor;
     return MB_OK;
 }

@@ -313,6 +313,19 @@ static void test_devices(void **state)
     assert_int_equal(d.total_memory, (int64_t)(39.50 * (double)GiB));
     assert_int_equal(mb_estimate_device_find("MI300X", &d), MB_OK);
     assert_int_equal(d.vendor, MB_GPU_AMD);
+    /* one table with --gpu list (core/gpus.c): the same total and capability */
+    mb_gpu_spec spec;
+    const char *names[] = {"H100", "A100-80GB", "RTX 4090", "MI300X", "GB10", "RTX PRO 4500"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_int_equal(mb_estimate_device_find(names[i], &d), MB_OK);
+        assert_int_equal(mb_gpu_spec_find(names[i], &spec), MB_OK);
+        assert_int_equal(d.total_memory, spec.total_memory);
+        if (d.vendor == MB_GPU_NVIDIA)
+            assert_int_equal(d.cc_major * 10 + d.cc_minor, spec.compute_capability);
+    }
+    /* the H100's total as vLLM 0.19 logs it (79.19 GiB), not the datasheet's 80 GB */
+    assert_int_equal(mb_estimate_device_find("H100", &d), MB_OK);
+    assert_int_equal(d.total_memory, (int64_t)(79.19 * (double)GiB + 0.5));
     assert_int_equal(mb_estimate_device_find("Voodoo5", &d), MB_ENODEV);
     assert_non_null(strstr(mb_error_detail(), "--total-memory"));
     /* AMD's larger context and runtime libraries */

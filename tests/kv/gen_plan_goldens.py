@@ -288,13 +288,18 @@ CASES = [
 ]
 
 
-# The named GPUs of core/gpus.c: name, capacity in GiB, compute capability (AMD: None).
+# The named GPUs of core/gpus.c: name, total in bytes as the table carries it (the runtime's
+# figure from a published log, else the datasheet's capacity), compute capability (AMD:
+# None). get_batch_defaults reads the total only against its 70 and 160 GiB thresholds.
 GPUS = [
-    ("A10", 24, (8, 6)), ("A100-40GB", 40, (8, 0)), ("A100-80GB", 80, (8, 0)),
-    ("L4", 24, (8, 9)), ("L40S", 48, (8, 9)), ("H100", 80, (9, 0)), ("H100-NVL", 94, (9, 0)),
-    ("H200", 141, (9, 0)), ("B200", 180, (10, 0)), ("GB10", 128, (12, 1)),
-    ("GH200", 96, (9, 0)), ("RTX-4090", 24, (8, 9)), ("RTX-5090", 32, (12, 0)),
-    ("Jetson-AGX-Orin-64GB", 64, (8, 7)), ("MI300X", 192, None), ("MI325X", 256, None),
+    ("A10", round(22.05 * GiB), (8, 6)), ("A100-40GB", round(39.50 * GiB), (8, 0)),
+    ("A100-80GB", round(79.15 * GiB), (8, 0)), ("L4", 24 * GiB, (8, 9)),
+    ("L40S", 48 * GiB, (8, 9)), ("H100", round(79.19 * GiB), (9, 0)),
+    ("H100-NVL", 94 * GiB, (9, 0)), ("H200", 141 * GiB, (9, 0)), ("B200", 180 * GiB, (10, 0)),
+    ("GB10", round(121.69 * GiB), (12, 1)), ("GH200", 96 * GiB, (9, 0)),
+    ("RTX-4090", round(23.55 * GiB), (8, 9)), ("RTX-5090", 32 * GiB, (12, 0)),
+    ("Jetson-AGX-Orin-64GB", 64 * GiB, (8, 7)), ("MI300X", 192 * GiB, None),
+    ("MI325X", 256 * GiB, None),
 ]
 
 
@@ -309,13 +314,13 @@ def gpu_defaults():
     from vllm.usage.usage_lib import UsageContext
 
     out = []
-    for name, gib, cc in GPUS:
-        cp.get_device_total_memory = lambda *a, _g=gib, **k: _g * GiB
+    for name, total, cc in GPUS:
+        cp.get_device_total_memory = lambda *a, _t=total, **k: _t
         cp.get_device_name = lambda *a, _n=name, **k: _n
         cp.is_device_capability = lambda cap, *a, _c=cc, **k: _c == tuple(cap)
         tokens, seqs = EngineArgs.get_batch_defaults(1)
         out.append({
-            "gpu": name, "total_memory": gib * GiB,
+            "gpu": name, "total_memory": total,
             "serve": {"max_num_seqs": seqs[UsageContext.OPENAI_API_SERVER],
                       "max_num_batched_tokens": tokens[UsageContext.OPENAI_API_SERVER]},
             "llm": {"max_num_seqs": seqs[UsageContext.LLM_CLASS],
