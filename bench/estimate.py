@@ -24,11 +24,6 @@ ROOT = os.path.dirname(HERE)
 ROWS = os.path.join(ROOT, "tests", "estimate", "startups.json")
 GIB = 1 << 30
 BEGIN, END = "<!-- bench/estimate.py: begin -->", "<!-- bench/estimate.py: end -->"
-# the device table's totals, for rows whose log does not give the total (flagged "table")
-TABLE_GIB = {"H100": 79.22, "A100-80GB": 79.15, "A100-40GB": 39.50, "RTX 3090": 23.58,
-             "RTX 4090": 23.55, "RTX PRO 6000": 94.97, "A10": 22.05}
-
-
 def settings(row):
     """The scheduler settings the row's vLLM used (rules: v0 or v1)."""
     seqs, mnbt = row.get("max_num_seqs"), row.get("max_num_batched_tokens")
@@ -43,10 +38,10 @@ def settings(row):
 
 
 def run(cli, row):
+    # the log's total when it gives one, else the named-GPU table's (core/gpus.c, through
+    # --gpu: the runtime's figure where a published log gives it, else the datasheet's)
     total = row.get("gpu_total_gib")
-    total_from = "log"
-    if total is None and row.get("gpu") in TABLE_GIB:
-        total, total_from = TABLE_GIB[row["gpu"]], "table"
+    total_from = "log" if total is not None else "table"
     cfg = os.path.join(ROOT, "tests", "estimate", row["config"])
     cmd = [cli, "plan", "--model", cfg, "--estimate", "--json",
            "-tp", str(row.get("tensor_parallel_size") or 1),
@@ -124,7 +119,7 @@ def main():
     a = ap.parse_args()
     rows = json.load(open(a.rows))
     table, errs, skipped = [], {}, []
-    cover = [0, 0]
+    covers = {}
 
     def add(key, e):
         if e is not None:
@@ -154,29 +149,37 @@ def main():
              "w": (w, lg.get("weights_gib")), "act": (act, lg.get("activation_gib")),
              "nt": (nt, lg.get("non_torch_gib")), "cg": (cg, lg.get("cudagraph_estimated_gib")),
              "kv": (kv, lkv), "kv_w": kv_w, "kv_flat": kv_flat, "range": (lo, hi)}
-        add("weights", rel(w, lg.get("weights_gib")))
-        add("activation", rel(act, lg.get("activation_gib")))
-        add("non_torch", rel(nt, lg.get("non_torch_gib")))
-        add("cudagraph", rel(cg, lg.get("cudagraph_estimated_gib")))
+        held = "calibration" if row["id"].startswith("llmd-") else "other"
+        for g in ("all", held):
+            add("weights@" + g, rel(w, lg.get("weights_gib")))
+            add("activation@" + g, rel(act, lg.get("activation_gib")))
+            add("non_torch@" + g, rel(nt, lg.get("non_torch_gib")))
+            add("cudagraph@" + g, rel(cg, lg.get("cudagraph_estimated_gib")))
         grp = "calibration" if row["id"].startswith("llmd-") else "other"
+        flag = row.get("unpredictable")
+        r["flag"] = flag
+        r["group"] = grp
         ltok = lg.get("kv_cache_tokens")
         tok = out.get("kv_cache_tokens")
         if ltok and tok is not None and est.get("available_kv_cache_memory") is not None:
-            add("tokens", rel(est_tokens(out), ltok))
+            for g in ("all", grp):
+                add("tokens@" + g, rel(est_tokens(out), ltok))
         if lkv is not None and kv is not None:
-            add("kv_" + grp, rel(kv, lkv))
-            add("kv", rel(kv, lkv))
-            add("kv_abs", kv - lkv)
-            add("kv_weights_alone", rel(kv_w, lkv))
-            add("kv_weights_alone_abs", kv_w - lkv)
-            add("kv_flat2", rel(kv_flat, lkv))
-            add("kv_flat2_abs", kv_flat - lkv)
-            cover[1] += 1
-            if lo is not None and hi is not None and lo <= lkv <= hi:
-                cover[0] += 1
-                r["inside"] = True
-            else:
-                r["inside"] = False
+            inside = lo is not None and hi is not None and lo <= lkv <= hi
+            r["inside"] = inside
+            # every statistic over: all rows, the calibration rows (in sample), the others
+            # (held out), and each of those without the flagged rows
+            sets = ["all", grp] + (["all_ok", grp + "_ok"] if not flag else [])
+            for g in sets:
+                add("kv@" + g, rel(kv, lkv))
+                add("kv_abs@" + g, kv - lkv)
+                add("kv_w@" + g, rel(kv_w, lkv))
+                add("kv_w_abs@" + g, kv_w - lkv)
+                add("kv_flat2@" + g, rel(kv_flat, lkv))
+                add("kv_flat2_abs@" + g, kv_flat - lkv)
+                cov = covers.setdefault(g, [0, 0])
+                cov[1] += 1
+                cov[0] += inside
         table.append(r)
 
     lines = []
@@ -186,36 +189,66 @@ def main():
                  "no output, listed below). GiB per rank; errors are (predicted - logged) / "
                  "logged." % (a.command, now, len(table), len(skipped)))
     lines.append("")
-    lines.append("| summary | n | median abs error | p90 abs error |")
-    lines.append("|---|---:|---:|---:|")
-    names = [("weights", "weights"), ("activation", "activation peak"),
-             ("non_torch", "non-torch"), ("cudagraph", "CUDA-graph estimate"),
-             ("kv", "available KV: this estimate"),
-             ("kv_calibration", "... on the 29 calibration rows (in sample)"),
-             ("kv_other", "... on the other rows (out of sample)"),
-             ("tokens", "KV tokens (full-attention geometry)"),
-             ("kv_weights_alone", "available KV: weights alone (old default)"),
-             ("kv_flat2", "available KV: weights + flat 2 GiB (vAquila)")]
-    for k, label in names:
-        xs = errs.get(k, [])
-        lines.append("| %s | %d | %s | %s |" % (label, len(xs),
-                     "%.1f%%" % (100 * quantile(xs, 0.5)) if xs else "",
-                     "%.1f%%" % (100 * quantile(xs, 0.9)) if xs else ""))
-    for k, label in [("kv_abs", "available KV: this estimate"),
-                     ("kv_weights_alone_abs", "available KV: weights alone"),
-                     ("kv_flat2_abs", "available KV: flat 2 GiB")]:
-        xs = errs.get(k, [])
-        if xs:
-            lines.append("| %s, GiB | %d | %.2f GiB | %.2f GiB |" % (
-                label, len(xs), quantile(xs, 0.5), quantile(xs, 0.9)))
-    lines.append("| logged KV inside the reported range | %d | %s | |" % (
-        cover[1], "%d of %d (%.0f%%)" % (cover[0], cover[1], 100 * cover[0] / cover[1])
-        if cover[1] else ""))
+    def stat(key):
+        xs = errs.get(key, [])
+        if not xs:
+            return "0 | | "
+        return "%d | %.1f%% | %.1f%%" % (len(xs), 100 * quantile(xs, 0.5),
+                                        100 * quantile(xs, 0.9))
+
+    def stat_abs(key):
+        xs = errs.get(key, [])
+        if not xs:
+            return "0 | | "
+        return "%d | %.2f GiB | %.2f GiB" % (len(xs), quantile(xs, 0.5), quantile(xs, 0.9))
+
+    def coverage(g):
+        c = covers.get(g)
+        return "%d of %d (%.0f%%)" % (c[0], c[1], 100 * c[0] / c[1]) if c and c[1] else ""
+
+    n_flag = sum(1 for r in table if r.get("flag"))
+    lines.append("The four fitted constants (core/estimate.h) are medians over the 29 llm-d-planner "
+                 "rows (vLLM 0.19.0, H100): those rows are **in sample**. Every other row was "
+                 "never used to fit anything: it is the **held-out** set, and its figures are "
+                 "the honest ones. %d rows the estimate cannot predict are flagged (reason in "
+                 "the table); each statistic is given with and without them." % n_flag)
     lines.append("")
-    lines.append("| row | model | tp/pp | vLLM | weights pred/log (err) | activation | "
+    lines.append("| available KV cache | set | n | median abs error | p90 abs error |")
+    lines.append("|---|---|---:|---:|---:|")
+    sets = [("calibration", "in sample (29 llm-d rows)"),
+            ("other", "held out, all rows"),
+            ("other_ok", "held out, without flagged rows"),
+            ("all", "every row"), ("all_ok", "every row, without flagged rows")]
+    for g, label in sets:
+        lines.append("| this estimate | %s | %s |" % (label, stat("kv@" + g)))
+    for g, label in sets:
+        lines.append("| this estimate, GiB | %s | %s |" % (label, stat_abs("kv_abs@" + g)))
+    for g, label in [("other", "held out, all rows"), ("other_ok", "held out, without flagged rows"),
+                     ("all", "every row")]:
+        lines.append("| weights alone (old default) | %s | %s |" % (label, stat("kv_w@" + g)))
+        lines.append("| weights + flat 2 GiB (vAquila) | %s | %s |" % (label,
+                     stat("kv_flat2@" + g)))
+        lines.append("| weights + flat 2 GiB, GiB | %s | %s |" % (label,
+                     stat_abs("kv_flat2_abs@" + g)))
+    lines.append("")
+    lines.append("| logged KV inside the reported range | in sample | held out | held out, "
+                 "without flagged | every row |")
+    lines.append("|---|---:|---:|---:|---:|")
+    lines.append("| rows | %s | %s | %s | %s |" % (coverage("calibration"), coverage("other"),
+                                                 coverage("other_ok"), coverage("all")))
+    lines.append("")
+    lines.append("| part | set | n | median abs error | p90 abs error |")
+    lines.append("|---|---|---:|---:|---:|")
+    for k, label in [("weights", "weights"), ("activation", "activation peak"),
+                     ("non_torch", "non-torch"), ("cudagraph", "CUDA-graph estimate"),
+                     ("tokens", "KV tokens (the plan's KV groups)")]:
+        for g, gl in [("calibration", "in sample"), ("other", "held out")]:
+            lines.append("| %s | %s | %s |" % (label, gl, stat(k + "@" + g)))
+    lines.append("")
+    lines.append("| row | set | model | tp/pp | vLLM | weights pred/log (err) | activation | "
                  "non-torch | CUDA graphs | KV pred [range] / log (err) | KV weights alone "
-                 "(err) | KV flat 2 GiB (err) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                 "(err) | KV flat 2 GiB (err) | flagged: why |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def cell(pair):
         p, l = pair
@@ -229,12 +262,14 @@ def main():
         kvs = "%s [%s, %s] / %s %s%s" % (g2(kvp), g2(lo), g2(hi), g2(kvl) or "-",
                                          "(" + pct(rel(kvp, kvl)) + ")" if kvl else "",
                                          "" if r.get("inside", True) else " outside")
-        lines.append("| %s | %s | %s/%s | %s%s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["id"], r["model"], r["tp"], r["pp"], r["version"].split(" ")[0],
+        lines.append("| %s | %s | %s | %s/%s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["id"], "in sample" if r["group"] == "calibration" else "held out",
+            r["model"], r["tp"], r["pp"], r["version"].split(" ")[0],
             " (table total)" if r["total_from"] == "table" else "", cell(r["w"]),
             cell(r["act"]), cell(r["nt"]), cell(r["cg"]), kvs,
             "%s (%s)" % (g2(r["kv_w"]), pct(rel(r["kv_w"], kvl))) if kvl else "",
-            "%s (%s)" % (g2(r["kv_flat"]), pct(rel(r["kv_flat"], kvl))) if kvl else ""))
+            "%s (%s)" % (g2(r["kv_flat"]), pct(rel(r["kv_flat"], kvl))) if kvl else "",
+            r.get("flag") or ""))
     if skipped:
         lines.append("")
         lines.append("Skipped rows: " + "; ".join("%s (%s)" % s for s in skipped) + ".")
