@@ -62,6 +62,21 @@ typedef struct mb__shape {
 } mb__shape;
 void mb__arch_shape(const mb_arch *a, int tp, int pp, mb__shape *out);
 
+/* estimate_parts.c: each part of the budget (its formula and the vLLM 0.33 function it
+ * follows are in that file). part_set makes a part unknown rather than wrap when a
+ * figure is beyond MB_SIZE_MAX; the others fill the part as named. */
+void mb__est_part_set(mb_estimate_part *p, double bytes, double low, double high,
+                      mb_estimate_source src);
+void mb__est_part_unknown(mb_estimate_part *p, const char *reason);
+void mb__est_part_given(mb_estimate_part *p, int64_t v, mb_estimate_source src);
+void mb__est_weights(const mb_arch *a, const mb_estimate_options *o, mb_estimate_part *p);
+void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs,
+                        int64_t tokens, mb_estimate_part *p);
+void mb__est_non_torch(const mb_estimate_device *dev, const mb_estimate_options *o,
+                       mb_estimate_part *p);
+int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
+                       const mb_estimate_options *o, int seqs, int64_t tokens, mb_estimate *e);
+
 /* estimate_engines.c: every engine's knob for an estimate that is otherwise complete. */
 void mb__estimate_knobs(const mb_estimate_device *dev, mb_estimate *e, int64_t cap);
 
