@@ -34,6 +34,21 @@ struct mb_arch {
     char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
 };
 
+/* estimate_config.c: config.json lookups shared by the estimate's parsers (NULL/0 when
+ * absent; num_of: the first of keys that is a number in [0, 1e12)). */
+struct cJSON;
+const struct cJSON *mb__est_item(const struct cJSON *o, const char *key);
+int64_t mb__est_num_of(const struct cJSON *o, const char *const *keys);
+const char *mb__est_str(const struct cJSON *o, const char *key);
+/* a count kept in an int: absurd values are capped (the parts that use them then come out
+ * implausible and say so) */
+static inline int mb__est_icap(int64_t v) { return v > (1 << 24) ? 1 << 24 : (int)v; }
+/* estimate_quant.c: quantization_config into a (quant_* fields). */
+void mb__est_parse_quant(mb_arch *a, const struct cJSON *top);
+/* estimate_towers.c: a vision (vision = 1) or audio tower's parameters from its
+ * sub-config; 0 when absent. */
+int64_t mb__est_tower_params(const struct cJSON *c, int64_t lm_hidden, int merge, int vision);
+
 /* estimate.c: mb_estimate_compute on library-size structs (core/abi.c checks the sizes). */
 int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
                          const mb_estimate_options *o, mb_estimate *out);

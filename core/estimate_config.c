@@ -23,10 +23,8 @@
  *  - mxfp4 experts are padded as fused_moe/oracle/mxfp4.py
  *    (mxfp4_round_up_hidden_size_and_intermediate_size) does for the Marlin and TRT-LLM
  *    kernels: the rank's intermediate size to a multiple of 128, the hidden size to 256;
- *  - quantized bytes: GPTQ/AWQ pack `bits` per weight with an fp16 scale and a packed zero
- *    per group and output; fp8 keeps one byte plus a float32 scale per block (or per
- *    channel); mxfp4 (gpt-oss) 4 bits plus an 8-bit scale per 32 in the experts only;
- *    NVFP4 4 bits plus an fp8 scale per 16; bitsandbytes 4-bit a float32 absmax per 64.
+ *  - quantization_config and the bytes per quantized parameter: estimate_quant.c;
+ *  - vision and audio towers, and the multimodal encoder's profile: estimate_towers.c.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -51,7 +49,7 @@ typedef struct lookup {
     const cJSON *top;
 } lookup;
 
-static const cJSON *item(const cJSON *o, const char *key)
+const cJSON *mb__est_item(const cJSON *o, const char *key)
 {
     const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
     return v && !cJSON_IsNull(v) ? v : NULL;
@@ -59,15 +57,15 @@ static const cJSON *item(const cJSON *o, const char *key)
 
 static const cJSON *find(const lookup *l, const char *key)
 {
-    const cJSON *v = item(l->text, key);
-    return v ? v : item(l->top, key);
+    const cJSON *v = mb__est_item(l->text, key);
+    return v ? v : mb__est_item(l->top, key);
 }
 
 /* The first of keys that is a non-negative number, as int64 (0 when none). */
-static int64_t num_of(const cJSON *o, const char *const *keys)
+int64_t mb__est_num_of(const cJSON *o, const char *const *keys)
 {
     for (; *keys; keys++) {
-        const cJSON *v = item(o, *keys);
+        const cJSON *v = mb__est_item(o, *keys);
         if (v && cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12)
             return (int64_t)v->valuedouble;
     }
@@ -76,13 +74,10 @@ static int64_t num_of(const cJSON *o, const char *const *keys)
 
 static int64_t num(const lookup *l, const char *const *keys)
 {
-    int64_t v = l->text ? num_of(l->text, keys) : 0;
-    return v ? v : num_of(l->top, keys);
+    int64_t v = l->text ? mb__est_num_of(l->text, keys) : 0;
+    return v ? v : mb__est_num_of(l->top, keys);
 }
 
-/* a count kept in an int: absurd values are capped (the parts that use them then come out
- * implausible and say so) */
-static int icap(int64_t v) { return v > (1 << 24) ? 1 << 24 : (int)v; }
 
 static int boolean(const lookup *l, const char *key, int dflt)
 {
@@ -92,9 +87,9 @@ static int boolean(const lookup *l, const char *key, int dflt)
     return dflt;
 }
 
-static const char *str(const cJSON *o, const char *key)
+const char *mb__est_str(const cJSON *o, const char *key)
 {
-    const cJSON *v = item(o, key);
+    const cJSON *v = mb__est_item(o, key);
     return v && cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -104,182 +99,6 @@ static int type_is(const mb_arch *a, const char *const *names)
         if (strcmp(a->model.model_type, *names) == 0)
             return 1;
     return 0;
-}
-
-/* ---- quantization ---------------------------------------------------------------- */
-
-static void quant_unknown(mb_arch *a, const char *fmt, const char *what)
-    __attribute__((format(printf, 2, 0)));
-static void quant_unknown(mb_arch *a, const char *fmt, const char *what)
-{
-    a->quant_known = 0;
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(a->quant_reason, sizeof a->quant_reason, fmt, what);
-#pragma GCC diagnostic pop
-}
-
-/* compressed-tensors: the first config group's weights block. */
-static void quant_compressed(mb_arch *a, const cJSON *q)
-{
-    const cJSON *groups = item(q, "config_groups");
-    const cJSON *g = groups && cJSON_IsObject(groups) ? groups->child : NULL;
-    const cJSON *w = g ? item(g, "weights") : NULL;
-    static const char *const bits_k[] = {"num_bits", NULL};
-    static const char *const group_k[] = {"group_size", NULL};
-    int64_t bits = w ? num_of(w, bits_k) : 0;
-    if (!bits) {
-        quant_unknown(a, "quantization_config (%s) has no config_groups.*.weights.num_bits; "
-                         "pass --weights-memory", "compressed-tensors");
-        return;
-    }
-    a->quant_bits = (double)bits;
-    a->quant_group = icap(num_of(w, group_k));
-    const char *type = str(w, "type");
-    const char *strategy = str(w, "strategy");
-    if (type && strcmp(type, "float") == 0 && bits == 4 && !a->quant_group)
-        a->quant_group = 16; /* NVFP4 in compressed-tensors form */
-    if (strategy && (strcmp(strategy, "channel") == 0 || strcmp(strategy, "tensor") == 0))
-        a->quant_group = 0;
-}
-
-static void parse_quant(mb_arch *a, const cJSON *top)
-{
-    a->quant_bits = 16;
-    a->quant_known = 1;
-    const cJSON *q = item(top, "quantization_config");
-    if (!q)
-        q = item(top, "compression_config");
-    if (!q)
-        return;
-    if (!cJSON_IsObject(q)) {
-        quant_unknown(a, "quantization_config is %s, not an object; pass --weights-memory",
-                      "not an object");
-        return;
-    }
-    const char *m = str(q, "quant_method");
-    if (!m)
-        m = str(q, "quantization_method");
-    if (!m) {
-        quant_unknown(a, "quantization_config has no quant_method (%s); pass "
-                         "--weights-memory", "missing");
-        return;
-    }
-    snprintf(a->quant_method, sizeof a->quant_method, "%s", m);
-    static const char *const bits_k[] = {"bits", "w_bit", "num_bits", NULL};
-    if (strcasecmp(m, "gptq") == 0 || strcasecmp(m, "awq") == 0 ||
-        strcasecmp(m, "gptq_marlin") == 0 || strcasecmp(m, "awq_marlin") == 0 ||
-        strcasecmp(m, "auto-round") == 0) {
-        int64_t bits = num_of(q, bits_k);
-        a->quant_bits = bits ? (double)bits : 4;
-        const cJSON *gs = item(q, "group_size");
-        if (!gs)
-            gs = item(q, "q_group_size");
-        a->quant_group = gs && cJSON_IsNumber(gs) && gs->valuedouble > 0 &&
-                                 gs->valuedouble < 1e9
-                             ? (int)gs->valuedouble
-                             : (gs ? 0 : 128); /* -1: per channel */
-    } else if (strcasecmp(m, "fp8") == 0 || strcasecmp(m, "fbgemm_fp8") == 0) {
-        a->quant_bits = 8;
-        const cJSON *bs = item(q, "weight_block_size");
-        double block = 0;
-        if (bs && cJSON_IsArray(bs) && cJSON_GetArraySize(bs) == 2 &&
-            cJSON_IsNumber(cJSON_GetArrayItem(bs, 0)) &&
-            cJSON_IsNumber(cJSON_GetArrayItem(bs, 1)))
-            block = cJSON_GetArrayItem(bs, 0)->valuedouble *
-                    cJSON_GetArrayItem(bs, 1)->valuedouble;
-        a->quant_group = block > 0 && block < 1e9 ? (int)block : 0;
-    } else if (strcasecmp(m, "mxfp4") == 0) {
-        a->quant_bits = 4;
-        a->quant_group = 32;
-        a->quant_experts_only = 1;
-    } else if (strcasecmp(m, "modelopt") == 0 || strcasecmp(m, "modelopt_fp4") == 0) {
-        const char *algo = str(q, "quant_algo");
-        if (algo && strcasecmp(algo, "FP8") == 0) {
-            a->quant_bits = 8;
-        } else if (!algo || strcasecmp(algo, "NVFP4") == 0) {
-            a->quant_bits = 4;
-            a->quant_group = 16;
-        } else {
-            quant_unknown(a, "quantization_config.quant_algo \"%s\" (modelopt) is not one "
-                             "membudget can size; pass --weights-memory", algo);
-        }
-    } else if (strcasecmp(m, "compressed-tensors") == 0) {
-        quant_compressed(a, q);
-    } else if (strcasecmp(m, "bitsandbytes") == 0) {
-        if (boolean(&(lookup){q, NULL}, "load_in_8bit", 0)) {
-            a->quant_bits = 8;
-        } else {
-            a->quant_bits = 4;
-            a->quant_group = 64;
-        }
-    } else {
-        quant_unknown(a, "quantization_config.quant_method \"%s\" is not one membudget can "
-                         "size (gptq, awq, fp8, mxfp4, modelopt, compressed-tensors, "
-                         "bitsandbytes); pass --weights-memory", m);
-    }
-}
-
-double mb__quant_bytes_per_param(const mb_arch *a)
-{
-    double b = a->quant_bits / 8.0;
-    const char *m = a->quant_method;
-    double g = a->quant_group;
-    if (a->quant_bits >= 16)
-        return 2.0;
-    if (strcasecmp(m, "mxfp4") == 0)
-        return b + 1.0 / 32.0; /* e8m0 scale per 32 */
-    if (a->quant_bits == 4 && g == 16)
-        return b + 1.0 / 16.0; /* NVFP4: fp8 scale per 16 */
-    if (a->quant_bits == 8)
-        return b + (g > 0 ? 4.0 / g : 0.0); /* float32 scale per block */
-    if (strcasecmp(m, "bitsandbytes") == 0)
-        return b + 4.0 / 64.0; /* float32 absmax per 64 */
-    if (g > 0)
-        return b + 2.0 / g + b / g; /* fp16 scale and a packed zero per group */
-    return b;
-}
-
-/* ---- towers ------------------------------------------------------------------------ */
-
-/* Parameters of a vision or audio encoder from its sub-config; 0 when absent. */
-static int64_t tower_params(const cJSON *c, int64_t lm_hidden, int merge, int vision)
-{
-    if (!c || !cJSON_IsObject(c))
-        return 0;
-    static const char *const layers_k[] = {"depth", "num_hidden_layers", "num_layers",
-                                           "encoder_layers", NULL};
-    static const char *const hidden_k[] = {"hidden_size", "embed_dim", "width", "d_model",
-                                           NULL};
-    static const char *const inter_k[] = {"intermediate_size", "mlp_dim",
-                                          "encoder_ffn_dim", NULL};
-    static const char *const patch_k[] = {"patch_size", NULL};
-    static const char *const chan_k[] = {"in_channels", "num_channels", "in_chans", NULL};
-    static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
-    static const char *const mel_k[] = {"num_mel_bins", NULL};
-    double L = (double)num_of(c, layers_k), hv = (double)num_of(c, hidden_k);
-    if (L <= 0 || hv <= 0)
-        return 0;
-    double iv = (double)num_of(c, inter_k);
-    if (iv <= 0)
-        iv = 4 * hv;
-    const char *act = str(c, "hidden_act");
-    double mlp = act && strstr(act, "silu") ? 3 * hv * iv : 2 * hv * iv;
-    double per_layer = 4 * hv * hv + 4 * hv + mlp + 4 * hv; /* attention, biases, norms */
-    double total = L * per_layer;
-    if (!(total < 1e15))
-        total = 1e15; /* absurd sizes: the weights then come out implausible, and say so */
-    if (vision) {
-        double p = (double)num_of(c, patch_k), ch = (double)num_of(c, chan_k),
-               tp = (double)num_of(c, tpatch_k);
-        total += (ch > 0 ? ch : 3) * (tp > 0 ? tp : 1) * (p > 0 ? p * p : 196) * hv;
-        double m = merge > 1 ? merge : 1;
-        total += hv * m * hv * m + hv * m * (double)lm_hidden; /* merger / projector */
-    } else {
-        double mel = (double)num_of(c, mel_k);
-        total += (mel > 0 ? mel : 128) * hv * 3 + hv * hv * 3 + hv * (double)lm_hidden;
-    }
-    return total < 1e15 ? (int64_t)total : (int64_t)1e15;
 }
 
 /* ---- the architecture ---------------------------------------------------------------- */
@@ -327,15 +146,15 @@ static int fill_arch(const lookup *l, mb_arch *a)
                                                   "starcoder2", NULL};
     a->gated_mlp = !type_is(a, plain_mlp_types);
 
-    a->num_experts = icap(num(l, experts_k));
-    a->experts_per_token = icap(num(l, topk_k));
+    a->num_experts = mb__est_icap(num(l, experts_k));
+    a->experts_per_token = mb__est_icap(num(l, topk_k));
     a->moe_intermediate_size = num(l, moe_inter_k);
     if (a->num_experts && !a->moe_intermediate_size)
         a->moe_intermediate_size = a->intermediate_size; /* Mixtral, gpt-oss */
-    a->num_shared_experts = icap(num(l, shared_k));
+    a->num_shared_experts = mb__est_icap(num(l, shared_k));
     a->shared_intermediate_size = num(l, shared_inter_k);
-    a->first_dense_layers = icap(num(l, dense_k));
-    a->moe_step = icap(num(l, step_k));
+    a->first_dense_layers = mb__est_icap(num(l, dense_k));
+    a->moe_step = mb__est_icap(num(l, step_k));
     if (a->moe_step < 1)
         a->moe_step = 1;
     static const char *const moe_bias_types[] = {"gpt_oss", NULL};
@@ -354,14 +173,14 @@ static int fill_arch(const lookup *l, mb_arch *a)
                      "an MLA config without qk_nope_head_dim or v_head_dim");
     }
 
-    const cJSON *vis = item(l->top, "vision_config");
+    const cJSON *vis = mb__est_item(l->top, "vision_config");
     a->spatial_merge = 1;
     if (vis) {
-        int64_t m = num_of(vis, merge_k);
-        a->spatial_merge = m > 1 ? icap(m > 4096 ? (int64_t)1 << 24 : m * m) : 1;
-        a->vision_params = tower_params(vis, a->hidden_size, a->spatial_merge, 1);
+        int64_t m = mb__est_num_of(vis, merge_k);
+        a->spatial_merge = m > 1 ? mb__est_icap(m > 4096 ? (int64_t)1 << 24 : m * m) : 1;
+        a->vision_params = mb__est_tower_params(vis, a->hidden_size, a->spatial_merge, 1);
     }
-    a->audio_params = tower_params(item(l->top, "audio_config"), a->hidden_size, 1, 0);
+    a->audio_params = mb__est_tower_params(mb__est_item(l->top, "audio_config"), a->hidden_size, 1, 0);
 
     if (!a->arch_reason[0]) {
         if (!a->hidden_size)
@@ -373,7 +192,7 @@ static int fill_arch(const lookup *l, mb_arch *a)
             snprintf(a->arch_reason, sizeof a->arch_reason,
                      "config.json has no intermediate_size");
     }
-    parse_quant(a, l->top);
+    mb__est_parse_quant(a, l->top);
     return MB_OK;
 }
 
@@ -393,9 +212,9 @@ static int arch_fill(const char *json, size_t len, const char *name, mb_arch *ou
     if (!root)
         return mb__error(MB_ENOMEM, "%s: out of memory parsing it a second time",
                          name ? name : "config.json");
-    lookup l = {item(root, "text_config"), root};
+    lookup l = {mb__est_item(root, "text_config"), root};
     if (!l.text)
-        l.text = item(root, "llm_config");
+        l.text = mb__est_item(root, "llm_config");
     rc = fill_arch(&l, out);
     cJSON_Delete(root);
     return rc;
