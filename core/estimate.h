@@ -31,6 +31,12 @@ struct mb_arch {
     /* vision and audio towers (0 when none) */
     int64_t vision_params, audio_params;
     int spatial_merge;           /* vision tokens merged per LM token (Qwen-VL: 4), else 1 */
+    /* the multimodal encoder's profile (estimate_towers.c): the LM tokens of one image of
+     * the largest size vLLM profiles and the encoder's sequence for it (0: not known), the
+     * tower's widths, and how the tokens were worked out */
+    int64_t mm_tokens_per_item, mm_patches_per_item;
+    int64_t vision_hidden, vision_inter, vision_layers;
+    char mm_rule[128];
     char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
 };
 
@@ -48,6 +54,16 @@ void mb__est_parse_quant(mb_arch *a, const struct cJSON *top);
 /* estimate_towers.c: a vision (vision = 1) or audio tower's parameters from its
  * sub-config; 0 when absent. */
 int64_t mb__est_tower_params(const struct cJSON *c, int64_t lm_hidden, int merge, int vision);
+
+/* estimate_towers.c: the multimodal profile of a vision config (mm_* and vision_* fields
+ * of a; nothing when there is no vision_config). */
+void mb__est_mm_profile(mb_arch *a, const struct cJSON *top);
+/* vLLM's encoder budget for the profile run (MultiModalBudget and compute_mm_encoder_budget,
+ * vllm/v1/worker/utils.py and vllm/v1/core/encoder_cache_manager.py): *budget tokens of
+ * encoder output, *items images of the largest size in the dummy batch. 0 and 0 when
+ * a has no multimodal profile. */
+void mb__est_encoder_budget(const mb_arch *a, int64_t max_num_batched_tokens, int max_num_seqs,
+                            int64_t max_model_len, int64_t *budget, int64_t *items);
 
 /* estimate.c: mb_estimate_compute on library-size structs (core/abi.c checks the sizes). */
 int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,

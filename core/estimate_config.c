@@ -180,7 +180,9 @@ static int fill_arch(const lookup *l, mb_arch *a)
         a->spatial_merge = m > 1 ? mb__est_icap(m > 4096 ? (int64_t)1 << 24 : m * m) : 1;
         a->vision_params = mb__est_tower_params(vis, a->hidden_size, a->spatial_merge, 1);
     }
-    a->audio_params = mb__est_tower_params(mb__est_item(l->top, "audio_config"), a->hidden_size, 1, 0);
+    a->audio_params =
+        mb__est_tower_params(mb__est_item(l->top, "audio_config"), a->hidden_size, 1, 0);
+    mb__est_mm_profile(a, l->top);
 
     if (!a->arch_reason[0]) {
         if (!a->hidden_size)

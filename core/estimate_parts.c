@@ -97,13 +97,34 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
      * probabilities and exponential noise, with the hidden states still held */
     double sampler = rows * s.vocab * MB__SAMPLER_BYTES + T * s.h * s.dtype_bytes;
     double peak = fwd > sampler ? fwd : sampler;
-    /* multimodal: the encoder profile over the encoder budget (max_num_batched_tokens
-     * tokens of the largest item) and its outputs kept in the encoder cache */
+    /* multimodal: profile_run first encodes a dummy batch of `items` images of the largest
+     * size (estimate_towers.c has vLLM's budget rule) and keeps the outputs in the
+     * encoder cache through the text forward. The encoder's live set over its sequence
+     * (items x patches): the residual, the normed input and the attention output, plus
+     * the widest of the fused QKV and the MLP's gate/up with its activation (the tower is
+     * split over the tensor-parallel ranks), plus the pixel patches; vLLM's vision
+     * attention runs flash-attention varlen, which keeps nothing quadratic. The pixels:
+     * Qwen-VL's 3 x 2 x 14 x 14 values per patch, more than a SigLIP patch has. */
+    int64_t budget = 0, items = 0;
     double enc = 0;
-    if (a->vision_params) {
+    mb__est_encoder_budget(a, tokens, seqs, o->max_model_len ? o->max_model_len
+                                                              : a->model.max_model_len,
+                           &budget, &items);
+    if (items > 0 && a->vision_hidden > 0) {
+        double tp = o->tensor_parallel_size;
+        double S = (double)items * (double)a->mm_patches_per_item;
+        double hv = (double)a->vision_hidden, iv = (double)a->vision_inter;
+        double widest = 3 * hv / tp > 3 * iv / tp ? 3 * hv / tp : 3 * iv / tp;
+        double outputs = (double)items * (double)a->mm_tokens_per_item * (double)s.h *
+                         s.dtype_bytes;
+        enc = S * s.dtype_bytes * (3 * hv + widest + 3 * 14 * 14 * 2) + outputs;
+        peak += outputs; /* the encoder cache through the text forward */
+        if (enc > peak)
+            peak = enc;
+    } else if (a->vision_params) {
+        /* a tower whose item size is not known: max_num_batched_tokens of merged tokens */
         double patches = T * a->spatial_merge;
-        double hv = sqrt((double)a->vision_params / 24.0); /* ~12 hv^2 per layer, ~2 layers
-                                                            * worth of live set */
+        double hv = sqrt((double)a->vision_params / 24.0);
         enc = patches * hv * 8 * s.dtype_bytes + T * s.h * s.dtype_bytes;
         peak += T * s.h * s.dtype_bytes;
         if (enc > peak)
@@ -113,11 +134,20 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
      * blocks (2 MiB and larger segments); a multimodal encoder is much less certain */
     double lo = 0.55, hi = a->vision_params || a->audio_params ? 3.0 : 1.7;
     mb__est_part_set(p, peak, peak * lo, peak * hi, MB_EST_ESTIMATED);
-    snprintf(p->reason, sizeof p->reason,
-             "profile_run: a forward over %lld tokens and the sampler over %d rows of %lld "
-             "logits%s",
-             (long long)tokens, (int)rows, (long long)a->vocab_size,
-             a->vision_params ? ", after the vision encoder's profile" : "");
+    if (items > 0)
+        snprintf(p->reason, sizeof p->reason,
+                 "profile_run: the encoder over %lld image%s of %lld tokens (budget %lld; "
+                 "%s), a forward over %lld tokens, the sampler over %d rows",
+                 (long long)items, items == 1 ? "" : "s", (long long)a->mm_tokens_per_item,
+                 (long long)budget, a->mm_rule, (long long)tokens, (int)rows);
+    else
+        snprintf(p->reason, sizeof p->reason,
+                 "profile_run: a forward over %lld tokens and the sampler over %d rows of "
+                 "%lld logits%s",
+                 (long long)tokens, (int)rows, (long long)a->vocab_size,
+                 a->vision_params ? ", after the vision encoder's profile (item size "
+                                    "unknown: max_num_batched_tokens assumed)"
+                                  : "");
 }
 
 /* non_torch_increase, per rank: library workspaces and kernels, and the communication

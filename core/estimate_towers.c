@@ -1,6 +1,29 @@
 /*
  * core/estimate_towers.c: the vision and audio towers of a multimodal config for the
  * estimate (issue 15): their parameters, and the encoder's profile budget.
+ *
+ * vLLM 0.33's profile run (vllm/v1/worker/gpu_model_runner.py profile_run) encodes, before
+ * the text forward, a dummy batch of the modality with the most tokens per item, each item
+ * of the largest size the processor allows ("Encoder cache will be initialized with a
+ * budget of N tokens, and profiled with K image items of the maximum feature size"), and
+ * keeps the encoder outputs in the encoder cache while the text forward runs. The budget
+ * (vllm/v1/core/encoder_cache_manager.py compute_mm_encoder_budget, with
+ * max_num_batched_encoder_embeds and encoder_cache_size unset) is max(max_num_batched_tokens,
+ * tokens per item); the items (vllm/v1/worker/utils.py MultiModalBudget.get_max_items)
+ * max(1, min(budget / tokens per item, max_num_seqs x max(1, min(limit per prompt,
+ * max_model_len / tokens per item)))), chunked prefill on (V1's default).
+ *
+ * Tokens per item, by model_type:
+ *  - qwen2_vl, qwen2_5_vl: the image processor's default max_pixels, 12845056
+ *    (Qwen2VLImageProcessor; vLLM's get_image_size_with_most_features resizes to it in
+ *    steps of patch_size x spatial_merge_size): 3584 x 3584 pixels, (3584 / 14)^2 = 65536
+ *    patches, 16384 tokens after the 2 x 2 merge. A preprocessor_config.json that lowers
+ *    max_pixels is not read; videos (which can take more tokens) are not modelled;
+ *  - gemma3: mm_tokens_per_image (config.json, 256 by default: Gemma3Config) from
+ *    (image_size / patch_size)^2 patches (SigLIP, 4096 at 896 / 14), pan-and-scan off;
+ *  - others with image_size and patch_size (LLaVA-style): (image_size / patch_size)^2
+ *    patches, one token each after spatial_merge_size^2 merge.
+ * The limit per prompt is vLLM's default (999 per modality).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -49,4 +72,84 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
         total += (mel > 0 ? mel : 128) * hv * 3 + hv * hv * 3 + hv * (double)lm_hidden;
     }
     return total < 1e15 ? (int64_t)total : (int64_t)1e15;
+}
+
+#define MM_LIMIT_PER_PROMPT 999 /* vLLM's default limit_mm_per_prompt per modality */
+#define QWEN_VL_MAX_PIXELS 12845056.0 /* Qwen2VLImageProcessor's default max_pixels */
+
+void mb__est_mm_profile(mb_arch *a, const cJSON *top)
+{
+    const cJSON *vis = mb__est_item(top, "vision_config");
+    a->mm_tokens_per_item = a->mm_patches_per_item = 0;
+    a->vision_hidden = a->vision_inter = a->vision_layers = 0;
+    a->mm_rule[0] = '\0';
+    if (!vis || !cJSON_IsObject(vis))
+        return;
+    static const char *const layers_k[] = {"depth", "num_hidden_layers", "num_layers", NULL};
+    static const char *const hidden_k[] = {"hidden_size", "embed_dim", "width", NULL};
+    static const char *const inter_k[] = {"intermediate_size", "mlp_dim", NULL};
+    static const char *const patch_k[] = {"patch_size", "spatial_patch_size", NULL};
+    static const char *const image_k[] = {"image_size", NULL};
+    static const char *const merge_k[] = {"spatial_merge_size", NULL};
+    static const char *const mm_tok_k[] = {"mm_tokens_per_image", NULL};
+    a->vision_layers = mb__est_num_of(vis, layers_k);
+    a->vision_hidden = mb__est_num_of(vis, hidden_k);
+    a->vision_inter = mb__est_num_of(vis, inter_k);
+    if (a->vision_inter <= 0)
+        a->vision_inter = 4 * a->vision_hidden;
+    int64_t patch = mb__est_num_of(vis, patch_k), image = mb__est_num_of(vis, image_k);
+    int64_t merge = mb__est_num_of(vis, merge_k);
+    if (merge < 1 || merge > 64)
+        merge = 1;
+    const char *type = mb__est_str(top, "model_type"); /* the outer one: text_config has
+                                                           * its own (qwen2_5_vl_text) */
+    if (!type)
+        type = a->model.model_type;
+    if ((strcmp(type, "qwen2_vl") == 0 || strcmp(type, "qwen2_5_vl") == 0) && patch > 0 &&
+        patch < 1024) {
+        double factor = (double)(patch * merge);
+        double side = floor(sqrt(QWEN_VL_MAX_PIXELS) / factor) * factor;
+        double patches = (side / (double)patch) * (side / (double)patch);
+        a->mm_patches_per_item = (int64_t)patches;
+        a->mm_tokens_per_item = (int64_t)(patches / (double)(merge * merge));
+        snprintf(a->mm_rule, sizeof a->mm_rule, "%s: max_pixels 12845056, %.0f x %.0f pixels",
+                 type, side, side);
+    } else if (strcmp(type, "gemma3") == 0 && patch > 0 && image >= patch) {
+        int64_t tok = mb__est_num_of(top, mm_tok_k);
+        a->mm_tokens_per_item = tok > 0 ? tok : 256;
+        a->mm_patches_per_item = (image / patch) * (image / patch);
+        snprintf(a->mm_rule, sizeof a->mm_rule, "gemma3: mm_tokens_per_image %lld from %lld "
+                 "patches", (long long)a->mm_tokens_per_item,
+                 (long long)a->mm_patches_per_item);
+    } else if (patch > 0 && image >= patch) {
+        a->mm_patches_per_item = (image / patch) * (image / patch);
+        a->mm_tokens_per_item = a->mm_patches_per_item / (merge * merge);
+        snprintf(a->mm_rule, sizeof a->mm_rule, "(image_size %lld / patch_size %lld)^2 "
+                 "patches", (long long)image, (long long)patch);
+    }
+    if (a->mm_tokens_per_item <= 0 || a->mm_patches_per_item <= 0 ||
+        a->mm_patches_per_item > ((int64_t)1 << 30))
+        a->mm_tokens_per_item = a->mm_patches_per_item = 0;
+}
+
+void mb__est_encoder_budget(const mb_arch *a, int64_t max_num_batched_tokens, int max_num_seqs,
+                            int64_t max_model_len, int64_t *budget, int64_t *items)
+{
+    *budget = *items = 0;
+    int64_t per = a->mm_tokens_per_item;
+    if (per <= 0)
+        return;
+    /* compute_mm_encoder_budget: compute budget and cache size both default to
+     * max_num_batched_tokens, raised to one item; the budget is their minimum */
+    *budget = max_num_batched_tokens > per ? max_num_batched_tokens : per;
+    /* MultiModalBudget.get_max_items */
+    int64_t enc_items = *budget / per;
+    int64_t per_prompt = max_model_len / per;
+    if (per_prompt > MM_LIMIT_PER_PROMPT)
+        per_prompt = MM_LIMIT_PER_PROMPT;
+    if (per_prompt < 1)
+        per_prompt = 1;
+    int64_t dec_items = (int64_t)max_num_seqs * per_prompt;
+    int64_t n = enc_items < dec_items ? enc_items : dec_items;
+    *items = n > 1 ? n : 1;
 }

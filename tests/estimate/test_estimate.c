@@ -524,6 +524,71 @@ static void test_sliding_window_tokens(void **state)
     }
 }
 
+/* The multimodal encoder's profile budget, as vLLM 0.33 works it out (compute_mm_encoder_budget
+ * and MultiModalBudget.get_max_items; estimate_towers.c): Qwen2.5-VL's largest image is
+ * 3584 x 3584 pixels at the processor's default max_pixels, 65536 patches and 16384 tokens;
+ * Gemma 3's 256 tokens from 4096 SigLIP patches. */
+static void test_multimodal_budget(void **state)
+{
+    (void)state;
+    mb_arch *q = load("Qwen--Qwen2.5-VL-7B-Instruct.json");
+    assert_int_equal(q->mm_tokens_per_item, 16384);
+    assert_int_equal(q->mm_patches_per_item, 65536);
+    assert_int_equal(q->vision_hidden, 1280);
+    int64_t budget, items;
+    /* one item is more than max_num_batched_tokens: the budget rises to it */
+    mb__est_encoder_budget(q, 8192, 1024, 32768, &budget, &items);
+    assert_int_equal(budget, 16384);
+    assert_int_equal(items, 1);
+    /* 65536 tokens hold 4 images; 2 per 32768-token prompt, 1024 requests */
+    mb__est_encoder_budget(q, 65536, 1024, 32768, &budget, &items);
+    assert_int_equal(budget, 65536);
+    assert_int_equal(items, 4);
+    /* ... but one request of one image caps the batch */
+    mb__est_encoder_budget(q, 65536, 1, 16384, &budget, &items);
+    assert_int_equal(items, 1);
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fixtures/models/gemma-3-12b-it.config.json",
+             MB_SOURCE_DIR);
+    mb_arch *g = NULL;
+    assert_int_equal(mb_arch_load(path, &g), MB_OK);
+    keep(g);
+    assert_int_equal(g->mm_tokens_per_item, 256);
+    assert_int_equal(g->mm_patches_per_item, 4096);
+    mb__est_encoder_budget(g, 8192, 1024, 131072, &budget, &items);
+    assert_int_equal(budget, 8192);
+    assert_int_equal(items, 32);
+    mb__est_encoder_budget(g, 8192, 4, 256, &budget, &items);
+    assert_int_equal(items, 4);
+
+    /* a LLaVA-style tower: (336 / 14)^2 = 576 patches, one token each */
+    mb_arch *l = parse("{\"model_type\":\"llava\",\"num_hidden_layers\":4,"
+                       "\"num_attention_heads\":8,\"hidden_size\":512,\"intermediate_size\":1024,"
+                       "\"vocab_size\":1000,\"max_position_embeddings\":4096,"
+                       "\"vision_config\":{\"hidden_size\":1024,\"num_hidden_layers\":24,"
+                       "\"image_size\":336,\"patch_size\":14}}");
+    assert_int_equal(l->mm_tokens_per_item, 576);
+    /* a text model has no encoder budget */
+    mb_arch *t = load("Qwen--Qwen3-8B.json");
+    mb__est_encoder_budget(t, 8192, 1024, 32768, &budget, &items);
+    assert_int_equal(items, 0);
+
+    /* the activation part follows the budget: 4 images cost more than 1 */
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.max_model_len = 32768;
+    mb_estimate one = MB_ESTIMATE_INIT, four = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(q, &d, &o, &one), MB_OK);
+    assert_non_null(strstr(one.activation.reason, "encoder over 1 image of 16384 tokens"));
+    o.max_num_batched_tokens = 65536;
+    assert_int_equal(mb_estimate_compute(q, &d, &o, &four), MB_OK);
+    assert_non_null(strstr(four.activation.reason, "encoder over 4 images"));
+    assert_true(four.activation.bytes > one.activation.bytes);
+    assert_true(one.activation.low < one.activation.bytes &&
+                one.activation.bytes < one.activation.high);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +603,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_input, release),
         cmocka_unit_test_teardown(test_cli, release),
         cmocka_unit_test_teardown(test_sliding_window_tokens, release),
+        cmocka_unit_test_teardown(test_multimodal_budget, release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
