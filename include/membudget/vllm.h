@@ -429,10 +429,12 @@ typedef struct mb_gpu_spec {
     char aliases[64];       /* other names it answers to, comma-separated */
     char vendor[16];        /* "nvidia", "amd" */
     char arch[16];          /* "sm_90", "gfx942" */
-    int64_t total_memory;   /* bytes, the vendor's capacity */
+    int64_t total_memory;   /* bytes as cudaMemGetInfo reports the total where a published
+                             * log gives it, else the datasheet's capacity (source then
+                             * starts with "datasheet: ") */
     int compute_capability; /* major x 10 + minor (NVIDIA), 0 (AMD) */
     int integrated;         /* 1: memory shared with the CPU (GB10, Jetson) */
-    char source[160];       /* where the figures come from */
+    char source[160];       /* where the total comes from: the log, or "datasheet: ..." */
 } mb_gpu_spec;
 /* How many GPUs the table has. */
 MB_EXPORT int mb_gpu_spec_count(void);
@@ -558,9 +560,11 @@ typedef struct mb_estimate_device {
                                   * the vendor's typical figure */
 } mb_estimate_device;
 
-/* A small table of common accelerators by name ("H100", "h100-80gb", "A100-40GB",
- * "RTX 4090", "L4", "MI300X", ...: case and separators ignored). MB_ENODEV when the name
- * is not known: the detail lists the known names and says to pass --total-memory. */
+/* The named-GPU table of `--gpu list` (mb_gpu_spec_*), by name ("H100", "h100-80gb",
+ * "A100-40GB", "RTX 4090", "NVIDIA GeForce RTX 4090", "MI300X", ...: case, separators and
+ * vendor prefixes ignored): the runtime's product name, its total (as mb_gpu_spec's) and
+ * capability. MB_ENODEV when the name is not known: the detail names the nearest and says
+ * to pass --total-memory. */
 MB_EXPORT int mb_estimate_device_find(const char *name, mb_estimate_device *out);
 
 typedef struct mb_estimate_options {
@@ -629,7 +633,8 @@ typedef struct mb_estimate {
     int64_t available_kv_cache_memory, available_kv_cache_memory_low,
         available_kv_cache_memory_high;  /* may be negative: nothing left */
     int64_t bytes_per_token;             /* per rank, all layers (full attention) */
-    int64_t kv_cache_tokens, kv_cache_tokens_low, kv_cache_tokens_high;
+    int64_t kv_cache_tokens, kv_cache_tokens_low, kv_cache_tokens_high; /* vLLM's "GPU KV
+                                          * cache size" with the plan's KV groups */
     double max_concurrency, max_concurrency_low, max_concurrency_high;
     int32_t verdict;                     /* mb_estimate_verdict */
     char verdict_text[512];
