@@ -40,7 +40,7 @@ struct mb_arch {
     char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
 };
 
-/* estimate_config.c: config.json lookups shared by the estimate's parsers (NULL/0 when
+/* estimate_json.c: config.json lookups shared by the estimate's parsers (NULL/0 when
  * absent; num_of: the first of keys that is a number in [0, 1e12)). */
 struct cJSON;
 const struct cJSON *mb__est_item(const struct cJSON *o, const char *key);

@@ -49,27 +49,10 @@ typedef struct lookup {
     const cJSON *top;
 } lookup;
 
-const cJSON *mb__est_item(const cJSON *o, const char *key)
-{
-    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-    return v && !cJSON_IsNull(v) ? v : NULL;
-}
-
 static const cJSON *find(const lookup *l, const char *key)
 {
     const cJSON *v = mb__est_item(l->text, key);
     return v ? v : mb__est_item(l->top, key);
-}
-
-/* The first of keys that is a non-negative number, as int64 (0 when none). */
-int64_t mb__est_num_of(const cJSON *o, const char *const *keys)
-{
-    for (; *keys; keys++) {
-        const cJSON *v = mb__est_item(o, *keys);
-        if (v && cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12)
-            return (int64_t)v->valuedouble;
-    }
-    return 0;
 }
 
 static int64_t num(const lookup *l, const char *const *keys)
@@ -78,19 +61,12 @@ static int64_t num(const lookup *l, const char *const *keys)
     return v ? v : mb__est_num_of(l->top, keys);
 }
 
-
 static int boolean(const lookup *l, const char *key, int dflt)
 {
     const cJSON *v = find(l, key);
     if (v && cJSON_IsBool(v))
         return cJSON_IsTrue(v);
     return dflt;
-}
-
-const char *mb__est_str(const cJSON *o, const char *key)
-{
-    const cJSON *v = mb__est_item(o, key);
-    return v && cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static int type_is(const mb_arch *a, const char *const *names)
