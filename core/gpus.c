@@ -153,7 +153,9 @@ static size_t key_match(const mb__gpu *g, const char *k, int exact)
             *e = '\0';
         key_of(p, one, sizeof one);
         size_t l = strlen(one);
-        if (l >= 3 && (exact ? strcmp(one, k) == 0 : strncmp(k, one, l) == 0) && l > best)
+        /* a prefix of 3 or more ("h100" of "h100sxm5"); "l4" only whole */
+        if (l > 0 && (exact ? strcmp(one, k) == 0 : l >= 3 && strncmp(k, one, l) == 0) &&
+            l > best)
             best = l;
         p = e ? e + 1 : NULL;
     }

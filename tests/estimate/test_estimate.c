@@ -323,6 +323,12 @@ static void test_devices(void **state)
         if (d.vendor == MB_GPU_NVIDIA)
             assert_int_equal(d.cc_major * 10 + d.cc_minor, spec.compute_capability);
     }
+    /* the runtime's product names, case and separators aside */
+    assert_int_equal(mb_estimate_device_find("NVIDIA L4", &d), MB_OK);
+    assert_string_equal(d.name, "NVIDIA L4");
+    assert_int_equal(mb_estimate_device_find("NVIDIA A100-SXM4-40GB", &d), MB_OK);
+    assert_int_equal(d.total_memory, (int64_t)(39.50 * (double)GiB + 0.5));
+    assert_int_equal(mb_estimate_device_find("L40", &d), MB_ENODEV); /* not L4, not L40S */
     /* the H100's total as vLLM 0.19 logs it (79.19 GiB), not the datasheet's 80 GB */
     assert_int_equal(mb_estimate_device_find("H100", &d), MB_OK);
     assert_int_equal(d.total_memory, (int64_t)(79.19 * (double)GiB + 0.5));
