@@ -21,8 +21,10 @@
  *  - the checkpoint's cache dtype under --kv-cache-dtype auto: a ModelOpt
  *    quantization_config's kv_cache_scheme / kv_cache_quant_algo
  *    (vllm/utils/torch_utils.py, get_kv_cache_quant_algo_string).
- * Everything else is refused with the key named: a layer_types entry vLLM has no KV cache
- * kind for, layer_types of the wrong length, a sliding layer without a window.
+ * Hybrid Mamba / linear-attention models and Llama 4's chunked layers are read by
+ * config_hybrid.c. Everything else is refused with the key named: a layer_types entry vLLM
+ * has no KV cache kind for, layer_types of the wrong length, a sliding layer without a
+ * window.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -135,19 +137,14 @@ int mb__config_layer_kinds(const cJSON *text, const cJSON *top, const char *name
         }
     }
 
-    /* hybrid state-space / linear-attention models: their MambaSpec pages (state shapes,
-     * hybrid block-size alignment) are not modelled; refuse rather than plan them as
-     * attention (Jamba's attn_layer_period, Nemotron-H's hybrid_override_pattern,
-     * Granite 4's layer_types of "mamba", Qwen3-Next's linear_attention layers) */
-    static const char *const hybrid_keys[] = {
-        "mamba_d_state", "attn_layer_period", "hybrid_override_pattern", "layers_block_type",
-        "linear_attn_config", "full_attention_interval", "ssm_cfg", "mamba_expand"};
-    for (size_t i = 0; i < sizeof hybrid_keys / sizeof hybrid_keys[0]; i++)
-        if (get(text, top, hybrid_keys[i]))
-            return mb__error(MB_ENOTSUP, "%s: %s says this is a hybrid Mamba / linear-attention "
-                                         "model; membudget does not plan their state pages "
-                                         "yet (vLLM's MambaSpec), only full, sliding-window "
-                                         "and MLA attention", name, hybrid_keys[i]);
+    /* hybrid state-space / linear-attention and chunked models (config_hybrid.c) */
+    int hybrid;
+    if ((rc = mb__config_hybrid(text, top, name, m, &hybrid)))
+        return rc;
+    if (hybrid) {
+        m->sliding_window = 0; /* no sliding window in these models */
+        return MB_OK;
+    }
     if (m->is_mla)
         return MB_OK; /* vLLM has no sliding MLA outside DeepSeek-V4 */
 

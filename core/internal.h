@@ -130,6 +130,9 @@ void mb__json_describe(const struct cJSON *v, char *buf, size_t size);
 int mb__is_mla_model_type(const char *model_type);
 int mb__config_head_size(const struct cJSON *text, const struct cJSON *top, const char *name,
                          mb_model *m);
+/* Hybrid and chunked layers (config_hybrid.c); *handled = 1 when the model is one. */
+int mb__config_hybrid(const struct cJSON *text, const struct cJSON *top, const char *name,
+                      mb_model *m, int *handled);
 int mb__config_layer_kinds(const struct cJSON *text, const struct cJSON *top, const char *name,
                            mb_model *m);
 int mb__config_max_len(const struct cJSON *text, const struct cJSON *top, const char *name,

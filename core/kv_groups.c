@@ -56,60 +56,101 @@ typedef struct layout {
     int num_groups;
     mb__kv_kind kind[MB__KV_MAX_GROUPS];
     int window[MB__KV_MAX_GROUPS];
-    /* group of each layer */
+    /* group of each layer; -1: the layer has no cache (vLLM builds no spec for it) */
     short group_of[MB_MODEL_MAX_LAYERS];
 } layout;
+
+#define NKEYS 4 /* attention (full or MLA), sliding window, chunked local, Mamba */
+
+/* The spec bucket of layer i, or -1 for a layer without a cache. */
+static int key_of(const mb__kv_plan_in *in, int i)
+{
+    int k = in->layer_kind ? in->layer_kind[i] : MB_LAYER_ATTENTION;
+    if (k == MB_LAYER_NONE)
+        return -1;
+    if (k == MB_LAYER_STATE)
+        return 3;
+    if (k == MB_LAYER_CHUNKED)
+        return 2;
+    return in->sliding[i] ? 1 : 0;
+}
+
+static mb__kv_kind kind_of_key(const mb__kv_plan_in *in, int key)
+{
+    static const mb__kv_kind kinds[NKEYS] = {MB__KV_FULL, MB__KV_SLIDING, MB__KV_CHUNKED,
+                                             MB__KV_MAMBA};
+    return key == 0 && in->is_mla ? MB__KV_MLA : kinds[key];
+}
 
 static int make_groups(const mb__kv_plan_in *in, layout *g)
 {
     memset(g, 0, sizeof *g);
     int n = in->num_layers;
-    /* buckets by spec, in order of first appearance */
-    int nb = 0, bucket_kind[2] = {0, 0}, count[2] = {0, 0};
-    int bucket_of_kind[2] = {-1, -1};
+    /* buckets by spec, in order of first appearance (same_type_layers' insertion order) */
+    int nb = 0, bucket_key[NKEYS] = {0}, count[NKEYS] = {0}, bucket_of_key[NKEYS];
+    for (int k = 0; k < NKEYS; k++)
+        bucket_of_key[k] = -1;
     for (int i = 0; i < n; i++) {
-        int k = in->sliding[i] ? 1 : 0;
-        if (bucket_of_kind[k] < 0) {
-            bucket_of_kind[k] = nb;
-            bucket_kind[nb++] = k;
+        int k = key_of(in, i);
+        if (k < 0)
+            continue;
+        if (bucket_of_key[k] < 0) {
+            bucket_of_key[k] = nb;
+            bucket_key[nb++] = k;
         }
-        count[bucket_of_kind[k]]++;
+        count[bucket_of_key[k]]++;
     }
-    mb__kv_kind base = in->is_mla ? MB__KV_MLA : MB__KV_FULL;
-    if (nb == 1) { /* uniform: one group of every layer */
+    if (nb == 0)
+        return mb__error(MB_ENOTSUP, "the model has no layer with a KV cache or state (an "
+                                     "attention-free model): membudget does not plan those");
+    if (nb == 1) { /* uniform: one group of every caching layer */
         g->num_groups = 1;
-        g->kind[0] = bucket_kind[0] ? MB__KV_SLIDING : base;
-        g->window[0] = bucket_kind[0] ? in->sliding_window : 0;
+        g->kind[0] = kind_of_key(in, bucket_key[0]);
+        g->window[0] = bucket_key[0] == 1 ? in->sliding_window : 0;
+        for (int i = 0; i < n; i++)
+            g->group_of[i] = (short)(key_of(in, i) < 0 ? -1 : 0);
         return MB_OK;
     }
-    int min = count[0] < count[1] ? count[0] : count[1];
-    int max = count[0] < count[1] ? count[1] : count[0];
+    int min = count[0], max = count[0];
+    for (int b = 1; b < nb; b++) {
+        min = count[b] < min ? count[b] : min;
+        max = count[b] > max ? count[b] : max;
+    }
     int size = (double)max < (double)min * 1.5 ? max : min;
-    int first[2];
+    int first[NKEYS], groups_of[NKEYS];
     for (int b = 0; b < nb; b++) {
         int groups = (int)cdiv(count[b], size);
         first[b] = g->num_groups;
+        groups_of[b] = groups;
         if (g->num_groups + groups > MB__KV_MAX_GROUPS)
             return mb__error(MB_EINVAL, "this model would need more than %d KV-cache groups "
-                                        "(%d sliding and %d full layers)",
-                             MB__KV_MAX_GROUPS, count[bucket_of_kind[1]],
-                             count[bucket_of_kind[0]]);
+                                        "(%d layers of one kind against %d of another)",
+                             MB__KV_MAX_GROUPS, max, min);
         for (int j = 0; j < groups; j++) {
-            g->kind[g->num_groups] = bucket_kind[b] ? MB__KV_SLIDING : base;
-            g->window[g->num_groups] = bucket_kind[b] ? in->sliding_window : 0;
+            g->kind[g->num_groups] = kind_of_key(in, bucket_key[b]);
+            g->window[g->num_groups] = bucket_key[b] == 1 ? in->sliding_window : 0;
             g->num_groups++;
         }
     }
     /* the j-th layer of bucket b goes to group j % groups (layers[i::groups]) */
-    int seen[2] = {0, 0};
+    int seen[NKEYS] = {0};
     for (int i = 0; i < n; i++) {
-        int b = bucket_of_kind[in->sliding[i] ? 1 : 0];
-        int groups = (int)cdiv(count[b], size);
-        g->group_of[i] = (short)(first[b] + seen[b]++ % groups);
+        int k = key_of(in, i);
+        if (k < 0) {
+            g->group_of[i] = -1;
+            continue;
+        }
+        int b = bucket_of_key[k];
+        g->group_of[i] = (short)(first[b] + seen[b]++ % groups_of[b]);
     }
     return MB_OK;
 }
 
+/* max_memory_usage_bytes / page_size_bytes of one group's spec (vllm/v1/
+ * kv_cache_interface.py): full and MLA cdiv(len, block); sliding
+ * SlidingWindowSpec.max_admission_blocks_per_request; chunked
+ * ChunkedLocalAttentionSpec.max_admission_blocks_per_request, cdiv(min(chunk +
+ * in-flight, len), block); Mamba MambaSpec.max_memory_usage_bytes, a fixed count. */
 static int64_t group_blocks(const mb__kv_plan_in *in, mb__kv_kind kind, int window,
                             int64_t len)
 {
@@ -119,6 +160,12 @@ static int64_t group_blocks(const mb__kv_plan_in *in, mb__kv_kind kind, int wind
             t = len;
         return cdiv(t, in->block_size) + 1;
     }
+    if (kind == MB__KV_CHUNKED) {
+        int64_t t = in->chunk_size + in->max_in_flight_tokens;
+        return cdiv(t < len ? t : len, in->block_size);
+    }
+    if (kind == MB__KV_MAMBA)
+        return in->mamba_blocks;
     return cdiv(len, in->block_size);
 }
 
@@ -157,7 +204,8 @@ int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out)
     memset(out, 0, sizeof *out);
     int pp = in->pipeline_parallel_size;
     if (in->num_layers < 1 || in->num_layers > MB_MODEL_MAX_LAYERS || in->page_bytes < 1 ||
-        in->block_size < 1 || pp < 1 || pp > MB__KV_MAX_STAGES || in->max_model_len < 1)
+        in->block_size < 1 || pp < 1 || pp > MB__KV_MAX_STAGES || in->max_model_len < 1 ||
+        in->mamba_blocks < 0 || in->chunk_size < 0)
         return mb__error(MB_EINVAL, "mb__kv_plan: layers, page, block size, stages or length "
                                     "out of range");
     if (pp > in->num_layers)
@@ -174,7 +222,8 @@ int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out)
         int lo, hi, per[MB__KV_MAX_GROUPS] = {0};
         pp_indices(in->num_layers, r, pp, &lo, &hi);
         for (int i = lo; i < hi; i++)
-            per[g.group_of[i]]++;
+            if (g.group_of[i] >= 0)
+                per[g.group_of[i]]++;
         int64_t bpb = 0;
         for (int j = 0; j < g.num_groups; j++) {
             if ((int64_t)per[j] * in->page_bytes > bpb)
@@ -264,6 +313,8 @@ int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out)
         out->group[j].kind = g.kind[j];
         out->group[j].window = g.window[j];
         out->group[j].page_bytes = in->page_bytes;
+        out->group[j].block_size = g.kind[j] == MB__KV_MAMBA ? in->mamba_block_size
+                                                              : in->block_size;
         out->group[j].blocks_per_request = group_blocks(in, g.kind[j], g.window[j], len);
         out->blocks_per_request += out->group[j].blocks_per_request;
     }

@@ -16,7 +16,13 @@
 #define MB__KV_MAX_GROUPS 32
 #define MB__KV_MAX_STAGES 64
 
-typedef enum { MB__KV_FULL = 0, MB__KV_SLIDING = 1, MB__KV_MLA = 2 } mb__kv_kind;
+typedef enum {
+    MB__KV_FULL = 0,
+    MB__KV_SLIDING = 1,
+    MB__KV_MLA = 2,
+    MB__KV_CHUNKED = 3, /* ChunkedLocalAttentionSpec */
+    MB__KV_MAMBA = 4    /* MambaSpec */
+} mb__kv_kind;
 
 typedef struct mb__kv_plan_in {
     int num_layers;
@@ -31,6 +37,11 @@ typedef struct mb__kv_plan_in {
     int auto_fit;                 /* 1: --max-model-len -1 (auto), max_model_len caps it */
     int64_t num_gpu_blocks_override; /* < 0: none */
     int64_t max_in_flight_tokens; /* VllmConfig.max_in_flight_tokens */
+    /* hybrid models (kv_hybrid.c fills these; zero: every layer attention) */
+    const unsigned char *layer_kind; /* per layer an MB_LAYER_*, NULL: all attention */
+    int chunk_size;               /* chunked local attention's attention_chunk_size */
+    int64_t mamba_blocks;         /* blocks one request holds in a Mamba group */
+    int mamba_block_size;         /* a Mamba group's block_size (reported only) */
 } mb__kv_plan_in;
 
 typedef struct mb__kv_group {
@@ -40,6 +51,7 @@ typedef struct mb__kv_group {
     int layers_total;             /* over all stages */
     int64_t page_bytes;
     int64_t blocks_per_request;   /* cdiv(max_memory_usage_bytes, page) at max_model_len */
+    int block_size;               /* tokens per block (a Mamba group's mamba_block_size) */
 } mb__kv_group;
 
 typedef struct mb__kv_plan_out {
@@ -61,5 +73,36 @@ typedef struct mb__kv_plan_out {
 
 /* MB_OK with out filled (fits or not); MB_EINVAL for inputs vLLM could not have. */
 int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out);
+
+/* What kv_hybrid.c decides before the grouping (kv_hybrid.c). */
+typedef struct mb__kv_prep_in {
+    int block_size;               /* the backend's or --block-size */
+    int tensor_parallel_size;
+    const char *kv_cache_dtype;
+    int compute_capability;       /* GDN's prefill backend; 0 unknown */
+    int prefix_caching;           /* 1: vLLM's default (Mamba align mode) */
+    int num_speculative_tokens;
+    int64_t max_model_len;        /* in force before auto-fit (none mode's block size) */
+    int is_cpu;                   /* the CPU platform aligns hybrids its own way: refused */
+} mb__kv_prep_in;
+
+typedef struct mb__kv_prep {
+    int64_t mamba_state_bytes;    /* one state layer per rank, unpadded; 0 none */
+    int64_t mamba_page_bytes;     /* padded to the attention page */
+    int mamba_checkpoint_blocks;  /* num_prefill_checkpoint_blocks */
+    int align_mode;               /* 1: mamba_cache_mode align */
+    int gdn_flashinfer;           /* GDN's prefill backend is FlashInfer */
+    int requested_block_size;     /* before the alignment */
+    char rule[320];               /* how the block size was aligned, for the plan */
+} mb__kv_prep;
+
+/* The per-rank geometry (spec, with the aligned block size and only the caching layers in
+ * num_layers) and the model's part of *in (layers, kinds, page, block size, Mamba blocks);
+ * the caller fills the stages, memory, length and scheduling fields. MB_EINVAL /
+ * MB_ENOTSUP naming the flag or config key otherwise. */
+struct mb_model;
+struct mb_kv_spec;
+int mb__kv_prepare(const struct mb_model *m, const mb__kv_prep_in *pi, struct mb_kv_spec *spec,
+                   mb__kv_plan_in *in, mb__kv_prep *out);
 
 #endif

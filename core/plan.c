@@ -176,15 +176,20 @@ static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan 
     return mb_cudagraph_estimator_compute(&e, &p->budget.cudagraph_memory);
 }
 
+/* The plan's group kind names; docs/plan.md maps each to vLLM's KVCacheSpec class. */
 static const char *group_kind(mb__kv_kind k)
 {
-    return k == MB__KV_SLIDING ? "sliding_window" : k == MB__KV_MLA ? "mla" : "full_attention";
+    return k == MB__KV_SLIDING ? "sliding_window"
+           : k == MB__KV_MLA   ? "mla"
+           : k == MB__KV_CHUNKED ? "chunked_local_attention"
+           : k == MB__KV_MAMBA ? "mamba"
+                               : "full_attention";
 }
 
 /* The KV-cache groups, blocks, auto-fit and capacity of vLLM 0.33 (kv_groups.h), every
  * pipeline stage holding `available` (all ranks are taken to be like the device). */
 static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
-                     int64_t available)
+                     int64_t available, mb__kv_plan_in in)
 {
     int pp = o->pipeline_parallel_size;
     int64_t avail[MB__KV_MAX_STAGES];
@@ -193,21 +198,13 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
     int64_t mnbt = o->max_num_batched_tokens;
     int batches = o->sync_scheduling ? pp : pp + 1; /* VllmConfig.max_concurrent_batches */
     p->max_in_flight_tokens = batches * mnbt;
-    mb__kv_plan_in in = {
-        .num_layers = m->num_layers,
-        .sliding = m->layer_sliding,
-        .is_mla = m->is_mla,
-        .sliding_window = m->sliding_window,
-        .page_bytes = p->spec.page_bytes,
-        .block_size = p->spec.block_size,
-        .pipeline_parallel_size = pp,
-        .available = avail,
-        .max_model_len = o->max_model_len > 0 ? o->max_model_len : m->max_model_len,
-        .auto_fit = o->max_model_len == -1,
-        .num_gpu_blocks_override = o->num_gpu_blocks_override > 0 ? o->num_gpu_blocks_override
-                                                                  : -1,
-        .max_in_flight_tokens = p->max_in_flight_tokens,
-    };
+    in.pipeline_parallel_size = pp;
+    in.available = avail;
+    in.max_model_len = o->max_model_len > 0 ? o->max_model_len : m->max_model_len;
+    in.auto_fit = o->max_model_len == -1;
+    in.num_gpu_blocks_override = o->num_gpu_blocks_override > 0 ? o->num_gpu_blocks_override
+                                                                : -1;
+    in.max_in_flight_tokens = p->max_in_flight_tokens;
     mb__kv_plan_out k;
     int rc = mb__kv_plan(&in, &k);
     if (rc)
@@ -220,6 +217,7 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
         p->groups[j].layers = k.group[j].layers;
         p->groups[j].page_bytes = k.group[j].page_bytes;
         p->groups[j].blocks_per_request = k.group[j].blocks_per_request;
+        p->group_block_size[j] = k.group[j].block_size;
     }
     p->bytes_per_block = k.bytes_per_block;
     p->num_blocks = k.num_blocks;
@@ -301,10 +299,29 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
         return mb__error(MB_EINVAL, "%s: free memory %lld is not within its total %lld",
                          dev->device, (long long)dev->free_memory,
                          (long long)dev->total_memory);
-    if ((rc = mb__kv_spec_init(&p.spec, m, o->block_size, o->tensor_parallel_size,
-                              o->kv_cache_dtype)) ||
+    /* the layers' specs: attention page, state page, hybrid block alignment (kv_hybrid.c) */
+    mb__kv_prep_in pi = {
+        .block_size = o->block_size,
+        .tensor_parallel_size = o->tensor_parallel_size,
+        .kv_cache_dtype = o->kv_cache_dtype,
+        .compute_capability = o->compute_capability,
+        .prefix_caching = !o->no_prefix_caching,
+        .num_speculative_tokens = o->num_speculative_tokens,
+        .max_model_len = o->max_model_len > 0 ? o->max_model_len : m->max_model_len,
+        .is_cpu = strncmp(dev->device, "cpu:", 4) == 0,
+    };
+    mb__kv_plan_in kin;
+    memset(&kin, 0, sizeof kin);
+    mb__kv_prep prep;
+    if ((rc = mb__kv_prepare(m, &pi, &p.spec, &kin, &prep)) ||
         (rc = check_options(m, dev, o)))
         return rc;
+    p.mamba_state_bytes = prep.mamba_state_bytes;
+    if (m->num_state_layers > 0) {
+        snprintf(p.mamba_cache_mode, sizeof p.mamba_cache_mode, "%s",
+                 prep.align_mode ? "align" : "none");
+        snprintf(p.hybrid_rule, sizeof p.hybrid_rule, "%s", prep.rule);
+    }
     if ((rc = cudagraphs(o, dev, &p)))
         return rc;
 
@@ -365,7 +382,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
     p.startup_ok = dev->free_memory >= requested;
 
     /* blocks and what they hold: vLLM 0.33's grouping and page arithmetic (kv_groups.c) */
-    if ((rc = kv_groups(m, o, &p, b.available_kv_cache_memory)))
+    if ((rc = kv_groups(m, o, &p, b.available_kv_cache_memory, kin)))
         return rc;
     int64_t avail = b.available_kv_cache_memory;
     int explicit_too_big = o->kv_cache_memory_bytes > dev->free_memory;

@@ -29,8 +29,10 @@ int cmd_plan(int argc, char **argv);
 
 /* What this plan does not model yet (issue 14), said in every plan */
 #define NOT_MODELLED                                                                        \
-    "Mamba / linear-attention / GDN layers (refused), chunked local attention, "          \
-    "encoder-only and shared-KV layers, speculative draft layers, packed cache dtypes "    \
+    "hybrids other than Qwen3-Next, Jamba, Granite 4 and Nemotron-H (refused), MLA next "  \
+    "to state layers and hybrids on a CPU device (refused), the FA4 head-256 and "          \
+    "FlashInfer kernel block sizes (FlashAttention's 16 is taken), encoder-only, "          \
+    "DeciLM no-op and shared-KV layers, speculative draft layers, packed cache dtypes "    \
     "(refused) and the FULL/PIECEWISE CUDA-graph split are not modelled"
 
 typedef struct plan_args {
@@ -51,9 +53,14 @@ typedef struct plan_args {
 /* Flags without a value: 1 when arg was one of them. */
 static int parse_switch(const char *arg, plan_args *a)
 {
-    if (strcmp(arg, "--no-enable-prefix-caching") == 0 ||
-        strcmp(arg, "--enable-prefix-caching") == 0)
-        return 1; /* only Mamba's align mode depends on it, and Mamba is not modelled */
+    if (strcmp(arg, "--no-enable-prefix-caching") == 0) {
+        a->o.no_prefix_caching = 1; /* Mamba layers: mamba_cache_mode none */
+        return 1;
+    }
+    if (strcmp(arg, "--enable-prefix-caching") == 0) {
+        a->o.no_prefix_caching = 0;
+        return 1;
+    }
     if (strcmp(arg, "--no-async-scheduling") == 0) {
         a->o.sync_scheduling = 1;
         return 1;
@@ -205,9 +212,21 @@ static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
 
 static const char *kind_words(const char *kind)
 {
-    return strcmp(kind, "sliding_window") == 0 ? "sliding window"
-           : strcmp(kind, "mla") == 0          ? "MLA"
-                                               : "full attention";
+    return strcmp(kind, "sliding_window") == 0            ? "sliding window"
+           : strcmp(kind, "mla") == 0                     ? "MLA"
+           : strcmp(kind, "chunked_local_attention") == 0 ? "chunked local attention"
+           : strcmp(kind, "mamba") == 0                   ? "Mamba / linear-attention state"
+                                                          : "full attention";
+}
+
+/* vLLM's KVCacheSpec class of each of the plan's group kinds (docs/plan.md). */
+static const char *kind_spec(const char *kind)
+{
+    return strcmp(kind, "sliding_window") == 0            ? "SlidingWindowSpec"
+           : strcmp(kind, "mla") == 0                     ? "MLAAttentionSpec"
+           : strcmp(kind, "chunked_local_attention") == 0 ? "ChunkedLocalAttentionSpec"
+           : strcmp(kind, "mamba") == 0                   ? "MambaSpec"
+                                                          : "FullAttentionSpec";
 }
 
 /* The text lines of the groups and the defaults. */
@@ -220,10 +239,14 @@ static void print_groups_text(const mb_plan *p)
         printf("KV group %-5d %s", j, kind_words(p->groups[j].kind));
         if (p->groups[j].sliding_window)
             printf(" (window %d)", p->groups[j].sliding_window);
+        if (strcmp(p->groups[j].kind, "mamba") == 0)
+            printf(" (%s mode, block %d tokens)", p->mamba_cache_mode, p->group_block_size[j]);
         printf(", %d layers%s, %lld bytes per layer per block, %lld blocks per request\n",
                p->groups[j].layers, p->pipeline_parallel_size > 1 ? " on the first stage" : "",
                (long long)p->groups[j].page_bytes, (long long)p->groups[j].blocks_per_request);
     }
+    if (p->hybrid_rule[0])
+        printf("hybrid         %s\n", p->hybrid_rule);
     printf("block          %lld bytes over the largest group (vLLM's bytes per block)%s\n",
            (long long)p->bytes_per_block,
            p->num_groups > 1 ? "; a request takes blocks from every group" : "");
@@ -235,6 +258,8 @@ static void add_groups_json(cJSON *root, const plan_args *a, const mb_plan *p)
     for (int j = 0; j < p->num_groups && j < MB_PLAN_MAX_GROUPS; j++) {
         cJSON *g = cJSON_CreateObject();
         cJSON_AddStringToObject(g, "kind", p->groups[j].kind);
+        cJSON_AddStringToObject(g, "spec", kind_spec(p->groups[j].kind));
+        cJSON_AddNumberToObject(g, "block_size", p->group_block_size[j]);
         if (p->groups[j].sliding_window)
             cJSON_AddNumberToObject(g, "sliding_window", p->groups[j].sliding_window);
         cJSON_AddNumberToObject(g, "layers", p->groups[j].layers);
@@ -244,6 +269,11 @@ static void add_groups_json(cJSON *root, const plan_args *a, const mb_plan *p)
         cJSON_AddItemToArray(arr, g);
     }
     cJSON_AddNumberToObject(root, "bytes_per_block", (double)p->bytes_per_block);
+    if (p->mamba_cache_mode[0]) {
+        cJSON_AddNumberToObject(root, "mamba_state_bytes", (double)p->mamba_state_bytes);
+        cJSON_AddStringToObject(root, "mamba_cache_mode", p->mamba_cache_mode);
+        cJSON_AddStringToObject(root, "hybrid_block_size_rule", p->hybrid_rule);
+    }
     cJSON_AddNumberToObject(root, "pipeline_parallel_size", p->pipeline_parallel_size);
     cJSON_AddNumberToObject(root, "max_num_seqs", p->max_num_seqs);
     cJSON_AddNumberToObject(root, "max_num_batched_tokens", (double)p->max_num_batched_tokens);

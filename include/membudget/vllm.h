@@ -85,7 +85,37 @@ typedef struct mb_model {
     char checkpoint_kv_cache_dtype[16]; /* the cache dtype the checkpoint asks for under
                                * --kv-cache-dtype auto (vLLM's resolve_kv_cache_dtype_string:
                                * a ModelOpt kv_cache_quant_algo such as "fp8"); "" none */
+    /* -- from 1.2: layers that are not plain attention, as vLLM 0.33's model code builds
+     *    them (docs/plan.md, "Layer kinds"); zero: every layer is attention, as in 1.1 -- */
+    unsigned char layer_kind[MB_MODEL_MAX_LAYERS]; /* an MB_LAYER_* per layer */
+    int num_state_layers;     /* layers with a Mamba / linear-attention state (MambaSpec) */
+    int num_uncached_layers;  /* layers without any cache (MLP-only, no-op) */
+    int attention_chunk_size; /* chunked local attention's chunk (Llama 4); 0: none */
+    int32_t mamba_kind;       /* an mb_mamba_kind */
+    int mamba_intermediate_size; /* Mamba-1/2: the inner size (expand x hidden_size;
+                               * Nemotron-H: mamba_num_heads x mamba_head_dim) */
+    int mamba_state_size;     /* d_state (ssm_state_size) */
+    int mamba_conv_kernel;    /* d_conv (conv_kernel, linear_conv_kernel_dim) */
+    int mamba_n_groups;       /* Mamba-2's groups */
+    int mamba_num_heads;      /* Mamba-2's heads; GDN's value heads */
+    int mamba_head_dim;       /* Mamba-2's head dim; GDN's value head dim */
+    int mamba_num_k_heads;    /* GDN's key heads */
+    int mamba_head_k_dim;     /* GDN's key head dim */
+    int mamba_ssm_dtype_bytes; /* the SSM state's element bytes; 0: the model's dtype
+                               * (Nemotron-H: float32 unless mamba_ssm_cache_dtype says) */
 } mb_model;
+/* mb_model.layer_kind values (from 1.2) */
+#define MB_LAYER_ATTENTION 0 /* full, sliding-window (layer_sliding) or MLA attention */
+#define MB_LAYER_STATE 1     /* Mamba-1, Mamba-2 or Gated DeltaNet state (MambaSpec) */
+#define MB_LAYER_CHUNKED 2   /* chunked local attention (ChunkedLocalAttentionSpec) */
+#define MB_LAYER_NONE 3      /* no cache at all (MLP-only, no-op): vLLM builds no spec */
+/* mb_model.mamba_kind values (from 1.2) */
+typedef enum mb_mamba_kind {
+    MB_MAMBA_NONE = 0,
+    MB_MAMBA_1 = 1,   /* Mamba-1 (Jamba): MambaStateShapeCalculator.mamba1_state_shape */
+    MB_MAMBA_2 = 2,   /* Mamba-2 (Granite 4, Nemotron-H): mamba2_state_shape */
+    MB_MAMBA_GDN = 3  /* Gated DeltaNet linear attention (Qwen3-Next) */
+} mb_mamba_kind;
 #define MB_MODEL_INIT { .size = sizeof(mb_model) }
 
 /* Parses the text of a config.json (len bytes; need not be NUL-terminated). name labels
@@ -350,6 +380,10 @@ typedef struct mb_plan_options {
                                      * CUDA graphs (vllm/config/vllm.py) */
     int allow_long_max_model_len;   /* 1: VLLM_ALLOW_LONG_MAX_MODEL_LEN=1, a max_model_len
                                      * above the model's is allowed (default 0) */
+    /* -- from 1.2 -- */
+    int no_prefix_caching;          /* 1: --no-enable-prefix-caching (Mamba layers keep one
+                                     * state, mamba_cache_mode none); 0 (default): vLLM's
+                                     * prefix caching, align mode */
 } mb_plan_options;
 #define MB_PLAN_OPTIONS_INIT \
     { .size = sizeof(mb_plan_options), \
@@ -406,7 +440,9 @@ typedef struct mb_plan {
     int pipeline_parallel_size;
     int num_groups;
     struct {
-        char kind[24];           /* "full_attention", "sliding_window", "mla" */
+        char kind[24];           /* "full_attention", "sliding_window", "mla"; from 1.2
+                                  * "chunked_local_attention", "mamba" (docs/plan.md maps
+                                  * each to vLLM's KVCacheSpec class) */
         int sliding_window;      /* tokens, sliding only */
         int layers;              /* layers of the group on the first stage */
         int64_t page_bytes;      /* one block of one layer */
@@ -419,6 +455,12 @@ typedef struct mb_plan {
     int64_t max_num_batched_tokens;
     char batch_rule[240];        /* where max_num_seqs / max_num_batched_tokens came from */
     char block_size_rule[160];   /* where block_size came from */
+    /* -- from 1.2: hybrid Mamba / linear-attention and chunked local attention -- */
+    int group_block_size[MB_PLAN_MAX_GROUPS]; /* tokens per block of each group (a Mamba
+                                  * group's is vLLM's mamba_block_size) */
+    int64_t mamba_state_bytes;   /* one state layer's state per rank, unpadded (0: none) */
+    char mamba_cache_mode[8];    /* "align" (prefix caching), "none", "" (no state layers) */
+    char hybrid_rule[320];       /* how the attention block size was aligned to the state */
 } mb_plan;
 #define MB_PLAN_INIT { .size = sizeof(mb_plan) }
 

@@ -45,11 +45,15 @@ from vllm.v1.core.kv_cache_utils import (  # noqa: E402
 )
 from vllm.v1.kv_cache_interface import (  # noqa: E402
     FullAttentionSpec,
+    MambaSpec,
     MLAAttentionSpec,
     SlidingWindowSpec,
     get_kv_quant_mode,
 )
 from vllm.v1.kv_cache_layout import KVCacheLayout  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_hybrid_specs as hybrid  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.join(HERE, "..", "fixtures", "models")
@@ -74,7 +78,7 @@ class FakeVllmConfig:
     max_concurrent_batches = property(VllmConfig.max_concurrent_batches.fget)
     max_in_flight_tokens = property(VllmConfig.max_in_flight_tokens.fget)
 
-    def __init__(self, c, max_model_len):
+    def __init__(self, c, max_model_len, mamba_cache_mode="none"):
         ns = types.SimpleNamespace
         self.scheduler_config = ns(
             disable_hybrid_kv_cache_manager=False,
@@ -84,7 +88,7 @@ class FakeVllmConfig:
         layout = KVCacheLayout.LBNHC  # _DEFAULT_LAYOUT_PREFERENCE[0], FlashAttention's
         self.cache_config = ns(
             num_gpu_blocks_override=c.get("num_gpu_blocks_override"),
-            mamba_cache_mode="none",
+            mamba_cache_mode=mamba_cache_mode,
             prefix_cache_retention_interval=None,
             kv_cache_layout=layout.name,
             get_resolved_kv_cache_layout=lambda: layout,
@@ -161,9 +165,18 @@ def build_specs(cfg, c):
                 specs.append(MLAAttentionSpec(block_size=bs, num_kv_heads=1, head_size=head,
                                               dtype=kv_dtype, kv_quant_mode=quant,
                                               cache_dtype_str=cache_dtype))
-        return specs, cache_dtype
+        return specs, cache_dtype, {}
     heads = t["num_attention_heads"]
     kv = t.get("num_key_value_heads") or heads
+    kinds = hybrid.layer_kinds(t)
+    if mt in hybrid.HYBRID_TYPES:
+        specs, facts = hybrid.hybrid_specs(cfg, c, t, kinds, model_dtype, kv_dtype, cache_dtype,
+                                           quant, c["_max_model_len"])
+        return specs, cache_dtype, facts
+    if kinds is not None:  # Llama 4: chunked local attention on its RoPE layers
+        head = t.get("head_dim") or t["hidden_size"] // heads
+        return (hybrid.chunked_specs(kinds, bs, max(1, kv // tp), head, kv_dtype, quant),
+                cache_dtype, {})
     if mt == "minicpm3":
         head = t["qk_nope_head_dim"] + t["qk_rope_head_dim"]
         kv = heads
@@ -182,7 +195,7 @@ def build_specs(cfg, c):
                                            head_size=head, head_size_v=head_v,
                                            dtype=kv_dtype, kv_quant_mode=quant,
                                            sliding_window=kind[1]))
-    return specs, cache_dtype
+    return specs, cache_dtype, {}
 
 
 def run_case(c):
@@ -193,14 +206,23 @@ def run_case(c):
     max_model_len = mlen_model if arg in (None, -1) else arg
     c = dict(c)
     c["max_model_len_arg"] = -1 if arg == -1 else max_model_len
-    vc = FakeVllmConfig(c, max_model_len)
-    specs, cache_dtype = build_specs(cfg, c)
-    n = len(specs)
+    c["_max_model_len"] = max_model_len
+    specs, cache_dtype, facts = build_specs(cfg, c)
+    del c["_max_model_len"]
+    vc = FakeVllmConfig(c, max_model_len, facts.get("mamba_cache_mode", "none"))
+    if c.get("num_speculative_tokens"):
+        # an MTP drafter (not EAGLE): no EAGLE block drop
+        vc.speculative_config = types.SimpleNamespace(
+            num_speculative_tokens=c["num_speculative_tokens"],
+            use_eagle_block_drop=lambda: False, use_eagle=lambda: False)
+    n = len(specs)  # every layer, those without a KV cache too (get_pp_indices splits them)
     workers = []
     for r in range(c["pp"]):
         lo, hi = get_pp_indices(n, r, c["pp"])
-        workers.append({f"model.layers.{i}.attn": specs[i] for i in range(lo, hi)})
+        workers.append({f"model.layers.{i}.attn": specs[i] for i in range(lo, hi)
+                        if specs[i] is not None})
     out = {"cache_dtype": cache_dtype}
+    out.update(facts)
     try:
         groups = plan.get_global_kv_cache_groups(vc, workers)
         avail = c["available"]
@@ -214,9 +236,12 @@ def run_case(c):
             kv_cache_tokens=tokens,
             max_concurrency=round(conc, 2),
             max_model_len=vc.model_config.max_model_len,
-            block_size=sched.kv_cache_groups[0].kv_cache_spec.block_size,
+            # the attention layers' block size (a Mamba group's is mamba_block_size)
+            block_size=next(g.kv_cache_spec.block_size for g in sched.kv_cache_groups
+                            if not isinstance(g.kv_cache_spec, MambaSpec)),
             groups=[{
                 "kind": type(g.kv_cache_spec).__name__,
+                "block_size": g.kv_cache_spec.block_size,
                 "layers": len(g.layer_names),
                 "page_bytes": g.kv_cache_spec.page_size_bytes,
                 "blocks_per_request": math.ceil(
@@ -285,6 +310,50 @@ CASES = [
     case("deepseek-v3-pp2", "deepseek-v3.config.json", pp=2, tp=8, block_size=64,
          available=[30 * GiB, 30 * GiB]),
     case("minicpm3-not-mla", "minicpm3-4b.config.json", available=20 * GiB),
+    # hybrid Mamba / linear attention (MambaSpec) and chunked local attention; "cc" is the
+    # GPU's compute capability (GDN's prefill backend), "prefix_caching" False is
+    # --no-enable-prefix-caching (mamba_cache_mode none instead of align)
+    case("qwen3-next-gdn", "qwen3-next-80b-a3b.config.json", cc=90, available=30 * GiB),
+    case("qwen3-next-gdn-no-prefix", "qwen3-next-80b-a3b.config.json", cc=90,
+         prefix_caching=False, available=30 * GiB),
+    case("qwen3-next-gdn-a100", "qwen3-next-80b-a3b.config.json", cc=80, available=30 * GiB),
+    case("qwen3-next-gdn-tp4", "qwen3-next-80b-a3b.config.json", cc=90, tp=4,
+         available=20 * GiB),
+    case("qwen3-next-gdn-pp2", "qwen3-next-80b-a3b.config.json", cc=90, pp=2,
+         available=[20 * GiB, 20 * GiB]),
+    case("qwen3-next-gdn-auto-len", "qwen3-next-80b-a3b.config.json", cc=90, max_model_len=-1,
+         available=2 * GiB),
+    case("qwen3-next-gdn-mtp2", "qwen3-next-80b-a3b.config.json", cc=90,
+         num_speculative_tokens=2, available=30 * GiB),
+    case("jamba-mamba1", "jamba-1.5-mini.config.json", cc=90, available=30 * GiB),
+    case("jamba-mamba1-no-prefix", "jamba-1.5-mini.config.json", cc=90, prefix_caching=False,
+         available=30 * GiB),
+    case("jamba-mamba1-tp2", "jamba-1.5-mini.config.json", cc=90, tp=2, available=20 * GiB),
+    case("jamba-mamba1-too-long", "jamba-1.5-mini.config.json", cc=90, available=8 * GiB),
+    case("granite4-h-small", "granite-4.0-h-small.config.json", cc=90, available=30 * GiB),
+    case("granite4-h-small-no-prefix", "granite-4.0-h-small.config.json", cc=90,
+         prefix_caching=False, available=30 * GiB),
+    case("granite4-h-small-tp2", "granite-4.0-h-small.config.json", cc=90, tp=2,
+         available=20 * GiB),
+    case("granite4-h-small-fp8", "granite-4.0-h-small.config.json", cc=90,
+         kv_cache_dtype="fp8", available=30 * GiB),
+    case("nemotron-h-8b", "nemotron-h-8b-base-8k.config.json", cc=90, available=20 * GiB),
+    case("nemotron-h-8b-no-prefix", "nemotron-h-8b-base-8k.config.json", cc=90,
+         prefix_caching=False, available=20 * GiB),
+    case("nemotron-h-8b-tp4", "nemotron-h-8b-base-8k.config.json", cc=90, tp=4,
+         available=10 * GiB),
+    case("nemotron-h-8b-pp2", "nemotron-h-8b-base-8k.config.json", cc=90, pp=2,
+         available=[10 * GiB, 10 * GiB]),
+    case("nemotron-h-8b-spec1", "nemotron-h-8b-base-8k.config.json", cc=90,
+         num_speculative_tokens=1, available=20 * GiB),
+    case("llama4-scout-chunked", "llama-4-scout-17b-16e-instruct.config.json",
+         max_model_len=131072, available=30 * GiB),
+    case("llama4-scout-chunked-tp4", "llama-4-scout-17b-16e-instruct.config.json", tp=4,
+         max_model_len=262144, available=20 * GiB),
+    case("llama4-scout-chunked-pp2", "llama-4-scout-17b-16e-instruct.config.json", pp=2,
+         max_model_len=131072, available=[20 * GiB, 20 * GiB]),
+    case("llama4-scout-auto-len", "llama-4-scout-17b-16e-instruct.config.json",
+         max_model_len=-1, available=20 * GiB),
 ]
 
 

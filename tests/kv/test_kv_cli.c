@@ -214,7 +214,7 @@ static void test_text_and_help(void **state)
     assert_non_null(strstr(out, "KV cache       29466 blocks = 57.55 GiB per rank; vLLM's "
                                 "\"GPU KV cache size\": 471456 tokens"));
     assert_non_null(strstr(out, "KV group 0     full attention, 32 layers, 65536 bytes"));
-    assert_non_null(strstr(out, "not modelled   Mamba"));
+    assert_non_null(strstr(out, "not modelled   hybrids other than Qwen3-Next"));
     assert_non_null(strstr(out, "2097152 per 16-token block (2.00 MiB)"));
     assert_non_null(strstr(out, "verdict        fits"));
     assert_string_equal(err, "");

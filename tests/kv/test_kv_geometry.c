@@ -355,9 +355,9 @@ static void test_model_bad_input(void **state)
     parse_fails("{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"hidden_size\": 64, "
                 "\"layer_types\": [\"full_attention\", \"cross_attention\"]}",
                 MB_EINVAL, "layer_types[1]=\"cross_attention\"", "sliding_attention");
-    /* Jamba: no layer_types, but its Mamba keys say what it is */
+    /* Mamba keys without a model_type membudget sizes the state of: refused */
     parse_fails("{" LLAMA_FIELDS ", \"attn_layer_period\": 8, \"mamba_d_state\": 16}",
-                MB_ENOTSUP, "hybrid Mamba / linear-attention model", NULL);
+                MB_ENOTSUP, "hybrid Mamba / linear-attention or chunked model", NULL);
     parse_fails("{\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"hidden_size\": 64, "
                 "\"layer_types\": [\"full_attention\", \"sliding_attention\"]}",
                 MB_EINVAL, "layer_types[1] is sliding_attention", "no sliding_window");
