@@ -189,6 +189,24 @@ int mb__config_layer_kinds(const cJSON *text, const cJSON *top, const char *name
                 m->layer_sliding[i] = 1;
         }
     }
+    /* layers that read another layer's cache (kv_sharing_target_layer_name) build no spec
+     * (get_kv_cache_spec, vllm/v1/worker/gpu/attn_utils.py): Gemma 3n's last
+     * num_kv_shared_layers layers, each sharing the last cached layer of its kind when that
+     * exists (Gemma3nAttention, vllm/model_executor/models/gemma3n.py) */
+    const cJSON *shared = get(text, top, "num_kv_shared_layers");
+    if (shared && strncmp(m->model_type, "gemma3n", 7) == 0) {
+        int s = whole(shared);
+        if (s < 0 || s >= n)
+            return mb__error(MB_EINVAL, "%s: num_kv_shared_layers must be a whole number "
+                                        "below num_hidden_layers (%d)", name, n);
+        int first = n - s;
+        for (int i = first; i < n; i++)
+            if (first - (m->layer_sliding[i] ? 2 : 1) >= 0) {
+                m->layer_kind[i] = MB_LAYER_NONE;
+                m->layer_sliding[i] = 0;
+                m->num_uncached_layers++;
+            }
+    }
     for (int i = 0; i < n; i++)
         m->num_sliding_layers += m->layer_sliding[i];
     m->sliding_window = m->num_sliding_layers ? window : 0;

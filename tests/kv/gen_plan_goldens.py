@@ -185,7 +185,18 @@ def build_specs(cfg, c):
         head = t.get("head_dim") or t["hidden_size"] // heads
         head_v = head
     per_rank = max(1, kv // tp)
-    for kind in layer_kinds(t):
+    kinds = layer_kinds(t)
+    if mt.startswith("gemma3n") and t.get("num_kv_shared_layers"):
+        # Gemma3nAttention (vllm/model_executor/models/gemma3n.py): the last
+        # num_kv_shared_layers layers read the last cached layer of their kind
+        # (kv_sharing_target_layer_name) and build no spec of their own
+        first = t["num_hidden_layers"] - t["num_kv_shared_layers"]
+        kinds = [None if i >= first and first - (2 if k != "full" else 1) >= 0 else k
+                 for i, k in enumerate(kinds)]
+    for kind in kinds:
+        if kind is None:
+            specs.append(None)
+            continue
         if kind == "full":
             specs.append(FullAttentionSpec(block_size=bs, num_kv_heads=per_rank,
                                            head_size=head, head_size_v=head_v,
@@ -329,7 +340,7 @@ CASES = [
     case("jamba-mamba1-no-prefix", "jamba-1.5-mini.config.json", cc=90, prefix_caching=False,
          available=30 * GiB),
     case("jamba-mamba1-tp2", "jamba-1.5-mini.config.json", cc=90, tp=2, available=20 * GiB),
-    case("jamba-mamba1-too-long", "jamba-1.5-mini.config.json", cc=90, available=8 * GiB),
+    case("jamba-mamba1-8g", "jamba-1.5-mini.config.json", cc=90, available=8 * GiB),
     case("granite4-h-small", "granite-4.0-h-small.config.json", cc=90, available=30 * GiB),
     case("granite4-h-small-no-prefix", "granite-4.0-h-small.config.json", cc=90,
          prefix_caching=False, available=30 * GiB),
@@ -354,6 +365,10 @@ CASES = [
          max_model_len=131072, available=[20 * GiB, 20 * GiB]),
     case("llama4-scout-auto-len", "llama-4-scout-17b-16e-instruct.config.json",
          max_model_len=-1, available=20 * GiB),
+    # shared KV (kv_sharing_target_layer_name): Gemma 3n's last 15 layers cache nothing
+    case("gemma3n-e4b-shared-kv", "gemma-3n-e4b-it.config.json", available=10 * GiB),
+    case("gemma3n-e4b-shared-kv-tp2", "gemma-3n-e4b-it.config.json", tp=2, available=5 * GiB),
+    case("jamba-mamba1-refused", "jamba-1.5-mini.config.json", cc=90, available=2 * GiB),
 ]
 
 
