@@ -38,6 +38,11 @@
 #define MIN_ESTIMATE_OPTIONS FIELD_END(mb_estimate_options, memory_cap)
 #define MIN_ESTIMATE FIELD_END(mb_estimate, knobs)
 
+/* Where 1.1 ended for the structs 1.2 grew (the fields after these are 1.2's, zero meaning
+ * "as in 1.1"): mb_model after checkpoint_kv_cache_dtype (1.2: layer_kind ..
+ * mamba_ssm_dtype_bytes), mb_plan_options after allow_long_max_model_len (1.2:
+ * no_prefix_caching), mb_plan after block_size_rule (1.2: group_block_size .. hybrid_rule). */
+
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }
 
 const char *mb_version_string(void) { return MEMBUDGET_VERSION_STRING; }

@@ -6,10 +6,13 @@
  *    (_get_kv_cache_groups_uniform_spec); otherwise the layers are bucketed by spec in
  *    order of first appearance, the group size is the smallest bucket (the largest when
  *    it is under 1.5 times the smallest), and each bucket splits into cdiv(n, size)
- *    groups taking layers[i::groups] (_get_kv_cache_groups_uniform_page_size). Pages are
- *    equal here (one head geometry for all layers), so unify_kv_cache_spec_page_size and
- *    the packed (block-outermost) path do not apply: vLLM resolves the layout to LBNHC,
- *    the first of _DEFAULT_LAYOUT_PREFERENCE (vllm/v1/attention/backends/utils.py);
+ *    groups taking layers[i::groups] (_get_kv_cache_groups_uniform_page_size). The specs
+ *    are full (or MLA), sliding-window, chunked local and Mamba; a layer without a cache
+ *    (MLP-only, shared KV) has no spec and is in no group. Pages are equal here (one head
+ *    geometry for all layers, and a Mamba page padded to the attention page by
+ *    kv_hybrid.c), so unify_kv_cache_spec_page_size and the packed (block-outermost) path
+ *    do not apply: vLLM resolves the layout to LBNHC, the first of
+ *    _DEFAULT_LAYOUT_PREFERENCE (vllm/v1/attention/backends/utils.py);
  *  - pipeline stages own layers by get_pp_indices (vllm/distributed/utils.py) and see the
  *    global groups projected onto their layers (_project_kv_cache_groups_to_worker);
  *  - bytes per block (_get_kv_cache_bytes_per_block, layer-outer layout): the largest
@@ -17,7 +20,8 @@
  *  - blocks per request per group (max_memory_usage_bytes / page, vllm/v1/
  *    kv_cache_interface.py): full and MLA cdiv(max_model_len, block_size); sliding
  *    cdiv(min(window - 1 + max_in_flight, max_model_len), block_size) + 1
- *    (SlidingWindowSpec.max_admission_blocks_per_request);
+ *    (SlidingWindowSpec.max_admission_blocks_per_request); chunked and Mamba in
+ *    group_blocks below;
  *  - get_kv_cache_configs: num_gpu_blocks_override replaces the memory by override x bytes
  *    per block; the null block is held back (check memory = memory - bytes per block);
  *    auto-fit binary-searches 1 .. max_model_len per stage (_estimate_max_model_len_from_

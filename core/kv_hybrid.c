@@ -174,11 +174,12 @@ int mb__kv_prepare(const mb_model *m, const mb__kv_prep_in *pi, mb_kv_spec *spec
         in->mamba_blocks = out->align_mode ? 2 + k + out->mamba_checkpoint_blocks : 1 + k;
         in->mamba_block_size = out->align_mode ? bs : (int)pi->max_model_len;
         snprintf(out->rule, sizeof out->rule,
-                 "state layers of %lld bytes per rank (%s mode%s): the attention block is "
+                 "state layers of %lld bytes per rank (mamba_cache_mode %s%s): the attention "
+                 "block is "
                  "raised from %d to %d tokens so its page (%lld bytes) holds one state, "
                  "aligned to %lld tokens (Platform._align_hybrid_block_size)",
                  (long long)out->mamba_state_bytes,
-                 out->align_mode ? "align, prefix caching" : "none, no prefix caching",
+                 out->align_mode ? "align: prefix caching" : "none: no prefix caching",
                  m->mamba_kind != MB_MAMBA_GDN ? ""
                  : out->gdn_flashinfer        ? "; GDN prefill on FlashInfer"
                  : pi->compute_capability     ? "; GDN prefill on Triton"

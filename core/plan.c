@@ -321,6 +321,13 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
         snprintf(p.mamba_cache_mode, sizeof p.mamba_cache_mode, "%s",
                  prep.align_mode ? "align" : "none");
         snprintf(p.hybrid_rule, sizeof p.hybrid_rule, "%s", prep.rule);
+        if (p.spec.block_size != prep.requested_block_size) {
+            char was[sizeof p.block_size_rule];
+            snprintf(was, sizeof was, "%s", p.block_size_rule);
+            snprintf(p.block_size_rule, sizeof p.block_size_rule,
+                     "raised from %d for the state layers (see hybrid); %s",
+                     prep.requested_block_size, was);
+        }
     }
     if ((rc = cudagraphs(o, dev, &p)))
         return rc;

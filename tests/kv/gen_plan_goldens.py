@@ -3,7 +3,8 @@
 
 Run by hand, not in CI, in a virtual environment outside the repository that holds the
 vllm==0.33.0 wheel (installed --no-deps), torch==2.14.0 and the few pure-Python packages
-vLLM's planning modules import:
+vLLM's planning modules import (the hybrid models' classes also need compressed-tensors and
+loguru, installed --no-deps):
 
     /work/venv-vllm/bin/python tests/kv/gen_plan_goldens.py > tests/kv/golden/plan_cases.json
 
@@ -15,6 +16,14 @@ get_global_kv_cache_groups and get_kv_cache_configs (vllm/v1/core/kv_cache_plann
 then get_kv_cache_capacity (vllm/v1/core/kv_cache_utils.py), which gives the "GPU KV cache
 size" tokens and the concurrency vLLM logs. The VllmConfig is a stand-in carrying only the
 fields those functions read; its max_in_flight_tokens is VllmConfig's own property.
+
+Hybrid Mamba / linear-attention models (Qwen3-Next, Jamba, Granite 4, Nemotron-H) and
+Llama 4's chunked local attention are built by gen_hybrid_specs.py, whose docstring says
+which of their rules come from vLLM's own functions and which it reproduces. Layers without a
+cache (Nemotron-H's MLP layers, Gemma 3n's shared-KV layers) get no spec, as vLLM's runner
+builds none, but still count in get_pp_indices' split. Case keys beyond the planner's: "cc"
+(the GPU's compute capability, for GDN's prefill backend), "prefix_caching" (False:
+--no-enable-prefix-caching) and "num_speculative_tokens".
 
 What this script decides by hand (and membudget decides the same way in C), each from
 vLLM's model code: which layers slide (layer_types, else the model's

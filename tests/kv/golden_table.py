@@ -39,6 +39,12 @@ def cli(binary, c):
         args += ["--num-gpu-blocks-override", str(c["num_gpu_blocks_override"])]
     if not c["async_scheduling"]:
         args += ["--no-async-scheduling"]
+    if c.get("prefix_caching") is False:
+        args += ["--no-enable-prefix-caching"]
+    if c.get("num_speculative_tokens"):
+        args += ["--num-speculative-tokens", str(c["num_speculative_tokens"])]
+    if c.get("cc"):  # the GPU whose compute capability the case names (GDN's prefill backend)
+        args += ["--gpu", {90: "H100", 80: "A100-80GB"}.get(c["cc"], "B200")]
     r = subprocess.run(args, capture_output=True, text=True)
     return json.loads(r.stdout)
 
@@ -50,6 +56,19 @@ def fig(d):
                                     d["max_model_len"])
 
 
+def compress(groups):
+    """'Mamba x4, Mamba x4, Mamba x4, Full x4' -> '3 x (Mamba x4), Full x4'."""
+    out, parts = [], groups.split(", ")
+    i = 0
+    while i < len(parts):
+        j = i
+        while j + 1 < len(parts) and parts[j + 1] == parts[i]:
+            j += 1
+        out.append(parts[i] if j == i else "%d x (%s)" % (j - i + 1, parts[i]))
+        i = j + 1
+    return ", ".join(out)
+
+
 def main():
     doc = json.load(open(os.path.join(HERE, "golden", "plan_cases.json")))
     print("| case | groups (vLLM) | vLLM: blocks / tokens / concurrency / max_model_len "
@@ -59,6 +78,7 @@ def main():
         c, v = e["case"], e["vllm"]
         groups = ", ".join("%s x%d" % (g["kind"].replace("AttentionSpec", "").replace(
             "Spec", ""), g["layers"]) for g in v.get("groups", [])) or "-"
+        groups = compress(groups)
         m = cli(sys.argv[1], c)
         if isinstance(m, str):
             mine = m
