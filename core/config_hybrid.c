@@ -270,6 +270,12 @@ int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_
             return mb__error(MB_EINVAL, "%s: attention_chunk_size is not a positive whole "
                                         "number of tokens", name);
         rc = llama4(text, top, name, m, (int)chunk->valuedouble);
+    } else if (get(text, top, "block_configs")) {
+        /* DeciLM / Nemotron-NAS (vllm/model_executor/models/nemotron_nas.py): no-op
+         * attention layers and per-layer KV heads (n_heads_in_group) */
+        return mb__error(MB_ENOTSUP, "%s: block_configs says this is a DeciLM / Nemotron-NAS "
+                                     "model (no-op attention layers, KV heads per layer); "
+                                     "membudget does not plan those yet", name);
     } else {
         /* other hybrids: their state shapes are not modelled; refuse rather than plan them
          * as attention (Falcon-H1, Bamba, Zamba2, MiniMax, Kimi-Linear, ...) */

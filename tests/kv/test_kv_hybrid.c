@@ -101,6 +101,12 @@ static void test_bad_layer_kinds(void **state)
                  "\"mamba_d_state\":128}", MB_ENOTSUP,
                  "mamba_d_state says this is a hybrid Mamba / linear-attention or chunked "
                  "model of type \"bamba\"");
+    /* DeciLM / Nemotron-NAS: per-layer KV heads and no-op layers, not planned as Llama */
+    expect_error("{\"model_type\":\"nemotron-nas\",\"hidden_size\":1024,\"num_hidden_layers\":2,"
+                 "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
+                 "\"block_configs\":[{\"attention\":{\"no_op\":true}},"
+                 "{\"attention\":{\"n_heads_in_group\":8}}]}", MB_ENOTSUP,
+                 "block_configs says this is a DeciLM / Nemotron-NAS model");
     /* no attention at all */
     expect_error(GRANITE_HEAD "\"layer_types\":[\"mamba\",\"mamba\",\"mamba\",\"mamba\"]}",
                  MB_ENOTSUP, "no attention layer at all");
