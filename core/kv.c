@@ -124,7 +124,12 @@ int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
     memset(&s, 0, sizeof s);
     s.block_size = block_size;
     s.tensor_parallel_size = tp;
-    s.num_layers = m->num_layers;
+    /* only the layers with an attention cache (vLLM builds no spec for the others; a state
+     * layer's page is kv_hybrid.c's) */
+    s.num_layers = 0;
+    for (int i = 0; i < m->num_layers; i++)
+        s.num_layers += m->layer_kind[i] == MB_LAYER_ATTENTION ||
+                        m->layer_kind[i] == MB_LAYER_CHUNKED;
     s.num_kv_heads = heads;
     s.head_size = m->head_size;
     s.head_size_v = m->is_mla ? 0 : m->head_size_v;

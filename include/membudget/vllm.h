@@ -142,7 +142,8 @@ MB_EXPORT int mb_model_load(const char *path, mb_model *out);
 typedef struct mb_kv_spec {
     int block_size;           /* tokens per block */
     int tensor_parallel_size;
-    int num_layers;
+    int num_layers;           /* layers with an attention cache (from 1.2: not the state,
+                               * MLP-only or shared-KV layers of mb_model.layer_kind) */
     int num_kv_heads;         /* per rank: max(1, total / tp) (vLLM's get_num_kv_heads:
                                * heads are replicated when tp > heads); MLA: 1 */
     int head_size;
