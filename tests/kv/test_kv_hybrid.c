@@ -91,6 +91,11 @@ static void test_bad_layer_kinds(void **state)
                  "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
                  "\"attn_layer_period\":2,\"attn_layer_offset\":2}", MB_EINVAL,
                  "attn_layer_offset 2 must be below attn_layer_period 2");
+    expect_error("{\"model_type\":\"jamba\",\"hidden_size\":1024,\"num_hidden_layers\":4,"
+                 "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
+                 "\"layers_block_type\":[\"mamba\",\"attention\",\"ssm\",\"mamba\"]}",
+                 MB_EINVAL, "layers_block_type[2]=\"ssm\" is not a layer kind vLLM builds for "
+                            "jamba; it knows \"mamba\" and \"attention\"");
     expect_error("{\"model_type\":\"llama4_text\",\"hidden_size\":1024,\"num_hidden_layers\":4,"
                  "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
                  "\"attention_chunk_size\":8192,\"no_rope_layers\":[1,0]}", MB_EINVAL,
