@@ -25,7 +25,9 @@
  *    ChunkedLocalAttention, a NoPE layer full attention): no_rope_layers (1: RoPE), or when
  *    it is empty transformers' Llama4TextConfig rule, NoPE every no_rope_layer_interval-th
  *    layer (default 4).
- * Any other model with a hybrid key is refused, naming the key.
+ * Encoder models (bert, roberta, ... or is_causal false) keep no KV cache at all and DeciLM's
+ * block_configs (per-layer KV heads) are not modelled: both refused. Any other model with a
+ * hybrid key is refused, naming the key.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -246,6 +248,18 @@ static int llama4(const cJSON *text, const cJSON *top, const char *name, mb_mode
     return MB_OK;
 }
 
+/* Encoder model types vLLM runs with encoder-only attention (pooling models). */
+static int encoder(const char *t)
+{
+    static const char *const types[] = {"bert",       "roberta",  "xlm-roberta",
+                                        "modernbert", "nomic_bert", "distilbert",
+                                        "electra",    "deberta-v2", "new"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(t, types[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_model *m,
                       int *handled)
 {
@@ -270,6 +284,15 @@ int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_
             return mb__error(MB_EINVAL, "%s: attention_chunk_size is not a positive whole "
                                         "number of tokens", name);
         rc = llama4(text, top, name, m, (int)chunk->valuedouble);
+    } else if (encoder(t) || (get(text, top, "is_causal") &&
+                              cJSON_IsFalse(get(text, top, "is_causal")))) {
+        /* encoder-only (bidirectional) attention keeps no KV cache: Attention.
+         * get_kv_cache_spec returns none for ENCODER_ONLY layers (vllm/model_executor/
+         * layers/attention/attention.py), so vLLM has no KV cache to plan */
+        return mb__error(MB_ENOTSUP, "%s: %s says this is an encoder (bidirectional "
+                                     "attention): vLLM keeps no KV cache for encoder-only "
+                                     "layers, so there is no KV-cache plan to make", name,
+                         encoder(t) ? "model_type" : "is_causal false");
     } else if (get(text, top, "block_configs")) {
         /* DeciLM / Nemotron-NAS (vllm/model_executor/models/nemotron_nas.py): no-op
          * attention layers and per-layer KV heads (n_heads_in_group) */

@@ -112,6 +112,13 @@ static void test_bad_layer_kinds(void **state)
                  "\"block_configs\":[{\"attention\":{\"no_op\":true}},"
                  "{\"attention\":{\"n_heads_in_group\":8}}]}", MB_ENOTSUP,
                  "block_configs says this is a DeciLM / Nemotron-NAS model");
+    /* encoders keep no KV cache in vLLM: refused, not planned as decoder attention */
+    expect_error("{\"model_type\":\"bert\",\"hidden_size\":768,\"num_hidden_layers\":12,"
+                 "\"num_attention_heads\":12,\"max_position_embeddings\":512}", MB_ENOTSUP,
+                 "model_type says this is an encoder (bidirectional attention)");
+    expect_error("{\"model_type\":\"llama\",\"hidden_size\":768,\"num_hidden_layers\":12,"
+                 "\"num_attention_heads\":12,\"max_position_embeddings\":512,"
+                 "\"is_causal\":false}", MB_ENOTSUP, "is_causal false says this is an encoder");
     /* no attention at all */
     expect_error(GRANITE_HEAD "\"layer_types\":[\"mamba\",\"mamba\",\"mamba\",\"mamba\"]}",
                  MB_ENOTSUP, "no attention layer at all");
