@@ -124,7 +124,10 @@ static int jamba(const cJSON *text, const cJSON *top, const char *name, mb_model
     if ((rc = dim(text, top, name, "attn_layer_period", 8, &period)))
         return rc;
     const cJSON *off = get(text, top, "attn_layer_offset");
-    offset = off && cJSON_IsNumber(off) ? (int)off->valuedouble : 4;
+    if (off && (!cJSON_IsNumber(off) || off->valuedouble != (double)(int)off->valuedouble))
+        return mb__error(MB_EINVAL, "%s: attn_layer_offset is not a whole number of layers",
+                         name);
+    offset = off ? (int)off->valuedouble : 4;
     if (offset < 0 || offset >= period)
         return mb__error(MB_EINVAL, "%s: attn_layer_offset %d must be below attn_layer_period "
                                     "%d (JambaConfig)", name, offset, period);
