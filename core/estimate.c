@@ -133,23 +133,29 @@ static int capacity(const mb_arch *a, const mb_kv_spec *k, int pp, int64_t mnbt,
                                     "most %d stages", pp, MB__KV_MAX_STAGES);
     for (int r = 0; r < pp; r++)
         per_stage[r] = avail;
-    mb__kv_plan_in in = {
-        .num_layers = a->model.num_layers,
-        .sliding = a->model.layer_sliding,
-        .is_mla = a->model.is_mla,
-        .sliding_window = a->model.sliding_window,
-        .page_bytes = k->page_bytes,
-        .block_size = k->block_size,
-        .pipeline_parallel_size = pp,
-        .available = per_stage,
-        .max_model_len = max_len,
-        .auto_fit = 0,
-        .num_gpu_blocks_override = -1,
-        /* VllmConfig.max_in_flight_tokens with 0.33's async scheduling: pp + 1 batches */
-        .max_in_flight_tokens = (int64_t)(pp + 1) * mnbt,
-    };
+    /* the layers' specs as the plan builds them (kv_hybrid.c: state layers, chunked and
+     * shared-KV layers, the hybrid block alignment; GDN's backend taken as Triton) */
+    mb__kv_prep_in pi = {.block_size = k->block_size,
+                         .tensor_parallel_size = k->tensor_parallel_size,
+                         .kv_cache_dtype = k->cache_dtype,
+                         .prefix_caching = 1,
+                         .max_model_len = max_len};
+    mb__kv_plan_in in;
+    memset(&in, 0, sizeof in);
+    mb_kv_spec spec;
+    mb__kv_prep prep;
+    int rc = mb__kv_prepare(&a->model, &pi, &spec, &in, &prep);
+    if (rc)
+        return rc;
+    in.pipeline_parallel_size = pp;
+    in.available = per_stage;
+    in.max_model_len = max_len;
+    in.auto_fit = 0;
+    in.num_gpu_blocks_override = -1;
+    /* VllmConfig.max_in_flight_tokens with 0.33's async scheduling: pp + 1 batches */
+    in.max_in_flight_tokens = (int64_t)(pp + 1) * mnbt;
     mb__kv_plan_out out;
-    int rc = mb__kv_plan(&in, &out);
+    rc = mb__kv_plan(&in, &out);
     if (rc)
         return rc;
     *tokens = out.kv_cache_tokens;

@@ -33,8 +33,8 @@ int cmd_plan(int argc, char **argv);
     "to state layers and hybrids on a CPU device (refused), the FA4 head-256 and "          \
     "FlashInfer kernel block sizes (FlashAttention's 16 is taken), encoder-only and "       \
     "DeciLM no-op layers (refused), shared KV other than Gemma 3n's, speculative draft "    \
-    "layers, packed cache dtypes (refused), the FULL/PIECEWISE CUDA-graph split and, in "   \
-    "the estimate, the state pages of hybrid models are not modelled"
+    "layers, packed cache dtypes (refused) and the FULL/PIECEWISE CUDA-graph split are "    \
+    "not modelled"
 
 typedef struct plan_args {
     char cpu_reason[512]; /* a CPU device: why its KV size (mb_cpu_kv_space_get) */
