@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "membudget.h"
 #include "membudget/vllm.h"
@@ -177,11 +178,39 @@ static void test_text_plan(void **state)
     free(out), free(err);
 }
 
+/* The estimate under --gpu takes its KV groups from the plan's layer specs: its central
+ * tokens are the plan's for the hybrids (Mamba-1, Mamba-2 with MLP-only layers) and Llama 4. */
+static void test_estimate_agrees(void **state)
+{
+    (void)state;
+    static const char *const models[] = {
+        "jamba-1.5-mini.config.json -tp 2", "granite-4.0-h-small.config.json",
+        "nemotron-h-8b-base-8k.config.json",
+        "llama-4-scout-17b-16e-instruct.config.json --max-model-len 131072",
+        "gemma-3n-e4b-it.config.json"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char args[512], *out, *err;
+        snprintf(args, sizeof args, "plan --model %s/models/%s --gpu H100 --non-kv-memory "
+                 "20G --cudagraph-memory 0 --json", MB_FIXTURES, models[i]);
+        assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+        cJSON *j = cJSON_Parse(out);
+        assert_non_null(j);
+        const cJSON *est = cJSON_GetObjectItemCaseSensitive(j, "estimate");
+        double pt = cJSON_GetObjectItemCaseSensitive(j, "kv_cache_tokens")->valuedouble;
+        double et = cJSON_GetObjectItemCaseSensitive(est, "kv_cache_tokens")->valuedouble;
+        if (pt <= 0 || pt != et)
+            fail_msg("%s: plan %.0f tokens, estimate %.0f", models[i], pt, et);
+        cJSON_Delete(j);
+        free(out), free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_layer_kinds_read),
                                        cmocka_unit_test(test_bad_layer_kinds),
                                        cmocka_unit_test(test_plan_refusals),
-                                       cmocka_unit_test(test_text_plan)};
+                                       cmocka_unit_test(test_text_plan),
+                                       cmocka_unit_test(test_estimate_agrees)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
