@@ -6,8 +6,9 @@
  *  - the non-KV memory (weights, activation peak, non-torch memory) comes from a profiling
  *    run (non_kv_memory); without one the weights alone stand in (split evenly over the
  *    tensor-parallel ranks, as vLLM shards them), and the KV figures are an upper bound;
- *  - the CUDA-graph memory comes from measured captures; without them, vLLM's own floor of
- *    1 MiB per graph after the first (profile_cudagraph_memory) is charged;
+ *  - the CUDA-graph memory comes from measured captures per mode (FULL and PIECEWISE, as
+ *    plan_cudagraph.c resolves them); without them, vLLM's own floor of 1 MiB per graph
+ *    after the first (profile_cudagraph_memory) is charged;
  *  - every rank is taken to be a device like dev, so the minimum over ranks that vLLM takes
  *    (get_kv_cache_configs) is that one rank's figure.
  */
@@ -17,6 +18,7 @@
 #include "internal.h"
 #include "gpu_table.h"
 #include "kv_groups.h"
+#include "plan_cudagraph.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
@@ -132,48 +134,6 @@ static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_pla
     if (o->enforce_eager != 0 && o->enforce_eager != 1)
         return mb__error(MB_EINVAL, "enforce_eager=%d: use 0 or 1", o->enforce_eager);
     return MB_OK;
-}
-
-/* The CUDA-graph charge: given, measured, vLLM's floor, or none. */
-static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan *p)
-{
-    p->cudagraph_source = MB_CUDAGRAPH_NONE;
-    p->budget.cudagraph_memory = 0;
-    if (o->enforce_eager || o->kv_cache_memory_bytes > 0)
-        return MB_OK; /* eager: no graphs; explicit KV size: vLLM charges nothing */
-    if (strncmp(dev->device, "cpu:", 4) == 0)
-        return MB_OK; /* vLLM's CPU worker captures no CUDA graphs */
-    mb_cudagraph_options co = MB_CUDAGRAPH_OPTIONS_INIT;
-    co.max_num_seqs = o->max_num_seqs;
-    co.num_speculative_tokens = o->num_speculative_tokens;
-    co.compute_capability = o->compute_capability; /* sm_100 raises the ceiling to 1024 */
-    co.max_num_batched_tokens = o->max_num_batched_tokens;
-    int n = mb__cudagraph_capture_sizes(&co, NULL, 0);
-    if (n < 0)
-        return n;
-    p->num_cudagraphs = n;
-    if (o->cudagraph_memory != MB_UNKNOWN) {
-        p->cudagraph_source = MB_CUDAGRAPH_GIVEN;
-        p->budget.cudagraph_memory = o->cudagraph_memory;
-        return MB_OK;
-    }
-    mb_cudagraph_estimator e;
-    mb_cudagraph_estimator_init(&e);
-    int rc = mb_cudagraph_estimator_set_graphs(&e, 0, n);
-    if (rc)
-        return rc;
-    if (o->cudagraph_first != MB_UNKNOWN) {
-        p->cudagraph_source = MB_CUDAGRAPH_MEASURED;
-        if ((rc = mb_cudagraph_estimator_feed(&e, 0, o->cudagraph_first)) ||
-            (o->cudagraph_second != MB_UNKNOWN &&
-             (rc = mb_cudagraph_estimator_feed(&e, 0, o->cudagraph_second))))
-            return rc;
-    } else {
-        p->cudagraph_source = MB_CUDAGRAPH_FLOOR;
-        if ((rc = mb_cudagraph_estimator_feed(&e, 0, 0))) /* first unknown: the floor alone */
-            return rc;
-    }
-    return mb_cudagraph_estimator_compute(&e, &p->budget.cudagraph_memory);
 }
 
 static const char *group_kind(mb__kv_kind k)
@@ -305,8 +265,13 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
                               o->kv_cache_dtype)) ||
         (rc = check_options(m, dev, o)))
         return rc;
-    if ((rc = cudagraphs(o, dev, &p)))
+    /* the attention backend (refusing a block size it cannot run) and its CUDA graphs
+     * (plan_cudagraph.c) */
+    int cg_support = 0;
+    if ((rc = mb__plan_backend(m, dev, o, &cg_support, &p)) ||
+        (rc = mb__plan_cudagraphs(o, dev, cg_support, &p)))
         return rc;
+    p.compute_capability = o->compute_capability;
 
     /* the non-KV part, per rank */
     int tp = o->tensor_parallel_size;

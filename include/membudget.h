@@ -56,9 +56,9 @@ extern "C" {
  * The major version is the soname's (libmembudget.so.1): it changes only with an
  * incompatible change to the ABI. */
 #define MEMBUDGET_VERSION_MAJOR 1
-#define MEMBUDGET_VERSION_MINOR 1
+#define MEMBUDGET_VERSION_MINOR 2
 #define MEMBUDGET_VERSION_PATCH 0
-#define MEMBUDGET_VERSION_STRING "1.1.0"
+#define MEMBUDGET_VERSION_STRING "1.2.0"
 #define MEMBUDGET_VERSION \
     (MEMBUDGET_VERSION_MAJOR * 10000 + MEMBUDGET_VERSION_MINOR * 100 + MEMBUDGET_VERSION_PATCH)
 
@@ -213,6 +213,8 @@ typedef struct mb_device_info {
     char uuid[48];               /* "GPU-...", or "" */
     int numa_node;               /* nearest NUMA node, -1 when unknown */
     int64_t total_memory;        /* static total read at probe time */
+    /* -- from 1.2 -- */
+    int cc_major, cc_minor;      /* compute capability (CUDA); 0.0 when unknown (HIP, CPU) */
 } mb_device_info;
 #define MB_DEVICE_INFO_INIT { .size = sizeof(mb_device_info) }
 

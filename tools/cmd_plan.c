@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "plan_estimate.h"
 #include "cli_chart.h"
+#include "plan_cudagraph.h"
 
 int cmd_plan(int argc, char **argv);
 
@@ -335,6 +336,8 @@ static int parse(int argc, char **argv, plan_args *a)
         int known = 0;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(flag, with_value[k]) == 0;
+        for (int k = 0; plan_cg_flags[k]; k++) /* plan_cudagraph.c */
+            known |= strcmp(flag, plan_cg_flags[k]) == 0;
         if (!known)
             return cli_usage("plan", "unknown option '%s'", arg);
         if (!v) {
@@ -344,6 +347,8 @@ static int parse(int argc, char **argv, plan_args *a)
         }
         long n = 0;
         int rc = parse_planner_flag(flag, v, a);
+        if (rc < 0)
+            rc = plan_cg_flag(flag, v, &a->o);
         if (rc >= 0) {
             if (rc)
                 return rc;
@@ -553,6 +558,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            (long long)k->bytes_per_token, (long long)k->block_bytes, k->block_size,
            (snprintf(b3, sizeof b3, "%.2f", (double)k->block_bytes / (double)MB_MiB), b3));
     print_groups_text(p);
+    plan_cg_text(p);
     printf("KV cache       %lld blocks = %s GiB per rank; vLLM's \"GPU KV cache size\": %lld "
            "tokens (int(max concurrency x max model len))\n",
            (long long)p->num_blocks, g(p->kv_cache_bytes, b1, sizeof b1),
@@ -623,6 +629,7 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
         cJSON_AddStringToObject(root, "cpu_kv_space_reason", a->cpu_reason);
     }
     add_groups_json(root, a, p);
+    plan_cg_json(root, p);
     plan_est_json(&a->est, root);
     return cli_print_json(root);
 }
@@ -642,6 +649,8 @@ int cmd_plan(int argc, char **argv)
     const char *allow = getenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN"); /* vllm/envs.py: "1"/"true" */
     a.o.allow_long_max_model_len =
         allow && (strcmp(allow, "1") == 0 || strcasecmp(allow, "true") == 0);
+    if ((rc = plan_cg_env(&a.o)))
+        return rc;
     mb_model m = MB_MODEL_INIT;
     if ((rc = mb_model_load(a.model, &m)))
         return cli_fail_rc(rc, "--model");

@@ -1,0 +1,124 @@
+/*
+ * tools/plan_cudagraph.c: `membudget plan`'s CUDA-graph modes and attention backend (issue
+ * 14): --cudagraph-mode (vLLM's compilation_config.cudagraph_mode), --cudagraph-full-captures
+ * FIRST,SECOND (the FULL mode's own two largest captures), --attention-backend NAME, the
+ * environment variables vLLM reads for them, and the lines they add to the plan.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plan_cudagraph.h"
+
+const char *const plan_cg_flags[] = {"--cudagraph-mode", "--cudagraph-full-captures",
+                                     "--attention-backend", NULL};
+
+static int parse_bytes(const char *flag, const char *v, int64_t *out)
+{
+    if (mb_size_parse(v, out))
+        return cli_usage("plan", "%s: %s", flag, mb_error_detail());
+    return CLI_OK;
+}
+
+int plan_cg_flag(const char *flag, const char *v, mb_plan_options *o)
+{
+    if (strcmp(flag, "--cudagraph-mode") == 0) {
+        for (int m = MB_CUDAGRAPH_MODE_NONE; m <= MB_CUDAGRAPH_MODE_FULL_AND_PIECEWISE; m++)
+            if (strcasecmp(v, mb_cudagraph_mode_name(m)) == 0) {
+                o->cudagraph_mode = m;
+                return CLI_OK;
+            }
+        return cli_usage("plan", "--cudagraph-mode '%s': give NONE, PIECEWISE, FULL, "
+                                 "FULL_DECODE_ONLY or FULL_AND_PIECEWISE (vLLM's default)", v);
+    }
+    if (strcmp(flag, "--cudagraph-full-captures") == 0) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", v);
+        char *comma = strchr(buf, ',');
+        if (comma)
+            *comma = '\0';
+        int rc = parse_bytes(flag, buf, &o->cudagraph_full_first);
+        if (rc == CLI_OK && comma)
+            rc = parse_bytes(flag, comma + 1, &o->cudagraph_full_second);
+        if (rc == CLI_OK && o->cudagraph_full_first == 0)
+            return cli_usage("plan", "--cudagraph-full-captures '%s': give the FULL mode's "
+                                     "first (largest) capture in bytes, more than 0", v);
+        return rc;
+    }
+    if (strcmp(flag, "--attention-backend") == 0) {
+        o->attention_backend = v;
+        return CLI_OK;
+    }
+    return -1;
+}
+
+/* vllm/envs.py: maybe_convert_bool for VLLM_USE_V2_MODEL_RUNNER ("1"/"0"), bool(int(...))
+ * for VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS (default "1") */
+int plan_cg_env(mb_plan_options *o)
+{
+    const char *v2 = getenv("VLLM_USE_V2_MODEL_RUNNER");
+    if (v2 && *v2) {
+        char *end;
+        long n = strtol(v2, &end, 10);
+        if (*end)
+            return cli_usage("plan", "VLLM_USE_V2_MODEL_RUNNER='%s': vLLM reads it as an "
+                                     "integer (0 or 1)", v2);
+        o->model_runner_v1 = n == 0;
+    }
+    const char *est = getenv("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS");
+    if (est && *est) {
+        char *end;
+        long n = strtol(est, &end, 10);
+        if (*end)
+            return cli_usage("plan", "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS='%s': vLLM "
+                                     "reads it as an integer (0 or 1)", est);
+        o->no_cudagraph_estimate = n == 0;
+    }
+    return CLI_OK;
+}
+
+static const char *mode_words(int m) { return m == 0 ? "PIECEWISE" : "FULL"; }
+
+void plan_cg_text(const mb_plan *p)
+{
+    printf("attention      %s (vLLM's backend for this model and device)\n",
+           p->attention_backend[0] ? p->attention_backend : "unknown");
+    printf("graph mode     %s, model runner V%d: %s\n",
+           mb_cudagraph_mode_name(p->cudagraph_mode), p->cudagraph_runner, p->cudagraph_rule);
+    for (int m = 0; m < 2; m++) {
+        if (!p->cudagraph_parts[m].count)
+            continue;
+        char f[32], e[32], t[32];
+        mb_size_format_gib(p->cudagraph_parts[m].first, f, sizeof f);
+        mb_size_format_gib(p->cudagraph_parts[m].per_graph, e, sizeof e);
+        mb_size_format_gib(p->cudagraph_parts[m].bytes, t, sizeof t);
+        printf("  %-12s %d graphs: first %s GiB + (%d - 1) x %s GiB = %s GiB\n",
+               mode_words(m), p->cudagraph_parts[m].count, f, p->cudagraph_parts[m].count, e,
+               t);
+    }
+    if (p->cudagraph_mode != MB_CUDAGRAPH_MODE_NONE && p->cudagraph_estimate > 0 &&
+        p->budget.cudagraph_memory == 0) {
+        char g[32];
+        mb_size_format_gib(p->cudagraph_estimate, g, sizeof g);
+        printf("  not charged  VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0: the %s GiB "
+               "estimate is left to --gpu-memory-utilization\n", g);
+    }
+}
+
+void plan_cg_json(cJSON *root, const mb_plan *p)
+{
+    cJSON_AddStringToObject(root, "attention_backend", p->attention_backend);
+    cJSON *c = cJSON_AddObjectToObject(root, "cudagraph_modes");
+    cJSON_AddStringToObject(c, "mode", mb_cudagraph_mode_name(p->cudagraph_mode));
+    cJSON_AddNumberToObject(c, "model_runner", p->cudagraph_runner);
+    cJSON_AddStringToObject(c, "rule", p->cudagraph_rule);
+    cJSON_AddNumberToObject(c, "estimate", (double)p->cudagraph_estimate);
+    cJSON_AddBoolToObject(c, "charged", p->budget.cudagraph_memory == p->cudagraph_estimate);
+    for (int m = 0; m < 2; m++) {
+        cJSON *o = cJSON_AddObjectToObject(c, m ? "full" : "piecewise");
+        cJSON_AddNumberToObject(o, "count", p->cudagraph_parts[m].count);
+        cJSON_AddNumberToObject(o, "first", (double)p->cudagraph_parts[m].first);
+        cJSON_AddNumberToObject(o, "per_graph", (double)p->cudagraph_parts[m].per_graph);
+        cJSON_AddNumberToObject(o, "bytes", (double)p->cudagraph_parts[m].bytes);
+    }
+}
