@@ -38,13 +38,13 @@ static const mb__attn_backend table[] = {
     {"FLASHINFER_MLA", 1, {32, 64}, MB__CG_ALWAYS, "mla/flashinfer_mla.py"},
     {"CUTLASS_MLA", 1, {128}, MB__CG_SINGLE_TOKEN, "mla/cutlass_mla.py"},
     {"TRITON_MLA", 1, {16}, MB__CG_UNIFORM_BATCH, "mla/triton_mla.py TritonMLABackend"},
-    {"ROCM_ATTN", 0, {16, 32}, MB__CG_ALWAYS, "rocm_attn.py RocmAttentionBackend"},
+    {"ROCM_ATTN", 0, {16}, MB__CG_ALWAYS, "rocm_attn.py RocmAttentionBackend"},
     {"ROCM_AITER_FA", 0, {16, 32}, MB__CG_UNIFORM_BATCH, "rocm_aiter_fa.py"},
     {"CPU_ATTN", 0, {32}, MB__CG_NEVER, "cpu_attn.py CPUAttentionBackend"},
     {NULL, 0, {0}, 0, NULL},
 };
 
-static const mb__attn_backend *by_name(const char *name)
+const mb__attn_backend *mb__attn_backend_find(const char *name)
 {
     for (int i = 0; table[i].name; i++)
         if (strcasecmp(table[i].name, name) == 0)
@@ -129,7 +129,7 @@ int mb__attn_backend_pick(const mb__attn_query *q, mb__attn_backend *out)
     int n = priorities(q, names, 8);
     const char *dev = q->is_cpu ? "cpu" : q->is_rocm ? "rocm" : "cuda";
     if (q->selected && q->selected[0]) {
-        const mb__attn_backend *b = by_name(q->selected);
+        const mb__attn_backend *b = mb__attn_backend_find(q->selected);
         if (!b) {
             char list[512] = "";
             size_t len = 0;
@@ -158,7 +158,7 @@ int mb__attn_backend_pick(const mb__attn_query *q, mb__attn_backend *out)
     char reasons[512] = "";
     size_t len = 0;
     for (int i = 0; i < n; i++) {
-        const mb__attn_backend *b = by_name(names[i]);
+        const mb__attn_backend *b = mb__attn_backend_find(names[i]);
         if (!b)
             continue;
         if (!q->block_size || mb__attn_backend_supports_block(b, q->block_size)) {

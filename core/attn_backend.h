@@ -28,6 +28,8 @@ typedef struct mb__attn_query {
 
 /* The backend vLLM picks (or the selected one), or MB_EINVAL with vLLM's words. */
 int mb__attn_backend_pick(const mb__attn_query *q, mb__attn_backend *out);
+/* The table's entry called name (case-insensitive), or NULL. */
+const mb__attn_backend *mb__attn_backend_find(const char *name);
 int mb__attn_backend_supports_block(const mb__attn_backend *b, int block_size);
 const char *mb__attn_backend_sizes(const mb__attn_backend *b, char *buf, size_t size);
 const char *mb__cg_support_name(int s);

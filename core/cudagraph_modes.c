@@ -74,7 +74,8 @@ static int separate_of(int m)
 
 static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-int mb__cudagraph_resolve_mode(int requested, int support, int q, char *why, size_t why_size)
+int mb__cudagraph_resolve_mode(int requested, int support, const char *backend, int q,
+                               char *why, size_t why_size)
 {
     int m = requested == MB_CUDAGRAPH_MODE_DEFAULT ? MB_CUDAGRAPH_MODE_FULL_AND_PIECEWISE
                                                    : requested;
@@ -87,10 +88,11 @@ int mb__cudagraph_resolve_mode(int requested, int support, int q, char *why, siz
         return m;
     if (mixed_of(m) == 2 && support != MB__CG_ALWAYS) {
         if (support == MB__CG_NEVER)
-            return mb__error(MB_EINVAL, "CUDAGraphMode.%s is not supported with this backend "
+            return mb__error(MB_EINVAL, "CUDAGraphMode.%s is not supported with %s backend "
                                         "(support: AttentionCGSupport.NEVER); please try "
                                         "cudagraph_mode=PIECEWISE, and make sure compilation "
-                                        "mode is VLLM_COMPILE", mb_cudagraph_mode_name(m));
+                                        "mode is VLLM_COMPILE", mb_cudagraph_mode_name(m),
+                             backend ? backend : "the attention");
         snprintf(why, why_size, "FULL_AND_PIECEWISE: FULL mixed batches need ALWAYS support, "
                  "the backend has %s", mb__cg_support_name(support));
         m = MB_CUDAGRAPH_MODE_FULL_AND_PIECEWISE;
@@ -111,7 +113,7 @@ int mb__cudagraph_split(const mb__cg_split_in *in, mb__cg_split *out)
 {
     memset(out, 0, sizeof *out);
     int q = 1 + in->num_speculative_tokens;
-    int mode = mb__cudagraph_resolve_mode(in->mode, in->cg_support, q, out->why,
+    int mode = mb__cudagraph_resolve_mode(in->mode, in->cg_support, in->backend, q, out->why,
                                           sizeof out->why);
     if (mode < 0)
         return mode;

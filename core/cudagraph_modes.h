@@ -15,6 +15,7 @@ typedef struct mb__cg_split_in {
     int64_t max_num_batched_tokens;
     int num_speculative_tokens;
     int compute_capability;
+    const char *backend;       /* its name, for vLLM's messages */
 } mb__cg_split_in;
 
 typedef struct mb__cg_split {
@@ -35,7 +36,8 @@ typedef struct mb__cg_charge {
 } mb__cg_charge;
 
 /* The mode vLLM runs (MB_CUDAGRAPH_MODE_*), why in why; MB_EINVAL as vLLM refuses. */
-int mb__cudagraph_resolve_mode(int requested, int support, int q, char *why, size_t why_size);
+int mb__cudagraph_resolve_mode(int requested, int support, const char *backend, int q,
+                               char *why, size_t why_size);
 int mb__cudagraph_split(const mb__cg_split_in *in, mb__cg_split *out);
 /* first / second: each mode's two largest captures ([0] PIECEWISE, [1] FULL; 0 unknown) */
 int mb__cudagraph_charge(const mb__cg_split *s, int v1_runner, const int64_t first[2],

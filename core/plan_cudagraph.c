@@ -70,6 +70,7 @@ int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg
         .max_num_batched_tokens = o->max_num_batched_tokens,
         .num_speculative_tokens = o->num_speculative_tokens,
         .compute_capability = o->compute_capability,
+        .backend = p->attention_backend,
     };
     mb__cg_split *s = mb__malloc(sizeof *s);
     if (!s)
