@@ -657,6 +657,9 @@ int cmd_plan(int argc, char **argv)
     mb_snapshot s;
     if ((rc = device_snapshot(&a, &s)))
         return rc;
+    if (!a.gpu_spec.name[0] && !a.est.gpu && !a.total &&
+        (rc = plan_cg_measured_device(&s, &a.o, &a.gpu_spec)))
+        return rc; /* a measured device: its own name and compute capability */
     int seqs = a.o.max_num_seqs;
     int64_t tokens = a.o.max_num_batched_tokens;
     if ((rc = plan_est_apply(&a.est, a.model, &s, &a.o)))

@@ -77,6 +77,34 @@ int plan_cg_env(mb_plan_options *o)
     return CLI_OK;
 }
 
+int plan_cg_measured_device(const mb_snapshot *s, mb_plan_options *o, mb_gpu_spec *spec)
+{
+    if (strcmp(s->device, "what-if") == 0 || strncmp(s->device, "cpu:", 4) == 0 ||
+        strcmp(s->platform, "cpu") == 0)
+        return CLI_OK;
+    mb_context *ctx;
+    if (cli_context(&ctx))
+        return CLI_FAIL;
+    int idx = 0;
+    mb_device_info d = MB_DEVICE_INFO_INIT;
+    int rc = mb_device_find(ctx, s->device, &idx);
+    if (rc == MB_OK)
+        rc = mb_device_get(ctx, idx, &d);
+    mb_context_free(ctx);
+    if (rc)
+        return cli_fail_rc(rc, s->device);
+    snprintf(spec->name, sizeof spec->name, "%s", d.model);
+    spec->compute_capability = d.cc_major * 10 + d.cc_minor;
+    spec->integrated = d.integrated;
+    spec->total_memory = d.total_memory;
+    snprintf(spec->source, sizeof spec->source, "measured: %s%s", s->device,
+             d.cc_major ? " (cuDeviceGetAttribute COMPUTE_CAPABILITY_MAJOR/MINOR)"
+                        : ", its compute capability unknown (HIP reports a gfx arch, not one)");
+    if (o->compute_capability == 0)
+        o->compute_capability = spec->compute_capability;
+    return CLI_OK;
+}
+
 static const char *mode_words(int m) { return m == 0 ? "PIECEWISE" : "FULL"; }
 
 void plan_cg_text(const mb_plan *p)
