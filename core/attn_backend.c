@@ -27,21 +27,23 @@
 #include "internal.h"
 #include "attn_backend.h"
 
-/* name, is_mla, block multiples (0-terminated; any multiple of one passes), support */
+/* name, is_mla, block multiples (0-terminated; any multiple of one passes), support,
+ * source, exact (only the sizes themselves pass) */
 static const mb__attn_backend table[] = {
-    {"FLASH_ATTN", 0, {16}, MB__CG_UNIFORM_BATCH, "flash_attn.py FlashAttentionBackend"},
-    {"FLASHINFER", 0, {16, 32, 64}, MB__CG_SINGLE_TOKEN, "flashinfer.py FlashInferBackend"},
-    {"TRITON_ATTN", 0, {16}, MB__CG_ALWAYS, "triton_attn.py TritonAttentionBackend"},
-    {"FLEX_ATTENTION", 0, {16}, MB__CG_ALWAYS, "flex_attention.py FlexAttentionBackend"},
-    {"FLASH_ATTN_MLA", 1, {16}, MB__CG_UNIFORM_BATCH, "mla/flashattn_mla.py"},
-    {"FLASHMLA", 1, {64}, MB__CG_UNIFORM_BATCH, "mla/flashmla.py FlashMLABackend"},
-    {"FLASHINFER_MLA", 1, {32, 64}, MB__CG_ALWAYS, "mla/flashinfer_mla.py"},
-    {"CUTLASS_MLA", 1, {128}, MB__CG_SINGLE_TOKEN, "mla/cutlass_mla.py"},
-    {"TRITON_MLA", 1, {16}, MB__CG_UNIFORM_BATCH, "mla/triton_mla.py TritonMLABackend"},
-    {"ROCM_ATTN", 0, {16}, MB__CG_ALWAYS, "rocm_attn.py RocmAttentionBackend"},
-    {"ROCM_AITER_FA", 0, {16, 32}, MB__CG_UNIFORM_BATCH, "rocm_aiter_fa.py"},
-    {"CPU_ATTN", 0, {32}, MB__CG_NEVER, "cpu_attn.py CPUAttentionBackend"},
-    {NULL, 0, {0}, 0, NULL},
+    {"FLASH_ATTN", 0, {16}, MB__CG_UNIFORM_BATCH, "flash_attn.py FlashAttentionBackend", 0},
+    {"FLASHINFER", 0, {16, 32, 64}, MB__CG_SINGLE_TOKEN, "flashinfer.py FlashInferBackend", 0},
+    {"TRITON_ATTN", 0, {16}, MB__CG_ALWAYS, "triton_attn.py TritonAttentionBackend", 0},
+    {"FLEX_ATTENTION", 0, {16}, MB__CG_ALWAYS, "flex_attention.py FlexAttentionBackend", 0},
+    {"FLASH_ATTN_MLA", 1, {16}, MB__CG_UNIFORM_BATCH, "mla/flashattn_mla.py", 0},
+    {"FLASHMLA", 1, {64}, MB__CG_UNIFORM_BATCH, "mla/flashmla.py FlashMLABackend", 0},
+    {"FLASHINFER_MLA", 1, {32, 64}, MB__CG_ALWAYS, "mla/flashinfer_mla.py", 0},
+    {"CUTLASS_MLA", 1, {128}, MB__CG_SINGLE_TOKEN, "mla/cutlass_mla.py", 0},
+    {"TRITON_MLA", 1, {16}, MB__CG_UNIFORM_BATCH, "mla/triton_mla.py TritonMLABackend", 0},
+    {"ROCM_ATTN", 0, {16}, MB__CG_ALWAYS, "rocm_attn.py RocmAttentionBackend", 0},
+    {"ROCM_AITER_FA", 0, {16, 32}, MB__CG_UNIFORM_BATCH, "rocm_aiter_fa.py", 0},
+    {"CPU_ATTN", 0, {32}, MB__CG_NEVER, "cpu_attn.py CPUAttentionBackend", 0},
+    {"CPU_MLA", 1, {16}, MB__CG_NEVER, "mla/cpu_mla.py (supports_block_size: 16 only)", 1},
+    {NULL, 0, {0}, 0, NULL, 0},
 };
 
 const mb__attn_backend *mb__attn_backend_find(const char *name)
@@ -55,7 +57,7 @@ const mb__attn_backend *mb__attn_backend_find(const char *name)
 int mb__attn_backend_supports_block(const mb__attn_backend *b, int block_size)
 {
     for (int i = 0; i < MB__ATTN_MAX_SIZES && b->multiples[i]; i++)
-        if (block_size % b->multiples[i] == 0)
+        if (b->exact ? block_size == b->multiples[i] : block_size % b->multiples[i] == 0)
             return 1;
     return 0;
 }
@@ -63,7 +65,7 @@ int mb__attn_backend_supports_block(const mb__attn_backend *b, int block_size)
 /* "16", "32 or 64", "multiples of 16": the accepted sizes, for a message */
 const char *mb__attn_backend_sizes(const mb__attn_backend *b, char *buf, size_t size)
 {
-    size_t n = (size_t)snprintf(buf, size, "multiples of ");
+    size_t n = (size_t)snprintf(buf, size, "%s", b->exact ? "" : "multiples of ");
     for (int i = 0; i < MB__ATTN_MAX_SIZES && b->multiples[i] && n < size; i++)
         n += (size_t)snprintf(buf + n, size - n, "%s%d", i ? " or " : "", b->multiples[i]);
     return buf;
@@ -80,7 +82,7 @@ static int priorities(const mb__attn_query *q, const char **names, int cap)
     } while (0)
     int major = q->compute_capability / 10;
     if (q->is_cpu) {
-        ADD("CPU_ATTN");
+        ADD(q->is_mla ? "CPU_MLA" : "CPU_ATTN");
     } else if (q->is_rocm) {
         if (!q->is_mla) {
             ADD("ROCM_ATTN");

@@ -16,7 +16,8 @@ typedef struct mb__attn_backend {
     int is_mla;
     int multiples[MB__ATTN_MAX_SIZES]; /* a block size passes as a multiple of one */
     int cg_support;                  /* MB__CG_* */
-    const char *source;              /* vllm/v1/attention/backends/<source> */
+    const char *source;
+    int exact;                       /* 1: only the sizes themselves (CPU_MLA's 16) */              /* vllm/v1/attention/backends/<source> */
 } mb__attn_backend;
 
 typedef struct mb__attn_query {

@@ -227,12 +227,26 @@ static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_o
         if (strcmp(cd, "auto") == 0 && m->checkpoint_kv_cache_dtype[0])
             cd = m->checkpoint_kv_cache_dtype;
         int fp8 = strncmp(cd, "fp8", 3) == 0;
-        o->block_size = mb__gpu_default_block_size(cc / 10, is_cpu, m->is_mla, fp8, &why);
+        if (is_cpu) {
+            /* CpuPlatform (vllm/platforms/cpu.py): update_block_size_for_backend asks the
+             * backend for its preferred size from 128 (CPU_ATTN takes multiples of 32, so
+             * 128); check_and_update_config forces 16 for the reference CPU MLA kernel */
+            o->block_size = m->is_mla ? 16 : 128;
+            why = m->is_mla ? "the CPU MLA kernel runs 16-token blocks only "
+                              "(CpuPlatform.check_and_update_config)"
+                            : "the CPU backend's preferred size from 128 "
+                              "(CpuPlatform.update_block_size_for_backend; CPU_ATTN takes "
+                              "multiples of 32)";
+        } else {
+            o->block_size = mb__gpu_default_block_size(cc / 10, is_cpu, m->is_mla, fp8, &why);
+        }
         snprintf(p->block_size_rule, sizeof p->block_size_rule, "%s%s", why,
                  cc || is_cpu ? "" : " (compute capability unknown: give --gpu)");
     } else {
         snprintf(p->block_size_rule, sizeof p->block_size_rule, "given with --block-size");
     }
+    if (is_cpu) /* "async scheduling is not required on CPU": off (check_and_update_config) */
+        o->sync_scheduling = 1;
     p->max_num_seqs = o->max_num_seqs;
     p->max_num_batched_tokens = o->max_num_batched_tokens;
 }

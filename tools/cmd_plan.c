@@ -169,13 +169,15 @@ static int apply_gpu(plan_args *a)
 /* A CPU device without --kv-cache-memory-bytes: the KV size vLLM's CPU worker takes. */
 static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
 {
-    if (strcmp(s->platform, "cpu") != 0 || a->o.kv_cache_memory_bytes > 0)
-        return CLI_OK;
+    if (strcmp(s->platform, "cpu") != 0)
+        return CLI_OK; /* --kv-cache-memory-bytes too: checked against the node's available
+                        * memory, and VLLM_CPU_KVCACHE_SPACE overrides it, as in vLLM */
     mb_context *ctx;
     if (cli_context(&ctx))
         return CLI_FAIL;
     mb_cpu_kv_options ko = MB_CPU_KV_OPTIONS_INIT;
     ko.utilization = a->o.gpu_memory_utilization;
+    ko.kv_cache_memory_bytes = a->o.kv_cache_memory_bytes;
     int idx = 0, node = 0;
     if (mb_device_find(ctx, s->device, &idx) == MB_OK)
         node = idx; /* cpu:N is the N-th CPU device: local rank N binds to it */

@@ -184,7 +184,8 @@ def backend_block_sizes():
             "FLASHMLA": ("mla.flashmla", "FlashMLABackend"),
             "TRITON_MLA": ("mla.triton_mla", "TritonMLABackend"),
             "ROCM_ATTN": ("rocm_attn", "RocmAttentionBackend"),
-            "CPU_ATTN": ("cpu_attn", "CPUAttentionBackend")}
+            "CPU_ATTN": ("cpu_attn", "CPUAttentionBackend"),
+            "CPU_MLA": ("mla.cpu_mla", "CPUMLABackend")}
     out = []
     for name, (mod, cls_name) in mods.items():
         cls = getattr(importlib.import_module("vllm.v1.attention.backends." + mod), cls_name)

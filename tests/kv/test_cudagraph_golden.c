@@ -179,7 +179,7 @@ static void test_backends(void **state)
         }
         n++;
     }
-    assert_true(n >= 7);
+    assert_true(n >= 8);
     cJSON_Delete(doc);
 }
 
