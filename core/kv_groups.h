@@ -31,6 +31,8 @@ typedef struct mb__kv_plan_in {
     int auto_fit;                 /* 1: --max-model-len -1 (auto), max_model_len caps it */
     int64_t num_gpu_blocks_override; /* < 0: none */
     int64_t max_in_flight_tokens; /* VllmConfig.max_in_flight_tokens */
+    int64_t extra_retained_tokens; /* SlidingWindowSpec.extra_retained_tokens: multi-module
+                                    * MTP's num_prefill_lookahead_tokens - 1 (else 0) */
 } mb__kv_plan_in;
 
 typedef struct mb__kv_group {

@@ -151,8 +151,26 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
     for (int r = 0; r < pp; r++)
         avail[r] = available;
     int64_t mnbt = o->max_num_batched_tokens;
-    int batches = o->sync_scheduling ? pp : pp + 1; /* VllmConfig.max_concurrent_batches */
+    /* VllmConfig.max_concurrent_batches: async scheduling holds pp + 1 batches under model
+     * runner V2, 2 (pp 1) or pp under V1; synchronous, pp */
+    int batches = o->sync_scheduling ? pp : o->model_runner_v1 && pp > 1 ? pp : pp + 1;
     p->max_in_flight_tokens = batches * mnbt;
+    /* get_global_kv_cache_groups (kv_cache_planning.py): sliding windows retain
+     * max(0, num_prefill_lookahead_tokens - 1) more tokens; the lookahead is k for a
+     * multi-module MTP drafter (min(num_nextn_predict_layers, k) > 1), 1 for the other
+     * EAGLE-family ones, 0 otherwise (VllmConfig.num_prefill_lookahead_tokens) */
+    int64_t lookahead = 0;
+    const char *sm = o->speculative_method;
+    if (sm && o->num_speculative_tokens > 0) {
+        int mods = o->num_nextn_predict_layers > 0 ? o->num_nextn_predict_layers : 1;
+        if (strcmp(sm, "mtp") == 0 &&
+            (mods < o->num_speculative_tokens ? mods : o->num_speculative_tokens) > 1)
+            lookahead = o->num_speculative_tokens;
+        else if (strcmp(sm, "eagle") == 0 || strcmp(sm, "eagle3") == 0 ||
+                 strcmp(sm, "mtp") == 0 || strcmp(sm, "dflash") == 0 ||
+                 strcmp(sm, "dspark") == 0)
+            lookahead = 1;
+    }
     mb__kv_plan_in in = {
         .num_layers = m->num_layers,
         .sliding = m->layer_sliding,
@@ -167,6 +185,7 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
         .num_gpu_blocks_override = o->num_gpu_blocks_override > 0 ? o->num_gpu_blocks_override
                                                                   : -1,
         .max_in_flight_tokens = p->max_in_flight_tokens,
+        .extra_retained_tokens = lookahead > 1 ? lookahead - 1 : 0,
     };
     mb__kv_plan_out k;
     int rc = mb__kv_plan(&in, &k);

@@ -49,6 +49,24 @@ int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg
     if (o->cudagraph_full_first < 0 || o->cudagraph_full_second < 0 ||
         o->cudagraph_full_first > MB_SIZE_MAX || o->cudagraph_full_second > MB_SIZE_MAX)
         return mb__error(MB_ERANGE, "--cudagraph-full-captures: give byte counts (0 to 1 PiB)");
+    /* SpeculativeConfig.method's values (vllm/config/speculative.py SpeculativeMethod; the
+     * model-specific MTP names such as deepseek_mtp are "mtp" by then) */
+    static const char *const methods[] = {"ngram", "draft_model", "suffix", "custom_class",
+                                          "eagle", "eagle3", "extract_hidden_states", "mtp",
+                                          "dflash", "dspark", "ngram_gpu", NULL};
+    if (o->speculative_method) {
+        int ok = 0;
+        for (int i = 0; methods[i]; i++)
+            ok |= strcmp(o->speculative_method, methods[i]) == 0;
+        if (!ok)
+            return mb__error(MB_EINVAL, "--speculative-method %s: give one of ngram, "
+                                        "draft_model, suffix, custom_class, eagle, eagle3, "
+                                        "extract_hidden_states, mtp, dflash, dspark, ngram_gpu",
+                             o->speculative_method);
+    }
+    if (o->num_nextn_predict_layers < 0 || o->num_nextn_predict_layers > 64)
+        return mb__error(MB_EINVAL, "--num-nextn-predict-layers %d: give the MTP drafter's "
+                                    "module count (1 to 64)", o->num_nextn_predict_layers);
     if (o->cudagraph_full_second > 0 && o->cudagraph_full_first == 0)
         return mb__error(MB_EINVAL, "a second FULL capture without a first; give both");
     if (o->enforce_eager || o->kv_cache_memory_bytes > 0) {

@@ -11,7 +11,8 @@
 #include "plan_cudagraph.h"
 
 const char *const plan_cg_flags[] = {"--cudagraph-mode", "--cudagraph-full-captures",
-                                     "--attention-backend", NULL};
+                                     "--attention-backend", "--speculative-method",
+                                     "--num-nextn-predict-layers", NULL};
 
 static int parse_bytes(const char *flag, const char *v, int64_t *out)
 {
@@ -43,6 +44,17 @@ int plan_cg_flag(const char *flag, const char *v, mb_plan_options *o)
         if (rc == CLI_OK && o->cudagraph_full_first == 0)
             return cli_usage("plan", "--cudagraph-full-captures '%s': give the FULL mode's "
                                      "first (largest) capture in bytes, more than 0", v);
+        return rc;
+    }
+    if (strcmp(flag, "--speculative-method") == 0) { /* vLLM's speculative_config.method */
+        o->speculative_method = v;
+        return CLI_OK;
+    }
+    if (strcmp(flag, "--num-nextn-predict-layers") == 0) { /* the MTP draft's config key */
+        long n = 0;
+        int rc = cli_parse_long("plan", flag, v, 1, 64, &n);
+        if (rc == CLI_OK)
+            o->num_nextn_predict_layers = (int)n;
         return rc;
     }
     if (strcmp(flag, "--attention-backend") == 0) {

@@ -359,6 +359,9 @@ typedef struct mb_plan_options {
     int64_t cudagraph_full_first;   /* > 0: the FULL mode's own captures (then cudagraph_ */
     int64_t cudagraph_full_second;  /* first/second are PIECEWISE's); 0 (default): the same */
     const char *attention_backend;  /* --attention-backend; NULL (default): vLLM's pick */
+    const char *speculative_method; /* the drafter ("mtp", "eagle", "ngram", ...); NULL
+                                     * (default): none or one that reads no lookahead */
+    int num_nextn_predict_layers;   /* the MTP drafter's modules; 0 (default): 1 */
 } mb_plan_options;
 #define MB_PLAN_OPTIONS_INIT \
     { .size = sizeof(mb_plan_options), \

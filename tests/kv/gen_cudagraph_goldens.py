@@ -197,6 +197,53 @@ def backend_block_sizes():
     return out
 
 
+def speculative_sliding():
+    """A sliding-window group's blocks per request under speculative decoding:
+    VllmConfig.num_prefill_lookahead_tokens, max_concurrent_batches and max_in_flight_tokens
+    (vllm/config/vllm.py) on a stand-in config, SpeculativeConfig.use_eagle and
+    use_multi_module_mtp (vllm/config/speculative.py) on a stand-in speculative config, then
+    SlidingWindowSpec.max_admission_blocks_per_request (vllm/v1/kv_cache_interface.py) with
+    the extra_retained_tokens get_global_kv_cache_groups gives it. The window and length are
+    gpt-oss-20b's (tests/fixtures/models/gpt-oss-20b.config.json)."""
+    from vllm.config.speculative import SpeculativeConfig
+    from vllm.v1.kv_cache_interface import SlidingWindowSpec
+    here = os.path.dirname(os.path.abspath(__file__))
+    cfg = json.load(open(os.path.join(here, "..", "fixtures", "models",
+                                      "gpt-oss-20b.config.json")))
+    window, max_len = cfg["sliding_window"], cfg["max_position_embeddings"]
+    out = []
+    for method, k, nextn, v2, tokens, async_sched in [
+            (None, 0, 1, True, 8192, True), ("mtp", 3, 3, True, 8192, True),
+            ("mtp", 3, 1, True, 8192, True), ("mtp", 2, 4, True, 2048, True),
+            ("eagle", 4, 1, True, 8192, True), ("eagle3", 2, 1, False, 8192, True),
+            ("ngram", 5, 1, True, 8192, True), ("mtp", 4, 4, False, 4096, True),
+            ("mtp", 3, 3, True, 8192, False), ("draft_model", 3, 1, True, 1024, True)]:
+        spec = None
+        if method:
+            spec = ns(method=method, num_speculative_tokens=k,
+                      draft_model_config=ns(hf_config=ns(num_nextn_predict_layers=nextn)))
+            spec.use_eagle = lambda s=spec: SpeculativeConfig.use_eagle(s)
+            spec.use_multi_module_mtp = lambda s=spec: SpeculativeConfig.use_multi_module_mtp(s)
+        vc = ns(speculative_config=spec, diffusion_config=None,
+                scheduler_config=ns(max_num_batched_tokens=tokens, async_scheduling=async_sched),
+                parallel_config=ns(pipeline_parallel_size=1), use_v2_model_runner=v2)
+        vc.num_speculative_tokens = VllmConfig.num_speculative_tokens.fget(vc)
+        lookahead = VllmConfig.num_prefill_lookahead_tokens.fget(vc)
+        vc.max_concurrent_batches = VllmConfig.max_concurrent_batches.fget(vc)
+        in_flight = VllmConfig.max_in_flight_tokens.fget(vc)
+        sw = SlidingWindowSpec(block_size=16, num_kv_heads=8, head_size=64, head_size_v=64,
+                               dtype=torch.bfloat16, sliding_window=window,
+                               extra_retained_tokens=max(0, lookahead - 1))
+        out.append({"speculative_method": method, "num_speculative_tokens": k,
+                    "num_nextn_predict_layers": nextn, "v1_runner": 0 if v2 else 1,
+                    "max_num_batched_tokens": tokens, "async_scheduling": async_sched,
+                    "sliding_window": window, "max_model_len": max_len, "block_size": 16,
+                    "lookahead": lookahead, "max_in_flight_tokens": in_flight,
+                    "blocks_per_request": sw.max_admission_blocks_per_request(in_flight,
+                                                                              max_len)})
+    return out
+
+
 def main():
     doc = {
         "generator": "tests/kv/gen_cudagraph_goldens.py",
@@ -207,6 +254,7 @@ def main():
         "modes": mode_cases(),
         "full_extrapolation": extrapolations(),
         "backends": backend_block_sizes(),
+        "speculative_sliding": speculative_sliding(),
     }
     text = json.dumps(doc, indent=1)
     sys.stdout.write(text + "\n")

@@ -243,11 +243,66 @@ static void test_cli(void **state)
     free(err);
 }
 
+/* A sliding-window group's blocks per request under speculative decoding: the plan of
+ * gpt-oss-20b through the CLI against vLLM's max_admission_blocks_per_request with the
+ * lookahead and in-flight tokens of VllmConfig. */
+static void test_speculative_sliding(void **state)
+{
+    (void)state;
+    cJSON *doc = load();
+    const cJSON *c;
+    int n = 0;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "speculative_sliding"))
+    {
+        char args[1024], method[64] = "", *out, *err;
+        const cJSON *m = cJSON_GetObjectItem(c, "speculative_method");
+        if (cJSON_IsString(m))
+            snprintf(method, sizeof method, "--speculative-method %s", m->valuestring);
+        snprintf(args, sizeof args, "plan --model '%s/models/gpt-oss-20b.config.json' "
+                 "--total-memory 80GiB --json --block-size %d --max-num-seqs 16 "
+                 "--max-num-batched-tokens %d --num-speculative-tokens %d %s "
+                 "--num-nextn-predict-layers %d --max-model-len %d %s", MB_FIXTURES,
+                 geti(c, "block_size"), geti(c, "max_num_batched_tokens"),
+                 geti(c, "num_speculative_tokens"), method,
+                 geti(c, "num_nextn_predict_layers"), geti(c, "max_model_len"),
+                 cJSON_IsTrue(cJSON_GetObjectItem(c, "async_scheduling"))
+                     ? "" : "--no-async-scheduling");
+        int rc = tu_run_cli(geti(c, "v1_runner") ? "VLLM_USE_V2_MODEL_RUNNER=0" : NULL, args,
+                            &out, &err);
+        if (rc != 0)
+            fail_msg("membudget %s: exit %d: %s", args, rc, err);
+        cJSON *j = cJSON_Parse(out);
+        assert_non_null(j);
+        assert_int_equal((int64_t)tu_json_num(j, "max_in_flight_tokens"),
+                         geti(c, "max_in_flight_tokens"));
+        const cJSON *g;
+        int seen = 0;
+        cJSON_ArrayForEach(g, cJSON_GetObjectItem(j, "kv_cache_groups"))
+        {
+            if (strcmp(tu_json_str(g, "kind"), "sliding_window") != 0)
+                continue;
+            if ((int)tu_json_num(g, "blocks_per_request") != geti(c, "blocks_per_request"))
+                fail_msg("%s: %d blocks per request, vLLM %d", args,
+                         (int)tu_json_num(g, "blocks_per_request"),
+                         geti(c, "blocks_per_request"));
+            seen++;
+        }
+        assert_true(seen > 0);
+        cJSON_Delete(j);
+        free(out);
+        free(err);
+        n++;
+    }
+    assert_true(n >= 10);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_modes),
                                        cmocka_unit_test(test_full_extrapolation),
                                        cmocka_unit_test(test_backends),
-                                       cmocka_unit_test(test_cli)};
+                                       cmocka_unit_test(test_cli),
+                                       cmocka_unit_test(test_speculative_sliding)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
