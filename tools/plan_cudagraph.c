@@ -128,13 +128,13 @@ void plan_cg_text(const mb_plan *p)
     for (int m = 0; m < 2; m++) {
         if (!p->cudagraph_parts[m].count)
             continue;
-        char f[32], e[32], t[32];
-        mb_size_format_gib(p->cudagraph_parts[m].first, f, sizeof f);
-        mb_size_format_gib(p->cudagraph_parts[m].per_graph, e, sizeof e);
-        mb_size_format_gib(p->cudagraph_parts[m].bytes, t, sizeof t);
-        printf("  %-12s %d graphs: first %s GiB + (%d - 1) x %s GiB = %s GiB\n",
-               mode_words(m), p->cudagraph_parts[m].count, f, p->cudagraph_parts[m].count, e,
-               t);
+        const double mib = 1024.0 * 1024.0;
+        printf("  %-12s %d graphs: first %.2f MiB%s + (%d - 1) x %.2f MiB = %.2f MiB\n",
+               mode_words(m), p->cudagraph_parts[m].count,
+               (double)p->cudagraph_parts[m].first / mib,
+               p->cudagraph_parts[m].first ? "" : " (not measured)",
+               p->cudagraph_parts[m].count, (double)p->cudagraph_parts[m].per_graph / mib,
+               (double)p->cudagraph_parts[m].bytes / mib);
     }
     if (p->cudagraph_mode != MB_CUDAGRAPH_MODE_NONE && p->cudagraph_estimate > 0 &&
         p->budget.cudagraph_memory == 0) {

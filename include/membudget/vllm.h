@@ -128,8 +128,9 @@ typedef struct mb_kv_spec {
     int64_t bytes_per_token;  /* block_bytes / block_size */
 } mb_kv_spec;
 
-/* Derives the per-rank geometry. block_size must be one of vLLM's 1, 8, 16, 32, 64, 128,
- * 256; tensor_parallel_size >= 1 and, as vLLM requires, dividing num_attention_heads, and
+/* Derives the per-rank geometry. block_size is 1 or more (vLLM 0.33's CacheConfig takes any
+ * size above 0; from 1.2, before only 1, 8, 16, 32, 64, 128, 256: which sizes the attention
+ * backend runs is mb_plan_compute's check); tensor_parallel_size >= 1 and, as vLLM requires, dividing num_attention_heads, and
  * either dividing the KV heads or (replication) divisible by them; kv_cache_dtype NULL or
  * "auto" keeps the model's dtype. MB_EINVAL naming the parameter and value otherwise. */
 MB_EXPORT int mb_kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size,

@@ -219,6 +219,17 @@ static void test_cli(void **state)
     assert_non_null(strstr(err, "multiples of 64"));
     free(out);
     free(err);
+    /* any block size the backend runs: 48 is a multiple of FlashAttention's 16 */
+    snprintf(args, sizeof args, "plan --model '%s' --total-memory 80GiB --block-size 48 --json",
+             model);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+    j = cJSON_Parse(out);
+    assert_non_null(j);
+    assert_int_equal((int)tu_json_num(j, "block_size"), 48);
+    assert_string_equal(tu_json_str(j, "attention_backend"), "FLASH_ATTN");
+    cJSON_Delete(j);
+    free(out);
+    free(err);
     /* no backend runs block size 8 on CUDA */
     snprintf(args, sizeof args, "plan --model '%s' --gpu H100 --block-size 8", model);
     assert_int_not_equal(tu_run_cli(NULL, args, &out, &err), 0);
