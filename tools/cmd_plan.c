@@ -32,7 +32,8 @@ int cmd_plan(int argc, char **argv);
 #define NOT_MODELLED                                                                        \
     "Mamba / linear-attention / GDN layers (refused), chunked local attention, "          \
     "encoder-only and shared-KV layers, speculative draft layers, packed cache dtypes "    \
-    "(refused) and the FULL/PIECEWISE CUDA-graph split are not modelled"
+    "(refused), LoRA / encoder / micro-batch CUDA graphs and FlashInfer's and FA4's "      \
+    "device-specific kernel choices are not modelled"
 
 typedef struct plan_args {
     char cpu_reason[512]; /* a CPU device: why its KV size (mb_cpu_kv_space_get) */
