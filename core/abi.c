@@ -38,6 +38,20 @@
 #define MIN_ESTIMATE_OPTIONS FIELD_END(mb_estimate_options, memory_cap)
 #define MIN_ESTIMATE FIELD_END(mb_estimate, knobs)
 
+/* Release 1.2's ends of the structs it grew (issue 14), for the record and checked to be
+ * the structs' ends: mb_device_info's compute capability, mb_cpu_kv_options's
+ * kv_cache_memory_bytes, and the CUDA-graph modes, attention backend and speculative method
+ * of mb_plan_options and mb_plan. Zero in each new input means as in 1.1. */
+#define END_1_2_DEVICE_INFO FIELD_END(mb_device_info, cc_minor)
+#define END_1_2_CPU_KV_OPTIONS FIELD_END(mb_cpu_kv_options, kv_cache_memory_bytes)
+#define END_1_2_PLAN_OPTIONS FIELD_END(mb_plan_options, num_nextn_predict_layers)
+#define END_1_2_PLAN FIELD_END(mb_plan, compute_capability)
+_Static_assert(END_1_2_DEVICE_INFO <= sizeof(mb_device_info) &&
+                   END_1_2_CPU_KV_OPTIONS <= sizeof(mb_cpu_kv_options) &&
+                   END_1_2_PLAN_OPTIONS <= sizeof(mb_plan_options) &&
+                   END_1_2_PLAN <= sizeof(mb_plan),
+               "release 1.2's fields end inside their structs");
+
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }
 
 const char *mb_version_string(void) { return MEMBUDGET_VERSION_STRING; }

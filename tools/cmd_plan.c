@@ -535,6 +535,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
     if (p->cudagraph_source == MB_CUDAGRAPH_NONE)
         printf("CUDA graphs    none (%s)\n",
                a->o.enforce_eager               ? "--enforce-eager"
+               : a->o.cudagraph_mode == MB_CUDAGRAPH_MODE_NONE ? "--cudagraph-mode NONE"
                : a->o.kv_cache_memory_bytes > 0 ? "not charged with an explicit KV size"
                                                 : "a CPU device captures none");
     else
