@@ -42,6 +42,20 @@
  * "as in 1.1"): mb_model after checkpoint_kv_cache_dtype (1.2: layer_kind ..
  * mamba_ssm_dtype_bytes), mb_plan_options after allow_long_max_model_len (1.2:
  * no_prefix_caching), mb_plan after block_size_rule (1.2: group_block_size .. hybrid_rule). */
+/* Release 1.2's ends of the structs it grew (issue 14), for the record and checked to be
+ * the structs' ends: mb_device_info's compute capability, mb_cpu_kv_options's
+ * kv_cache_memory_bytes, and the CUDA-graph modes, attention backend and speculative method
+ * of mb_plan_options and mb_plan. Zero in each new input means as in 1.1. */
+#define END_1_2_DEVICE_INFO FIELD_END(mb_device_info, cc_minor)
+#define END_1_2_CPU_KV_OPTIONS FIELD_END(mb_cpu_kv_options, kv_cache_memory_bytes)
+#define END_1_2_PLAN_OPTIONS FIELD_END(mb_plan_options, num_nextn_predict_layers)
+#define END_1_2_PLAN FIELD_END(mb_plan, compute_capability)
+#define END_1_2_MODEL FIELD_END(mb_model, mamba_ssm_dtype_bytes)
+_Static_assert(END_1_2_DEVICE_INFO <= sizeof(mb_device_info) &&
+                   END_1_2_CPU_KV_OPTIONS <= sizeof(mb_cpu_kv_options) &&
+                   END_1_2_PLAN_OPTIONS <= sizeof(mb_plan_options) &&
+                   END_1_2_PLAN <= sizeof(mb_plan) && END_1_2_MODEL <= sizeof(mb_model),
+               "release 1.2's fields end inside their structs");
 
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }
 

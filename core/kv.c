@@ -77,14 +77,12 @@ int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
                                     "fill it with mb_model_parse or mb_model_load",
                          m->num_layers, m->num_attention_heads, m->num_kv_heads, m->head_size,
                          m->head_size_v, m->dtype_bytes);
-    static const int sizes[] = {1, 8, 16, 32, 64, 128, 256}; /* vLLM's BlockSize */
-    int ok = 0;
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        ok |= sizes[i] == block_size;
-    if (!ok)
-        return mb__error(MB_EINVAL, "--block-size %d is not one of vLLM's block sizes: 1, 8, "
-                                    "16, 32, 64, 128, 256 (16 is the default on GPUs)",
-                         block_size);
+    /* vLLM 0.33's CacheConfig.block_size is any int > 0 (vllm/config/cache.py: Field(gt=0));
+     * which sizes run is the attention backend's to say (the plan asks it: attn_backend.c) */
+    if (block_size < 1 || block_size > (1 << 20))
+        return mb__error(MB_EINVAL, "--block-size %d: give the tokens per KV-cache block, 1 or "
+                                    "more (vLLM's default is 16 on GPUs; the attention backend "
+                                    "decides which sizes run)", block_size);
     if (tp < 1 || tp > 1024)
         return mb__error(MB_EINVAL, "--tensor-parallel-size %d: give the number of devices "
                                     "the model is split over (1 to 1024)", tp);

@@ -159,7 +159,7 @@ static int64_t group_blocks(const mb__kv_plan_in *in, mb__kv_kind kind, int wind
                             int64_t len)
 {
     if (kind == MB__KV_SLIDING) {
-        int64_t t = window - 1 + in->max_in_flight_tokens;
+        int64_t t = window - 1 + in->extra_retained_tokens + in->max_in_flight_tokens;
         if (t > len)
             t = len;
         return cdiv(t, in->block_size) + 1;

@@ -42,6 +42,8 @@ typedef struct mb__kv_plan_in {
     int chunk_size;               /* chunked local attention's attention_chunk_size */
     int64_t mamba_blocks;         /* blocks one request holds in a Mamba group */
     int mamba_block_size;         /* a Mamba group's block_size (reported only) */
+    int64_t extra_retained_tokens; /* SlidingWindowSpec.extra_retained_tokens: multi-module
+                                    * MTP's num_prefill_lookahead_tokens - 1 (else 0) */
 } mb__kv_plan_in;
 
 typedef struct mb__kv_group {

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "cpu_kv.h"
 
 /* The topology, after probing (probe failures do not stop a listing of nodes). */
 static int get_topology(mb_context *ctx, const mb_topology **t)
@@ -407,6 +408,10 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
                                     "the node's memory the worker may use "
                                     "(--gpu-memory-utilization, default %.2f)",
                          o.utilization, MB_CPU_UTILIZATION_DEFAULT);
+    if (o.kv_cache_memory_bytes < 0 || o.kv_cache_memory_bytes > MB_SIZE_MAX)
+        return mb__error(MB_EINVAL, "--kv-cache-memory-bytes %lld: give the KV cache size in "
+                                    "bytes (more than 0), or leave it out",
+                         (long long)o.kv_cache_memory_bytes);
     int too_long = 0;
     const char *space = mb__getenv("VLLM_CPU_KVCACHE_SPACE", &too_long);
     if (too_long)
@@ -426,10 +431,7 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
     r.node_total = s.total_memory;
     r.node_available = s.free_memory;
     r.container_limit = s.limit;
-    int node = r.rank.node;
-    char avail[32], total[32], want[32], bound[160] = "";
-    mb_size_format_gib(r.node_available, avail, sizeof avail);
-    mb_size_format_gib(r.node_total, total, sizeof total);
+    char bound[160] = "";
     if (s.flags & MB_SNAP_LIMITED) {
         char lim[32];
         mb_size_format_gib(s.limit, lim, sizeof lim);
@@ -437,51 +439,33 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
     } else if (s.flags & MB_SNAP_HOST_FALLBACK) {
         snprintf(bound, sizeof bound, ", the host's figures: node files do not cover it");
     }
+    /* vLLM's order: VLLM_CPU_KVCACHE_SPACE overrides --kv-cache-memory-bytes
+     * (CpuPlatform.check_and_update_config) */
+    char from[96];
+    mb__cpu_kv_in in = {
+        .node = r.rank.node,
+        .total = s.total_memory,
+        .available = s.free_memory,
+        .cg_limit = s.limit,
+        .utilization = o.utilization,
+        .bound = bound,
+    };
     if (space && *space) {
-        r.explicit_size = 1;
-        r.bytes = explicit_bytes;
-        mb_size_format_gib(r.bytes, want, sizeof want);
-        if (r.bytes > r.node_available)
-            return mb__error(MB_ENOFIT, "VLLM_CPU_KVCACHE_SPACE=%s asks for %s GiB of KV cache "
-                                        "on node %d, which has %s/%s GiB available/total%s; "
-                                        "lower VLLM_CPU_KVCACHE_SPACE to at most %lld, or free "
-                                        "memory on node %d",
-                             space, want, node, avail, total, bound,
-                             (long long)(r.node_available >> 30), node);
-        snprintf(r.reason, sizeof r.reason, "Explicitly set (%s/%s) GiB for KV cache on node "
-                                             "%d (VLLM_CPU_KVCACHE_SPACE=%s; %s GiB available%s)",
-                 want, total, node, space, avail, bound);
-    } else {
-        r.utilization = o.utilization;
-        /* Python's math.ceil(total * fraction): the product in double, as vLLM computes it */
-        double req = ceil((double)r.node_total * o.utilization);
-        r.requested = (int64_t)req;
-        if ((rc = mb__self_rss(&ctx->plat, &r.resident)))
-            return rc;
-        r.bytes = r.requested - r.resident;
-        char reqg[32], rss[32];
-        mb_size_format_gib(r.requested, reqg, sizeof reqg);
-        mb_size_format_gib(r.resident, rss, sizeof rss);
-        mb_size_format_gib(r.bytes, want, sizeof want);
-        if (r.bytes <= 0 || r.bytes > r.node_available)
-            return mb__error(MB_ENOFIT, "the automatic KV cache for node %d is %s GiB "
-                                        "(%s GiB = ceil(%s GiB x utilization %g) minus %s GiB "
-                                        "this process holds), but node %d has %s/%s GiB "
-                                        "available/total%s; %s",
-                             node, want, reqg, total, o.utilization, rss, node, avail, total,
-                             bound,
-                             r.bytes <= 0
-                                 ? "raise the utilization (--gpu-memory-utilization) or set "
-                                   "VLLM_CPU_KVCACHE_SPACE to a size in GiB"
-                                 : "lower the utilization (--gpu-memory-utilization), set "
-                                   "VLLM_CPU_KVCACHE_SPACE to a size in GiB that fits, or "
-                                   "free memory on the node");
-        mb__snprintf_c(r.reason, sizeof r.reason, "Auto set (%s/%s) GiB for KV cache on node %d, with "
-                                             "%s GiB requested memory for the worker "
-                                             "(utilization %g); %s GiB was consumed by this "
-                                             "process (VmRSS); %s GiB available%s",
-                 want, total, node, reqg, o.utilization, rss, avail, bound);
+        snprintf(from, sizeof from, "VLLM_CPU_KVCACHE_SPACE=%s", space);
+        in.explicit_bytes = explicit_bytes;
+        in.explicit_from = from;
+        in.explicit_name = "VLLM_CPU_KVCACHE_SPACE";
+    } else if (o.kv_cache_memory_bytes > 0) {
+        snprintf(from, sizeof from, "--kv-cache-memory-bytes %lld",
+                 (long long)o.kv_cache_memory_bytes);
+        in.explicit_bytes = o.kv_cache_memory_bytes;
+        in.explicit_from = from;
+        in.explicit_name = "--kv-cache-memory-bytes";
+    } else if ((rc = mb__self_rss(&ctx->plat, &in.rss))) {
+        return rc;
     }
+    if ((rc = mb__cpu_kv_size(&in, &r)))
+        return rc;
     *out = r;
     return MB_OK;
 }

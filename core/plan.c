@@ -6,8 +6,9 @@
  *  - the non-KV memory (weights, activation peak, non-torch memory) comes from a profiling
  *    run (non_kv_memory); without one the weights alone stand in (split evenly over the
  *    tensor-parallel ranks, as vLLM shards them), and the KV figures are an upper bound;
- *  - the CUDA-graph memory comes from measured captures; without them, vLLM's own floor of
- *    1 MiB per graph after the first (profile_cudagraph_memory) is charged;
+ *  - the CUDA-graph memory comes from measured captures per mode (FULL and PIECEWISE, as
+ *    plan_cudagraph.c resolves them); without them, vLLM's own floor of 1 MiB per graph
+ *    after the first (profile_cudagraph_memory) is charged;
  *  - every rank is taken to be a device like dev, so the minimum over ranks that vLLM takes
  *    (get_kv_cache_configs) is that one rank's figure.
  */
@@ -17,6 +18,7 @@
 #include "internal.h"
 #include "gpu_table.h"
 #include "kv_groups.h"
+#include "plan_cudagraph.h"
 
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
@@ -134,48 +136,6 @@ static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_pla
     return MB_OK;
 }
 
-/* The CUDA-graph charge: given, measured, vLLM's floor, or none. */
-static int cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, mb_plan *p)
-{
-    p->cudagraph_source = MB_CUDAGRAPH_NONE;
-    p->budget.cudagraph_memory = 0;
-    if (o->enforce_eager || o->kv_cache_memory_bytes > 0)
-        return MB_OK; /* eager: no graphs; explicit KV size: vLLM charges nothing */
-    if (strncmp(dev->device, "cpu:", 4) == 0)
-        return MB_OK; /* vLLM's CPU worker captures no CUDA graphs */
-    mb_cudagraph_options co = MB_CUDAGRAPH_OPTIONS_INIT;
-    co.max_num_seqs = o->max_num_seqs;
-    co.num_speculative_tokens = o->num_speculative_tokens;
-    co.compute_capability = o->compute_capability; /* sm_100 raises the ceiling to 1024 */
-    co.max_num_batched_tokens = o->max_num_batched_tokens;
-    int n = mb__cudagraph_capture_sizes(&co, NULL, 0);
-    if (n < 0)
-        return n;
-    p->num_cudagraphs = n;
-    if (o->cudagraph_memory != MB_UNKNOWN) {
-        p->cudagraph_source = MB_CUDAGRAPH_GIVEN;
-        p->budget.cudagraph_memory = o->cudagraph_memory;
-        return MB_OK;
-    }
-    mb_cudagraph_estimator e;
-    mb_cudagraph_estimator_init(&e);
-    int rc = mb_cudagraph_estimator_set_graphs(&e, 0, n);
-    if (rc)
-        return rc;
-    if (o->cudagraph_first != MB_UNKNOWN) {
-        p->cudagraph_source = MB_CUDAGRAPH_MEASURED;
-        if ((rc = mb_cudagraph_estimator_feed(&e, 0, o->cudagraph_first)) ||
-            (o->cudagraph_second != MB_UNKNOWN &&
-             (rc = mb_cudagraph_estimator_feed(&e, 0, o->cudagraph_second))))
-            return rc;
-    } else {
-        p->cudagraph_source = MB_CUDAGRAPH_FLOOR;
-        if ((rc = mb_cudagraph_estimator_feed(&e, 0, 0))) /* first unknown: the floor alone */
-            return rc;
-    }
-    return mb_cudagraph_estimator_compute(&e, &p->budget.cudagraph_memory);
-}
-
 /* The plan's group kind names; docs/plan.md maps each to vLLM's KVCacheSpec class. */
 static const char *group_kind(mb__kv_kind k)
 {
@@ -196,8 +156,26 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
     for (int r = 0; r < pp; r++)
         avail[r] = available;
     int64_t mnbt = o->max_num_batched_tokens;
-    int batches = o->sync_scheduling ? pp : pp + 1; /* VllmConfig.max_concurrent_batches */
+    /* VllmConfig.max_concurrent_batches: async scheduling holds pp + 1 batches under model
+     * runner V2, 2 (pp 1) or pp under V1; synchronous, pp */
+    int batches = o->sync_scheduling ? pp : o->model_runner_v1 && pp > 1 ? pp : pp + 1;
     p->max_in_flight_tokens = batches * mnbt;
+    /* get_global_kv_cache_groups (kv_cache_planning.py): sliding windows retain
+     * max(0, num_prefill_lookahead_tokens - 1) more tokens; the lookahead is k for a
+     * multi-module MTP drafter (min(num_nextn_predict_layers, k) > 1), 1 for the other
+     * EAGLE-family ones, 0 otherwise (VllmConfig.num_prefill_lookahead_tokens) */
+    int64_t lookahead = 0;
+    const char *sm = o->speculative_method;
+    if (sm && o->num_speculative_tokens > 0) {
+        int mods = o->num_nextn_predict_layers > 0 ? o->num_nextn_predict_layers : 1;
+        if (strcmp(sm, "mtp") == 0 &&
+            (mods < o->num_speculative_tokens ? mods : o->num_speculative_tokens) > 1)
+            lookahead = o->num_speculative_tokens;
+        else if (strcmp(sm, "eagle") == 0 || strcmp(sm, "eagle3") == 0 ||
+                 strcmp(sm, "mtp") == 0 || strcmp(sm, "dflash") == 0 ||
+                 strcmp(sm, "dspark") == 0)
+            lookahead = 1;
+    }
     in.pipeline_parallel_size = pp;
     in.available = avail;
     in.max_model_len = o->max_model_len > 0 ? o->max_model_len : m->max_model_len;
@@ -205,6 +183,7 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
     in.num_gpu_blocks_override = o->num_gpu_blocks_override > 0 ? o->num_gpu_blocks_override
                                                                 : -1;
     in.max_in_flight_tokens = p->max_in_flight_tokens;
+    in.extra_retained_tokens = lookahead > 1 ? lookahead - 1 : 0;
     mb__kv_plan_out k;
     int rc = mb__kv_plan(&in, &k);
     if (rc)
@@ -265,12 +244,26 @@ static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_o
         if (strcmp(cd, "auto") == 0 && m->checkpoint_kv_cache_dtype[0])
             cd = m->checkpoint_kv_cache_dtype;
         int fp8 = strncmp(cd, "fp8", 3) == 0;
-        o->block_size = mb__gpu_default_block_size(cc / 10, is_cpu, m->is_mla, fp8, &why);
+        if (is_cpu) {
+            /* CpuPlatform (vllm/platforms/cpu.py): update_block_size_for_backend asks the
+             * backend for its preferred size from 128 (CPU_ATTN takes multiples of 32, so
+             * 128); check_and_update_config forces 16 for the reference CPU MLA kernel */
+            o->block_size = m->is_mla ? 16 : 128;
+            why = m->is_mla ? "the CPU MLA kernel runs 16-token blocks only "
+                              "(CpuPlatform.check_and_update_config)"
+                            : "the CPU backend's preferred size from 128 "
+                              "(CpuPlatform.update_block_size_for_backend; CPU_ATTN takes "
+                              "multiples of 32)";
+        } else {
+            o->block_size = mb__gpu_default_block_size(cc / 10, is_cpu, m->is_mla, fp8, &why);
+        }
         snprintf(p->block_size_rule, sizeof p->block_size_rule, "%s%s", why,
                  cc || is_cpu ? "" : " (compute capability unknown: give --gpu)");
     } else {
         snprintf(p->block_size_rule, sizeof p->block_size_rule, "given with --block-size");
     }
+    if (is_cpu) /* "async scheduling is not required on CPU": off (check_and_update_config) */
+        o->sync_scheduling = 1;
     p->max_num_seqs = o->max_num_seqs;
     p->max_num_batched_tokens = o->max_num_batched_tokens;
 }
@@ -329,8 +322,13 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
                      prep.requested_block_size, was);
         }
     }
-    if ((rc = cudagraphs(o, dev, &p)))
+    /* the attention backend (refusing a block size it cannot run) and its CUDA graphs
+     * (plan_cudagraph.c) */
+    int cg_support = 0;
+    if ((rc = mb__plan_backend(m, dev, o, &cg_support, &p)) ||
+        (rc = mb__plan_cudagraphs(o, dev, cg_support, &p)))
         return rc;
+    p.compute_capability = o->compute_capability;
 
     /* the non-KV part, per rank */
     int tp = o->tensor_parallel_size;

@@ -67,6 +67,8 @@ int mb__vt_device_info(mb_backend_slot *b, int i, mb_device_info *out)
     out->integrated = d.integrated;
     out->numa_node = d.numa_node;
     out->total_memory = d.total_memory;
+    out->cc_major = d.cc_major;
+    out->cc_minor = d.cc_minor;
     snprintf(out->ops, sizeof out->ops, "%s", d.ops);
     snprintf(out->model, sizeof out->model, "%s", d.model);
     snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%s", d.pci_bus_id);

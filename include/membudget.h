@@ -213,6 +213,8 @@ typedef struct mb_device_info {
     char uuid[48];               /* "GPU-...", or "" */
     int numa_node;               /* nearest NUMA node, -1 when unknown */
     int64_t total_memory;        /* static total read at probe time */
+    /* -- from 1.2 -- */
+    int cc_major, cc_minor;      /* compute capability (CUDA); 0.0 when unknown (HIP, CPU) */
 } mb_device_info;
 #define MB_DEVICE_INFO_INIT { .size = sizeof(mb_device_info) }
 

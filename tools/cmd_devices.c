@@ -60,13 +60,21 @@ int cmd_devices(int argc, char **argv)
             cli_json_text(o, "uuid", d.uuid);
             cJSON_AddNumberToObject(o, "numa_node", d.numa_node);
             cli_json_bytes(o, "total_memory", d.total_memory);
+            if (d.cc_major) /* issue 14: CUDA's compute capability, else null */
+                cJSON_AddNumberToObject(o, "compute_capability",
+                                        d.cc_major + d.cc_minor / 10.0);
+            else
+                cJSON_AddNullToObject(o, "compute_capability");
             cJSON_AddItemToArray(jd, o);
         } else {
             char g[32];
-            printf("  %-8s %-9s %-10s %s%s%s, total %s\n", d.name, d.ops,
+            char cc[32] = "";
+            if (d.cc_major)
+                snprintf(cc, sizeof cc, ", compute capability %d.%d", d.cc_major, d.cc_minor);
+            printf("  %-8s %-9s %-10s %s%s%s, total %s%s\n", d.name, d.ops,
                    d.integrated ? "integrated" : "discrete", d.model,
                    d.pci_bus_id[0] ? ", pci " : "", d.pci_bus_id,
-                   cli_gib(d.total_memory, g, sizeof g));
+                   cli_gib(d.total_memory, g, sizeof g), cc);
         }
     }
     int rc = CLI_OK;

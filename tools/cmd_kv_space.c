@@ -1,5 +1,6 @@
-/* tools/cmd_kv_space.c: `membudget kv-space [--rank N] [--utilization U] [--json]`: the CPU
- * KV-cache size a vLLM CPU worker of that local rank would take, its NUMA node, and why. */
+/* tools/cmd_kv_space.c: `membudget kv-space [--rank N] [--utilization U]
+ * [--kv-cache-memory-bytes SIZE] [--json]`: the CPU KV-cache size a vLLM CPU worker of that
+ * local rank would take, its NUMA node, and why. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,12 @@ int cmd_kv_space(int argc, char **argv)
         }
         int is_rank = strncmp(a, "--rank", 6) == 0 && (a[6] == '\0' || a[6] == '=');
         int is_util = strncmp(a, "--utilization", 13) == 0 && (a[13] == '\0' || a[13] == '=');
-        if (!is_rank && !is_util)
+        /* vLLM's --gpu-memory-utilization is the same fraction on the CPU backend */
+        if (strncmp(a, "--gpu-memory-utilization", 24) == 0 && (a[24] == '\0' || a[24] == '='))
+            is_util = 1;
+        int is_kv = strncmp(a, "--kv-cache-memory-bytes", 23) == 0 &&
+                    (a[23] == '\0' || a[23] == '=');
+        if (!is_rank && !is_util && !is_kv)
             return cli_usage("kv-space", "unknown option '%s'", a);
         const char *eq = strchr(a, '=');
         if (eq)
@@ -36,7 +42,11 @@ int cmd_kv_space(int argc, char **argv)
             return cli_usage("kv-space", "%s needs a value", a);
         char *end;
         errno = 0;
-        if (is_rank) {
+        if (is_kv) { /* vLLM's flag (VLLM_CPU_KVCACHE_SPACE, when set, overrides it) */
+            if (mb_size_parse(val, &o.kv_cache_memory_bytes) || o.kv_cache_memory_bytes <= 0)
+                return cli_usage("kv-space", "--kv-cache-memory-bytes '%s': give the KV cache "
+                                             "size, such as 4GiB or 4294967296", val);
+        } else if (is_rank) {
             long r = strtol(val, &end, 10);
             if (!*val || *end || errno || r < 0 || r > 1 << 20)
                 return cli_usage("kv-space", "--rank '%s' is not a local rank (0, 1, 2, ...)",

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "plan_estimate.h"
 #include "cli_chart.h"
+#include "plan_cudagraph.h"
 
 int cmd_plan(int argc, char **argv);
 
@@ -29,12 +30,12 @@ int cmd_plan(int argc, char **argv);
 
 /* What this plan does not model yet (issue 14), said in every plan */
 #define NOT_MODELLED                                                                        \
-    "hybrids other than Qwen3-Next, Jamba, Granite 4 and Nemotron-H (refused), MLA next "  \
-    "to state layers and hybrids on a CPU device (refused), the FA4 head-256 and "          \
-    "FlashInfer kernel block sizes (FlashAttention's 16 is taken), encoder-only and "       \
-    "DeciLM no-op layers (refused), shared KV other than Gemma 3n's, speculative draft "    \
-    "layers, packed cache dtypes (refused) and the FULL/PIECEWISE CUDA-graph split are "    \
-    "not modelled"
+    "hybrids other than Qwen3-Next, Jamba, Granite 4 and Nemotron-H (refused), MLA next " \
+    "to state layers and hybrids on a CPU device (refused), the FA4 head-256 and " \
+    "FlashInfer kernel block sizes (FlashAttention's 16 is taken), encoder-only and " \
+    "DeciLM no-op layers (refused), shared KV other than Gemma 3n's, speculative draft " \
+    "layers, packed cache dtypes (refused), LoRA / encoder / micro-batch CUDA graphs " \
+    "and FlashInfer's device-specific kernel choice are not modelled"
 
 typedef struct plan_args {
     char cpu_reason[512]; /* a CPU device: why its KV size (mb_cpu_kv_space_get) */
@@ -176,13 +177,15 @@ static int apply_gpu(plan_args *a)
 /* A CPU device without --kv-cache-memory-bytes: the KV size vLLM's CPU worker takes. */
 static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
 {
-    if (strcmp(s->platform, "cpu") != 0 || a->o.kv_cache_memory_bytes > 0)
-        return CLI_OK;
+    if (strcmp(s->platform, "cpu") != 0)
+        return CLI_OK; /* --kv-cache-memory-bytes too: checked against the node's available
+                        * memory, and VLLM_CPU_KVCACHE_SPACE overrides it, as in vLLM */
     mb_context *ctx;
     if (cli_context(&ctx))
         return CLI_FAIL;
     mb_cpu_kv_options ko = MB_CPU_KV_OPTIONS_INIT;
     ko.utilization = a->o.gpu_memory_utilization;
+    ko.kv_cache_memory_bytes = a->o.kv_cache_memory_bytes;
     int idx = 0, node = 0;
     if (mb_device_find(ctx, s->device, &idx) == MB_OK)
         node = idx; /* cpu:N is the N-th CPU device: local rank N binds to it */
@@ -366,6 +369,8 @@ static int parse(int argc, char **argv, plan_args *a)
         int known = 0;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(flag, with_value[k]) == 0;
+        for (int k = 0; plan_cg_flags[k]; k++) /* plan_cudagraph.c */
+            known |= strcmp(flag, plan_cg_flags[k]) == 0;
         if (!known)
             return cli_usage("plan", "unknown option '%s'", arg);
         if (!v) {
@@ -375,6 +380,8 @@ static int parse(int argc, char **argv, plan_args *a)
         }
         long n = 0;
         int rc = parse_planner_flag(flag, v, a);
+        if (rc < 0)
+            rc = plan_cg_flag(flag, v, &a->o);
         if (rc >= 0) {
             if (rc)
                 return rc;
@@ -558,6 +565,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
     if (p->cudagraph_source == MB_CUDAGRAPH_NONE)
         printf("CUDA graphs    none (%s)\n",
                a->o.enforce_eager               ? "--enforce-eager"
+               : a->o.cudagraph_mode == MB_CUDAGRAPH_MODE_NONE ? "--cudagraph-mode NONE"
                : a->o.kv_cache_memory_bytes > 0 ? "not charged with an explicit KV size"
                                                 : "a CPU device captures none");
     else
@@ -584,6 +592,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            (long long)k->bytes_per_token, (long long)k->block_bytes, k->block_size,
            (snprintf(b3, sizeof b3, "%.2f", (double)k->block_bytes / (double)MB_MiB), b3));
     print_groups_text(p);
+    plan_cg_text(p);
     printf("KV cache       %lld blocks = %s GiB per rank; vLLM's \"GPU KV cache size\": %lld "
            "tokens (int(max concurrency x max model len))\n",
            (long long)p->num_blocks, g(p->kv_cache_bytes, b1, sizeof b1),
@@ -654,6 +663,7 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
         cJSON_AddStringToObject(root, "cpu_kv_space_reason", a->cpu_reason);
     }
     add_groups_json(root, a, p);
+    plan_cg_json(root, p);
     plan_est_json(&a->est, root);
     return cli_print_json(root);
 }
@@ -673,12 +683,17 @@ int cmd_plan(int argc, char **argv)
     const char *allow = getenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN"); /* vllm/envs.py: "1"/"true" */
     a.o.allow_long_max_model_len =
         allow && (strcmp(allow, "1") == 0 || strcasecmp(allow, "true") == 0);
+    if ((rc = plan_cg_env(&a.o)))
+        return rc;
     mb_model m = MB_MODEL_INIT;
     if ((rc = mb_model_load(a.model, &m)))
         return cli_fail_rc(rc, "--model");
     mb_snapshot s;
     if ((rc = device_snapshot(&a, &s)))
         return rc;
+    if (!a.gpu_spec.name[0] && !a.est.gpu && !a.total &&
+        (rc = plan_cg_measured_device(&s, &a.o, &a.gpu_spec)))
+        return rc; /* a measured device: its own name and compute capability */
     int seqs = a.o.max_num_seqs;
     int64_t tokens = a.o.max_num_batched_tokens;
     if ((rc = plan_est_apply(&a.est, a.model, &s, &a.o)))

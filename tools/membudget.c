@@ -33,7 +33,7 @@ const cli_command cli_commands[] = {
      "membudget gather DIR"},
     {"kv-space", cmd_kv_space, "The CPU KV-cache size of a local rank (VLLM_CPU_KVCACHE_SPACE, "
                                "explicit or automatic), its NUMA node and why.",
-     "membudget kv-space [--rank N] [--utilization U] [--json]\n"
+     "membudget kv-space [--rank N] [--utilization U] [--kv-cache-memory-bytes SIZE] [--json]\n"
      "\n"
      "  --rank N         the local rank (default 0): VLLM_CPU_OMP_THREADS_BIND and\n"
      "                   CPU_VISIBLE_MEMORY_NODES decide its node\n"

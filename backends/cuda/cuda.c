@@ -62,6 +62,9 @@ MB_NVML_SYMS(MB_REDECLARE)
 _Static_assert(CU_DEVICE_ATTRIBUTE_INTEGRATED == 18, "cuda.h: attribute 18 is INTEGRATED");
 _Static_assert(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN == 97,
                "cuda.h: attribute 97 is MAX_SHARED_MEMORY_PER_BLOCK_OPTIN");
+_Static_assert(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR == 75 &&
+                   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR == 76,
+               "cuda.h: attributes 75 and 76 are the compute capability");
 _Static_assert(CUDA_ERROR_STUB_LIBRARY == 34 && CUDA_ERROR_NO_DEVICE == 100 &&
                    CUDA_ERROR_SYSTEM_DRIVER_MISMATCH == 803,
                "cuda.h: cuInit error codes");
@@ -246,6 +249,16 @@ static int read_device(cuda_state *s, int i)
         return mb__cuda_fail(s, d, "cuDeviceGetAttribute("
                              "CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)", r);
     d->smem_optin = v;
+    /* the compute capability vLLM's defaults depend on (torch.cuda.get_device_capability
+     * reads the same attributes) */
+    if ((r = cu->cuDeviceGetAttribute(&d->cc_major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
+                                      d->dev)))
+        return mb__cuda_fail(s, d, "cuDeviceGetAttribute("
+                             "CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)", r);
+    if ((r = cu->cuDeviceGetAttribute(&d->cc_minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
+                                      d->dev)))
+        return mb__cuda_fail(s, d, "cuDeviceGetAttribute("
+                             "CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)", r);
     d->ops = d->integrated ? &mb__cuda_uma_ops : &mb__cuda_discrete_ops;
     d->numa_node = read_numa_node(s->plat, d->pci);
     return MB_OK;
@@ -386,6 +399,8 @@ static int cuda_device_info(void *st, int i, mb_backend_device *out)
     snprintf(out->uuid, sizeof out->uuid, "%s", d->uuid);
     out->numa_node = d->numa_node;
     out->total_memory = d->total;
+    out->cc_major = d->cc_major;
+    out->cc_minor = d->cc_minor;
     return MB_OK;
 }
 

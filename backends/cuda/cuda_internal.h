@@ -59,6 +59,7 @@ struct cuda_dev {
     int64_t total;
     int integrated;
     int64_t smem_optin;
+    int cc_major, cc_minor; /* CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR */
     int numa_node;
     const cuda_dev_ops *ops;
     /* lazy state, under cuda_state.lock */

@@ -84,6 +84,9 @@ typedef struct mb_backend_device {
     char uuid[48];        /* "GPU-...", or "" */
     int numa_node;        /* nearest NUMA node, -1 when unknown */
     int64_t total_memory; /* static total read at probe time */
+    /* appended (library 1.2): the core zeroes the struct, so a backend that does not know
+     * these leaves them 0, "unknown" */
+    int cc_major, cc_minor; /* compute capability (CUDA); 0.0 when unknown or not CUDA */
 } mb_backend_device;
 
 struct mb_topology; /* the host's NUMA topology (platform/topology.h), for the CPU backend */

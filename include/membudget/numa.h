@@ -111,6 +111,9 @@ typedef struct mb_cpu_kv_options {
     uint32_t size; /* the caller's sizeof: set it with MB_CPU_KV_OPTIONS_INIT */
     int local_rank;     /* default 0 */
     double utilization; /* in (0, 1]; default MB_CPU_UTILIZATION_DEFAULT */
+    /* -- from 1.2 -- */
+    int64_t kv_cache_memory_bytes; /* > 0: vLLM's --kv-cache-memory-bytes (which
+                                    * VLLM_CPU_KVCACHE_SPACE overrides); 0 (default): none */
 } mb_cpu_kv_options;
 #define MB_CPU_KV_OPTIONS_INIT \
     { .size = sizeof(mb_cpu_kv_options), .utilization = MB_CPU_UTILIZATION_DEFAULT }
@@ -120,7 +123,8 @@ MB_EXPORT int mb_cpu_kv_options_init(mb_cpu_kv_options *o, size_t size);
 
 typedef struct mb_cpu_kv_space {
     uint32_t size; /* the caller's sizeof: set it with MB_CPU_KV_SPACE_INIT */
-    int explicit_size;      /* 1: VLLM_CPU_KVCACHE_SPACE gave it; 0: automatic */
+    int explicit_size;      /* 1: VLLM_CPU_KVCACHE_SPACE or --kv-cache-memory-bytes gave it;
+                             * 0: automatic */
     int64_t bytes;          /* the rank's KV-cache size */
     mb_cpu_rank rank;       /* its node and why */
     int64_t node_total;     /* the device's total (node MemTotal, or the host's in the

@@ -159,8 +159,9 @@ typedef struct mb_kv_spec {
     int64_t bytes_per_token;  /* block_bytes / block_size */
 } mb_kv_spec;
 
-/* Derives the per-rank geometry. block_size must be one of vLLM's 1, 8, 16, 32, 64, 128,
- * 256; tensor_parallel_size >= 1 and, as vLLM requires, dividing num_attention_heads, and
+/* Derives the per-rank geometry. block_size is 1 or more (vLLM 0.33's CacheConfig takes any
+ * size above 0; from 1.2, before only 1, 8, 16, 32, 64, 128, 256: which sizes the attention
+ * backend runs is mb_plan_compute's check); tensor_parallel_size >= 1 and, as vLLM requires, dividing num_attention_heads, and
  * either dividing the KV heads or (replication) divisible by them; kv_cache_dtype NULL or
  * "auto" keeps the model's dtype. MB_EINVAL naming the parameter and value otherwise. */
 MB_EXPORT int mb_kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size,
@@ -385,6 +386,18 @@ typedef struct mb_plan_options {
     int no_prefix_caching;          /* 1: --no-enable-prefix-caching (Mamba layers keep one
                                      * state, mamba_cache_mode none); 0 (default): vLLM's
                                      * prefix caching, align mode */
+    /* 1.2, vLLM 0.33's CUDA-graph modes; zero means as in 1.1 */
+    int cudagraph_mode;             /* an MB_CUDAGRAPH_MODE_*; 0 (default): vLLM's
+                                     * FULL_AND_PIECEWISE, resolved by the backend */
+    int model_runner_v1;            /* 1: VLLM_USE_V2_MODEL_RUNNER=0; 0 (default): V2 */
+    int no_cudagraph_estimate;      /* 1: VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0: the
+                                     * estimate is reported, not charged */
+    int64_t cudagraph_full_first;   /* > 0: the FULL mode's own captures (then cudagraph_ */
+    int64_t cudagraph_full_second;  /* first/second are PIECEWISE's); 0 (default): the same */
+    const char *attention_backend;  /* --attention-backend; NULL (default): vLLM's pick */
+    const char *speculative_method; /* the drafter ("mtp", "eagle", "ngram", ...); NULL
+                                     * (default): none or one that reads no lookahead */
+    int num_nextn_predict_layers;   /* the MTP drafter's modules; 0 (default): 1 */
 } mb_plan_options;
 #define MB_PLAN_OPTIONS_INIT \
     { .size = sizeof(mb_plan_options), \
@@ -417,6 +430,18 @@ typedef enum mb_cudagraph_source {
 } mb_cudagraph_source;
 /* "none", "given", "measured", "floor". */
 MB_EXPORT const char *mb_cudagraph_source_name(int32_t s);
+
+/* vLLM's CUDAGraphMode, for mb_plan_options.cudagraph_mode and mb_plan (from 1.2). */
+typedef enum mb_cudagraph_mode_kind {
+    MB_CUDAGRAPH_MODE_DEFAULT = 0, /* FULL_AND_PIECEWISE, as the backend allows */
+    MB_CUDAGRAPH_MODE_NONE = 1,
+    MB_CUDAGRAPH_MODE_PIECEWISE = 2,
+    MB_CUDAGRAPH_MODE_FULL = 3,
+    MB_CUDAGRAPH_MODE_FULL_DECODE_ONLY = 4,
+    MB_CUDAGRAPH_MODE_FULL_AND_PIECEWISE = 5
+} mb_cudagraph_mode_kind;
+/* "default", "NONE", "PIECEWISE", "FULL", "FULL_DECODE_ONLY", "FULL_AND_PIECEWISE" (from 1.2). */
+MB_EXPORT const char *mb_cudagraph_mode_name(int mode);
 
 #define MB_PLAN_MAX_GROUPS 32 /* KV-cache groups a plan reports */
 typedef struct mb_plan {
@@ -462,6 +487,20 @@ typedef struct mb_plan {
     int64_t mamba_state_bytes;   /* one state layer's state per rank, unpadded (0: none) */
     char mamba_cache_mode[8];    /* "align" (prefix caching), "none", "" (no state layers) */
     char hybrid_rule[320];       /* how the attention block size was aligned to the state */
+    /* 1.2: vLLM 0.33's CUDA-graph modes and attention backend */
+    int cudagraph_mode;          /* the MB_CUDAGRAPH_MODE_* that runs (NONE when eager) */
+    int cudagraph_runner;        /* 2: model runner V2 (0.33's default), 1: V1 */
+    struct {
+        int count;               /* graphs of the mode */
+        int64_t first;           /* its first (largest) capture, as given or 0 */
+        int64_t per_graph;       /* what each further graph is charged */
+        int64_t bytes;           /* first + (count - 1) x per_graph */
+    } cudagraph_parts[2];        /* [0] PIECEWISE, [1] FULL */
+    int64_t cudagraph_estimate;  /* the profiler's estimate; charged unless
+                                  * no_cudagraph_estimate */
+    char cudagraph_rule[200];    /* why that mode */
+    char attention_backend[32];  /* vLLM's AttentionBackendEnum name */
+    int compute_capability;      /* in force: given, measured or of the named GPU; 0 */
 } mb_plan;
 #define MB_PLAN_INIT { .size = sizeof(mb_plan) }
 

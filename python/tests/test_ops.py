@@ -86,6 +86,10 @@ def test_every_key_of_plan_json_is_a_field(clean_env) -> None:
     assert p.extra == {}, sorted(p.extra)
     assert p.gpu is not None and p.kv_cache_groups and p.estimate is not None
     assert p.max_num_seqs and p.max_num_batched_tokens
+    # issue 14: the backend vLLM picks on sm_90 and its CUDA-graph modes
+    assert p.attention_backend == "FLASH_ATTN"
+    assert p.cudagraph_modes is not None and p.cudagraph_modes["mode"] == "FULL_AND_PIECEWISE"
+    assert p.cudagraph_modes["full"]["count"] > 0
 
 
 def test_plan_flags_are_vllms(clean_env) -> None:

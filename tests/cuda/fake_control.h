@@ -19,7 +19,8 @@
     /* Knobs: "fail_at" (the Nth faultable call from now fails; 0 = never), "fault_code" \
      * (the CUresult/nvmlReturn_t it fails with; default 999), "nvml_uuid" (0: NVML does \
      * not know devices by UUID, only by PCI id), "nvml_init_fail" (nvmlInit_v2 answers \
-     * this code). Setting fail_at resets the call count. */                                \
+     * this code), "cc" (every device's compute capability, major x 10 + minor; also \
+     * MB_FAKE_CUDA_CC in the environment). Setting fail_at resets the call count. */                                \
     X(void, mbfake_cuda_set, (const char *knob, long long value))                           \
     /* The entry point that failed from an injected fault since fail_at was set, or "". */ \
     X(const char *, mbfake_cuda_failed_call, (void))                                        \

@@ -63,6 +63,7 @@ typedef struct fake_dev {
     long long base_used;
     int integrated;
     int smem;
+    int cc; /* compute capability, major x 10 + minor */
     int nvml_mem_supported;
     long long tenant;
     long long allocated;
@@ -120,7 +121,8 @@ static __thread struct CUctx_st *engine_ctx; /* what make_current set */
 /* ---- scenarios ------------------------------------------------------------------------ */
 
 static void add_dev(const char *name, const char *pci, const unsigned char uuid[16],
-                    long long total, long long base, int integrated, int smem, int nvml_mem)
+                    long long total, long long base, int integrated, int smem, int nvml_mem,
+                    int cc)
 {
     fake_dev *d = &F.phys[F.nphys];
     memset(d, 0, sizeof *d);
@@ -132,6 +134,7 @@ static void add_dev(const char *name, const char *pci, const unsigned char uuid[
     d->integrated = integrated;
     d->smem = smem;
     d->nvml_mem_supported = nvml_mem;
+    d->cc = cc;
     d->primary.phys = F.nphys;
     F.nphys++;
 }
@@ -147,14 +150,14 @@ static int setup_locked(const char *scenario)
                                ul4[16] = FAKE_L4_UUID_BYTES, ugb[16] = FAKE_GB10_UUID_BYTES;
     if (!scenario || !*scenario || strcmp(scenario, "discrete80") == 0) {
         add_dev(FAKE_D80_NAME, FAKE_D80_PCI, u80, FAKE_D80_TOTAL, FAKE_D80_BASE_USED, 0,
-                FAKE_D80_SMEM, 1);
+                FAKE_D80_SMEM, 1, FAKE_D80_CC);
     } else if (strcmp(scenario, "two") == 0) {
         add_dev(FAKE_A100_NAME, FAKE_A100_PCI, ua, FAKE_A100_TOTAL, FAKE_A100_BASE_USED, 0,
-                FAKE_A100_SMEM, 1);
+                FAKE_A100_SMEM, 1, FAKE_A100_CC);
         add_dev(FAKE_L4_NAME, FAKE_L4_PCI, ul4, FAKE_L4_TOTAL, FAKE_L4_BASE_USED, 0,
-                FAKE_L4_SMEM, 1);
+                FAKE_L4_SMEM, 1, FAKE_L4_CC);
     } else if (strcmp(scenario, "uma") == 0) {
-        add_dev(FAKE_GB10_NAME, FAKE_GB10_PCI, ugb, 0, 0, 1, FAKE_GB10_SMEM, 0);
+        add_dev(FAKE_GB10_NAME, FAKE_GB10_PCI, ugb, 0, 0, 1, FAKE_GB10_SMEM, 0, FAKE_GB10_CC);
     } else if (strcmp(scenario, "stub") == 0) {
         F.stub = 1;
     } else if (strcmp(scenario, "none") == 0) {
@@ -170,8 +173,15 @@ static int setup_locked(const char *scenario)
 
 static void ensure_loaded(void)
 {
-    if (!F.loaded && setup_locked(getenv("MB_FAKE_CUDA")) != 0)
-        setup_locked("discrete80"); /* an unknown name: the default machine */
+    if (!F.loaded) {
+        if (setup_locked(getenv("MB_FAKE_CUDA")) != 0)
+            setup_locked("discrete80"); /* an unknown name: the default machine */
+        /* MB_FAKE_CUDA_CC=100: every device reports compute capability 10.0 */
+        const char *cc = getenv("MB_FAKE_CUDA_CC");
+        if (cc && *cc)
+            for (int i = 0; i < F.nphys; i++)
+                F.phys[i].cc = atoi(cc);
+    }
     if (!F.fail_at) {
         const char *n = getenv("MB_FAKE_CUDA_FAIL_AT");
         if (n)
@@ -478,6 +488,10 @@ static CUresult impl_cuDeviceGetAttribute(int *pi, CUdevice_attribute a, CUdevic
         *pi = d->integrated;
     else if (a == CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
         *pi = d->smem;
+    else if (a == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)
+        *pi = d->cc / 10;
+    else if (a == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
+        *pi = d->cc % 10;
     else
         return CUDA_ERROR_INVALID_VALUE;
     return CUDA_SUCCESS;
@@ -645,6 +659,9 @@ EXPORT void mbfake_cuda_set(const char *knob, long long value)
         F.nvml_uuid = (int)value;
     else if (strcmp(knob, "nvml_init_fail") == 0)
         F.nvml_init_fail = (int)value;
+    else if (strcmp(knob, "cc") == 0) /* every device's compute capability, major x 10 + minor */
+        for (int i = 0; i < F.nphys; i++)
+            F.phys[i].cc = (int)value;
     pthread_mutex_unlock(&lock);
 }
 

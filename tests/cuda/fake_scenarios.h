@@ -33,6 +33,7 @@
 #define FAKE_D80_TOTAL (80LL << 30)
 #define FAKE_D80_BASE_USED (7LL << 20)
 #define FAKE_D80_SMEM 232448
+#define FAKE_D80_CC 90 /* sm_90 */
 
 /* two: physical 0 and 1 */
 #define FAKE_A100_NAME "NVIDIA A100-SXM4-40GB"
@@ -44,6 +45,7 @@
 #define FAKE_A100_TOTAL (40LL << 30)
 #define FAKE_A100_BASE_USED ((1LL << 30) + (3LL << 20))
 #define FAKE_A100_SMEM 166912
+#define FAKE_A100_CC 80
 
 #define FAKE_L4_NAME "NVIDIA L4"
 #define FAKE_L4_PCI "0000:03:00.0"
@@ -54,6 +56,7 @@
 #define FAKE_L4_TOTAL (24159191040LL) /* 22.5 GiB */
 #define FAKE_L4_BASE_USED (2LL << 30)
 #define FAKE_L4_SMEM 101376
+#define FAKE_L4_CC 89
 
 /* uma */
 #define FAKE_GB10_NAME "NVIDIA GB10"
@@ -63,5 +66,6 @@
      0x0b, 0x10}
 #define FAKE_GB10_UUID "GPU-6b100000-000f-4000-8000-000000000b10"
 #define FAKE_GB10_SMEM 101376
+#define FAKE_GB10_CC 121
 
 #endif

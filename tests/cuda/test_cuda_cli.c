@@ -167,19 +167,19 @@ static void test_devices_text(void **state)
 }
 
 /* A driver call that fails during the snapshot: exit 1, the call named on stderr. The
- * probe of discrete80 makes 10 calls (cuInit, cuDriverGetVersion, cuDeviceGetCount and
- * seven per device), so the 11th is the snapshot's first, cuCtxGetCurrent. */
+ * probe of discrete80 makes 12 calls (cuInit, cuDriverGetVersion, cuDeviceGetCount and
+ * nine per device), so the 13th is the snapshot's first, cuCtxGetCurrent. */
 static void test_fault_named(void **state)
 {
     (void)state;
     char *out, *err;
-    int rc = tu_run_cli(CUDA_ONLY "MB_FAKE_CUDA=discrete80 MB_FAKE_CUDA_FAIL_AT=11",
+    int rc = tu_run_cli(CUDA_ONLY "MB_FAKE_CUDA=discrete80 MB_FAKE_CUDA_FAIL_AT=13",
                         "snapshot --device cuda:0", &out, &err);
     assert_int_equal(rc, 1);
     assert_contains(err, "cuda:0: cuCtxGetCurrent failed: CUDA_ERROR_UNKNOWN (999)");
     free(out);
     free(err);
-    rc = tu_run_cli(CUDA_ONLY "MB_FAKE_CUDA=discrete80 MB_FAKE_CUDA_FAIL_AT=12",
+    rc = tu_run_cli(CUDA_ONLY "MB_FAKE_CUDA=discrete80 MB_FAKE_CUDA_FAIL_AT=14",
                     "snapshot --device cuda:0", &out, &err);
     assert_int_equal(rc, 1);
     assert_contains(err, "cuDevicePrimaryCtxRetain failed");
@@ -187,12 +187,52 @@ static void test_fault_named(void **state)
     free(err);
 }
 
+/* issue 14: the measured compute capability, in `devices --json` and as the plan's
+ * defaults: FlashMLA's 64-token blocks for MLA with an fp8 cache on sm_90, FlashInfer-MLA's
+ * 32 on sm_100, and the device's own name */
+static void test_compute_capability(void **state)
+{
+    (void)state;
+    cJSON *j = run_json(WITH_NVML "MB_FAKE_CUDA=two", "devices --json", 0);
+    int seen = 0;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "devices"))
+    {
+        if (strcmp(str(d, "backend"), "cuda") == 0) {
+            double want = strcmp(str(d, "model"), FAKE_L4_NAME) == 0 ? 8.9 : 8.0;
+            assert_true(num(d, "compute_capability") > want - 0.01 &&
+                        num(d, "compute_capability") < want + 0.01);
+            seen++;
+        } else {
+            assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "compute_capability")));
+        }
+    }
+    assert_int_equal(seen, 2);
+    cJSON_Delete(j);
+
+    const char *plan = "plan --model " MB_FIXTURES "/models/deepseek-v2-lite.config.json "
+                       "--device cuda:0 --kv-cache-dtype fp8 --json";
+    j = run_json(WITH_NVML "MB_FAKE_CUDA=discrete80", plan, 0);
+    assert_int_equal((int)num(j, "block_size"), 64);
+    assert_string_equal(str(j, "attention_backend"), "FLASHMLA");
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(j, "gpu");
+    assert_string_equal(str(g, "name"), FAKE_D80_NAME);
+    assert_true(num(g, "compute_capability") > 8.99 && num(g, "compute_capability") < 9.01);
+    assert_non_null(strstr(str(g, "source"), "measured: cuda:0"));
+    cJSON_Delete(j);
+    /* the same device reporting sm_100 */
+    j = run_json(WITH_NVML "MB_FAKE_CUDA=discrete80 MB_FAKE_CUDA_CC=100", plan, 0);
+    assert_int_equal((int)num(j, "block_size"), 32);
+    assert_string_equal(str(j, "attention_backend"), "FLASHINFER_MLA");
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discrete_exact),   cmocka_unit_test(test_uma_dgx_spark),
         cmocka_unit_test(test_visible_devices),  cmocka_unit_test(test_devices_text),
-        cmocka_unit_test(test_fault_named),
+        cmocka_unit_test(test_fault_named),      cmocka_unit_test(test_compute_capability),
     };
     return cmocka_run_group_tests_name("membudget CLI on the CUDA doubles", tests, NULL, NULL);
 }

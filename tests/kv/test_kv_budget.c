@@ -322,8 +322,21 @@ static void test_plan_options(void **state)
     o.cudagraph_first = 500 * MiB;
     o.cudagraph_second = 20 * MiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
-    assert_int_equal(p.budget.cudagraph_memory, 500 * MiB + 50 * 20 * MiB);
+    /* model runner V2 (vLLM 0.33's default): 51 PIECEWISE graphs measured in full and 51
+     * FULL decode graphs extrapolated from the same two captures, summed */
+    assert_int_equal(p.budget.cudagraph_memory, 2 * (500 * MiB + 50 * 20 * MiB));
     assert_int_equal(p.cudagraph_source, MB_CUDAGRAPH_MEASURED);
+    assert_int_equal(p.cudagraph_parts[0].count, 51);
+    assert_int_equal(p.cudagraph_parts[1].count, 51);
+    /* V1: one pool, the larger first capture once, (n - 1) x second per mode */
+    o.model_runner_v1 = 1;
+    assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
+    assert_int_equal(p.budget.cudagraph_memory, 500 * MiB + 2 * 50 * 20 * MiB);
+    /* VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=0: estimated, not charged */
+    o.no_cudagraph_estimate = 1;
+    assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
+    assert_int_equal(p.budget.cudagraph_memory, 0);
+    assert_int_equal(p.cudagraph_estimate, 500 * MiB + 2 * 50 * 20 * MiB);
     mb_plan_options_init(&o, sizeof o);
     o.enforce_eager = 1;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
@@ -380,7 +393,8 @@ static void test_plan_does_not_fit(void **state)
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_false(p.fits);
     assert_true(p.startup_ok);
-    int64_t blocks = ((int64_t)ceil(24.0 * GiB * 0.92) - 16 * GiB - 50 * MiB) / (2 * MiB);
+    /* max_num_seqs 256 on 24 GiB: 35 FULL decode graphs, 34 x 1 MiB (V2's floor) */
+    int64_t blocks = ((int64_t)ceil(24.0 * GiB * 0.92) - 16 * GiB - 34 * MiB) / (2 * MiB);
     assert_int_equal(p.num_blocks, blocks);
     assert_non_null(strstr(p.verdict, "--max-model-len 131072"));
     char want[96];

@@ -90,7 +90,7 @@ static const char *str(const cJSON *o, const char *key)
 static void consistent(const cJSON *j, int64_t per_token, int64_t max_len)
 {
     int64_t block = num(j, "block_bytes");
-    int64_t bs = num(j, "block_size"); /* 16 on a GPU, 32 on a CPU (vLLM 0.33's backends) */
+    int64_t bs = num(j, "block_size"); /* 16 on a GPU, 128 on a CPU (vLLM 0.33's backends) */
     assert_int_equal(num(j, "bytes_per_token"), per_token);
     assert_int_equal(block, bs * per_token);
     int64_t avail = num(j, "available_kv_cache_memory");
@@ -180,7 +180,9 @@ static void test_cpu_device(void **state)
         assert_true(num(dev, "free_memory") > 0);
         assert_non_null(strstr(str(j, "note"), "VLLM_CPU_KVCACHE_SPACE"));
         assert_non_null(strstr(str(j, "cpu_kv_space_reason"), "GiB for KV cache on node"));
-        assert_int_equal(num(j, "block_size"), 32); /* CPU_ATTN's MultipleOf(32) */
+        /* CpuPlatform.update_block_size_for_backend: CPU_ATTN's size from 128; MLA 16 */
+        int mla = strstr(models[i].file, "deepseek") != NULL;
+        assert_int_equal(num(j, "block_size"), mla ? 16 : 128);
         assert_int_equal(num(j, "cudagraph_memory"), 0);
         assert_string_equal(str(j, "non_kv_source"), "not used");
         assert_int_equal(boolean(j, "startup_ok"),

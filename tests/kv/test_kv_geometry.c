@@ -455,8 +455,11 @@ static void test_spec_tensor_parallel(void **state)
     assert_int_equal(mb_kv_spec_init(&s, &odd, 16, 18, NULL), MB_EINVAL);
     assert_non_null(strstr(mb_error_detail(), "replicate"));
     /* block sizes and cache dtypes */
-    assert_int_equal(mb_kv_spec_init(&s, &m, 12, 1, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--block-size 12"));
+    /* any size above 0 is geometry (CacheConfig's gt=0); the backend refuses in the plan */
+    assert_int_equal(mb_kv_spec_init(&s, &m, 12, 1, NULL), MB_OK);
+    assert_int_equal(s.block_bytes, 12 * 131072);
+    assert_int_equal(mb_kv_spec_init(&s, &m, 0, 1, NULL), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "--block-size 0"));
     assert_int_equal(mb_kv_spec_init(&s, &m, 32, 1, NULL), MB_OK);
     assert_int_equal(s.block_bytes, 4 * MiB);
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, "fp4"), MB_EINVAL);

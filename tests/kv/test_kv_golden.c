@@ -381,7 +381,7 @@ static void test_gpu_defaults(void **state)
             n++;
         }
     }
-    /* the backends' block sizes: FlashMLA for MLA + fp8 on sm_90, CPU_ATTN on a CPU */
+    /* the backends' block sizes: FlashMLA for MLA + fp8 on sm_90 */
     const cJSON *bs = cJSON_GetObjectItemCaseSensitive(doc, "backend_block_sizes");
     char args[512], *out, *err;
     snprintf(args, sizeof args, "plan --model %s/models/deepseek-v2-lite.config.json --gpu H100 "
@@ -391,13 +391,8 @@ static void test_gpu_defaults(void **state)
     assert_int_equal(num(j, "block_size", -1), num(bs, "FlashMLABackend", -2));
     cJSON_Delete(j);
     free(out), free(err);
-    snprintf(args, sizeof args, "plan --model %s/models/llama-3.1-8b.config.json --device cpu:0 "
-             "--max-model-len 1024 --json", MB_FIXTURES);
-    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
-    j = cJSON_Parse(out);
-    assert_int_equal(num(j, "block_size", -1), num(bs, "CPUAttentionBackend", -2));
-    cJSON_Delete(j);
-    free(out), free(err);
+    /* the CPU default is test_cpu_golden's: vLLM's CpuPlatform hands CPU_ATTN 128, not the
+     * 16 backend_block_sizes was computed from */
     cJSON_Delete(doc);
     assert_int_equal(n, 32);
     /* --gpu list: every GPU with its source; an unknown name suggests the nearest */

@@ -115,6 +115,9 @@ class mb_device_info(Sized):
         ("uuid", _chars(48)),
         ("numa_node", c_int),
         ("total_memory", c_int64),
+        # from 1.2 (issue 14): the CUDA compute capability, 0.0 when unknown
+        ("cc_major", c_int),
+        ("cc_minor", c_int),
     ]
 
 
@@ -202,7 +205,9 @@ class mb_cpu_rank(Structure):
 
 
 class mb_cpu_kv_options(Sized):
-    _fields_ = [("size", c_uint32), ("local_rank", c_int), ("utilization", c_double)]
+    _fields_ = [("size", c_uint32), ("local_rank", c_int), ("utilization", c_double),
+                # from 1.2 (issue 14): vLLM's --kv-cache-memory-bytes, 0 for none
+                ("kv_cache_memory_bytes", c_int64)]
 
 
 class mb_cpu_kv_space(Sized):

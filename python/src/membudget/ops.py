@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import _abi
 from ._core import Context, default_context, need_index, resolve_device
@@ -51,6 +51,8 @@ class DeviceInfo:
     uuid: str
     numa_node: Optional[int]
     total_memory: int
+    # from 1.2 (issue 14): (major, minor) of a CUDA device, None when unknown
+    compute_capability: Optional[Tuple[int, int]] = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ def devices(context: Optional[Context] = None) -> List[DeviceInfo]:
             _abi.text(d.name), _abi.text(d.backend), _abi.text(d.ops), _abi.text(d.platform),
             int(d.index), bool(d.integrated), _abi.text(d.model), _abi.text(d.pci_bus_id),
             _abi.text(d.uuid), None if d.numa_node < 0 else int(d.numa_node),
-            int(d.total_memory)))
+            int(d.total_memory),
+            (int(d.cc_major), int(d.cc_minor)) if d.cc_major > 0 else None))
     return out
 
 
@@ -215,6 +218,10 @@ class Plan:
     bytes_per_block: Optional[int] = None
     not_modelled: Optional[str] = None
     vllm_error: Optional[str] = None
+    # vLLM 0.33's attention backend and CUDA-graph modes (issue 14): mode, model_runner,
+    # rule, estimate, charged, and piecewise / full with count, first, per_graph, bytes
+    attention_backend: Optional[str] = None
+    cudagraph_modes: Optional[Dict[str, Any]] = None
     # the estimate (plan --gpu NAME or --estimate): its parts and the ranges they give
     estimate: Optional[Dict[str, Any]] = None
     estimate_verdict: Optional[str] = None
