@@ -77,6 +77,12 @@ def run(cli, row):
     return out, None
 
 
+def multimodal(row):
+    """Whether the row's config has a vision tower (its encoder runs in the profile)."""
+    with open(os.path.join(ROOT, "tests", "estimate", row["config"])) as f:
+        return "vision_config" in json.load(f)
+
+
 def est_tokens(out):
     """The estimate's central token count (the plan's own figure comes from the same
     central non-KV memory)."""
@@ -170,6 +176,8 @@ def main():
             # every statistic over: all rows, the calibration rows (in sample), the others
             # (held out), and each of those without the flagged rows
             sets = ["all", grp] + (["all_ok", grp + "_ok"] if not flag else [])
+            if multimodal(row):  # a vision tower: the encoder's profile budget is in play
+                sets += ["mm"] + (["mm_ok"] if not flag else [])
             for g in sets:
                 add("kv@" + g, rel(kv, lkv))
                 add("kv_abs@" + g, kv - lkv)
@@ -218,7 +226,9 @@ def main():
     sets = [("calibration", "in sample (29 llm-d rows)"),
             ("other", "held out, all rows"),
             ("other_ok", "held out, without flagged rows"),
-            ("all", "every row"), ("all_ok", "every row, without flagged rows")]
+            ("all", "every row"), ("all_ok", "every row, without flagged rows"),
+            ("mm", "multimodal rows (all held out)"),
+            ("mm_ok", "multimodal rows, without flagged rows")]
     for g, label in sets:
         lines.append("| this estimate | %s | %s |" % (label, stat("kv@" + g)))
     for g, label in sets:
@@ -232,10 +242,11 @@ def main():
                      stat_abs("kv_flat2_abs@" + g)))
     lines.append("")
     lines.append("| logged KV inside the reported range | in sample | held out | held out, "
-                 "without flagged | every row |")
-    lines.append("|---|---:|---:|---:|---:|")
-    lines.append("| rows | %s | %s | %s | %s |" % (coverage("calibration"), coverage("other"),
-                                                 coverage("other_ok"), coverage("all")))
+                 "without flagged | every row | multimodal |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    lines.append("| rows | %s | %s | %s | %s | %s |" % (
+        coverage("calibration"), coverage("other"), coverage("other_ok"), coverage("all"),
+        coverage("mm")))
     lines.append("")
     lines.append("| part | set | n | median abs error | p90 abs error |")
     lines.append("|---|---|---:|---:|---:|")

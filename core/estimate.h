@@ -36,6 +36,8 @@ struct mb_arch {
      * tower's widths, and how the tokens were worked out */
     int64_t mm_tokens_per_item, mm_patches_per_item;
     int64_t vision_hidden, vision_inter, vision_layers;
+    int mm_video_temporal;       /* Qwen2-VL / Qwen2.5-VL: temporal_patch_size of the video
+                                  * item vLLM may profile instead of an image; 0: no video */
     char mm_rule[128];
     char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
 };
@@ -64,6 +66,11 @@ void mb__est_mm_profile(mb_arch *a, const struct cJSON *top);
  * a has no multimodal profile. */
 void mb__est_encoder_budget(const mb_arch *a, int64_t max_num_batched_tokens, int max_num_seqs,
                             int64_t max_model_len, int64_t *budget, int64_t *items);
+/* The item vLLM profiles at max_model_len: the modality with the most tokens per item
+ * (vllm/multimodal/encoder_budget.py get_mm_max_toks_per_item with one item of each modality;
+ * an image wins a tie), its LM tokens and encoder patches; *video 1 when it is a video. */
+void mb__est_mm_item(const mb_arch *a, int64_t max_model_len, int64_t *tokens,
+                     int64_t *patches, int *video);
 
 /* estimate.c: mb_estimate_compute on library-size structs (core/abi.c checks the sizes). */
 int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,

@@ -97,25 +97,27 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
      * probabilities and exponential noise, with the hidden states still held */
     double sampler = rows * s.vocab * MB__SAMPLER_BYTES + T * s.h * s.dtype_bytes;
     double peak = fwd > sampler ? fwd : sampler;
-    /* multimodal: profile_run first encodes a dummy batch of `items` images of the largest
-     * size (estimate_towers.c has vLLM's budget rule) and keeps the outputs in the
+    /* multimodal: profile_run first encodes a dummy batch of `items` images (or one video,
+     * for Qwen-VL at long max_model_len) of the largest size (estimate_towers.c has vLLM's
+     * budget and item rules) and keeps the outputs in the
      * encoder cache through the text forward. The encoder's live set over its sequence
      * (items x patches): the residual, the normed input and the attention output, plus
      * the widest of the fused QKV and the MLP's gate/up with its activation (the tower is
      * split over the tensor-parallel ranks), plus the pixel patches; vLLM's vision
      * attention runs flash-attention varlen, which keeps nothing quadratic. The pixels:
      * Qwen-VL's 3 x 2 x 14 x 14 values per patch, more than a SigLIP patch has. */
-    int64_t budget = 0, items = 0;
+    int64_t budget = 0, items = 0, item_tokens = 0, item_patches = 0;
+    int video = 0;
     double enc = 0;
-    mb__est_encoder_budget(a, tokens, seqs, o->max_model_len ? o->max_model_len
-                                                              : a->model.max_model_len,
-                           &budget, &items);
+    int64_t mml = o->max_model_len ? o->max_model_len : a->model.max_model_len;
+    mb__est_encoder_budget(a, tokens, seqs, mml, &budget, &items);
+    mb__est_mm_item(a, mml, &item_tokens, &item_patches, &video);
     if (items > 0 && a->vision_hidden > 0) {
         double tp = o->tensor_parallel_size;
-        double S = (double)items * (double)a->mm_patches_per_item;
+        double S = (double)items * (double)item_patches;
         double hv = (double)a->vision_hidden, iv = (double)a->vision_inter;
         double widest = 3 * hv / tp > 3 * iv / tp ? 3 * hv / tp : 3 * iv / tp;
-        double outputs = (double)items * (double)a->mm_tokens_per_item * (double)s.h *
+        double outputs = (double)items * (double)item_tokens * (double)s.h *
                          s.dtype_bytes;
         enc = S * s.dtype_bytes * (3 * hv + widest + 3 * 14 * 14 * 2) + outputs;
         peak += outputs; /* the encoder cache through the text forward */
@@ -136,10 +138,13 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
     mb__est_part_set(p, peak, peak * lo, peak * hi, MB_EST_ESTIMATED);
     if (items > 0)
         snprintf(p->reason, sizeof p->reason,
-                 "profile_run: the encoder over %lld image%s of %lld tokens (budget %lld; "
-                 "%s), a forward over %lld tokens, the sampler over %d rows",
-                 (long long)items, items == 1 ? "" : "s", (long long)a->mm_tokens_per_item,
-                 (long long)budget, a->mm_rule, (long long)tokens, (int)rows);
+                 "profile_run: the encoder over %lld %s%s of %lld tokens (budget %lld; "
+                 "%s%s), a forward over %lld tokens, the sampler over %d rows",
+                 (long long)items, video ? "video" : "image", items == 1 ? "" : "s",
+                 (long long)item_tokens,
+                 (long long)budget, a->mm_rule,
+                 video ? ", 14 frames at most (qwen2_vl.py)" : "", (long long)tokens,
+                 (int)rows);
     else
         snprintf(p->reason, sizeof p->reason,
                  "profile_run: a forward over %lld tokens and the sampler over %d rows of "

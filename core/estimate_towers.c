@@ -24,6 +24,19 @@
  *  - others with image_size and patch_size (LLaVA-style): (image_size / patch_size)^2
  *    patches, one token each after spatial_merge_size^2 merge.
  * The limit per prompt is vLLM's default (999 per modality).
+ *
+ * Qwen2-VL and Qwen2.5-VL also take videos, and vLLM profiles whichever modality has more
+ * tokens per item (vllm/multimodal/encoder_budget.py: get_mm_max_toks_per_item over one item
+ * of each, then the maximum; an image wins a tie). Qwen2VLProcessingInfo (vLLM 0.33,
+ * vllm/model_executor/models/qwen2_vl.py) sizes the video at the image's largest size with
+ * num_frames = min(_MAX_FRAMES_PER_VIDEO = 14, the most frames whose tokens fit
+ * max_model_len, counting up from 1: _get_max_video_frames), frames padded up to a
+ * multiple of temporal_patch_size, and grid_t = frames / temporal_patch_size groups of an
+ * image's tokens (_get_vision_info). So at max_model_len 2048 the video is one group and
+ * the image is profiled; at 128000 it is 7 groups, 114688 tokens, and one video is
+ * profiled (a published vLLM 0.23.0 start-up logs exactly that: tests/estimate,
+ * hello-qwen2.5-vl-7b-a100-util022). The video processor's own size limits are not read:
+ * vLLM 0.33 passes the image processor's size as the default for both.
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -76,12 +89,14 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
 
 #define MM_LIMIT_PER_PROMPT 999 /* vLLM's default limit_mm_per_prompt per modality */
 #define QWEN_VL_MAX_PIXELS 12845056.0 /* Qwen2VLImageProcessor's default max_pixels */
+#define QWEN_VL_MAX_FRAMES 14         /* qwen2_vl.py _MAX_FRAMES_PER_VIDEO */
 
 void mb__est_mm_profile(mb_arch *a, const cJSON *top)
 {
     const cJSON *vis = mb__est_item(top, "vision_config");
     a->mm_tokens_per_item = a->mm_patches_per_item = 0;
     a->vision_hidden = a->vision_inter = a->vision_layers = 0;
+    a->mm_video_temporal = 0;
     a->mm_rule[0] = '\0';
     if (!vis || !cJSON_IsObject(vis))
         return;
@@ -112,6 +127,9 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
         double patches = (side / (double)patch) * (side / (double)patch);
         a->mm_patches_per_item = (int64_t)patches;
         a->mm_tokens_per_item = (int64_t)(patches / (double)(merge * merge));
+        static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
+        int64_t tp = mb__est_num_of(vis, tpatch_k);
+        a->mm_video_temporal = tp >= 1 && tp <= 16 ? (int)tp : 2; /* Qwen2VLVisionConfig: 2 */
         snprintf(a->mm_rule, sizeof a->mm_rule, "%s: max_pixels 12845056, %.0f x %.0f pixels",
                  type, side, side);
     } else if (strcmp(type, "gemma3") == 0 && patch > 0 && image >= patch) {
@@ -130,13 +148,46 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
     if (a->mm_tokens_per_item <= 0 || a->mm_patches_per_item <= 0 ||
         a->mm_patches_per_item > ((int64_t)1 << 30))
         a->mm_tokens_per_item = a->mm_patches_per_item = 0;
+    if (a->mm_tokens_per_item == 0)
+        a->mm_video_temporal = 0;
+}
+
+/* grid_t of a Qwen-VL video of f frames: padded up to a multiple of tp, at least one group */
+static int64_t video_groups(int64_t f, int tp)
+{
+    int64_t padded = f + (tp - f % tp) % tp;
+    return padded / tp > 1 ? padded / tp : 1;
+}
+
+void mb__est_mm_item(const mb_arch *a, int64_t max_model_len, int64_t *tokens,
+                     int64_t *patches, int *video)
+{
+    *tokens = a->mm_tokens_per_item;
+    *patches = a->mm_patches_per_item;
+    *video = 0;
+    int tp = a->mm_video_temporal;
+    if (tp <= 0 || *tokens <= 0)
+        return;
+    /* _get_max_video_frames(max_model_len), capped at _MAX_FRAMES_PER_VIDEO (one video) */
+    int64_t f = 1;
+    while (f < QWEN_VL_MAX_FRAMES &&
+           (double)video_groups(f + 1, tp) * (double)*tokens <= (double)max_model_len)
+        f++;
+    int64_t g = video_groups(f, tp);
+    if (g > 1) { /* more tokens than the image: the video is profiled */
+        *tokens *= g;
+        *patches *= g;
+        *video = 1;
+    }
 }
 
 void mb__est_encoder_budget(const mb_arch *a, int64_t max_num_batched_tokens, int max_num_seqs,
                             int64_t max_model_len, int64_t *budget, int64_t *items)
 {
     *budget = *items = 0;
-    int64_t per = a->mm_tokens_per_item;
+    int64_t per = 0, patches = 0;
+    int video = 0;
+    mb__est_mm_item(a, max_model_len, &per, &patches, &video);
     if (per <= 0)
         return;
     /* compute_mm_encoder_budget: compute budget and cache size both default to

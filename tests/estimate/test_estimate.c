@@ -543,16 +543,47 @@ static void test_multimodal_budget(void **state)
     assert_int_equal(q->vision_hidden, 1280);
     int64_t budget, items;
     /* one item is more than max_num_batched_tokens: the budget rises to it */
-    mb__est_encoder_budget(q, 8192, 1024, 32768, &budget, &items);
+    mb__est_encoder_budget(q, 8192, 1024, 16384, &budget, &items);
     assert_int_equal(budget, 16384);
     assert_int_equal(items, 1);
-    /* 65536 tokens hold 4 images; 2 per 32768-token prompt, 1024 requests */
-    mb__est_encoder_budget(q, 65536, 1024, 32768, &budget, &items);
+    /* 65536 tokens hold 4 images; 1 per 16384-token prompt, 1024 requests */
+    mb__est_encoder_budget(q, 65536, 1024, 16384, &budget, &items);
     assert_int_equal(budget, 65536);
     assert_int_equal(items, 4);
     /* ... but one request of one image caps the batch */
     mb__est_encoder_budget(q, 65536, 1, 16384, &budget, &items);
     assert_int_equal(items, 1);
+
+    /* The video item (qwen2_vl.py, vLLM 0.33): frames counted up from 1 while their groups
+     * of 16384 tokens fit max_model_len, at most 14, padded to pairs (temporal_patch_size
+     * 2). At 2048 and 16384 a video is one group, a tie, and the image is profiled (the
+     * vLLM 0.9.0.1 start-up on an L4 in tests/estimate logs "1 image items" at 2048) */
+    int64_t tok, pat;
+    int video;
+    assert_int_equal(q->mm_video_temporal, 2);
+    mb__est_mm_item(q, 2048, &tok, &pat, &video);
+    assert_int_equal(tok, 16384);
+    assert_int_equal(pat, 65536);
+    assert_int_equal(video, 0);
+    mb__est_mm_item(q, 16384, &tok, &pat, &video);
+    assert_int_equal(video, 0);
+    /* 32768: 4 frames, 2 groups, 32768 tokens; 5 frames would pad to 3 groups */
+    mb__est_mm_item(q, 32768, &tok, &pat, &video);
+    assert_int_equal(tok, 32768);
+    assert_int_equal(pat, 131072);
+    assert_int_equal(video, 1);
+    /* 128000: 14 frames, 7 groups: vLLM 0.23.0 logs "a budget of 114688 tokens, and
+     * profiled with 1 video items" for Qwen2.5-VL-7B at that length */
+    mb__est_mm_item(q, 128000, &tok, &pat, &video);
+    assert_int_equal(tok, 114688);
+    assert_int_equal(pat, 458752);
+    assert_int_equal(video, 1);
+    mb__est_encoder_budget(q, 2048, 256, 128000, &budget, &items);
+    assert_int_equal(budget, 114688);
+    assert_int_equal(items, 1);
+    /* _MAX_FRAMES_PER_VIDEO caps the frames however long the context */
+    mb__est_mm_item(q, 10000000, &tok, &pat, &video);
+    assert_int_equal(tok, 114688);
 
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/fixtures/models/gemma-3-12b-it.config.json",
@@ -562,6 +593,7 @@ static void test_multimodal_budget(void **state)
     keep(g);
     assert_int_equal(g->mm_tokens_per_item, 256);
     assert_int_equal(g->mm_patches_per_item, 4096);
+    assert_int_equal(g->mm_video_temporal, 0); /* Gemma 3 takes no video */
     mb__est_encoder_budget(g, 8192, 1024, 131072, &budget, &items);
     assert_int_equal(budget, 8192);
     assert_int_equal(items, 32);
@@ -583,8 +615,8 @@ static void test_multimodal_budget(void **state)
     /* the activation part follows the budget: 4 images cost more than 1 */
     mb_estimate_device d = h100();
     mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
-    o.max_model_len = 32768;
-    mb_estimate one = MB_ESTIMATE_INIT, four = MB_ESTIMATE_INIT;
+    o.max_model_len = 16384;
+    mb_estimate one = MB_ESTIMATE_INIT, four = MB_ESTIMATE_INIT, vid = MB_ESTIMATE_INIT;
     assert_int_equal(mb_estimate_compute(q, &d, &o, &one), MB_OK);
     assert_non_null(strstr(one.activation.reason, "encoder over 1 image of 16384 tokens"));
     o.max_num_batched_tokens = 65536;
@@ -593,6 +625,14 @@ static void test_multimodal_budget(void **state)
     assert_true(four.activation.bytes > one.activation.bytes);
     assert_true(one.activation.low < one.activation.bytes &&
                 one.activation.bytes < one.activation.high);
+    /* at 128000 tokens the profile encodes one 14-frame video: 7 times an image's patches
+     * (the published vLLM 0.23.0 start-up of this model at that length left -14.28 GiB of
+     * KV cache at utilization 0.22 on an 80 GiB A100) */
+    o.max_model_len = 128000;
+    o.max_num_batched_tokens = 0;
+    assert_int_equal(mb_estimate_compute(q, &d, &o, &vid), MB_OK);
+    assert_non_null(strstr(vid.activation.reason, "encoder over 1 video of 114688 tokens"));
+    assert_true(vid.activation.bytes > 5 * one.activation.bytes);
 }
 
 int main(void)

@@ -16,6 +16,11 @@ The twelve rows of ../../../shared/fixtures/vllm-startups/ (issue 15's starter s
 merged in as they are, with their own sources.
 
     python3 tests/estimate/tools/build_rows.py PLANNER_GIT LLMPROF_GIT SEED_DIR
+
+The hand rows of rows_2026_12_02.py (multimodal start-ups and other GPUs) come after HAND;
+without the repositories, `--append-hand` adds every hand row that startups.json lacks:
+
+    python3 tests/estimate/tools/build_rows.py --append-hand
 """
 import csv
 import io
@@ -24,6 +29,8 @@ import os
 import re
 import subprocess
 import sys
+
+from rows_2026_12_02 import HAND_2026_12_02
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.dirname(HERE)
@@ -430,10 +437,34 @@ HAND = [
 ]
 
 
+def append_hand():
+    """Add the hand rows startups.json lacks, keeping every row it has (no repositories)."""
+    path = os.path.join(OUT, "startups.json")
+    rows = json.load(open(path))
+    have = {r["id"] for r in rows}
+    added = [r for r in HAND + HAND_2026_12_02 if r["id"] not in have]
+    for r in added:
+        if r["id"] in UNPREDICTABLE:
+            r["unpredictable"] = UNPREDICTABLE[r["id"]]
+        cfg = os.path.join(OUT, r["config"])
+        if not os.path.exists(cfg):
+            sys.exit("build_rows.py: row %s names %s, which is missing: add the model's "
+                     "config.json there first" % (r["id"], cfg))
+    with open(path, "w") as f:
+        json.dump(rows + added, f, indent=1)
+        f.write("\n")
+    print(len(added), "rows added,", len(rows) + len(added), "in all")
+
+
 def main():
+    if sys.argv[1:] == ["--append-hand"]:
+        append_hand()
+        return
+    if len(sys.argv) != 4:
+        sys.exit("usage: build_rows.py PLANNER_GIT LLMPROF_GIT SEED_DIR | --append-hand")
     planner, llmprof, seed = sys.argv[1:4]
     made = configs(llmprof)
-    rows = planner_rows(planner, made) + seed_rows(seed) + HAND
+    rows = planner_rows(planner, made) + seed_rows(seed) + HAND + HAND_2026_12_02
     for r in rows:  # kept and shown, counted apart (bench/estimate.py)
         if r["id"] in UNPREDICTABLE:
             r["unpredictable"] = UNPREDICTABLE[r["id"]]
