@@ -40,7 +40,7 @@
 
 /* Where 1.1 ended for the structs 1.2 grew (the fields after these are 1.2's, zero meaning
  * "as in 1.1"): mb_model after checkpoint_kv_cache_dtype (1.2: layer_kind ..
- * mamba_ssm_dtype_bytes), mb_plan_options after allow_long_max_model_len (1.2:
+ * mamba_ssm_dtype_bytes, layer_kv_heads, encoder_only), mb_plan_options after allow_long_max_model_len (1.2:
  * no_prefix_caching), mb_plan after block_size_rule (1.2: group_block_size .. hybrid_rule). */
 /* Release 1.2's ends of the structs it grew (issue 14), for the record and checked to be
  * the structs' ends: mb_device_info's compute capability, mb_cpu_kv_options's
@@ -50,7 +50,7 @@
 #define END_1_2_CPU_KV_OPTIONS FIELD_END(mb_cpu_kv_options, kv_cache_memory_bytes)
 #define END_1_2_PLAN_OPTIONS FIELD_END(mb_plan_options, num_nextn_predict_layers)
 #define END_1_2_PLAN FIELD_END(mb_plan, compute_capability)
-#define END_1_2_MODEL FIELD_END(mb_model, mamba_ssm_dtype_bytes)
+#define END_1_2_MODEL FIELD_END(mb_model, encoder_only)
 _Static_assert(END_1_2_DEVICE_INFO <= sizeof(mb_device_info) &&
                    END_1_2_CPU_KV_OPTIONS <= sizeof(mb_cpu_kv_options) &&
                    END_1_2_PLAN_OPTIONS <= sizeof(mb_plan_options) &&

@@ -25,9 +25,17 @@
  *    ChunkedLocalAttention, a NoPE layer full attention): no_rope_layers (1: RoPE), or when
  *    it is empty transformers' Llama4TextConfig rule, NoPE every no_rope_layer_interval-th
  *    layer (default 4).
- * Encoder models (bert, roberta, ... or is_causal false) keep no KV cache at all and DeciLM's
- * block_configs (per-layer KV heads) are not modelled: both refused. Any other model with a
- * hybrid key is refused, naming the key.
+ *  - DeciLM / Nemotron-NAS block_configs (nemotron_nas.py, DeciLMDecoderLayer): a layer
+ *    whose attention is no_op builds no attention (no cache); every other layer has
+ *    num_attention_heads // n_heads_in_group KV heads of its own, and the model's KV heads are
+ *    the first such layer's (NemotronNasModelArchConfigConvertor.get_total_num_kv_heads,
+ *    vllm/transformers_utils/model_arch_config_convertor.py). replace_with_linear is refused:
+ *    vLLM 0.33 has no linear attention for it and DeciLMDecoderLayer would divide by the
+ *    null n_heads_in_group such a layer has;
+ *  - encoders (bert, roberta, ... or is_causal false): encoder-only attention keeps no KV
+ *    cache (Attention.get_kv_cache_spec returns None for ENCODER_ONLY, vllm/model_executor/
+ *    layers/attention/attention.py), so every layer is uncached and vLLM plans no group.
+ * Any other model with a hybrid key is refused, naming the key.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -251,6 +259,57 @@ static int llama4(const cJSON *text, const cJSON *top, const char *name, mb_mode
     return MB_OK;
 }
 
+/* DeciLM / Nemotron-NAS: each layer's attention from block_configs[i].attention. */
+static int decilm(const cJSON *text, const cJSON *top, const char *name, mb_model *m,
+                  const cJSON *bcs)
+{
+    int n = m->num_layers, i = 0, first = 0;
+    if (!cJSON_IsArray(bcs) || cJSON_GetArraySize(bcs) != n)
+        return mb__error(MB_EINVAL, "%s: block_configs must hold one block for each of the %d "
+                                    "layers (num_hidden_layers), it has %d", name, n,
+                         cJSON_IsArray(bcs) ? cJSON_GetArraySize(bcs) : 0);
+    (void)text;
+    (void)top;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, bcs)
+    {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "attention");
+        const cJSON *noop = a ? cJSON_GetObjectItemCaseSensitive(a, "no_op") : NULL;
+        const cJSON *lin = a ? cJSON_GetObjectItemCaseSensitive(a, "replace_with_linear") : NULL;
+        const cJSON *g = a ? cJSON_GetObjectItemCaseSensitive(a, "n_heads_in_group") : NULL;
+        if (!cJSON_IsObject(a))
+            return mb__error(MB_EINVAL, "%s: block_configs[%d] has no attention object", name,
+                             i);
+        if (cJSON_IsTrue(noop)) {
+            m->layer_kind[i++] = MB_LAYER_NONE;
+            continue;
+        }
+        if (cJSON_IsTrue(lin))
+            return mb__error(MB_ENOTSUP, "%s: block_configs[%d].attention.replace_with_linear "
+                                         "is true: vLLM 0.33's DeciLMDecoderLayer builds "
+                                         "attention of num_attention_heads // n_heads_in_group "
+                                         "heads for every layer that is not no_op, and has no "
+                                         "linear replacement, so vLLM cannot run this model",
+                             name, i);
+        if (!cJSON_IsNumber(g) || g->valuedouble < 1 ||
+            g->valuedouble != (double)(int)g->valuedouble ||
+            (int)g->valuedouble > m->num_attention_heads)
+            return mb__error(MB_EINVAL, "%s: block_configs[%d].attention.n_heads_in_group %s; "
+                                        "an attention layer that is not no_op needs it as a "
+                                        "whole number from 1 to num_attention_heads (%d)",
+                             name, i, g ? "is not such a number" : "is missing",
+                             m->num_attention_heads);
+        int kv = m->num_attention_heads / (int)g->valuedouble;
+        if (!first)
+            first = kv; /* get_total_num_kv_heads: the first attention layer's */
+        m->layer_kv_heads[i] = (unsigned short)kv;
+        m->layer_kind[i++] = MB_LAYER_ATTENTION;
+    }
+    if (first)
+        m->num_kv_heads = first;
+    return MB_OK;
+}
+
 /* Encoder model types vLLM runs with encoder-only attention (pooling models). */
 static int encoder(const char *t)
 {
@@ -268,6 +327,8 @@ int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_
 {
     *handled = 0;
     memset(m->layer_kind, 0, sizeof m->layer_kind);
+    memset(m->layer_kv_heads, 0, sizeof m->layer_kv_heads);
+    m->encoder_only = 0;
     m->num_state_layers = m->num_uncached_layers = m->attention_chunk_size = 0;
     m->mamba_kind = MB_MAMBA_NONE;
     const char *t = m->model_type;
@@ -289,19 +350,11 @@ int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_
         rc = llama4(text, top, name, m, (int)chunk->valuedouble);
     } else if (encoder(t) || (get(text, top, "is_causal") &&
                               cJSON_IsFalse(get(text, top, "is_causal")))) {
-        /* encoder-only (bidirectional) attention keeps no KV cache: Attention.
-         * get_kv_cache_spec returns none for ENCODER_ONLY layers (vllm/model_executor/
-         * layers/attention/attention.py), so vLLM has no KV cache to plan */
-        return mb__error(MB_ENOTSUP, "%s: %s says this is an encoder (bidirectional "
-                                     "attention): vLLM keeps no KV cache for encoder-only "
-                                     "layers, so there is no KV-cache plan to make", name,
-                         encoder(t) ? "model_type" : "is_causal false");
+        m->encoder_only = 1;
+        for (int i = 0; i < m->num_layers; i++)
+            m->layer_kind[i] = MB_LAYER_NONE;
     } else if (get(text, top, "block_configs")) {
-        /* DeciLM / Nemotron-NAS (vllm/model_executor/models/nemotron_nas.py): no-op
-         * attention layers and per-layer KV heads (n_heads_in_group) */
-        return mb__error(MB_ENOTSUP, "%s: block_configs says this is a DeciLM / Nemotron-NAS "
-                                     "model (no-op attention layers, KV heads per layer); "
-                                     "membudget does not plan those yet", name);
+        rc = decilm(text, top, name, m, get(text, top, "block_configs"));
     } else {
         /* other hybrids: their state shapes are not modelled; refuse rather than plan them
          * as attention (Falcon-H1, Bamba, Zamba2, MiniMax, Kimi-Linear, ...) */
@@ -329,7 +382,7 @@ int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_
     }
     if (!m->num_state_layers)
         m->mamba_kind = MB_MAMBA_NONE;
-    if (!attn)
+    if (!attn && !m->encoder_only)
         return mb__error(MB_ENOTSUP, "%s: no attention layer at all (a pure state-space "
                                      "model): membudget does not plan those", name);
     return MB_OK;

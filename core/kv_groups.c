@@ -8,15 +8,22 @@
  *    it is under 1.5 times the smallest), and each bucket splits into cdiv(n, size)
  *    groups taking layers[i::groups] (_get_kv_cache_groups_uniform_page_size). The specs
  *    are full (or MLA), sliding-window, chunked local and Mamba; a layer without a cache
- *    (MLP-only, shared KV) has no spec and is in no group. Pages are equal here (one head
- *    geometry for all layers, and a Mamba page padded to the attention page by
- *    kv_hybrid.c), so unify_kv_cache_spec_page_size and the packed (block-outermost) path
- *    do not apply: vLLM resolves the layout to LBNHC, the first of
- *    _DEFAULT_LAYOUT_PREFERENCE (vllm/v1/attention/backends/utils.py);
+ *    (MLP-only, shared KV, DeciLM's no_op, an encoder's) has no spec and is in no group;
+ *    with no spec at all get_kv_cache_groups returns no group (is_kv_cache_type_attention_free)
+ *    and get_kv_cache_config_from_groups gives the one null block. Layers of one kind
+ *    whose pages differ (DeciLM's per-layer KV heads) are not one spec but one
+ *    UniformTypeKVCacheSpecs (kv_cache_interface.py): one group of them all
+ *    (_get_kv_cache_groups_uniform_type), whose page is the sum of its layers' pages;
+ *    unequal pages among several kinds (unify_kv_cache_spec_page_size) are refused as not
+ *    modelled. Otherwise pages are equal (a Mamba page is padded to the attention page by
+ *    kv_hybrid.c), so the packed (block-outermost) path does not apply: vLLM resolves the
+ *    layout to LBNHC, the first of _DEFAULT_LAYOUT_PREFERENCE (vllm/v1/attention/backends/
+ *    utils.py);
  *  - pipeline stages own layers by get_pp_indices (vllm/distributed/utils.py) and see the
  *    global groups projected onto their layers (_project_kv_cache_groups_to_worker);
  *  - bytes per block (_get_kv_cache_bytes_per_block, layer-outer layout): the largest
- *    group's page sum on that stage;
+ *    group's page sum on that stage (a UniformTypeKVCacheSpecs group's own layers' pages
+ *    there: _project_kv_cache_groups_to_worker);
  *  - blocks per request per group (max_memory_usage_bytes / page, vllm/v1/
  *    kv_cache_interface.py): full and MLA cdiv(max_model_len, block_size); sliding
  *    cdiv(min(window - 1 + max_in_flight, max_model_len), block_size) + 1
@@ -58,6 +65,7 @@ static void pp_indices(int n, int rank, int pp, int *lo, int *hi)
 
 typedef struct layout {
     int num_groups;
+    int uniform_type; /* one UniformTypeKVCacheSpecs group (unequal pages) */
     mb__kv_kind kind[MB__KV_MAX_GROUPS];
     int window[MB__KV_MAX_GROUPS];
     /* group of each layer; -1: the layer has no cache (vLLM builds no spec for it) */
@@ -77,6 +85,11 @@ static int key_of(const mb__kv_plan_in *in, int i)
     if (k == MB_LAYER_CHUNKED)
         return 2;
     return in->sliding[i] ? 1 : 0;
+}
+
+static int64_t page_of(const mb__kv_plan_in *in, int i)
+{
+    return in->layer_page_bytes ? in->layer_page_bytes[i] : in->page_bytes;
 }
 
 static mb__kv_kind kind_of_key(const mb__kv_plan_in *in, int key)
@@ -104,10 +117,25 @@ static int make_groups(const mb__kv_plan_in *in, layout *g)
         }
         count[bucket_of_key[k]]++;
     }
-    if (nb == 0)
-        return mb__error(MB_ENOTSUP, "the model has no layer with a KV cache or state (an "
-                                     "attention-free model): membudget does not plan those");
-    if (nb == 1) { /* uniform: one group of every caching layer */
+    if (nb == 0) { /* is_kv_cache_type_attention_free: no group */
+        for (int i = 0; i < n; i++)
+            g->group_of[i] = -1;
+        return MB_OK;
+    }
+    int unequal = 0;
+    int64_t page0 = -1;
+    for (int i = 0; i < n && in->layer_page_bytes; i++) {
+        if (key_of(in, i) < 0)
+            continue;
+        if (page0 < 0)
+            page0 = page_of(in, i);
+        unequal |= page_of(in, i) != page0;
+    }
+    if (unequal && nb > 1)
+        return mb__error(MB_ENOTSUP, "layers of different kinds with unequal pages (vLLM's "
+                                     "unify_kv_cache_spec_page_size) are not modelled");
+    g->uniform_type = unequal;
+    if (nb == 1) { /* uniform (or UniformTypeKVCacheSpecs): one group of every caching layer */
         g->num_groups = 1;
         g->kind[0] = kind_of_key(in, bucket_key[0]);
         g->window[0] = bucket_key[0] == 1 ? in->sliding_window : 0;
@@ -219,21 +247,44 @@ int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out)
     int rc = make_groups(in, &g);
     if (rc)
         return rc;
+    if (g.num_groups == 0) {
+        /* no KV cache (an encoder-only model): EngineCore._initialize_kv_caches (vllm/v1/
+         * engine/core.py) skips the profile and gives every worker 0 bytes;
+         * check_enough_kv_cache_memory returns at once for an empty spec, and
+         * get_kv_cache_config_from_groups gives num_blocks 1 (BlockPool's null block); no
+         * capacity is computed or logged (update_kv_cache_capacity needs a group) */
+        out->num_blocks = 1;
+        out->fits = 1;
+        out->max_model_len = in->max_model_len;
+        out->longest_request = in->max_model_len;
+        for (int r = 0; r < pp; r++)
+            out->stage_blocks[r] = 1;
+        return MB_OK;
+    }
+    for (int i = 0; i < in->num_layers; i++)
+        if (g.group_of[i] >= 0 && page_of(in, i) < 1)
+            return mb__error(MB_EINVAL, "mb__kv_plan: layer %d has a page of %lld bytes", i,
+                             (long long)page_of(in, i));
 
     /* per stage: layers of each group, bytes per block */
     int64_t mem[MB__KV_MAX_STAGES], check[MB__KV_MAX_STAGES];
     for (int r = 0; r < pp; r++) {
         int lo, hi, per[MB__KV_MAX_GROUPS] = {0};
+        int64_t sum[MB__KV_MAX_GROUPS] = {0};
         pp_indices(in->num_layers, r, pp, &lo, &hi);
         for (int i = lo; i < hi; i++)
-            if (g.group_of[i] >= 0)
+            if (g.group_of[i] >= 0) {
                 per[g.group_of[i]]++;
+                sum[g.group_of[i]] += page_of(in, i);
+            }
         int64_t bpb = 0;
         for (int j = 0; j < g.num_groups; j++) {
-            if ((int64_t)per[j] * in->page_bytes > bpb)
-                bpb = (int64_t)per[j] * in->page_bytes;
-            if (r == 0)
+            if (sum[j] > bpb)
+                bpb = sum[j];
+            if (r == 0) {
                 out->group[j].layers = per[j];
+                out->group[j].page_bytes = g.uniform_type ? sum[j] : in->page_bytes;
+            }
             out->group[j].layers_total += per[j];
         }
         out->stage_bytes_per_block[r] = bpb;
@@ -316,7 +367,7 @@ int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out)
     for (int j = 0; j < g.num_groups; j++) {
         out->group[j].kind = g.kind[j];
         out->group[j].window = g.window[j];
-        out->group[j].page_bytes = in->page_bytes;
+        out->group[j].uniform_type = g.uniform_type;
         out->group[j].block_size = g.kind[j] == MB__KV_MAMBA ? in->mamba_block_size
                                                               : in->block_size;
         out->group[j].blocks_per_request = group_blocks(in, g.kind[j], g.window[j], len);

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "membudget/vllm.h" /* MB_MODEL_MAX_LAYERS */
+
 #define MB__KV_MAX_GROUPS 32
 #define MB__KV_MAX_STAGES 64
 
@@ -44,6 +46,8 @@ typedef struct mb__kv_plan_in {
     int mamba_block_size;         /* a Mamba group's block_size (reported only) */
     int64_t extra_retained_tokens; /* SlidingWindowSpec.extra_retained_tokens: multi-module
                                     * MTP's num_prefill_lookahead_tokens - 1 (else 0) */
+    const int64_t *layer_page_bytes; /* per layer where pages differ (DeciLM's per-layer KV
+                                      * heads); NULL: every layer's page is page_bytes */
 } mb__kv_plan_in;
 
 typedef struct mb__kv_group {
@@ -54,10 +58,14 @@ typedef struct mb__kv_group {
     int64_t page_bytes;
     int64_t blocks_per_request;   /* cdiv(max_memory_usage_bytes, page) at max_model_len */
     int block_size;               /* tokens per block (a Mamba group's mamba_block_size) */
+    int uniform_type;             /* 1: a UniformTypeKVCacheSpecs group (layers of one kind,
+                                   * unequal pages); page_bytes is then its layers' page sum
+                                   * on the first stage */
 } mb__kv_group;
 
 typedef struct mb__kv_plan_out {
-    int num_groups;
+    int num_groups;               /* 0: no layer keeps a KV cache (an encoder-only model):
+                                   * vLLM's one null block, nothing to check or log */
     mb__kv_group group[MB__KV_MAX_GROUPS];
     int64_t bytes_per_block;      /* of the first stage (every stage's in stage_bpb) */
     int64_t stage_bytes_per_block[MB__KV_MAX_STAGES];
@@ -96,6 +104,8 @@ typedef struct mb__kv_prep {
     int gdn_flashinfer;           /* GDN's prefill backend is FlashInfer */
     int requested_block_size;     /* before the alignment */
     char rule[320];               /* how the block size was aligned, for the plan */
+    int per_layer_pages;          /* 1: layer_page_bytes holds each layer's page */
+    int64_t layer_page_bytes[MB_MODEL_MAX_LAYERS]; /* (in->layer_page_bytes points here) */
 } mb__kv_prep;
 
 /* The per-rank geometry (spec, with the aligned block size and only the caching layers in

@@ -119,6 +119,48 @@ static int gdn_flashinfer(const mb_model *m, int cc)
     return (cc / 10 == 10 || cc / 10 == 12) && m->mamba_head_k_dim == 128;
 }
 
+/* DeciLM's per-layer KV heads (mb_model.layer_kv_heads): each layer's page per rank, its
+ * heads split or replicated over tp as LlamaAttention does it for that layer's own count
+ * (total >= tp: total / tp, divisible; else one, tp a multiple of total). per_layer_pages
+ * stays 0 when every caching layer's page is the same (vLLM then has one FullAttentionSpec). */
+static int layer_pages(const mb_model *m, int tp, const mb_kv_spec *spec, mb__kv_prep *out)
+{
+    int any = 0;
+    for (int i = 0; i < m->num_layers; i++)
+        any |= m->layer_kv_heads[i] != 0;
+    if (!any)
+        return MB_OK;
+    int64_t per_head = spec->page_bytes / spec->num_kv_heads; /* one head of one layer */
+    int64_t first = 0;
+    int differ = 0;
+    for (int i = 0; i < m->num_layers; i++) {
+        out->layer_page_bytes[i] = 0;
+        if (m->layer_kind[i] != MB_LAYER_ATTENTION)
+            continue;
+        int total = m->layer_kv_heads[i] ? m->layer_kv_heads[i] : m->num_kv_heads, heads;
+        if (total >= tp) {
+            if (total % tp != 0)
+                return mb__error(MB_EINVAL, "--tensor-parallel-size %d does not divide layer "
+                                            "%d's %d KV heads (num_attention_heads // "
+                                            "n_heads_in_group), as vLLM requires; use a "
+                                            "divisor of %d", tp, i, total, total);
+            heads = total / tp;
+        } else {
+            if (tp % total != 0)
+                return mb__error(MB_EINVAL, "--tensor-parallel-size %d is more than layer %d's "
+                                            "%d KV heads but not a multiple of them, so vLLM "
+                                            "cannot replicate them evenly", tp, i, total);
+            heads = 1;
+        }
+        out->layer_page_bytes[i] = per_head * heads;
+        if (!first)
+            first = out->layer_page_bytes[i];
+        differ |= out->layer_page_bytes[i] != first;
+    }
+    out->per_layer_pages = differ;
+    return MB_OK;
+}
+
 int mb__kv_prepare(const mb_model *m, const mb__kv_prep_in *pi, mb_kv_spec *spec,
                    mb__kv_plan_in *in, mb__kv_prep *out)
 {
@@ -190,6 +232,15 @@ int mb__kv_prepare(const mb_model *m, const mb__kv_prep_in *pi, mb_kv_spec *spec
     spec->page_bytes = (int64_t)bs * page1;
     spec->num_layers = attn_layers;
     spec->block_bytes = spec->page_bytes * attn_layers;
+    in->layer_page_bytes = NULL;
+    if ((rc = layer_pages(m, pi->tensor_parallel_size, spec, out)))
+        return rc;
+    if (out->per_layer_pages) {
+        spec->block_bytes = 0;
+        for (int i = 0; i < m->num_layers; i++)
+            spec->block_bytes += out->layer_page_bytes[i];
+        in->layer_page_bytes = out->layer_page_bytes;
+    }
     spec->bytes_per_token = spec->block_bytes / bs;
 
     in->num_layers = m->num_layers;

@@ -191,7 +191,8 @@ static int kv_groups(const mb_model *m, const mb_plan_options *o, mb_plan *p,
     p->pipeline_parallel_size = pp;
     p->num_groups = k.num_groups;
     for (int j = 0; j < k.num_groups && j < MB_PLAN_MAX_GROUPS; j++) {
-        snprintf(p->groups[j].kind, sizeof p->groups[j].kind, "%s", group_kind(k.group[j].kind));
+        snprintf(p->groups[j].kind, sizeof p->groups[j].kind, "%s",
+                 k.group[j].uniform_type ? "uniform_type" : group_kind(k.group[j].kind));
         p->groups[j].sliding_window = k.group[j].window;
         p->groups[j].layers = k.group[j].layers;
         p->groups[j].page_bytes = k.group[j].page_bytes;
@@ -395,7 +396,19 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
 
     /* the verdict */
     char g1[32], g2[32], g3[32];
-    if (why[0]) { /* the start-up check, or nothing left for the KV cache */
+    if (p.num_groups == 0) {
+        /* no layer keeps a KV cache (an encoder-only model): EngineCore._initialize_kv_caches
+         * (vllm/v1/engine/core.py) does not profile for a KV cache and skips
+         * check_enough_kv_cache_memory; only start-up and the weights must fit */
+        p.fits = p.startup_ok && !explicit_too_big && non_kv <= requested;
+        snprintf(p.verdict, sizeof p.verdict, "%s",
+                 !p.startup_ok || explicit_too_big
+                     ? "does not fit: vLLM's start-up check needs the requested memory free"
+                 : !p.fits ? "does not fit: the weights alone are more than the requested memory"
+                           : "fits: no KV cache is needed (no layer keeps one: vLLM plans no "
+                             "KV-cache group, holds only its null block and does not check "
+                             "KV-cache memory); the weights are what must fit");
+    } else if (why[0]) { /* the start-up check, or nothing left for the KV cache */
         snprintf(p.verdict, sizeof p.verdict, "does not fit: %s", why);
     } else if (explicit_too_big) {
         snprintf(p.verdict, sizeof p.verdict, "does not fit: --kv-cache-memory-bytes %s GiB "

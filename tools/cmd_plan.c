@@ -220,7 +220,9 @@ static const char *kind_words(const char *kind)
            : strcmp(kind, "mla") == 0                     ? "MLA"
            : strcmp(kind, "chunked_local_attention") == 0 ? "chunked local attention"
            : strcmp(kind, "mamba") == 0                   ? "Mamba / linear-attention state"
-                                                          : "full attention";
+           : strcmp(kind, "uniform_type") == 0
+               ? "full attention with KV heads by layer (pages differ: one group of them all)"
+               : "full attention";
 }
 
 /* vLLM's KVCacheSpec class of each of the plan's group kinds (docs/plan.md). */
@@ -230,6 +232,7 @@ static const char *kind_spec(const char *kind)
            : strcmp(kind, "mla") == 0                     ? "MLAAttentionSpec"
            : strcmp(kind, "chunked_local_attention") == 0 ? "ChunkedLocalAttentionSpec"
            : strcmp(kind, "mamba") == 0                   ? "MambaSpec"
+           : strcmp(kind, "uniform_type") == 0            ? "UniformTypeKVCacheSpecs"
                                                           : "FullAttentionSpec";
 }
 
@@ -245,10 +248,17 @@ static void print_groups_text(const mb_plan *p)
             printf(" (window %d)", p->groups[j].sliding_window);
         if (strcmp(p->groups[j].kind, "mamba") == 0)
             printf(" (%s mode, block %d tokens)", p->mamba_cache_mode, p->group_block_size[j]);
-        printf(", %d layers%s, %lld bytes per layer per block, %lld blocks per request\n",
+        printf(", %d layers%s, %lld bytes per %s per block, %lld blocks per request\n",
                p->groups[j].layers, p->pipeline_parallel_size > 1 ? " on the first stage" : "",
-               (long long)p->groups[j].page_bytes, (long long)p->groups[j].blocks_per_request);
+               (long long)p->groups[j].page_bytes,
+               strcmp(p->groups[j].kind, "uniform_type") == 0 ? "group (its layers' pages)"
+                                                              : "layer",
+               (long long)p->groups[j].blocks_per_request);
     }
+    if (p->num_groups == 0)
+        printf("KV groups      none: no layer keeps a KV cache (an encoder-only model: vLLM "
+               "builds no KV-cache spec for encoder-only attention, is not profiled for a KV "
+               "cache and plans no group)\n");
     if (p->hybrid_rule[0])
         printf("hybrid         %s\n", p->hybrid_rule);
     printf("block          %lld bytes over the largest group (vLLM's bytes per block)%s\n",
@@ -593,6 +603,10 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            (snprintf(b3, sizeof b3, "%.2f", (double)k->block_bytes / (double)MB_MiB), b3));
     print_groups_text(p);
     plan_cg_text(p);
+    if (p->num_groups == 0)
+        printf("KV cache       none: vLLM's one null block (num_gpu_blocks 1) and no \"GPU KV "
+               "cache size\" logged; max model len %lld tokens\n", (long long)p->max_model_len);
+    else {
     printf("KV cache       %lld blocks = %s GiB per rank; vLLM's \"GPU KV cache size\": %lld "
            "tokens (int(max concurrency x max model len))\n",
            (long long)p->num_blocks, g(p->kv_cache_bytes, b1, sizeof b1),
@@ -601,6 +615,7 @@ static void print_text(const plan_args *a, const mb_model *m, const mb_snapshot 
            "longest one request can have: %lld tokens\n",
            (long long)p->max_model_len, (long long)p->blocks_per_request, p->max_concurrency,
            (long long)p->longest_request);
+    }
     printf("verdict        %s\n", p->verdict);
     plan_est_print(&a->est);
     if (p->refusal[0])
@@ -649,11 +664,17 @@ static int print_json(const plan_args *a, const mb_model *m, const mb_snapshot *
     cli_json_bytes(root, "block_bytes", k->block_bytes);
     cli_json_bytes(root, "bytes_per_token", k->bytes_per_token);
     cJSON_AddNumberToObject(root, "num_blocks", (double)p->num_blocks);
-    cJSON_AddNumberToObject(root, "kv_cache_tokens", (double)p->kv_cache_tokens);
+    if (p->num_groups == 0) /* no KV-cache group: vLLM computes and logs no capacity */
+        cJSON_AddNullToObject(root, "kv_cache_tokens");
+    else
+        cJSON_AddNumberToObject(root, "kv_cache_tokens", (double)p->kv_cache_tokens);
     cli_json_bytes(root, "kv_cache_bytes", p->kv_cache_bytes);
     cJSON_AddNumberToObject(root, "max_model_len", (double)p->max_model_len);
     cJSON_AddNumberToObject(root, "blocks_per_request", (double)p->blocks_per_request);
-    cJSON_AddNumberToObject(root, "max_concurrency", p->max_concurrency);
+    if (p->num_groups == 0)
+        cJSON_AddNullToObject(root, "max_concurrency");
+    else
+        cJSON_AddNumberToObject(root, "max_concurrency", p->max_concurrency);
     cJSON_AddNumberToObject(root, "longest_request", (double)p->longest_request);
     cJSON_AddBoolToObject(root, "fits", p->fits);
     cJSON_AddStringToObject(root, "verdict", p->verdict);

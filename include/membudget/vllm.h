@@ -103,6 +103,12 @@ typedef struct mb_model {
     int mamba_head_k_dim;     /* GDN's key head dim */
     int mamba_ssm_dtype_bytes; /* the SSM state's element bytes; 0: the model's dtype
                                * (Nemotron-H: float32 unless mamba_ssm_cache_dtype says) */
+    /* -- from 1.2 too: DeciLM's per-layer KV heads and encoder-only models; zero: as before -- */
+    unsigned short layer_kv_heads[MB_MODEL_MAX_LAYERS]; /* total KV heads of layer i where
+                               * layers differ (DeciLM / Nemotron-NAS block_configs:
+                               * num_attention_heads // n_heads_in_group); 0: num_kv_heads */
+    int encoder_only;         /* 1: an encoder (bert, ..., is_causal false): no layer keeps a
+                               * KV cache, vLLM plans no KV-cache group at all */
 } mb_model;
 /* mb_model.layer_kind values (from 1.2) */
 #define MB_LAYER_ATTENTION 0 /* full, sliding-window (layer_sliding) or MLA attention */

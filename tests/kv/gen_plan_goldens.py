@@ -72,6 +72,8 @@ GiB = 1 << 30
 # platform is "unspecified", so pick it directly.
 kccb.get_kv_cache_config_builder = lambda vc: plan.DefaultKVCacheConfigBuilder()
 
+ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "modernbert", "nomic_bert", "distilbert",
+                 "electra", "deberta-v2", "new"}
 DEEPSEEK_MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2"}
 STR_DTYPE = {
     "bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float16,
@@ -177,6 +179,25 @@ def build_specs(cfg, c):
         return specs, cache_dtype, {}
     heads = t["num_attention_heads"]
     kv = t.get("num_key_value_heads") or heads
+    if t.get("block_configs"):
+        # DeciLM / Nemotron-NAS (vllm/model_executor/models/nemotron_nas.py,
+        # DeciLMDecoderLayer): a no_op attention builds no attention layer (no spec); the
+        # others have num_attention_heads // n_heads_in_group KV heads of their own
+        head = t.get("head_dim") or t["hidden_size"] // heads
+        for bc in t["block_configs"]:
+            a = bc["attention"]
+            if a["no_op"]:
+                specs.append(None)
+                continue
+            specs.append(FullAttentionSpec(block_size=bs,
+                                           num_kv_heads=max(1, heads // a["n_heads_in_group"] // tp),
+                                           head_size=head, head_size_v=head, dtype=kv_dtype,
+                                           kv_quant_mode=quant))
+        return specs, cache_dtype, {}
+    if mt in ENCODER_TYPES or t.get("is_causal") is False:
+        # encoder-only attention: Attention.get_kv_cache_spec returns None for
+        # AttentionType.ENCODER_ONLY (vllm/model_executor/layers/attention/attention.py)
+        return [None] * t["num_hidden_layers"], cache_dtype, {}
     kinds = hybrid.layer_kinds(t)
     if mt in hybrid.HYBRID_TYPES:
         specs, facts = hybrid.hybrid_specs(cfg, c, t, kinds, model_dtype, kv_dtype, cache_dtype,
@@ -247,18 +268,28 @@ def run_case(c):
         groups = plan.get_global_kv_cache_groups(vc, workers)
         avail = c["available"]
         avail = avail if isinstance(avail, list) else [avail] * c["pp"]
+        if not any(workers):
+            # EngineCore._initialize_kv_caches (vllm/v1/engine/core.py): a model without a
+            # KV cache spec is not profiled, every worker gets 0 bytes, and the capacity
+            # (update_kv_cache_capacity) is neither computed nor logged
+            avail = [0] * c["pp"]
         configs = plan.get_kv_cache_configs(vc, workers, avail, groups)
         sched = generate_scheduler_kv_cache_config(configs)
-        tokens, conc = get_kv_cache_capacity(vc, sched)
+        tokens, conc = (get_kv_cache_capacity(vc, sched) if sched.kv_cache_groups
+                        else (None, None))
         out.update(
             fits=True,
             num_blocks=configs[0].num_blocks,
             kv_cache_tokens=tokens,
-            max_concurrency=round(conc, 2),
+            max_concurrency=None if conc is None else round(conc, 2),
             max_model_len=vc.model_config.max_model_len,
             # the attention layers' block size (a Mamba group's is mamba_block_size)
-            block_size=next(g.kv_cache_spec.block_size for g in sched.kv_cache_groups
-                            if not isinstance(g.kv_cache_spec, MambaSpec)),
+            # (an encoder-only model has no group: None)
+            block_size=next((g.kv_cache_spec.block_size for g in sched.kv_cache_groups
+                             if not isinstance(g.kv_cache_spec, MambaSpec)), None),
+            # the first worker's groups: a UniformTypeKVCacheSpecs group (layers of one
+            # kind but unequal pages, DeciLM) keeps its class and its page sum here, where
+            # the scheduler's copy holds only its first layer's spec
             groups=[{
                 "kind": type(g.kv_cache_spec).__name__,
                 "block_size": g.kv_cache_spec.block_size,
@@ -266,7 +297,7 @@ def run_case(c):
                 "page_bytes": g.kv_cache_spec.page_size_bytes,
                 "blocks_per_request": math.ceil(
                     g.kv_cache_spec.max_memory_usage_bytes(vc) / g.kv_cache_spec.page_size_bytes),
-            } for g in sched.kv_cache_groups],
+            } for g in configs[0].kv_cache_groups],
         )
     except ValueError as e:
         out.update(fits=False, error=str(e))
@@ -383,6 +414,31 @@ CASES = [
     case("gemma3n-e4b-shared-kv", "gemma-3n-e4b-it.config.json", available=10 * GiB),
     case("gemma3n-e4b-shared-kv-tp2", "gemma-3n-e4b-it.config.json", tp=2, available=5 * GiB),
     case("jamba-mamba1-refused", "jamba-1.5-mini.config.json", cc=90, available=2 * GiB),
+    # DeciLM / Nemotron-NAS block_configs: no_op attention layers cache nothing; each other
+    # layer has num_attention_heads // n_heads_in_group KV heads of its own
+    case("nemotron-super-49b", "llama-3.3-nemotron-super-49b-v1.config.json", available=30 * GiB),
+    case("nemotron-super-49b-tp4", "llama-3.3-nemotron-super-49b-v1.config.json", tp=4,
+         available=20 * GiB),
+    case("nemotron-super-49b-pp2", "llama-3.3-nemotron-super-49b-v1.config.json", pp=2,
+         available=[20 * GiB, 20 * GiB]),
+    case("nemotron-super-49b-auto-len", "llama-3.3-nemotron-super-49b-v1.config.json",
+         max_model_len=-1, available=10 * GiB),
+    case("nemotron-super-49b-too-long", "llama-3.3-nemotron-super-49b-v1.config.json",
+         available=10 * GiB),
+    # per-layer KV heads that differ: one UniformTypeKVCacheSpecs group of unequal pages
+    case("decilm-mixed-kv-heads", "decilm-mixed-kv-heads.config.json", available=10 * GiB),
+    case("decilm-mixed-kv-heads-tp2", "decilm-mixed-kv-heads.config.json", tp=2,
+         available=10 * GiB),
+    case("decilm-mixed-kv-heads-tp8", "decilm-mixed-kv-heads.config.json", tp=8,
+         available=10 * GiB),
+    case("decilm-mixed-kv-heads-pp2", "decilm-mixed-kv-heads.config.json", pp=2,
+         available=[5 * GiB, 5 * GiB]),
+    case("decilm-mixed-kv-heads-auto-len", "decilm-mixed-kv-heads.config.json",
+         max_model_len=-1, available=1 * GiB),
+    case("decilm-mixed-kv-heads-override", "decilm-mixed-kv-heads.config.json",
+         num_gpu_blocks_override=5000),
+    # encoder-only: no layer has a KV cache spec
+    case("bert-encoder-only", "bert-base-uncased.config.json", available=1 * GiB),
 ]
 
 

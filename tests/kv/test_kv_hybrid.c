@@ -39,6 +39,42 @@ static void expect_error(const char *json, int code, const char *words)
     "\"torch_dtype\":\"bfloat16\",\"mamba_expand\":2,\"mamba_n_groups\":1,"                \
     "\"mamba_n_heads\":32,\"mamba_d_head\":64,\"mamba_d_state\":128,\"mamba_d_conv\":4,"
 
+#define DECI_HEAD                                                                           \
+    "{\"model_type\":\"nemotron-nas\",\"hidden_size\":1024,\"num_hidden_layers\":2,"          \
+    "\"num_attention_heads\":8,\"max_position_embeddings\":4096,\"block_configs\":["
+
+/* DeciLM's per-layer attention and an encoder's absent cache, as the model reads them. */
+static void test_decilm_encoder_read(void **state)
+{
+    (void)state;
+    mb_model m;
+    assert_int_equal(parse(DECI_HEAD "{\"attention\":{\"no_op\":true}},"
+                                     "{\"attention\":{\"n_heads_in_group\":4}}]}", &m),
+                     MB_OK);
+    assert_int_equal(m.layer_kind[0], MB_LAYER_NONE);
+    assert_int_equal(m.layer_kind[1], MB_LAYER_ATTENTION);
+    assert_int_equal(m.layer_kv_heads[1], 2); /* 8 heads // 4 */
+    assert_int_equal(m.num_kv_heads, 2);      /* the first attention layer's */
+    assert_int_equal(m.num_uncached_layers, 1);
+    assert_int_equal(m.encoder_only, 0);
+    /* the real Nemotron-Super-49B: 31 of 80 layers no_op, the others 64 // 8 KV heads */
+    assert_int_equal(mb_model_load(MB_FIXTURES "/models/llama-3.3-nemotron-super-49b-v1.config.json",
+                                   &m), MB_OK);
+    assert_int_equal(m.num_layers, 80);
+    assert_int_equal(m.num_uncached_layers, 31);
+    assert_int_equal(m.num_kv_heads, 8);
+    /* encoders: no layer caches (vLLM builds no spec for encoder-only attention) */
+    assert_int_equal(parse("{\"model_type\":\"bert\",\"hidden_size\":768,"
+                           "\"num_hidden_layers\":12,\"num_attention_heads\":12,"
+                           "\"max_position_embeddings\":512}", &m), MB_OK);
+    assert_int_equal(m.encoder_only, 1);
+    assert_int_equal(m.num_uncached_layers, 12);
+    assert_int_equal(parse("{\"model_type\":\"llama\",\"hidden_size\":768,"
+                           "\"num_hidden_layers\":12,\"num_attention_heads\":12,"
+                           "\"max_position_embeddings\":512,\"is_causal\":false}", &m), MB_OK);
+    assert_int_equal(m.encoder_only, 1);
+}
+
 static void test_layer_kinds_read(void **state)
 {
     (void)state;
@@ -107,19 +143,16 @@ static void test_bad_layer_kinds(void **state)
                  "\"mamba_d_state\":128}", MB_ENOTSUP,
                  "mamba_d_state says this is a hybrid Mamba / linear-attention or chunked "
                  "model of type \"bamba\"");
-    /* DeciLM / Nemotron-NAS: per-layer KV heads and no-op layers, not planned as Llama */
-    expect_error("{\"model_type\":\"nemotron-nas\",\"hidden_size\":1024,\"num_hidden_layers\":2,"
-                 "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
-                 "\"block_configs\":[{\"attention\":{\"no_op\":true}},"
-                 "{\"attention\":{\"n_heads_in_group\":8}}]}", MB_ENOTSUP,
-                 "block_configs says this is a DeciLM / Nemotron-NAS model");
-    /* encoders keep no KV cache in vLLM: refused, not planned as decoder attention */
-    expect_error("{\"model_type\":\"bert\",\"hidden_size\":768,\"num_hidden_layers\":12,"
-                 "\"num_attention_heads\":12,\"max_position_embeddings\":512}", MB_ENOTSUP,
-                 "model_type says this is an encoder (bidirectional attention)");
-    expect_error("{\"model_type\":\"llama\",\"hidden_size\":768,\"num_hidden_layers\":12,"
-                 "\"num_attention_heads\":12,\"max_position_embeddings\":512,"
-                 "\"is_causal\":false}", MB_ENOTSUP, "is_causal false says this is an encoder");
+    /* DeciLM / Nemotron-NAS: replace_with_linear (vLLM 0.33 cannot build it) and bad
+     * block_configs, each naming the key */
+    expect_error(DECI_HEAD "{\"attention\":{\"no_op\":true}},"
+                 "{\"attention\":{\"no_op\":false,\"replace_with_linear\":true}}]}",
+                 MB_ENOTSUP, "block_configs[1].attention.replace_with_linear is true");
+    expect_error(DECI_HEAD "{\"attention\":{\"no_op\":false}},"
+                 "{\"attention\":{\"n_heads_in_group\":8}}]}",
+                 MB_EINVAL, "block_configs[0].attention.n_heads_in_group is missing");
+    expect_error(DECI_HEAD "{\"attention\":{\"n_heads_in_group\":8}}]}", MB_EINVAL,
+                 "block_configs must hold one block for each of the 2 layers");
     /* no attention at all */
     expect_error(GRANITE_HEAD "\"layer_types\":[\"mamba\",\"mamba\",\"mamba\",\"mamba\"]}",
                  MB_ENOTSUP, "no attention layer at all");
@@ -208,6 +241,7 @@ static void test_estimate_agrees(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_layer_kinds_read),
+                                       cmocka_unit_test(test_decilm_encoder_read),
                                        cmocka_unit_test(test_bad_layer_kinds),
                                        cmocka_unit_test(test_plan_refusals),
                                        cmocka_unit_test(test_text_plan),
