@@ -52,6 +52,9 @@ def cli(binary, c):
 def fig(d):
     if not d.get("fits"):
         return "refuses"
+    if d.get("kv_cache_tokens") is None:  # no KV-cache group (encoder-only): nothing logged
+        return "%d block (null block only), no KV cache / %d" % (d["num_blocks"],
+                                                                 d["max_model_len"])
     return "%d / %d / %.2f / %d" % (d["num_blocks"], d["kv_cache_tokens"], d["max_concurrency"],
                                     d["max_model_len"])
 
@@ -77,7 +80,7 @@ def main():
     for e in doc["cases"]:
         c, v = e["case"], e["vllm"]
         groups = ", ".join("%s x%d" % (g["kind"].replace("AttentionSpec", "").replace(
-            "Spec", ""), g["layers"]) for g in v.get("groups", [])) or "-"
+            "KVCacheSpecs", "").replace("Spec", ""), g["layers"]) for g in v.get("groups", [])) or "-"
         groups = compress(groups)
         m = cli(sys.argv[1], c)
         if isinstance(m, str):
