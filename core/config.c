@@ -149,6 +149,16 @@ static int fill_model(const lookup *l, mb_model *m)
     const cJSON *mt = find(l, "model_type");
     if (mt && cJSON_IsString(mt))
         snprintf(m->model_type, sizeof m->model_type, "%s", mt->valuestring);
+    /* encoder-decoder (Whisper): the decoder's cross-attention layers cache the encoder's
+     * output (CrossAttentionSpec, vllm/v1/kv_cache_interface.py), not modelled */
+    const cJSON *ed = find(l, "is_encoder_decoder");
+    if (cJSON_IsTrue(ed) || strcmp(m->model_type, "whisper") == 0)
+        return mb__error(MB_ENOTSUP, "%s: %s says this is an encoder-decoder model: its "
+                                     "decoder's cross-attention layers cache the encoder's "
+                                     "output (vLLM's CrossAttentionSpec) next to "
+                                     "self-attention, which membudget does not plan",
+                         l->name, cJSON_IsTrue(ed) ? "is_encoder_decoder true"
+                                                   : "model_type \"whisper\"");
 
     if ((rc = get_int(l, "num_hidden_layers", 1, &m->num_layers)) ||
         (rc = get_int(l, "num_attention_heads", 1, &m->num_attention_heads)))

@@ -153,6 +153,11 @@ static void test_bad_layer_kinds(void **state)
                  MB_EINVAL, "block_configs[0].attention.n_heads_in_group is missing");
     expect_error(DECI_HEAD "{\"attention\":{\"n_heads_in_group\":8}}]}", MB_EINVAL,
                  "block_configs must hold one block for each of the 2 layers");
+    /* encoder-decoder (cross-attention, CrossAttentionSpec): refused, not planned */
+    expect_error("{\"model_type\":\"whisper\",\"d_model\":1280,\"decoder_layers\":32,"
+                 "\"num_hidden_layers\":32,\"max_target_positions\":448,"
+                 "\"is_encoder_decoder\":true}", MB_ENOTSUP,
+                 "is_encoder_decoder true says this is an encoder-decoder model");
     /* no attention at all */
     expect_error(GRANITE_HEAD "\"layer_types\":[\"mamba\",\"mamba\",\"mamba\",\"mamba\"]}",
                  MB_ENOTSUP, "no attention layer at all");
