@@ -300,6 +300,19 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
                  "--gpu-memory-utilization or the number of instances",
                  mb__gib(e.requested_memory, g1, sizeof g1),
                  mb__gib(e.context_memory, g2, sizeof g2));
+    } else if (a->model.encoder_only) {
+        /* no layer keeps a KV cache (docs/plan.md, "Layer kinds"): vLLM plans no KV-cache
+         * group and checks no KV memory, so only the non-KV parts must fit */
+        e.verdict = e.available_kv_cache_memory_low >= 0    ? MB_EST_FITS
+                    : e.available_kv_cache_memory_high >= 0 ? MB_EST_MAY_NOT_FIT
+                                                            : MB_EST_DOES_NOT_FIT;
+        snprintf(e.verdict_text, sizeof e.verdict_text, "%s: an encoder-only model needs no "
+                 "KV cache (vLLM plans no KV-cache group); the weights, activations and CUDA "
+                 "graphs %s the requested memory",
+                 e.verdict == MB_EST_FITS ? "fits" : e.verdict == MB_EST_MAY_NOT_FIT
+                                                         ? "may not fit" : "does not fit",
+                 e.verdict == MB_EST_FITS ? "fit in" : e.verdict == MB_EST_MAY_NOT_FIT
+                                                           ? "may exceed" : "exceed");
     } else if (e.max_concurrency_low >= 1) {
         e.verdict = MB_EST_FITS;
         snprintf(e.verdict_text, sizeof e.verdict_text, "fits: %lld to %lld KV tokens per "

@@ -34,7 +34,7 @@ int cmd_plan(int argc, char **argv);
     "to state layers and hybrids on a CPU device (refused), the FA4 head-256 and " \
     "FlashInfer kernel block sizes (FlashAttention's 16 is taken), encoder-decoder " \
     "cross-attention (refused), DeciLM's replace_with_linear (refused: vLLM cannot build it), " \
-    "unequal pages across layer kinds (refused), the estimate of an encoder-only model, " \
+    "unequal pages across layer kinds (refused), DeciLM's per-layer FFN in the estimate, " \
     "shared KV other than Gemma 3n's, speculative draft " \
     "layers, packed cache dtypes (refused), LoRA / encoder / micro-batch CUDA graphs " \
     "and FlashInfer's device-specific kernel choice are not modelled"

@@ -214,6 +214,31 @@ static void test_text_plan(void **state)
     assert_non_null(strstr(out, "raised from 16 to 1040 tokens"));
     assert_null(strstr(out, "Mamba / linear-attention / GDN layers (refused)"));
     free(out), free(err);
+    /* an encoder-only model: no group, the null block, and the estimate under --gpu agrees
+     * that no KV cache is needed */
+    snprintf(args, sizeof args, "plan --model %s/models/bert-base-uncased.config.json "
+             "--gpu H100", MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+    assert_non_null(strstr(out, "KV groups      none: no layer keeps a KV cache"));
+    assert_non_null(strstr(out, "verdict        fits: no KV cache is needed"));
+    assert_non_null(strstr(out, "  verdict        fits: an encoder-only model needs no KV "
+                                "cache"));
+    assert_null(strstr(out, "does not fit"));
+    free(out), free(err);
+    /* Nemotron-Super-49B: 49 of 80 layers cache, all of 8 KV heads: one plain group */
+    snprintf(args, sizeof args, "plan --model %s/models/llama-3.3-nemotron-super-49b-v1.config.json "
+             "--gpu H200 --kv-cache-memory-bytes 30G", MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+    assert_non_null(strstr(out, "KV group 0     full attention, 49 layers, 65536 bytes per "
+                                "layer per block"));
+    free(out), free(err);
+    snprintf(args, sizeof args, "plan --model %s/models/decilm-mixed-kv-heads.config.json "
+             "--gpu H200 --kv-cache-memory-bytes 10G", MB_FIXTURES);
+    assert_int_equal(tu_run_cli(NULL, args, &out, &err), 0);
+    assert_non_null(strstr(out, "KV group 0     full attention with KV heads by layer (pages "
+                                "differ: one group of them all), 6 layers, 622592 bytes per "
+                                "group (its layers' pages) per block"));
+    free(out), free(err);
 }
 
 /* The estimate under --gpu takes its KV groups from the plan's layer specs: its central
