@@ -117,6 +117,13 @@ int mb__cudagraph_split(const mb__cg_split_in *in, mb__cg_split *out)
                                           sizeof out->why);
     if (mode < 0)
         return mode;
+    if (in->pooling && (mode == MB_CUDAGRAPH_MODE_FULL || separate_of(mode))) {
+        /* VllmConfig.__post_init__ (vllm/config/vllm.py): "Pooling models do not support
+         * full cudagraphs. Overriding cudagraph_mode to PIECEWISE." */
+        mode = MB_CUDAGRAPH_MODE_PIECEWISE;
+        snprintf(out->why, sizeof out->why, "PIECEWISE: pooling (encoder-only) models do not "
+                 "support full CUDA graphs (VllmConfig.__post_init__)");
+    }
     out->mode = mode;
     if (mode == MB_CUDAGRAPH_MODE_NONE)
         return MB_OK;

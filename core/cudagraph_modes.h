@@ -16,6 +16,7 @@ typedef struct mb__cg_split_in {
     int num_speculative_tokens;
     int compute_capability;
     const char *backend;       /* its name, for vLLM's messages */
+    int pooling;               /* 1: a pooling (encoder-only) model: no FULL graphs */
 } mb__cg_split_in;
 
 typedef struct mb__cg_split {

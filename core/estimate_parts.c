@@ -211,8 +211,10 @@ int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
     int n = mb__cudagraph_capture_sizes(&co, sizes, 512);
     if (n < 0)
         return n;
-    int nf = 0; /* FULL decode graphs: the sizes up to max_num_seqs */
-    for (int i = 0; i < n && i < 512; i++)
+    int nf = 0; /* FULL decode graphs: the sizes up to max_num_seqs; none for a pooling
+                 * (encoder-only) model, whose mode vLLM turns to PIECEWISE
+                 * (VllmConfig.__post_init__, vllm/config/vllm.py) */
+    for (int i = 0; i < n && i < 512 && !a->model.encoder_only; i++)
         nf += sizes[i] <= seqs;
     e->num_cudagraphs = n + nf;
     if (o->cudagraph_memory != MB_UNKNOWN) {

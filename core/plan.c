@@ -327,7 +327,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
      * (plan_cudagraph.c) */
     int cg_support = 0;
     if ((rc = mb__plan_backend(m, dev, o, &cg_support, &p)) ||
-        (rc = mb__plan_cudagraphs(o, dev, cg_support, &p)))
+        (rc = mb__plan_cudagraphs(o, dev, cg_support, m->encoder_only, &p)))
         return rc;
     p.compute_capability = o->compute_capability;
 

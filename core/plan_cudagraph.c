@@ -37,7 +37,7 @@ int mb__plan_backend(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
 }
 
 int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg_support,
-                        mb_plan *p)
+                        int pooling, mb_plan *p)
 {
     p->cudagraph_source = MB_CUDAGRAPH_NONE;
     p->budget.cudagraph_memory = 0;
@@ -89,6 +89,7 @@ int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg
         .num_speculative_tokens = o->num_speculative_tokens,
         .compute_capability = o->compute_capability,
         .backend = p->attention_backend,
+        .pooling = pooling,
     };
     mb__cg_split *s = mb__malloc(sizeof *s);
     if (!s)

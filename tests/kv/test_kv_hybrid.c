@@ -224,6 +224,9 @@ static void test_text_plan(void **state)
     assert_non_null(strstr(out, "  verdict        fits: an encoder-only model needs no KV "
                                 "cache"));
     assert_null(strstr(out, "does not fit"));
+    assert_non_null(strstr(out, "graph mode     PIECEWISE, model runner V2: PIECEWISE: pooling "
+                                "(encoder-only) models do not support full CUDA graphs"));
+    assert_non_null(strstr(out, "and 0 FULL"));
     free(out), free(err);
     /* Nemotron-Super-49B: 49 of 80 layers cache, all of 8 KV heads: one plain group */
     snprintf(args, sizeof args, "plan --model %s/models/llama-3.3-nemotron-super-49b-v1.config.json "
