@@ -260,16 +260,13 @@ static int llama4(const cJSON *text, const cJSON *top, const char *name, mb_mode
 }
 
 /* DeciLM / Nemotron-NAS: each layer's attention from block_configs[i].attention. */
-static int decilm(const cJSON *text, const cJSON *top, const char *name, mb_model *m,
-                  const cJSON *bcs)
+static int decilm(const char *name, mb_model *m, const cJSON *bcs)
 {
     int n = m->num_layers, i = 0, first = 0;
     if (!cJSON_IsArray(bcs) || cJSON_GetArraySize(bcs) != n)
         return mb__error(MB_EINVAL, "%s: block_configs must hold one block for each of the %d "
                                     "layers (num_hidden_layers), it has %d", name, n,
                          cJSON_IsArray(bcs) ? cJSON_GetArraySize(bcs) : 0);
-    (void)text;
-    (void)top;
     const cJSON *b;
     cJSON_ArrayForEach(b, bcs)
     {
@@ -354,7 +351,7 @@ int mb__config_hybrid(const cJSON *text, const cJSON *top, const char *name, mb_
         for (int i = 0; i < m->num_layers; i++)
             m->layer_kind[i] = MB_LAYER_NONE;
     } else if (get(text, top, "block_configs")) {
-        rc = decilm(text, top, name, m, get(text, top, "block_configs"));
+        rc = decilm(name, m, get(text, top, "block_configs"));
     } else {
         /* other hybrids: their state shapes are not modelled; refuse rather than plan them
          * as attention (Falcon-H1, Bamba, Zamba2, MiniMax, Kimi-Linear, ...) */
