@@ -149,7 +149,10 @@ static void test_fixture_fields(void **state)
     assert_int_equal(m.num_layers, 32);
     assert_int_equal(m.num_kv_heads, 8);
     assert_int_equal(m.head_size, 4096 / 32); /* no head_dim: hidden / heads */
+    /* its real rope_scaling (llama3, factor 8, original 8192): vLLM does not scale
+     * max_position_embeddings for rope_type llama3 */
     assert_int_equal(m.max_model_len, 131072);
+    assert_int_equal(m.derived_max_model_len, 131072);
     assert_false(m.is_mla);
     /* Llama-3.1-8B, 16-token blocks: 2 MiB per block over all layers */
     mb_kv_spec s;
