@@ -205,14 +205,14 @@ static int init_copy(const char *fn, void *o, size_t size, const void *defaults,
 
 /* ---- contexts, backends, devices ---------------------------------------------------- */
 
-int mb_context_options_init(mb_context_options *o, size_t size)
+MB__API(mb_context_options_init, (mb_context_options *o, size_t size), (o, size))
 {
     static const mb_context_options d = MB_CONTEXT_OPTIONS_INIT;
     return init_copy("mb_context_options_init", o, size, &d, sizeof d, MIN_CONTEXT_OPTIONS,
                      "mb_context_options");
 }
 
-int mb_context_init(mb_context **out, const mb_context_options *opts)
+MB__API(mb_context_init, (mb_context **out, const mb_context_options *opts), (out, opts))
 {
     if (out)
         *out = NULL;
@@ -221,14 +221,14 @@ int mb_context_init(mb_context **out, const mb_context_options *opts)
     return mb__context_init(out, op);
 }
 
-int mb_backend_get(mb_context *ctx, int index, mb_backend_status *out)
+MB__API(mb_backend_get, (mb_context *ctx, int index, mb_backend_status *out), (ctx, index, out))
 {
 #define CALL(p) mb__backend_get(ctx, index, p)
     OUT_CALL("mb_backend_get", out, mb_backend_status, MIN_BACKEND_STATUS, CALL);
 #undef CALL
 }
 
-int mb_device_get(mb_context *ctx, int index, mb_device_info *out)
+MB__API(mb_device_get, (mb_context *ctx, int index, mb_device_info *out), (ctx, index, out))
 {
 #define CALL(p) mb__device_get(ctx, index, p)
     OUT_CALL("mb_device_get", out, mb_device_info, MIN_DEVICE_INFO, CALL);
@@ -237,28 +237,28 @@ int mb_device_get(mb_context *ctx, int index, mb_device_info *out)
 
 /* ---- NUMA, containers, CPU KV space ------------------------------------------------- */
 
-int mb_numa_node_get(mb_context *ctx, int index, mb_numa_node *out)
+MB__API(mb_numa_node_get, (mb_context *ctx, int index, mb_numa_node *out), (ctx, index, out))
 {
 #define CALL(p) mb__numa_node_get(ctx, index, p)
     OUT_CALL("mb_numa_node_get", out, mb_numa_node, MIN_NUMA_NODE, CALL);
 #undef CALL
 }
 
-int mb_container_memory_get(mb_context *ctx, mb_container_info *out)
+MB__API(mb_container_memory_get, (mb_context *ctx, mb_container_info *out), (ctx, out))
 {
 #define CALL(p) mb__container_memory_get(ctx, p)
     OUT_CALL("mb_container_memory_get", out, mb_container_info, MIN_CONTAINER_INFO, CALL);
 #undef CALL
 }
 
-int mb_cpu_kv_options_init(mb_cpu_kv_options *o, size_t size)
+MB__API(mb_cpu_kv_options_init, (mb_cpu_kv_options *o, size_t size), (o, size))
 {
     static const mb_cpu_kv_options d = MB_CPU_KV_OPTIONS_INIT;
     return init_copy("mb_cpu_kv_options_init", o, size, &d, sizeof d, MIN_CPU_KV_OPTIONS,
                      "mb_cpu_kv_options");
 }
 
-int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out)
+MB__API(mb_cpu_kv_space_get, (mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out), (ctx, opts, out))
 {
     IN_VIEW("mb_cpu_kv_space_get", "opts", opts, mb_cpu_kv_options, MIN_CPU_KV_OPTIONS, o, op,
             MB_CPU_KV_OPTIONS_INIT, out_zero(out, MIN_CPU_KV_SPACE));
@@ -269,22 +269,22 @@ int mb_cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_k
 
 /* ---- models, KV specs, CUDA graphs, budgets, plans ---------------------------------- */
 
-int mb_model_parse(const char *json, size_t len, const char *name, mb_model *out)
+MB__API(mb_model_parse, (const char *json, size_t len, const char *name, mb_model *out), (json, len, name, out))
 {
 #define CALL(p) mb__model_parse(json, len, name, p)
     OUT_CALL("mb_model_parse", out, mb_model, MIN_MODEL, CALL);
 #undef CALL
 }
 
-int mb_model_load(const char *path, mb_model *out)
+MB__API(mb_model_load, (const char *path, mb_model *out), (path, out))
 {
 #define CALL(p) mb__model_load(path, p)
     OUT_CALL("mb_model_load", out, mb_model, MIN_MODEL, CALL);
 #undef CALL
 }
 
-int mb_kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size,
-                    int tensor_parallel_size, const char *kv_cache_dtype)
+MB__API(mb_kv_spec_init, (mb_kv_spec *out, const mb_model *m, int block_size,
+                    int tensor_parallel_size, const char *kv_cache_dtype), (out, m, block_size, tensor_parallel_size, kv_cache_dtype))
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -292,28 +292,28 @@ int mb_kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size,
     return mb__kv_spec_init(out, mp, block_size, tensor_parallel_size, kv_cache_dtype);
 }
 
-int mb_cudagraph_options_init(mb_cudagraph_options *o, size_t size)
+MB__API(mb_cudagraph_options_init, (mb_cudagraph_options *o, size_t size), (o, size))
 {
     static const mb_cudagraph_options d = MB_CUDAGRAPH_OPTIONS_INIT;
     return init_copy("mb_cudagraph_options_init", o, size, &d, sizeof d,
                      MIN_CUDAGRAPH_OPTIONS, "mb_cudagraph_options");
 }
 
-int mb_cudagraph_capture_sizes(const mb_cudagraph_options *o, int *sizes, int cap)
+MB__API(mb_cudagraph_capture_sizes, (const mb_cudagraph_options *o, int *sizes, int cap), (o, sizes, cap))
 {
     IN_VIEW("mb_cudagraph_capture_sizes", "o", o, mb_cudagraph_options,
             MIN_CUDAGRAPH_OPTIONS, opts, op, MB_CUDAGRAPH_OPTIONS_INIT, (void)0);
     return mb__cudagraph_capture_sizes(op, sizes, cap);
 }
 
-int mb_budget_options_init(mb_budget_options *o, size_t size)
+MB__API(mb_budget_options_init, (mb_budget_options *o, size_t size), (o, size))
 {
     static const mb_budget_options d = MB_BUDGET_OPTIONS_INIT;
     return init_copy("mb_budget_options_init", o, size, &d, sizeof d, MIN_BUDGET_OPTIONS,
                      "mb_budget_options");
 }
 
-int mb_budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budget *out)
+MB__API(mb_budget_compute, (const mb_profile *p, const mb_budget_options *o, mb_budget *out), (p, o, out))
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -322,8 +322,8 @@ int mb_budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budget
     return mb__budget_compute(p, op, out);
 }
 
-int mb_budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
-                                  const mb_budget_options *o, mb_budget *out)
+MB__API(mb_budget_compute_from_non_kv, (const mb_snapshot *init, int64_t non_kv,
+                                  const mb_budget_options *o, mb_budget *out), (init, non_kv, o, out))
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -332,15 +332,15 @@ int mb_budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
     return mb__budget_compute_from_non_kv(init, non_kv, op, out);
 }
 
-int mb_plan_options_init(mb_plan_options *o, size_t size)
+MB__API(mb_plan_options_init, (mb_plan_options *o, size_t size), (o, size))
 {
     static const mb_plan_options d = MB_PLAN_OPTIONS_INIT;
     return init_copy("mb_plan_options_init", o, size, &d, sizeof d, MIN_PLAN_OPTIONS,
                      "mb_plan_options");
 }
 
-int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
-                    mb_plan *out)
+MB__API(mb_plan_compute, (const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o,
+                    mb_plan *out), (m, dev, o, out))
 {
     IN_VIEW("mb_plan_compute", "m", m, mb_model, MIN_MODEL, model, mp, MB_MODEL_INIT,
             out_zero(out, MIN_PLAN));
@@ -353,15 +353,15 @@ int mb_plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_opt
 
 /* ---- pressure release --------------------------------------------------------------- */
 
-int mb_pressure_options_init(mb_pressure_options *o, size_t size)
+MB__API(mb_pressure_options_init, (mb_pressure_options *o, size_t size), (o, size))
 {
     static const mb_pressure_options d = MB_PRESSURE_OPTIONS_INIT;
     return init_copy("mb_pressure_options_init", o, size, &d, sizeof d,
                      MIN_PRESSURE_OPTIONS, "mb_pressure_options");
 }
 
-int mb_pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
-                        const mb_pressure_options *opts, mb_pressure_result *out)
+MB__API(mb_pressure_release, (mb_context *ctx, int device, const mb_allocator *alloc,
+                        const mb_pressure_options *opts, mb_pressure_result *out), (ctx, device, alloc, opts, out))
 {
     IN_VIEW("mb_pressure_release", "opts", opts, mb_pressure_options, MIN_PRESSURE_OPTIONS,
             o, op, MB_PRESSURE_OPTIONS_INIT, out_zero(out, MIN_PRESSURE_RESULT));
@@ -372,15 +372,15 @@ int mb_pressure_release(mb_context *ctx, int device, const mb_allocator *alloc,
 
 /* ---- the estimate (core/estimate.c) ------------------------------------------------- */
 
-int mb_estimate_options_init(mb_estimate_options *o, size_t size)
+MB__API(mb_estimate_options_init, (mb_estimate_options *o, size_t size), (o, size))
 {
     static const mb_estimate_options d = MB_ESTIMATE_OPTIONS_INIT;
     return init_copy("mb_estimate_options_init", o, size, &d, sizeof d,
                      MIN_ESTIMATE_OPTIONS, "mb_estimate_options");
 }
 
-int mb_estimate_compute(const mb_arch *arch, const mb_estimate_device *dev,
-                        const mb_estimate_options *o, mb_estimate *out)
+MB__API(mb_estimate_compute, (const mb_arch *arch, const mb_estimate_device *dev,
+                        const mb_estimate_options *o, mb_estimate *out), (arch, dev, o, out))
 {
     IN_VIEW("mb_estimate_compute", "o", o, mb_estimate_options, MIN_ESTIMATE_OPTIONS, opts,
             op, MB_ESTIMATE_OPTIONS_INIT, out_zero(out, MIN_ESTIMATE));
@@ -394,15 +394,15 @@ int mb_estimate_compute(const mb_arch *arch, const mb_estimate_device *dev,
 #define MIN_PRESSURE_WATCH_OPTIONS FIELD_END(mb_pressure_watch_options, release_opts)
 #define MIN_PSI FIELD_END(mb_psi, full_total_us)
 
-int mb_pressure_watch_options_init(mb_pressure_watch_options *o, size_t size)
+MB__API(mb_pressure_watch_options_init, (mb_pressure_watch_options *o, size_t size), (o, size))
 {
     static const mb_pressure_watch_options d = MB_PRESSURE_WATCH_OPTIONS_INIT;
     return init_copy("mb_pressure_watch_options_init", o, size, &d, sizeof d,
                      MIN_PRESSURE_WATCH_OPTIONS, "mb_pressure_watch_options");
 }
 
-int mb_pressure_watch_init(mb_pressure_watch **out, mb_context *ctx,
-                           const mb_pressure_watch_options *opts)
+MB__API(mb_pressure_watch_init, (mb_pressure_watch **out, mb_context *ctx,
+                           const mb_pressure_watch_options *opts), (out, ctx, opts))
 {
     if (out)
         *out = NULL;
@@ -411,7 +411,7 @@ int mb_pressure_watch_init(mb_pressure_watch **out, mb_context *ctx,
     return mb__pressure_watch_init(out, ctx, op);
 }
 
-int mb_psi_read(mb_context *ctx, const char *path, mb_psi *out)
+MB__API(mb_psi_read, (mb_context *ctx, const char *path, mb_psi *out), (ctx, path, out))
 {
 #define CALL(p) mb__psi_read(ctx, path, p)
     OUT_CALL("mb_psi_read", out, mb_psi, MIN_PSI, CALL);

@@ -37,7 +37,7 @@ const char *mb_non_kv_formula_name(int32_t f)
     return "unknown";
 }
 
-int mb_budget_requested(int64_t total, double util, int64_t *out)
+MB__API(mb_budget_requested, (int64_t total, double util, int64_t *out), (total, util, out))
 {
     if (out)
         *out = 0;
@@ -95,7 +95,7 @@ static int startup(const mb_snapshot *init, double util, int64_t *requested)
                      mb__gib(*requested - init->free_memory, s, sizeof s));
 }
 
-int mb_budget_check_startup(const mb_snapshot *init, double util, int64_t *requested)
+MB__API(mb_budget_check_startup, (const mb_snapshot *init, double util, int64_t *requested), (init, util, requested))
 {
     if (requested)
         *requested = 0;
@@ -303,7 +303,7 @@ int mb__budget_compute(const mb_profile *p, const mb_budget_options *o, mb_budge
     return MB_OK;
 }
 
-int mb_snapshot_what_if(int64_t total, int64_t free, mb_snapshot *out)
+MB__API(mb_snapshot_what_if, (int64_t total, int64_t free, mb_snapshot *out), (total, free, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_snapshot_what_if: out is NULL");

@@ -132,7 +132,7 @@ static mb_limit_reason explain(const mb_rank_record *lim, const mb_rank_record *
     return MB_LIMIT_FREE_MEMORY;
 }
 
-int mb_cluster_reduce(const mb_rank_record *all, int n, int group, mb_agreement *out)
+MB__API(mb_cluster_reduce, (const mb_rank_record *all, int n, int group, mb_agreement *out), (all, n, group, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_cluster_reduce: out is NULL");
@@ -203,8 +203,8 @@ int mb_cluster_reduce(const mb_rank_record *all, int n, int group, mb_agreement 
     return MB_OK;
 }
 
-int mb_cluster_agree(const mb_collective *c, const mb_rank_record *mine, mb_rank_record *all,
-                     int cap, mb_agreement *out)
+MB__API(mb_cluster_agree, (const mb_collective *c, const mb_rank_record *mine, mb_rank_record *all,
+                     int cap, mb_agreement *out), (c, mine, all, cap, out))
 {
     if (out) {
         memset(out, 0, sizeof *out);

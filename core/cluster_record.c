@@ -100,7 +100,7 @@ static void copy_str(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-int mb_rank_record_init(mb_rank_record *r, int rank, int world_size)
+MB__API(mb_rank_record_init, (mb_rank_record *r, int rank, int world_size), (r, rank, world_size))
 {
     if (!r)
         return mb__error(MB_EINVAL, "mb_rank_record_init: the record is NULL");
@@ -153,7 +153,7 @@ void mb_rank_record_set_error(mb_rank_record *r, int code, const char *detail)
     copy_str(r->error, sizeof r->error, detail && detail[0] ? detail : mb_error_message(code));
 }
 
-int mb_rank_record_encode(const mb_rank_record *r, void *buf, size_t size)
+MB__API(mb_rank_record_encode, (const mb_rank_record *r, void *buf, size_t size), (r, buf, size))
 {
     if (!r || !buf)
         return mb__error(MB_EINVAL, "mb_rank_record_encode: the record or buffer is NULL");
@@ -200,7 +200,7 @@ int mb_rank_record_encode(const mb_rank_record *r, void *buf, size_t size)
     return MB_OK;
 }
 
-int mb_rank_record_decode(const void *buf, size_t size, mb_rank_record *out)
+MB__API(mb_rank_record_decode, (const void *buf, size_t size, mb_rank_record *out), (buf, size, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_rank_record_decode: out is NULL");

@@ -98,7 +98,7 @@ static int mode_ok(const mb_cudagraph_estimator *e, int mode, const char *fn)
     return MB_OK;
 }
 
-int mb_cudagraph_estimator_set_graphs(mb_cudagraph_estimator *e, int mode, int num_graphs)
+MB__API(mb_cudagraph_estimator_set_graphs, (mb_cudagraph_estimator *e, int mode, int num_graphs), (e, mode, num_graphs))
 {
     int rc = mode_ok(e, mode, "mb_cudagraph_estimator_set_graphs");
     if (rc)
@@ -112,7 +112,7 @@ int mb_cudagraph_estimator_set_graphs(mb_cudagraph_estimator *e, int mode, int n
     return MB_OK;
 }
 
-int mb_cudagraph_estimator_feed(mb_cudagraph_estimator *e, int mode, int64_t bytes)
+MB__API(mb_cudagraph_estimator_feed, (mb_cudagraph_estimator *e, int mode, int64_t bytes), (e, mode, bytes))
 {
     int rc = mode_ok(e, mode, "mb_cudagraph_estimator_feed");
     if (rc)
@@ -136,8 +136,8 @@ int mb_cudagraph_estimator_feed(mb_cudagraph_estimator *e, int mode, int64_t byt
     return MB_OK;
 }
 
-int mb_cudagraph_estimator_feed_snapshots(mb_cudagraph_estimator *e, int mode,
-                                          const mb_snapshot *before, const mb_snapshot *after)
+MB__API(mb_cudagraph_estimator_feed_snapshots, (mb_cudagraph_estimator *e, int mode,
+                                          const mb_snapshot *before, const mb_snapshot *after), (e, mode, before, after))
 {
     int rc = mode_ok(e, mode, "mb_cudagraph_estimator_feed_snapshots");
     if (rc)
@@ -150,7 +150,7 @@ int mb_cudagraph_estimator_feed_snapshots(mb_cudagraph_estimator *e, int mode,
     return mb_cudagraph_estimator_feed(e, mode, d.free_memory);
 }
 
-int mb_cudagraph_estimator_compute(const mb_cudagraph_estimator *e, int64_t *out)
+MB__API(mb_cudagraph_estimator_compute, (const mb_cudagraph_estimator *e, int64_t *out), (e, out))
 {
     if (out)
         *out = 0;

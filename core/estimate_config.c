@@ -198,7 +198,7 @@ static int arch_fill(const char *json, size_t len, const char *name, mb_arch *ou
     return rc;
 }
 
-int mb_arch_parse(const char *json, size_t len, const char *name, mb_arch **out)
+MB__API(mb_arch_parse, (const char *json, size_t len, const char *name, mb_arch **out), (json, len, name, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_arch_parse: out is NULL");
@@ -240,7 +240,7 @@ static int read_text(const char *path, char **buf, size_t *len)
     return MB_OK;
 }
 
-int mb_arch_load(const char *path, mb_arch **out)
+MB__API(mb_arch_load, (const char *path, mb_arch **out), (path, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_arch_load: out is NULL");
@@ -408,7 +408,7 @@ int mb__arch_count(const mb_arch *a, int tp, int pp, mb__param_count *c)
     return MB_OK;
 }
 
-int mb_arch_weights(const mb_arch *a, int tp, int pp, int64_t *bytes)
+MB__API(mb_arch_weights, (const mb_arch *a, int tp, int pp, int64_t *bytes), (a, tp, pp, bytes))
 {
     if (!a || !bytes)
         return mb__error(MB_EINVAL, "mb_arch_weights: a or bytes is NULL");

@@ -112,7 +112,7 @@ static int repr_double_c(double v, char *buf, size_t size)
     return snprintf(buf, size, "%s", out);
 }
 
-int mb_size_format_gib(int64_t bytes, char *buf, size_t size)
+MB__API(mb_size_format_gib, (int64_t bytes, char *buf, size_t size), (bytes, buf, size))
 {
     if (!buf && size)
         return mb__error(MB_EINVAL, "mb_size_format_gib: buf is NULL with size %zu", size);
@@ -142,7 +142,7 @@ static int fmt_append(char *buf, size_t size, size_t *len, const char *fmt, ...)
     return 0;
 }
 
-int mb_snapshot_format(const mb_snapshot *s, char *buf, size_t size)
+MB__API(mb_snapshot_format, (const mb_snapshot *s, char *buf, size_t size), (s, buf, size))
 {
     if (!s || (!buf && size))
         return mb__error(MB_EINVAL, "mb_snapshot_format: snapshot or buffer is NULL");
@@ -165,7 +165,7 @@ int mb_snapshot_format(const mb_snapshot *s, char *buf, size_t size)
     return (int)len;
 }
 
-int mb_profile_format(const mb_profile *p, char *buf, size_t size)
+MB__API(mb_profile_format, (const mb_profile *p, char *buf, size_t size), (p, buf, size))
 {
     if (!p || (!buf && size))
         return mb__error(MB_EINVAL, "mb_profile_format: profile or buffer is NULL");

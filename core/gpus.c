@@ -271,7 +271,7 @@ static void fill(const mb__gpu *g, mb_gpu_spec *out)
         snprintf(out->source, sizeof out->source, "%s", g->total_source);
 }
 
-int mb_gpu_spec_count(void)
+MB__API(mb_gpu_spec_count, (void), ())
 {
     int n = 0;
     while (table[n].name)
@@ -279,7 +279,7 @@ int mb_gpu_spec_count(void)
     return n;
 }
 
-int mb_gpu_spec_get(int i, mb_gpu_spec *out)
+MB__API(mb_gpu_spec_get, (int i, mb_gpu_spec *out), (i, out))
 {
     if (!out || i < 0 || i >= mb_gpu_spec_count())
         return mb__error(MB_EINVAL, "mb_gpu_spec_get: index %d is not in 0 .. %d", i,
@@ -288,7 +288,7 @@ int mb_gpu_spec_get(int i, mb_gpu_spec *out)
     return MB_OK;
 }
 
-int mb_gpu_spec_find(const char *name, mb_gpu_spec *out)
+MB__API(mb_gpu_spec_find, (const char *name, mb_gpu_spec *out), (name, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_gpu_spec_find: out is NULL");
@@ -306,7 +306,7 @@ int mb_gpu_spec_find(const char *name, mb_gpu_spec *out)
 
 /* The estimate's device (membudget/vllm.h) from the same table: the runtime's product
  * name, total and capability. */
-int mb_estimate_device_find(const char *name, mb_estimate_device *out)
+MB__API(mb_estimate_device_find, (const char *name, mb_estimate_device *out), (name, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_estimate_device_find: out is NULL");

@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-int mb_host_memory_get(mb_context *ctx, mb_host_memory *out)
+MB__API(mb_host_memory_get, (mb_context *ctx, mb_host_memory *out), (ctx, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_host_memory_get: out is NULL");
@@ -15,7 +15,7 @@ int mb_host_memory_get(mb_context *ctx, mb_host_memory *out)
     return mb__plat_host_memory(&ctx->plat, out);
 }
 
-int mb_host_memory_total(mb_context *ctx, int64_t *out)
+MB__API(mb_host_memory_total, (mb_context *ctx, int64_t *out), (ctx, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_host_memory_total: out is NULL");
@@ -27,7 +27,7 @@ int mb_host_memory_total(mb_context *ctx, int64_t *out)
     return rc;
 }
 
-int mb_device_max_shared_memory(mb_context *ctx, int device, int64_t *out)
+MB__API(mb_device_max_shared_memory, (mb_context *ctx, int device, int64_t *out), (ctx, device, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_device_max_shared_memory: out is NULL");

@@ -160,8 +160,8 @@ static int spec_ok(const mb_kv_spec *s, const char *fn)
     return MB_OK;
 }
 
-int mb_kv_spec_num_blocks(const mb_kv_spec *s, const int64_t *available, int nranks,
-                          int64_t *num_blocks, int *min_rank)
+MB__API(mb_kv_spec_num_blocks, (const mb_kv_spec *s, const int64_t *available, int nranks,
+                          int64_t *num_blocks, int *min_rank), (s, available, nranks, num_blocks, min_rank))
 {
     if (num_blocks)
         *num_blocks = 0;
@@ -194,8 +194,8 @@ int mb_kv_spec_num_blocks(const mb_kv_spec *s, const int64_t *available, int nra
 
 static int64_t cdiv(int64_t a, int64_t b) { return a / b + (a % b != 0); }
 
-int mb_kv_spec_max_concurrency(const mb_kv_spec *s, int64_t num_blocks, int64_t max_model_len,
-                               double *out)
+MB__API(mb_kv_spec_max_concurrency, (const mb_kv_spec *s, int64_t num_blocks, int64_t max_model_len,
+                               double *out), (s, num_blocks, max_model_len, out))
 {
     if (out)
         *out = 0;
@@ -210,7 +210,7 @@ int mb_kv_spec_max_concurrency(const mb_kv_spec *s, int64_t num_blocks, int64_t 
     return MB_OK;
 }
 
-int mb_kv_spec_check(const mb_kv_spec *s, int64_t available, int64_t max_model_len)
+MB__API(mb_kv_spec_check, (const mb_kv_spec *s, int64_t available, int64_t max_model_len), (s, available, max_model_len))
 {
     int rc = spec_ok(s, "mb_kv_spec_check");
     if (rc)

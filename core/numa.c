@@ -52,7 +52,7 @@ static int device_of_node(const mb_context *ctx, int node)
     return -1;
 }
 
-int mb_numa_node_count(mb_context *ctx)
+MB__API(mb_numa_node_count, (mb_context *ctx), (ctx))
 {
     const mb_topology *t;
     int rc = get_topology(ctx, &t);
@@ -171,7 +171,7 @@ static const char *not_a_device(const mb_topology *t, int id)
     return "not served";
 }
 
-int mb_cpu_rank_get(mb_context *ctx, int local_rank, mb_cpu_rank *out)
+MB__API(mb_cpu_rank_get, (mb_context *ctx, int local_rank, mb_cpu_rank *out), (ctx, local_rank, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_cpu_rank_get: out is NULL");
@@ -472,7 +472,7 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
 
 /* ---- the files a dump needs -------------------------------------------------------- */
 
-int mb_context_list_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
+MB__API(mb_context_list_files, (mb_context *ctx, int (*each)(void *user, const char *path), void *user), (ctx, each, user))
 {
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_context_list_files: ctx or each is NULL");

@@ -156,7 +156,7 @@ static int uma_fallback(sink *k, const mb_device_entry *e, char *why, size_t why
     return MB_OK;
 }
 
-int mb_process_list_init(mb_process_list **out, mb_context *ctx, int device)
+MB__API(mb_process_list_init, (mb_process_list **out, mb_context *ctx, int device), (out, ctx, device))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_process_list_init: out is NULL");
@@ -225,7 +225,7 @@ void mb_process_list_free(mb_process_list *l)
     mb__free(l);
 }
 
-int mb_process_list_files(mb_context *ctx, int (*each)(void *user, const char *path), void *user)
+MB__API(mb_process_list_files, (mb_context *ctx, int (*each)(void *user, const char *path), void *user), (ctx, each, user))
 {
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_process_list_files: ctx or each is NULL");

@@ -18,7 +18,7 @@ static int alloc_call(const mb_allocator *a, int (*fn)(void *), const char *what
     return MB_OK;
 }
 
-int mb_profile_compute(mb_profile *p)
+MB__API(mb_profile_compute, (mb_profile *p), (p))
 {
     if (!p)
         return mb__error(MB_EINVAL, "mb_profile_compute: p is NULL");
@@ -51,8 +51,8 @@ int mb_profile_compute(mb_profile *p)
     return MB_OK;
 }
 
-int mb_profile_begin(mb_profile *p, mb_context *ctx, int device, const mb_allocator *alloc,
-                     const mb_snapshot *baseline, int64_t weights_memory)
+MB__API(mb_profile_begin, (mb_profile *p, mb_context *ctx, int device, const mb_allocator *alloc,
+                     const mb_snapshot *baseline, int64_t weights_memory), (p, ctx, device, alloc, baseline, weights_memory))
 {
     if (!p)
         return mb__error(MB_EINVAL, "mb_profile_begin: p is NULL");
@@ -95,7 +95,7 @@ int mb_profile_begin(mb_profile *p, mb_context *ctx, int device, const mb_alloca
     return MB_OK;
 }
 
-int mb_profile_end(mb_profile *p)
+MB__API(mb_profile_end, (mb_profile *p), (p))
 {
     if (!p)
         return mb__error(MB_EINVAL, "mb_profile_end: p is NULL");

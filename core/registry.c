@@ -314,7 +314,7 @@ static int probe_locked(mb_context *ctx)
     return MB_OK;
 }
 
-int mb_context_probe(mb_context *ctx)
+MB__API(mb_context_probe, (mb_context *ctx), (ctx))
 {
     if (!ctx)
         return mb__error(MB_EINVAL, "mb_context_probe: ctx is NULL");
@@ -353,7 +353,7 @@ int mb__context_forked(const mb_context *ctx)
     return ctx->probed && ctx->holds_driver && getpid() != ctx->probe_pid;
 }
 
-int mb_backend_count(mb_context *ctx)
+MB__API(mb_backend_count, (mb_context *ctx), (ctx))
 {
     if (!ctx)
         return mb__error(MB_EINVAL, "mb_backend_count: ctx is NULL");
@@ -374,7 +374,7 @@ int mb__backend_get(mb_context *ctx, int index, mb_backend_status *out)
     return MB_OK;
 }
 
-int mb_device_count(mb_context *ctx)
+MB__API(mb_device_count, (mb_context *ctx), (ctx))
 {
     int rc = mb_context_probe(ctx);
     return rc ? rc : ctx->ndevices;
@@ -407,7 +407,7 @@ int mb__device_get(mb_context *ctx, int index, mb_device_info *out)
     return MB_OK;
 }
 
-int mb_device_find(mb_context *ctx, const char *name, int *index)
+MB__API(mb_device_find, (mb_context *ctx, const char *name, int *index), (ctx, name, index))
 {
     if (index)
         *index = -1;

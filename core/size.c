@@ -40,7 +40,7 @@ static int scale(uint64_t whole, uint64_t frac, int nfrac, uint64_t mult, uint64
     return MB_OK;
 }
 
-int mb_size_parse(const char *text, int64_t *out)
+MB__API(mb_size_parse, (const char *text, int64_t *out), (text, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_size_parse: out is NULL");

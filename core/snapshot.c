@@ -38,8 +38,8 @@ static void snapshot_clear(mb_snapshot *s)
     s->limit = MB_UNLIMITED;
 }
 
-int mb_snapshot_measure(mb_context *ctx, int device, const mb_allocator *alloc,
-                        mb_snapshot *out)
+MB__API(mb_snapshot_measure, (mb_context *ctx, int device, const mb_allocator *alloc,
+                        mb_snapshot *out), (ctx, device, alloc, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_snapshot_measure: out is NULL");
@@ -85,7 +85,7 @@ int mb_snapshot_measure(mb_context *ctx, int device, const mb_allocator *alloc,
     return MB_OK;
 }
 
-int mb_snapshot_sub(const mb_snapshot *a, const mb_snapshot *b, mb_snapshot *out)
+MB__API(mb_snapshot_sub, (const mb_snapshot *a, const mb_snapshot *b, mb_snapshot *out), (a, b, out))
 {
     if (!a || !b || !out) {
         if (out)

@@ -26,7 +26,7 @@ struct mb_tracker {
     int64_t allocated, peak, reserved;
 };
 
-int mb_tracker_init(mb_tracker **out, mb_context *ctx, int device, unsigned flags)
+MB__API(mb_tracker_init, (mb_tracker **out, mb_context *ctx, int device, unsigned flags), (out, ctx, device, flags))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_tracker_init: out is NULL");
@@ -77,7 +77,7 @@ void mb_tracker_free(mb_tracker *t)
     mb__free(t);
 }
 
-int mb_tracker_allocate(mb_tracker *t, size_t bytes, void **ptr)
+MB__API(mb_tracker_allocate, (mb_tracker *t, size_t bytes, void **ptr), (t, bytes, ptr))
 {
     if (ptr)
         *ptr = NULL;
@@ -121,7 +121,7 @@ out:
     return rc;
 }
 
-int mb_tracker_deallocate(mb_tracker *t, void *ptr)
+MB__API(mb_tracker_deallocate, (mb_tracker *t, void *ptr), (t, ptr))
 {
     if (!t || !ptr)
         return mb__error(MB_EINVAL, "mb_tracker_deallocate: tracker or ptr is NULL");

@@ -114,8 +114,12 @@ MB_EXPORT const char *mb_error_message(int code);
 /* The symbolic name of code ("MB_EINVAL"), or "MB_UNKNOWN_ERROR". */
 MB_EXPORT const char *mb_error_name(int code);
 /* The detail message of the last failing call on this thread: names the input and says
- * what would fix it. Thread-local, valid until the next failing call on this thread;
- * "" when none. Never NULL. */
+ * what would fix it. Thread-local; "" when none. Never NULL. Every function that can fail
+ * (those returning an mb_error code) empties it when called, so it is "" after a call that
+ * succeeded and holds the failure's own text after one that failed: read it before the
+ * next such call. Functions that cannot fail (mb_error_message, mb_error_name, the *_name
+ * functions, versions, getters returning a pointer, the *_free functions) leave it alone.
+ * docs/errors.md. */
 MB_EXPORT const char *mb_error_detail(void);
 
 /* ------------------------------------------------------------------------------------ */

@@ -13,8 +13,27 @@
 #include "membudget.h"
 
 /* error.c: sets the calling thread's detail (printf format, C locale) and returns code.
- * The detail is what mb_error_detail returns until the next call that sets it. */
+ * The detail is what mb_error_detail returns until the next exported call (MB__API). */
 int mb__error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* error.c: the detail's lifetime (docs/errors.md). Every exported function that can fail is
+ * defined with MB__API, which makes it a wrapper around a static body: the outermost call
+ * on a thread (exported functions the library calls itself, or a caller's callback calls,
+ * nest) empties the detail on entry, and again on a return >= 0, so the detail is "" after
+ * any call that succeeded, even one that met and handled a failure inside, and holds the
+ * failure's own text after one that failed. Functions that cannot fail (names, versions,
+ * mb_error_detail itself, the _free functions) are plain definitions and leave it alone.
+ * Use: MB__API(mb_thing_get, (mb_context *ctx, int i), (ctx, i)) { body returning int } */
+void mb__api_enter(void);
+int mb__api_leave(int rc);
+#define MB__API(name, params, args)                                                         \
+    static int name##__body params;                                                         \
+    int name params                                                                         \
+    {                                                                                       \
+        mb__api_enter();                                                                    \
+        return mb__api_leave(name##__body args);                                            \
+    }                                                                                       \
+    static int name##__body params
 
 /* error.c: snprintf in the C locale (every number in a message or a verdict text reads
  * "0.92", whatever locale the calling program set). */

@@ -6,6 +6,22 @@
 #include "base.h"
 
 static _Thread_local char detail[1024];
+/* how many MB__API calls are running on this thread (nested calls leave the detail to the
+ * outermost) */
+static _Thread_local unsigned api_depth;
+
+void mb__api_enter(void)
+{
+    if (api_depth++ == 0)
+        detail[0] = '\0';
+}
+
+int mb__api_leave(int rc)
+{
+    if (--api_depth == 0 && rc >= 0)
+        detail[0] = '\0';
+    return rc;
+}
 
 const char *mb_error_message(int code)
 {

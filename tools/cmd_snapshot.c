@@ -144,9 +144,10 @@ int cmd_snapshot(int argc, char **argv)
     }
     for (int i = first; i <= last; i++) {
         mb_snapshot s;
+        /* the name first: each call empties the detail a failing measure leaves */
+        mb_device_info d = MB_DEVICE_INFO_INIT;
+        mb_device_get(ctx, i, &d);
         if ((rc = mb_snapshot_measure(ctx, i, NULL, &s))) {
-            mb_device_info d = MB_DEVICE_INFO_INIT;
-            mb_device_get(ctx, i, &d);
             cJSON_Delete(root);
             cli_chart_free(&pic);
             rc = cli_fail_rc(rc, d.name);
@@ -154,9 +155,6 @@ int cmd_snapshot(int argc, char **argv)
             return rc;
         }
         if (drawn) {
-            mb_device_info d = MB_DEVICE_INFO_INIT;
-            if (mb_device_get(ctx, i, &d) != MB_OK)
-                d.model[0] = '\0'; /* the picture goes without the model's name */
             if ((rc = cli_chart_add_snapshot(&pic, &s, d.model))) {
                 cJSON_Delete(root);
                 cli_chart_free(&pic);
