@@ -150,7 +150,7 @@ int mb__attn_backend_pick(const mb__attn_query *q, mb__attn_backend *out)
             char s[64];
             return mb__error(MB_EINVAL, "Selected backend %s is not valid for this "
                                         "configuration. Reason: ['block_size not "
-                                        "supported']: --block-size %d; %s accepts %s",
+                                        "supported']: block_size %d; %s accepts %s",
                              b->name, q->block_size, b->name,
                              mb__attn_backend_sizes(b, s, sizeof s));
         }
@@ -174,7 +174,7 @@ int mb__attn_backend_pick(const mb__attn_query *q, mb__attn_backend *out)
                                     len ? ", " : "", b->name,
                                     mb__attn_backend_sizes(b, s, sizeof s));
     }
-    return mb__error(MB_EINVAL, "No valid attention backend found for %s with --block-size "
+    return mb__error(MB_EINVAL, "No valid attention backend found for %s with block_size "
                                 "%d. Reasons: {%s}. Give a block size one of them accepts",
                      dev, q->block_size, reasons);
 support:

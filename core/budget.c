@@ -44,7 +44,7 @@ MB__API(mb_budget_requested, (int64_t total, double util, int64_t *out), (total,
     if (!out)
         return mb__error(MB_EINVAL, "mb_budget_requested: out is NULL");
     if (!(util > 0 && util <= 1))
-        return mb__error(MB_EINVAL, "--gpu-memory-utilization %g is out of range: give a "
+        return mb__error(MB_EINVAL, "gpu_memory_utilization %g is out of range: give a "
                                     "fraction of the device's total memory above 0 and at "
                                     "most 1 (vLLM's default is 0.92)", util);
     if (total <= 0 || total == MB_UNKNOWN)
@@ -83,11 +83,11 @@ static int startup(const mb_snapshot *init, double util, int64_t *requested)
     double u = passing_utilization(init->total_memory, init->free_memory);
     char hint[160];
     if (u > 0)
-        mb__snprintf_c(hint, sizeof hint, "lower --gpu-memory-utilization to %.2f or less, or ", u);
+        mb__snprintf_c(hint, sizeof hint, "lower gpu_memory_utilization to %.2f or less, or ", u);
     else
         hint[0] = '\0';
     return mb__error(MB_ENOFIT, "%.*s has %s GiB free of %s GiB at start-up, less than the "
-                                "%s GiB that --gpu-memory-utilization %g requests; %sstop "
+                                "%s GiB that gpu_memory_utilization %g requests; %sstop "
                                 "other processes using %s GiB of it",
                      (int)sizeof init->device, init->device,
                      mb__gib(init->free_memory, f, sizeof f), mb__gib(init->total_memory, t, sizeof t),
@@ -112,7 +112,7 @@ MB__API(mb_budget_check_startup, (const mb_snapshot *init, double util, int64_t 
 static int options_ok(const mb_budget_options *o)
 {
     if (o->kv_cache_memory_bytes < 0 || o->kv_cache_memory_bytes > MB_SIZE_MAX)
-        return mb__error(MB_EINVAL, "--kv-cache-memory-bytes %lld is out of range: give the "
+        return mb__error(MB_EINVAL, "kv_cache_memory_bytes %lld is out of range: give the "
                                     "KV cache size in bytes (0 to budget from the "
                                     "utilization)", (long long)o->kv_cache_memory_bytes);
     if (o->cudagraph_memory < 0 || o->cudagraph_memory > MB_SIZE_MAX)
@@ -146,7 +146,7 @@ static int begin(const mb_snapshot *init, const mb_budget_options *o, mb_budget 
     if (o->kv_cache_memory_bytes > 0) {
         if (o->kv_cache_memory_bytes > init->total_memory) {
             char k[32], t[32];
-            return mb__error(MB_ERANGE, "--kv-cache-memory-bytes %lld (%s GiB) is more than "
+            return mb__error(MB_ERANGE, "kv_cache_memory_bytes %lld (%s GiB) is more than "
                                         "%s's total memory (%s GiB)",
                              (long long)o->kv_cache_memory_bytes,
                              mb__gib(o->kv_cache_memory_bytes, k, sizeof k), b->device,
@@ -178,14 +178,14 @@ static int finish(mb_budget *b, const mb_budget_options *o)
                (double)b->total_memory;
     char hint[200];
     if (u < 1)
-        mb__snprintf_c(hint, sizeof hint, "raise --gpu-memory-utilization above %.3f, ", u);
+        mb__snprintf_c(hint, sizeof hint, "raise gpu_memory_utilization above %.3f, ", u);
     else
         snprintf(hint, sizeof hint, "no utilization is enough: ");
     return mb__error(MB_ENOFIT, "nothing is left for the KV cache on %s: requested %s GiB "
-                                "(--gpu-memory-utilization %g of %s GiB) - non-KV %s GiB - "
+                                "(gpu_memory_utilization %g of %s GiB) - non-KV %s GiB - "
                                 "CUDA graphs %s GiB = %s GiB; %ssplit the model over more "
-                                "devices (--tensor-parallel-size), or drop the CUDA graphs "
-                                "(--enforce-eager)",
+                                "devices (tensor_parallel_size), or drop the CUDA graphs "
+                                "(enforce_eager)",
                      b->device, mb__gib(b->requested_memory, r, sizeof r),
                      b->gpu_memory_utilization, mb__gib(b->total_memory, t, sizeof t),
                      mb__gib(b->non_kv_cache_memory, n, sizeof n),
@@ -206,7 +206,7 @@ int mb__budget_compute_from_non_kv(const mb_snapshot *init, int64_t non_kv,
         o = &def;
     }
     if (non_kv < 0 || non_kv > MB_SIZE_MAX)
-        return mb__error(MB_EINVAL, "--non-kv-memory %lld is out of range: give the bytes a "
+        return mb__error(MB_EINVAL, "non_kv_memory %lld is out of range: give the bytes a "
                                     "profiling run measured (0 or more)", (long long)non_kv);
     mb_budget b;
     int done, rc = begin(init, o, &b, &done);
@@ -312,14 +312,14 @@ MB__API(mb_snapshot_what_if, (int64_t total, int64_t free, mb_snapshot *out), (t
         free = total;
     char t[32], f[32];
     if (total > MB_SIZE_MAX || free > MB_SIZE_MAX)
-        return mb__error(MB_ERANGE, "--total-memory %lld / --free-memory %lld: a device of "
+        return mb__error(MB_ERANGE, "total_memory %lld / free_memory %lld: a device of "
                                     "more than 1 PiB is not a real device",
                          (long long)total, (long long)free);
     if (total <= 0)
-        return mb__error(MB_EINVAL, "--total-memory %lld: give the device's memory, e.g. "
+        return mb__error(MB_EINVAL, "total_memory %lld: give the device's memory, e.g. "
                                     "80GiB", (long long)total);
     if (free < 0 || free > total)
-        return mb__error(MB_EINVAL, "--free-memory %s GiB is more than --total-memory %s GiB "
+        return mb__error(MB_EINVAL, "free_memory %s GiB is more than total_memory %s GiB "
                                     "(or negative); free memory is part of the total",
                          mb__gib(free, f, sizeof f), mb__gib(total, t, sizeof t));
     snprintf(out->device, sizeof out->device, "what-if");

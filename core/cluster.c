@@ -90,7 +90,7 @@ static mb_limit_reason explain(const mb_rank_record *lim, const mb_rank_record *
                                : "it has";
         snprintf(buf, size, "cannot start: %s %s GiB free, below the %s GiB the utilization "
                  "asks of its %s GiB; raise the limit, free the memory or lower "
-                 "--gpu-memory-utilization", what, mb__gib(ls->free_memory, a, sizeof a),
+                 "gpu_memory_utilization", what, mb__gib(ls->free_memory, a, sizeof a),
                  mb__gib(lim->requested_memory, b, sizeof b),
                  mb__gib(ls->total_memory, c, sizeof c));
         return why;

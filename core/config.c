@@ -181,7 +181,7 @@ static int fill_model(const lookup *l, mb_model *m)
         m->dtype_bytes = dtype_bytes(dt->valuestring);
         if (!m->dtype_bytes)
             return mb__error(MB_EINVAL, "%s: %s=\"%s\" is not a dtype vLLM runs (bfloat16, "
-                                        "float16, float32); pass --kv-cache-dtype to size "
+                                        "float16, float32); pass kv_cache_dtype to size "
                                         "the cache another way", l->name, dkey,
                              dt->valuestring);
     } else {

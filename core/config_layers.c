@@ -18,7 +18,7 @@
  *    every sliding_window_pattern-th (default 6); every other model with a window slides
  *    on every layer (Mistral-7B-v0.1: Attention(per_layer_sliding_window=None) falls back
  *    to cache_config.sliding_window, vllm/model_executor/layers/attention/attention.py);
- *  - the checkpoint's cache dtype under --kv-cache-dtype auto: a ModelOpt
+ *  - the checkpoint's cache dtype under kv_cache_dtype auto: a ModelOpt
  *    quantization_config's kv_cache_scheme / kv_cache_quant_algo
  *    (vllm/utils/torch_utils.py, get_kv_cache_quant_algo_string).
  * Hybrid Mamba / linear-attention models and Llama 4's chunked layers are read by

@@ -29,10 +29,10 @@ int mb__cudagraph_capture_sizes(const mb_cudagraph_options *o, int *sizes, int c
     if (cap < 0 || (cap > 0 && !sizes))
         return mb__error(MB_EINVAL, "mb_cudagraph_capture_sizes: sizes is NULL or cap < 0");
     if (o->max_num_seqs < 1 || o->max_num_seqs > (1 << 20))
-        return mb__error(MB_EINVAL, "--max-num-seqs %d: give the most requests a batch may "
+        return mb__error(MB_EINVAL, "max_num_seqs %d: give the most requests a batch may "
                                     "hold (1 or more)", o->max_num_seqs);
     if (o->max_num_batched_tokens < 1 || o->max_num_batched_tokens > ((int64_t)1 << 31))
-        return mb__error(MB_EINVAL, "--max-num-batched-tokens %lld: give the most tokens a "
+        return mb__error(MB_EINVAL, "max_num_batched_tokens %lld: give the most tokens a "
                                     "step may hold (1 or more)",
                          (long long)o->max_num_batched_tokens);
     if (o->num_speculative_tokens < 0 || o->num_speculative_tokens > 1024)

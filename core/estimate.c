@@ -76,36 +76,36 @@ static void scheduler_defaults(const mb_estimate_device *dev, int *seqs, int64_t
 static int check(const mb_arch *a, const mb_estimate_device *dev, const mb_estimate_options *o)
 {
     if (!(o->gpu_memory_utilization > 0 && o->gpu_memory_utilization <= 1))
-        return mb__error(MB_EINVAL, "--gpu-memory-utilization %g: give a fraction above 0 "
+        return mb__error(MB_EINVAL, "gpu_memory_utilization %g: give a fraction above 0 "
                                     "and at most 1", o->gpu_memory_utilization);
     if (o->tensor_parallel_size < 1 || o->tensor_parallel_size > 1024)
-        return mb__error(MB_EINVAL, "--tensor-parallel-size %d: give 1 to 1024",
+        return mb__error(MB_EINVAL, "tensor_parallel_size %d: give 1 to 1024",
                          o->tensor_parallel_size);
     if (o->pipeline_parallel_size < 1 || o->pipeline_parallel_size > a->model.num_layers)
-        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d: give 1 to the model's %d "
+        return mb__error(MB_EINVAL, "pipeline_parallel_size %d: give 1 to the model's %d "
                                     "layers", o->pipeline_parallel_size,
                          a->model.num_layers);
     if (o->instances < 1 || o->instances > 64)
-        return mb__error(MB_EINVAL, "--instances %d: give 1 to 64 engines per device",
+        return mb__error(MB_EINVAL, "mb_estimate_options.instances %d: give 1 to 64 engines per device",
                          o->instances);
     if (o->max_num_seqs < 0 || o->max_num_batched_tokens < 0 || o->max_model_len < 0)
-        return mb__error(MB_EINVAL, "--max-num-seqs, --max-num-batched-tokens and "
-                                    "--max-model-len must not be negative");
+        return mb__error(MB_EINVAL, "max_num_seqs, max_num_batched_tokens and "
+                                    "max_model_len must not be negative");
     if (dev->total_memory <= 0 || dev->total_memory > MB_SIZE_MAX)
         return mb__error(MB_EINVAL, "the device's total memory %lld is not a size; pass "
-                                    "--gpu NAME or --total-memory SIZE",
+                                    "a device name (mb_estimate_device_find) or total_memory",
                          (long long)dev->total_memory);
     if (o->memory_cap != MB_UNKNOWN &&
         (o->memory_cap <= 0 || o->memory_cap * o->instances > dev->total_memory))
-        return mb__error(MB_ERANGE, "--memory-cap %lld bytes x %d instances is not within "
+        return mb__error(MB_ERANGE, "memory_cap %lld bytes x %d mb_estimate_options.instances is not within "
                                     "the device's %lld bytes",
                          (long long)o->memory_cap, o->instances,
                          (long long)dev->total_memory);
     if ((o->weights_memory != MB_UNKNOWN && o->weights_memory <= 0) ||
         (o->non_kv_memory != MB_UNKNOWN && o->non_kv_memory < 0) ||
         (o->cudagraph_memory != MB_UNKNOWN && o->cudagraph_memory < 0))
-        return mb__error(MB_EINVAL, "--weights-memory must be above 0, --non-kv-memory and "
-                                    "--cudagraph-memory 0 or more");
+        return mb__error(MB_EINVAL, "weights_memory must be above 0, non_kv_memory and "
+                                    "cudagraph_memory 0 or more");
     return MB_OK;
 }
 
@@ -129,7 +129,7 @@ static int capacity(const mb_arch *a, const mb_kv_spec *k, int pp, int64_t mnbt,
     }
     int64_t per_stage[MB__KV_MAX_STAGES];
     if (pp > MB__KV_MAX_STAGES)
-        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d: the KV plan takes at "
+        return mb__error(MB_EINVAL, "pipeline_parallel_size %d: the KV plan takes at "
                                     "most %d stages", pp, MB__KV_MAX_STAGES);
     for (int r = 0; r < pp; r++)
         per_stage[r] = avail;
@@ -187,7 +187,7 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
     e.max_model_len = o->max_model_len ? o->max_model_len : a->model.max_model_len;
     if (e.max_model_len <= 0)
         return mb__error(MB_EINVAL, "the model's config gives no max_position_embeddings; "
-                                    "pass --max-model-len");
+                                    "pass max_model_len");
 
     mb_kv_spec k;
     if ((rc = mb__kv_spec_init(&k, &a->model, o->block_size, o->tensor_parallel_size,
@@ -202,15 +202,15 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
          * activation part, the other two count 0 */
         mb__est_part_given(&e.activation, o->non_kv_memory, MB_EST_GIVEN);
         snprintf(e.activation.reason, sizeof e.activation.reason,
-                 "--non-kv-memory: weights, activation peak and non-torch memory together");
+                 "non_kv_memory: weights, activation peak and non-torch memory together");
         mb__est_part_given(&e.non_torch, 0, MB_EST_GIVEN);
         mb__est_part_given(&e.weights, 0, MB_EST_GIVEN);
-        snprintf(e.weights.reason, sizeof e.weights.reason, "in --non-kv-memory");
+        snprintf(e.weights.reason, sizeof e.weights.reason, "in non_kv_memory");
     } else {
         if (a->arch_reason[0]) {
             char why[192];
             snprintf(why, sizeof why, "%s: the activation peak needs it; pass "
-                     "--non-kv-memory from a profiling run", a->arch_reason);
+                     "non_kv_memory from a profiling run", a->arch_reason);
             mb__est_part_unknown(&e.activation, why);
         } else {
             mb__est_activation(a, o, e.max_num_seqs, e.max_num_batched_tokens, &e.activation);
@@ -221,7 +221,7 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
         o->cudagraph_first == MB_UNKNOWN && dev->vendor != MB_GPU_CPU) {
         char why[192];
         snprintf(why, sizeof why, "%s: the CUDA-graph estimate needs it; pass "
-                 "--cudagraph-captures or --cudagraph-memory", a->arch_reason);
+                 "cudagraph_first/cudagraph_second or cudagraph_memory", a->arch_reason);
         mb__est_part_unknown(&e.cudagraph, why);
     } else if ((rc = mb__est_cudagraphs(a, dev, o, e.max_num_seqs, e.max_num_batched_tokens,
                                         &e))) {
@@ -297,7 +297,7 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
         e.verdict = MB_EST_DOES_NOT_FIT;
         snprintf(e.verdict_text, sizeof e.verdict_text, "does not fit: vLLM's start-up check "
                  "needs %s GiB free besides the runtime context (~%s GiB); lower "
-                 "--gpu-memory-utilization or the number of instances",
+                 "gpu_memory_utilization or the number of instances",
                  mb__gib(e.requested_memory, g1, sizeof g1),
                  mb__gib(e.context_memory, g2, sizeof g2));
     } else if (a->model.encoder_only) {
@@ -323,7 +323,7 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
         e.verdict = MB_EST_MAY_NOT_FIT;
         snprintf(e.verdict_text, sizeof e.verdict_text, "may not fit: %lld to %lld KV tokens "
                  "per rank for requests of %lld tokens; measure the non-KV memory (a "
-                 "profiling run, --non-kv-memory) or lower --max-model-len to %lld",
+                 "profiling run, non_kv_memory) or lower max_model_len to %lld",
                  (long long)(e.kv_cache_tokens_low > 0 ? e.kv_cache_tokens_low : 0),
                  (long long)e.kv_cache_tokens_high, (long long)e.max_model_len,
                  (long long)(e.kv_cache_tokens_low > 0 ? e.kv_cache_tokens_low : 0));
@@ -331,8 +331,8 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
         e.verdict = MB_EST_DOES_NOT_FIT;
         snprintf(e.verdict_text, sizeof e.verdict_text, "does not fit: at most %lld KV "
                  "tokens per rank, less than one request of %lld tokens; lower "
-                 "--max-model-len, use --kv-cache-dtype fp8, or raise "
-                 "--tensor-parallel-size",
+                 "max_model_len, use kv_cache_dtype fp8, or raise "
+                 "tensor_parallel_size",
                  (long long)(e.kv_cache_tokens_high > 0 ? e.kv_cache_tokens_high : 0),
                  (long long)e.max_model_len);
     }

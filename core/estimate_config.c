@@ -316,7 +316,7 @@ int mb__arch_count(const mb_arch *a, int tp, int pp, mb__param_count *c)
         return mb__error(MB_EINVAL, "%s", a->quant_reason);
     const mb_model *m = &a->model;
     if (pp > m->num_layers)
-        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d is more than the model's %d "
+        return mb__error(MB_EINVAL, "pipeline_parallel_size %d is more than the model's %d "
                                     "layers", pp, m->num_layers);
     mb__shape s;
     mb__arch_shape(a, tp, pp, &s);

@@ -3,8 +3,8 @@
  * The devices the estimate knows by name are core/gpus.c's table (mb_estimate_device_find).
  *
  * Engine rules (per instance; KV is the pessimistic KV figure of the estimate):
- *  - vLLM (vllm/v1/worker/gpu_worker.py): requested = total x --gpu-memory-utilization,
- *    so the fraction per instance is its cap / total; --kv-cache-memory-bytes sets the KV
+ *  - vLLM (vllm/v1/worker/gpu_worker.py): requested = total x gpu_memory_utilization,
+ *    so the fraction per instance is its cap / total; kv_cache_memory_bytes sets the KV
  *    cache outright and skips the profile's arithmetic (determine_available_memory).
  *  - SGLang (python/sglang/srt/model_executor/model_runner.py, profile_max_num_token):
  *    KV = free memory after the weights - total x (1 - --mem-fraction-static), so the
@@ -14,7 +14,7 @@
  *    share of the memory free after the model and its activations are in place, max_tokens
  *    a cap in tokens; with both set the smaller wins.
  * Several instances on one device: each is planned with its own cap (total / N less a
- * runtime context, or --memory-cap), which vLLM can express as a utilization only because
+ * runtime context, or memory_cap), which vLLM can express as a utilization only because
  * every instance's requested memory is a fraction of the whole device: the start-up check
  * (free >= requested) then passes for each instance in turn.
  */

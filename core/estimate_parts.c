@@ -200,7 +200,7 @@ int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
     if (o->enforce_eager || dev->vendor == MB_GPU_CPU) {
         mb__est_part_given(p, 0, MB_EST_NONE);
         snprintf(p->reason, sizeof p->reason, "%s",
-                 o->enforce_eager ? "--enforce-eager captures no graphs"
+                 o->enforce_eager ? "enforce_eager captures no graphs"
                                   : "a CPU device captures no graphs");
         return MB_OK;
     }
@@ -276,7 +276,7 @@ void mb__est_weights(const mb_arch *a, const mb_estimate_options *o, mb_estimate
     }
     if (!have_count) {
         char why[192];
-        snprintf(why, sizeof why, "%s; pass --weights-memory", mb_error_detail());
+        snprintf(why, sizeof why, "%s; pass weights_memory", mb_error_detail());
         mb__est_part_unknown(p, why);
         return;
     }

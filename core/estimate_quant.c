@@ -38,7 +38,7 @@ static void quant_compressed(mb_arch *a, const cJSON *q)
     int64_t bits = w ? mb__est_num_of(w, bits_k) : 0;
     if (!bits) {
         quant_unknown(a, "quantization_config (%s) has no config_groups.*.weights.num_bits; "
-                         "pass --weights-memory", "compressed-tensors");
+                         "pass weights_memory", "compressed-tensors");
         return;
     }
     a->quant_bits = (double)bits;
@@ -61,7 +61,7 @@ void mb__est_parse_quant(mb_arch *a, const cJSON *top)
     if (!q)
         return;
     if (!cJSON_IsObject(q)) {
-        quant_unknown(a, "quantization_config is %s, not an object; pass --weights-memory",
+        quant_unknown(a, "quantization_config is %s, not an object; pass weights_memory",
                       "not an object");
         return;
     }
@@ -70,7 +70,7 @@ void mb__est_parse_quant(mb_arch *a, const cJSON *top)
         m = mb__est_str(q, "quantization_method");
     if (!m) {
         quant_unknown(a, "quantization_config has no quant_method (%s); pass "
-                         "--weights-memory", "missing");
+                         "weights_memory", "missing");
         return;
     }
     snprintf(a->quant_method, sizeof a->quant_method, "%s", m);
@@ -110,7 +110,7 @@ void mb__est_parse_quant(mb_arch *a, const cJSON *top)
             a->quant_group = 16;
         } else {
             quant_unknown(a, "quantization_config.quant_algo \"%s\" (modelopt) is not one "
-                             "membudget can size; pass --weights-memory", algo);
+                             "membudget can size; pass weights_memory", algo);
         }
     } else if (strcasecmp(m, "compressed-tensors") == 0) {
         quant_compressed(a, q);
@@ -124,7 +124,7 @@ void mb__est_parse_quant(mb_arch *a, const cJSON *top)
     } else {
         quant_unknown(a, "quantization_config.quant_method \"%s\" is not one membudget can "
                          "size (gptq, awq, fp8, mxfp4, modelopt, compressed-tensors, "
-                         "bitsandbytes); pass --weights-memory", m);
+                         "bitsandbytes); pass weights_memory", m);
     }
 }
 

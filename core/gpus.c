@@ -10,7 +10,7 @@
  * no log was found the row keeps the datasheet's capacity and says "datasheet": the
  * runtime reports 1 to 3 % less (an 80 GB H100: 79.19 GiB), so a plan on such a row is
  * an upper bound; measure the board (`membudget plan --device cuda:0`) or pass
- * --total-memory for the exact figure.
+ * total_memory for the exact figure.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -296,8 +296,8 @@ MB__API(mb_gpu_spec_find, (const char *name, mb_gpu_spec *out), (name, out))
     const char *nearest;
     const mb__gpu *g = mb__gpu_find(name, &nearest);
     if (!g)
-        return mb__error(MB_EINVAL, "--gpu %s is not a GPU membudget knows%s%s%s; --gpu list "
-                                    "shows them all (or give --total-memory)",
+        return mb__error(MB_EINVAL, "mb_gpu_spec_find: name %s is not a GPU membudget knows%s%s%s; "
+                                    "mb_gpu_spec_get lists them all (or give total_memory)",
                          name ? name : "(null)", nearest ? ": did you mean " : "",
                          nearest ? nearest : "", nearest ? "?" : "");
     fill(g, out);
@@ -313,13 +313,14 @@ MB__API(mb_estimate_device_find, (const char *name, mb_estimate_device *out), (n
     memset(out, 0, sizeof *out);
     out->context_memory = MB_UNKNOWN;
     if (!name || !*name)
-        return mb__error(MB_EINVAL, "--gpu: give a device name such as H100 or RTX 4090");
+        return mb__error(MB_EINVAL, "mb_estimate_device_find: name is empty; give a device "
+                                    "name such as H100 or RTX 4090");
     const char *nearest;
     const mb__gpu *g = mb__gpu_find(name, &nearest);
     if (!g)
-        return mb__error(MB_ENODEV, "--gpu '%s' is not a device membudget knows%s%s%s; "
-                                    "--gpu list shows them all, or pass --total-memory SIZE "
-                                    "instead", name, nearest ? ": did you mean " : "",
+        return mb__error(MB_ENODEV, "mb_estimate_device_find: name '%s' is not a device "
+                                    "membudget knows%s%s%s; mb_gpu_spec_get lists them all, "
+                                    "or give total_memory instead", name, nearest ? ": did you mean " : "",
                          nearest ? nearest : "", nearest ? "?" : "");
     snprintf(out->name, sizeof out->name, "%s", g->product);
     out->total_memory = g->total_memory;

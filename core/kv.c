@@ -51,12 +51,12 @@ static int cache_dtype_bytes(const char *name, int model_bytes, int *bytes)
         "nvfp4",               "nvfp4_4over6"};
     for (size_t i = 0; i < sizeof packed / sizeof packed[0]; i++)
         if (strcmp(name, packed[i]) == 0)
-            return mb__error(MB_ENOTSUP, "--kv-cache-dtype %s is one of vLLM's packed cache "
+            return mb__error(MB_ENOTSUP, "kv_cache_dtype %s is one of vLLM's packed cache "
                                          "formats, whose page size its backend decides; "
                                          "membudget does not model it yet (it plans auto, "
                                          "float16, bfloat16, fp8, fp8_e4m3, fp8_e5m2, "
                                          "fp8_inc, fp8_ds_mla)", name);
-    return mb__error(MB_EINVAL, "--kv-cache-dtype %s is not one of vLLM's cache dtypes: auto, "
+    return mb__error(MB_EINVAL, "kv_cache_dtype %s is not one of vLLM's cache dtypes: auto, "
                                 "float16, bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, "
                                 "fp8_ds_mla (and the packed nvfp4, turboquant_*, octave_*, "
                                 "*_per_token_head formats, not modelled)", name);
@@ -80,14 +80,14 @@ int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
     /* vLLM 0.33's CacheConfig.block_size is any int > 0 (vllm/config/cache.py: Field(gt=0));
      * which sizes run is the attention backend's to say (the plan asks it: attn_backend.c) */
     if (block_size < 1 || block_size > (1 << 20))
-        return mb__error(MB_EINVAL, "--block-size %d: give the tokens per KV-cache block, 1 or "
+        return mb__error(MB_EINVAL, "block_size %d: give the tokens per KV-cache block, 1 or "
                                     "more (vLLM's default is 16 on GPUs; the attention backend "
                                     "decides which sizes run)", block_size);
     if (tp < 1 || tp > 1024)
-        return mb__error(MB_EINVAL, "--tensor-parallel-size %d: give the number of devices "
+        return mb__error(MB_EINVAL, "tensor_parallel_size %d: give the number of devices "
                                     "the model is split over (1 to 1024)", tp);
     if (m->num_attention_heads % tp != 0)
-        return mb__error(MB_EINVAL, "--tensor-parallel-size %d does not divide the model's %d "
+        return mb__error(MB_EINVAL, "tensor_parallel_size %d does not divide the model's %d "
                                     "attention heads, as vLLM requires; use a divisor of %d",
                          tp, m->num_attention_heads, m->num_attention_heads);
     int heads;
@@ -95,13 +95,13 @@ int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
         heads = 1; /* the latent is replicated on every rank */
     } else if (tp <= m->num_kv_heads) {
         if (m->num_kv_heads % tp != 0)
-            return mb__error(MB_EINVAL, "--tensor-parallel-size %d does not divide the "
+            return mb__error(MB_EINVAL, "tensor_parallel_size %d does not divide the "
                                         "model's %d KV heads evenly; use a divisor of %d",
                              tp, m->num_kv_heads, m->num_kv_heads);
         heads = m->num_kv_heads / tp;
     } else {
         if (tp % m->num_kv_heads != 0)
-            return mb__error(MB_EINVAL, "--tensor-parallel-size %d is more than the model's %d "
+            return mb__error(MB_EINVAL, "tensor_parallel_size %d is more than the model's %d "
                                         "KV heads but not a multiple of them, so vLLM cannot "
                                         "replicate them evenly", tp, m->num_kv_heads);
         heads = 1; /* replicated: tp / kv_heads ranks hold each head */
@@ -115,7 +115,7 @@ int mb__kv_spec_init(mb_kv_spec *out, const mb_model *m, int block_size, int tp,
         return rc;
     int ds_mla = strcmp(cd, "fp8_ds_mla") == 0;
     if (ds_mla && !m->is_mla)
-        return mb__error(MB_EINVAL, "--kv-cache-dtype fp8_ds_mla is only for MLA models "
+        return mb__error(MB_EINVAL, "kv_cache_dtype fp8_ds_mla is only for MLA models "
                                     "(DeepSeek-V3.2 style); this model has %d KV heads",
                          m->num_kv_heads);
     mb_kv_spec s;

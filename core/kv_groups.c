@@ -241,7 +241,7 @@ int mb__kv_plan(const mb__kv_plan_in *in, mb__kv_plan_out *out)
         return mb__error(MB_EINVAL, "mb__kv_plan: layers, page, block size, stages or length "
                                     "out of range");
     if (pp > in->num_layers)
-        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d is more than the model's %d "
+        return mb__error(MB_EINVAL, "pipeline_parallel_size %d is more than the model's %d "
                                     "layers", pp, in->num_layers);
     layout g;
     int rc = make_groups(in, &g);

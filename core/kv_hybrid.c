@@ -62,7 +62,7 @@ static int64_t lcm(int64_t a, int64_t b) { return a / gcd(a, b) * b; }
 static int divide(int64_t a, int tp, const char *what, int64_t *out)
 {
     if (a % tp != 0)
-        return mb__error(MB_EINVAL, "--tensor-parallel-size %d does not divide the model's "
+        return mb__error(MB_EINVAL, "tensor_parallel_size %d does not divide the model's "
                                     "%s (%lld), as vLLM requires; use a divisor of it", tp,
                          what, (long long)a);
     *out = a / tp;
@@ -225,7 +225,7 @@ int mb__kv_prepare(const mb_model *m, const mb__kv_prep_in *pi, mb_kv_spec *spec
                  m->mamba_kind != MB_MAMBA_GDN ? ""
                  : out->gdn_flashinfer        ? "; GDN prefill on FlashInfer"
                  : pi->compute_capability     ? "; GDN prefill on Triton"
-                                              : "; GDN prefill taken as Triton: give --gpu",
+                                              : "; GDN prefill taken as Triton: give compute_capability",
                  out->requested_block_size, bs, (long long)out->mamba_page_bytes, (long long)a);
     }
     spec->block_size = bs;

@@ -97,7 +97,7 @@ static int index_weights(const char *path, int64_t *out)
         if (!(d > 0) || d != floor(d) || d > (double)MB_SIZE_MAX) {
             cJSON_Delete(root);
             return mb__error(MB_EINVAL, "%s: metadata.total_size=%s is not a byte count; "
-                                        "give the weights with --weights-memory", path, what);
+                                        "give the weights with weights_memory", path, what);
         }
         *out = (int64_t)d;
     }
@@ -141,17 +141,17 @@ int mb__model_load(const char *path, mb_model *out)
     memset(out, 0, sizeof *out);
     out->weights_bytes = MB_UNKNOWN;
     if (!path || !*path)
-        return mb__error(MB_EINVAL, "--model: no path given; give a config.json or the "
+        return mb__error(MB_EINVAL, "mb_model_load: path is empty; give a config.json or the "
                                     "folder holding it");
     char cfg[4096], dir[4096];
     struct stat st;
     if (stat(path, &st) != 0)
-        return mb__error(MB_EIO, "--model %s: %s", path, strerror(errno));
+        return mb__error(MB_EIO, "mb_model_load: path %s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
         snprintf(dir, sizeof dir, "%s", path);
         join(cfg, sizeof cfg, path, "config.json");
         if (access(cfg, F_OK) != 0)
-            return mb__error(MB_EIO, "--model %s: the folder has no config.json", path);
+            return mb__error(MB_EIO, "mb_model_load: path %s: the folder has no config.json", path);
     } else {
         snprintf(cfg, sizeof cfg, "%s", path);
         const char *slash = strrchr(path, '/');

@@ -406,10 +406,10 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
     if (!(o.utilization > 0 && o.utilization <= 1))
         return mb__error(MB_EINVAL, "utilization %g is outside (0, 1]; it is the fraction of "
                                     "the node's memory the worker may use "
-                                    "(--gpu-memory-utilization, default %.2f)",
+                                    "(mb_cpu_kv_options.utilization, default %.2f)",
                          o.utilization, MB_CPU_UTILIZATION_DEFAULT);
     if (o.kv_cache_memory_bytes < 0 || o.kv_cache_memory_bytes > MB_SIZE_MAX)
-        return mb__error(MB_EINVAL, "--kv-cache-memory-bytes %lld: give the KV cache size in "
+        return mb__error(MB_EINVAL, "kv_cache_memory_bytes %lld: give the KV cache size in "
                                     "bytes (more than 0), or leave it out",
                          (long long)o.kv_cache_memory_bytes);
     int too_long = 0;
@@ -439,7 +439,7 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
     } else if (s.flags & MB_SNAP_HOST_FALLBACK) {
         snprintf(bound, sizeof bound, ", the host's figures: node files do not cover it");
     }
-    /* vLLM's order: VLLM_CPU_KVCACHE_SPACE overrides --kv-cache-memory-bytes
+    /* vLLM's order: VLLM_CPU_KVCACHE_SPACE overrides kv_cache_memory_bytes
      * (CpuPlatform.check_and_update_config) */
     char from[96];
     mb__cpu_kv_in in = {
@@ -456,11 +456,11 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
         in.explicit_from = from;
         in.explicit_name = "VLLM_CPU_KVCACHE_SPACE";
     } else if (o.kv_cache_memory_bytes > 0) {
-        snprintf(from, sizeof from, "--kv-cache-memory-bytes %lld",
+        snprintf(from, sizeof from, "kv_cache_memory_bytes %lld",
                  (long long)o.kv_cache_memory_bytes);
         in.explicit_bytes = o.kv_cache_memory_bytes;
         in.explicit_from = from;
-        in.explicit_name = "--kv-cache-memory-bytes";
+        in.explicit_name = "kv_cache_memory_bytes";
     } else if ((rc = mb__self_rss(&ctx->plat, &in.rss))) {
         return rc;
     }

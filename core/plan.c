@@ -72,29 +72,29 @@ static int size_option(const char *flag, int64_t v, int64_t limit, const char *l
 static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_plan_options *o)
 {
     int rc;
-    if ((rc = size_option("--kv-cache-memory-bytes", o->kv_cache_memory_bytes,
+    if ((rc = size_option("kv_cache_memory_bytes", o->kv_cache_memory_bytes,
                           dev->total_memory, "the device's total memory")) ||
-        (rc = size_option("--non-kv-memory", o->non_kv_memory, dev->total_memory,
+        (rc = size_option("non_kv_memory", o->non_kv_memory, dev->total_memory,
                           "the device's total memory")) ||
-        (rc = size_option("--weights-memory", o->weights_memory, 0, NULL)) ||
-        (rc = size_option("--cudagraph-memory", o->cudagraph_memory, dev->total_memory,
+        (rc = size_option("weights_memory", o->weights_memory, 0, NULL)) ||
+        (rc = size_option("cudagraph_memory", o->cudagraph_memory, dev->total_memory,
                           "the device's total memory")) ||
-        (rc = size_option("--cudagraph-captures (first)", o->cudagraph_first,
+        (rc = size_option("cudagraph_first", o->cudagraph_first,
                           dev->total_memory, "the device's total memory")) ||
-        (rc = size_option("--cudagraph-captures (second)", o->cudagraph_second,
+        (rc = size_option("cudagraph_second", o->cudagraph_second,
                           dev->total_memory, "the device's total memory")))
         return rc;
     if (o->weights_memory == 0)
-        return mb__error(MB_EINVAL, "--weights-memory 0: give the size of the model's weights "
+        return mb__error(MB_EINVAL, "weights_memory 0: give the size of the model's weights "
                                     "(or leave it out)");
     if (o->cudagraph_second != MB_UNKNOWN && o->cudagraph_first == MB_UNKNOWN)
         return mb__error(MB_EINVAL, "a second CUDA-graph capture without a first; give both");
     if (o->max_model_len < -1)
-        return mb__error(MB_EINVAL, "--max-model-len %lld: give the longest request in tokens, "
+        return mb__error(MB_EINVAL, "max_model_len %lld: give the longest request in tokens, "
                                     "or -1 (auto) for the longest that fits",
                          (long long)o->max_model_len);
     if (o->max_model_len > ((int64_t)1 << 40))
-        return mb__error(MB_ERANGE, "--max-model-len %lld is absurdly long",
+        return mb__error(MB_ERANGE, "max_model_len %lld is absurdly long",
                          (long long)o->max_model_len);
     /* _get_and_verify_max_len: longer than the derived length is refused unless the
      * config's model_max_length allows it or VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 */
@@ -102,26 +102,26 @@ static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_pla
     if (o->max_model_len > 0 && derived > 0 && o->max_model_len > derived &&
         !(m->model_max_length > 0 && o->max_model_len <= m->model_max_length) &&
         !o->allow_long_max_model_len)
-        return mb__error(MB_ERANGE, "--max-model-len %lld is more than the model's own %lld "
+        return mb__error(MB_ERANGE, "max_model_len %lld is more than the model's own %lld "
                                     "(max_position_embeddings and the like in its config%s); "
                                     "vLLM refuses that unless VLLM_ALLOW_LONG_MAX_MODEL_LEN=1",
                          (long long)o->max_model_len, (long long)derived,
                          m->rope_scaling_factor != 1.0 ? ", times its RoPE scaling factor" : "");
     if (o->max_model_len == 0 && m->max_model_len == 0)
         return mb__error(MB_EINVAL, "the model's config gives no max_position_embeddings; "
-                                    "pass --max-model-len");
+                                    "pass max_model_len");
     if (o->pipeline_parallel_size < 1 || o->pipeline_parallel_size > MB__KV_MAX_STAGES)
-        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d: give the number of pipeline "
+        return mb__error(MB_EINVAL, "pipeline_parallel_size %d: give the number of pipeline "
                                     "stages (1 to %d)", o->pipeline_parallel_size,
                          MB__KV_MAX_STAGES);
     if (o->pipeline_parallel_size > m->num_layers)
-        return mb__error(MB_EINVAL, "--pipeline-parallel-size %d is more than the model's %d "
+        return mb__error(MB_EINVAL, "pipeline_parallel_size %d is more than the model's %d "
                                     "layers", o->pipeline_parallel_size, m->num_layers);
     if (o->num_gpu_blocks_override < 0 || o->num_gpu_blocks_override > ((int64_t)1 << 40))
-        return mb__error(MB_EINVAL, "--num-gpu-blocks-override %lld: give a block count",
+        return mb__error(MB_EINVAL, "num_gpu_blocks_override %lld: give a block count",
                          (long long)o->num_gpu_blocks_override);
     if (o->num_speculative_tokens < 0 || o->num_speculative_tokens > 64)
-        return mb__error(MB_EINVAL, "--num-speculative-tokens %d: give 0 to 64",
+        return mb__error(MB_EINVAL, "num_speculative_tokens %d: give 0 to 64",
                          o->num_speculative_tokens);
     if (o->sync_scheduling != 0 && o->sync_scheduling != 1)
         return mb__error(MB_EINVAL, "sync_scheduling=%d: use 0 or 1", o->sync_scheduling);
@@ -129,7 +129,7 @@ static int check_options(const mb_model *m, const mb_snapshot *dev, const mb_pla
     if (o->max_num_batched_tokens < o->max_num_seqs)
         return mb__error(MB_EINVAL, "max_num_batched_tokens (%lld) must be greater than or "
                                     "equal to max_num_seqs (%d). Raise "
-                                    "--max-num-batched-tokens or lower --max-num-seqs",
+                                    "max_num_batched_tokens or lower max_num_seqs",
                          (long long)o->max_num_batched_tokens, o->max_num_seqs);
     if (o->enforce_eager != 0 && o->enforce_eager != 1)
         return mb__error(MB_EINVAL, "enforce_eager=%d: use 0 or 1", o->enforce_eager);
@@ -226,10 +226,10 @@ static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_o
         mb__gpu_batch_defaults(dev->total_memory, dev->device, cc == 121, is_cpu,
                                o->tensor_parallel_size * o->pipeline_parallel_size,
                                o->usage_context_llm, &seqs, &tokens, &why);
-        snprintf(p->batch_rule, sizeof p->batch_rule, "%s (--usage-context %s%s)", why,
-                 o->usage_context_llm ? "llm" : "serve",
+        snprintf(p->batch_rule, sizeof p->batch_rule, "%s (usage_context_llm %d%s)", why,
+                 o->usage_context_llm ? 1 : 0,
                  strcmp(dev->device, "what-if") == 0
-                     ? "; a what-if device without --gpu is taken by its memory alone, "
+                     ? "; a what-if device without a GPU name (compute_capability) is taken by its memory alone, "
                        "as neither an A100 nor a GB10"
                      : "");
         if (o->max_num_seqs == 0)
@@ -238,7 +238,7 @@ static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_o
             o->max_num_batched_tokens = tokens;
     } else {
         snprintf(p->batch_rule, sizeof p->batch_rule,
-                 "given with --max-num-seqs and --max-num-batched-tokens");
+                 "given with max_num_seqs and max_num_batched_tokens");
     }
     if (o->block_size == 0) {
         const char *cd = o->kv_cache_dtype && *o->kv_cache_dtype ? o->kv_cache_dtype : "auto";
@@ -259,9 +259,9 @@ static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_o
             o->block_size = mb__gpu_default_block_size(cc / 10, is_cpu, m->is_mla, fp8, &why);
         }
         snprintf(p->block_size_rule, sizeof p->block_size_rule, "%s%s", why,
-                 cc || is_cpu ? "" : " (compute capability unknown: give --gpu)");
+                 cc || is_cpu ? "" : " (compute capability unknown: give compute_capability)");
     } else {
-        snprintf(p->block_size_rule, sizeof p->block_size_rule, "given with --block-size");
+        snprintf(p->block_size_rule, sizeof p->block_size_rule, "given with block_size");
     }
     if (is_cpu) /* "async scheduling is not required on CPU": off (check_and_update_config) */
         o->sync_scheduling = 1;
@@ -347,7 +347,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
             char w[32], t[32];
             return mb__error(MB_ERANGE, "the weights, %s GiB per rank, are more than %s's "
                                         "total memory (%s GiB); raise "
-                                        "--tensor-parallel-size", mb__gib(non_kv, w, sizeof w),
+                                        "tensor_parallel_size", mb__gib(non_kv, w, sizeof w),
                              dev->device, mb__gib(dev->total_memory, t, sizeof t));
         }
     } else {
@@ -411,7 +411,7 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
     } else if (why[0]) { /* the start-up check, or nothing left for the KV cache */
         snprintf(p.verdict, sizeof p.verdict, "does not fit: %s", why);
     } else if (explicit_too_big) {
-        snprintf(p.verdict, sizeof p.verdict, "does not fit: --kv-cache-memory-bytes %s GiB "
+        snprintf(p.verdict, sizeof p.verdict, "does not fit: kv_cache_memory_bytes %s GiB "
                  "is more than the %s GiB free on %s, before any weights; lower it",
                  mb__gib(o->kv_cache_memory_bytes, g1, sizeof g1),
                  mb__gib(dev->free_memory, g2, sizeof g2), dev->device);
@@ -419,21 +419,21 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
         int64_t need = p.blocks_per_request * p.bytes_per_block;
         char alt[200] = "";
         if (p.spec.dtype_bytes > 1)
-            snprintf(alt, sizeof alt, ", use --kv-cache-dtype fp8 (%d times smaller)",
+            snprintf(alt, sizeof alt, ", use kv_cache_dtype fp8 (%d times smaller)",
                      p.spec.dtype_bytes);
         char longest[96];
         if (p.longest_request > 0)
             snprintf(longest, sizeof longest, "the longest that fits is %lld tokens: lower "
-                     "--max-model-len to %lld", (long long)p.longest_request,
+                     "max_model_len to %lld", (long long)p.longest_request,
                      (long long)p.longest_request);
         else
             snprintf(longest, sizeof longest, "not even one block fits: lower the non-KV "
                      "memory");
-        snprintf(p.verdict, sizeof p.verdict, "does not fit: --max-model-len %lld needs %s GiB "
+        snprintf(p.verdict, sizeof p.verdict, "does not fit: max_model_len %lld needs %s GiB "
                  "of KV cache for one request (%lld blocks), more than the %s GiB (%lld "
                  "blocks, one of them vLLM's null block) available per rank; %s%s, raise "
-                 "--gpu-memory-utilization, or split the model over more devices "
-                 "(--tensor-parallel-size)",
+                 "gpu_memory_utilization, or split the model over more devices "
+                 "(tensor_parallel_size)",
                  (long long)p.max_model_len, mb__gib(need, g1, sizeof g1),
                  (long long)p.blocks_per_request, mb__gib(avail, g2, sizeof g2),
                  (long long)p.num_blocks, longest, alt);
@@ -441,10 +441,10 @@ int mb__plan_compute(const mb_model *m, const mb_snapshot *dev, const mb_plan_op
         const char *bound = "";
         if (p.non_kv_source == MB_NON_KV_FROM_WEIGHTS)
             bound = "; an upper bound: the non-KV memory is the weights alone, so pass "
-                    "--non-kv-memory from a profiling run for the real figure";
+                    "non_kv_memory from a profiling run for the real figure";
         else if (p.non_kv_source == MB_NON_KV_FROM_NOTHING)
             bound = "; an upper bound: the non-KV memory is unknown and counted as 0, so pass "
-                    "--non-kv-memory (or --weights-memory)";
+                    "non_kv_memory (or weights_memory)";
         mb__snprintf_c(p.verdict, sizeof p.verdict, "fits: %lld blocks of %d tokens (%lld tokens, "
                  "%s GiB per rank) hold %.2f requests of %lld tokens at once%s",
                  (long long)p.num_blocks, p.spec.block_size, (long long)p.kv_cache_tokens,

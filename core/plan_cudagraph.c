@@ -71,8 +71,8 @@ int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg
         return mb__error(MB_EINVAL, "a second FULL capture without a first; give both");
     if (o->enforce_eager || o->kv_cache_memory_bytes > 0) {
         snprintf(p->cudagraph_rule, sizeof p->cudagraph_rule, "%s",
-                 o->enforce_eager ? "NONE: --enforce-eager"
-                                  : "not profiled: --kv-cache-memory-bytes skips the profile");
+                 o->enforce_eager ? "NONE: enforce_eager"
+                                  : "not profiled: kv_cache_memory_bytes skips the profile");
         return MB_OK; /* eager: no graphs; explicit KV size: vLLM charges nothing */
     }
     if (strncmp(dev->device, "cpu:", 4) == 0 || strcmp(dev->platform, "cpu") == 0) {

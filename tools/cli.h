@@ -23,6 +23,12 @@ extern const cli_command cli_commands[];
 
 /* "membudget: <what>: <library detail>" for a failed library call; returns CLI_FAIL. */
 int cli_fail_rc(int rc, const char *what);
+/* cli_flags.c: the library's option names in text rewritten into the CLI's flags
+ * (docs/errors.md); cli_detail is mb_error_detail so rewritten (a static buffer) */
+void cli_flags(char *text, size_t size);
+const char *cli_detail(void);
+void cli_flags_plan(mb_plan *p);
+void cli_flags_estimate(mb_estimate *e);
 /* "membudget: <message>"; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "membudget <cmd>: <message>" plus a hint to --help; returns CLI_USAGE. */

@@ -19,7 +19,7 @@ int cmd_devices(int argc, char **argv)
         return CLI_FAIL;
     int probe_rc = mb_context_probe(ctx);
     char probe_detail[1024];
-    snprintf(probe_detail, sizeof probe_detail, "%s", mb_error_detail());
+    snprintf(probe_detail, sizeof probe_detail, "%s", cli_detail());
     int nb = mb_backend_count(ctx);
     int nd = probe_rc ? 0 : mb_device_count(ctx);
     cJSON *root = json ? cJSON_CreateObject() : NULL;

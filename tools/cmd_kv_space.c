@@ -72,6 +72,7 @@ int cmd_kv_space(int argc, char **argv)
         mb_context_free(ctx);
         return rc;
     }
+    cli_flags(kv.reason, sizeof kv.reason);
     mb_device_info d = MB_DEVICE_INFO_INIT;
     mb_device_get(ctx, kv.rank.device, &d);
     if (json) {

@@ -180,7 +180,7 @@ int cmd_merge(int argc, char **argv)
                           "\"snapshots\" list) of each node", only);
         else if (mb_cluster_reduce(m.all, m.n, 0, &ag))
             rc = cli_fail_rc(MB_EINVAL, "merge");
-        else if (json)
+        else if ((cli_flags(ag.reason, sizeof ag.reason), json))
             rc = cli_print_json(cli_cluster_doc(m.all, m.n, &ag));
         else {
             cli_cluster_text(m.all, m.n, &ag);

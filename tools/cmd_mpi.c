@@ -142,12 +142,12 @@ static int pick_device(mb_context *ctx, const char *name, int local_rank, int *i
 {
     int rc, n = mb_device_count(ctx);
     if (n < 0) {
-        snprintf(why, size, "no device to measure: %s", mb_error_detail());
+        snprintf(why, size, "no device to measure: %s", cli_detail());
         return n;
     }
     if (name) {
         if ((rc = mb_device_find(ctx, name, index)))
-            snprintf(why, size, "--device: %s", mb_error_detail());
+            snprintf(why, size, "--device: %s", cli_detail());
         return rc;
     }
     if (local_rank < 0) {
@@ -170,11 +170,11 @@ static void measure(const mpi_args *a, int local_rank, mb_rank_record *r)
     mb_context *ctx = NULL;
     int idx = 0, rc = mb_context_init(&ctx, NULL);
     if (rc)
-        snprintf(why, sizeof why, "cannot create a context: %s", mb_error_detail());
+        snprintf(why, sizeof why, "cannot create a context: %s", cli_detail());
     else if ((rc = pick_device(ctx, a->device, local_rank, &idx, why, sizeof why)) == MB_OK) {
         mb_snapshot s;
         if ((rc = mb_snapshot_measure(ctx, idx, NULL, &s)))
-            snprintf(why, sizeof why, "measuring device %d: %s", idx, mb_error_detail());
+            snprintf(why, sizeof why, "measuring device %d: %s", idx, cli_detail());
         else
             mb_rank_record_set_snapshot(r, &s);
     }
@@ -191,9 +191,10 @@ static int exchange(const mpi_api *api, mb_mpi *m, const mb_rank_record *mine,
     mb_collective c;
     api->collective(m, &c);
     int rc = mb_cluster_agree(&c, mine, all, c.world_size, ag);
+    cli_flags(ag->reason, sizeof ag->reason);
     if (rc == MB_OK)
         return CLI_OK;
-    fprintf(stderr, "membudget: rank %d: %s\n", mine->rank, mb_error_detail());
+    fprintf(stderr, "membudget: rank %d: %s\n", mine->rank, cli_detail());
     fflush(stderr);
     if (rc == MB_ETIMEOUT || rc == MB_EBACKEND) {
         /* a missing rank can never finalize, so neither can this one: MPI_Abort ends the
@@ -377,7 +378,7 @@ int cli_mpi_plan(int argc, char **argv, int (*plan)(int argc, char **argv))
         mb_context *ctx = NULL;
         int idx = 0;
         if ((pick = mb_context_init(&ctx, NULL)))
-            snprintf(why, sizeof why, "cannot create a context: %s", mb_error_detail());
+            snprintf(why, sizeof why, "cannot create a context: %s", cli_detail());
         else if ((pick = pick_device(ctx, NULL, j.api.local_rank(j.m), &idx, why,
                                      sizeof why)) == MB_OK) {
             mb_device_info d = MB_DEVICE_INFO_INIT;

@@ -123,7 +123,7 @@ static int print_gpu_list(int json)
     for (int i = 0; i < n; i++) {
         mb_gpu_spec g;
         if (mb_gpu_spec_get(i, &g))
-            return cli_fail("%s", mb_error_detail());
+            return cli_fail("%s", cli_detail());
         char mem[32];
         mb_size_format_gib(g.total_memory, mem, sizeof mem);
         if (json) {
@@ -172,7 +172,7 @@ static int apply_gpu(plan_args *a)
         return CLI_OK;
     }
     if (mb_gpu_spec_find(a->est.gpu, &a->gpu_spec)) /* the nearest name */
-        return cli_usage("plan", "%s", mb_error_detail());
+        return cli_usage("plan", "%s", cli_detail());
     return CLI_OK;
 }
 
@@ -199,7 +199,7 @@ static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
          * utilization rule on the node's memory, an upper bound, and the plan says so */
         snprintf(a->cpu_reason, sizeof a->cpu_reason, "not sized as vLLM's CPU worker (%s); "
                  "the utilization rule applies to the node's memory instead, an upper bound",
-                 mb_error_detail());
+                 cli_detail());
         mb_context_free(ctx);
         return CLI_OK;
     }
@@ -209,6 +209,7 @@ static int apply_cpu_kv_space(plan_args *a, const mb_snapshot *s)
         return rc;
     }
     mb_context_free(ctx);
+    cli_flags(kv.reason, sizeof kv.reason);
     if (kv.bytes <= 0)
         return cli_fail("%s: %s", s->device, kv.reason);
     a->o.kv_cache_memory_bytes = kv.bytes;
@@ -315,7 +316,7 @@ static int parse_size(const char *flag, const char *v, int64_t *out)
 {
     int rc = mb_size_parse(v, out);
     if (rc)
-        return cli_usage("plan", "%s: %s", flag, mb_error_detail());
+        return cli_usage("plan", "%s: %s", flag, cli_detail());
     return CLI_OK;
 }
 
@@ -487,7 +488,7 @@ static int device_snapshot(const plan_args *a, mb_snapshot *s)
     int rc;
     if (a->gpu_spec.name[0] && !a->device && !a->total) { /* issue 14's named GPUs */
         if ((rc = mb_snapshot_what_if(a->gpu_spec.total_memory, MB_UNKNOWN, s)))
-            return cli_usage("plan", "%s", mb_error_detail());
+            return cli_usage("plan", "%s", cli_detail());
         snprintf(s->device, sizeof s->device, "%s", a->gpu_spec.name);
         return CLI_OK;
     }
@@ -499,7 +500,7 @@ static int device_snapshot(const plan_args *a, mb_snapshot *s)
             (a->free && (rc = parse_size("--free-memory", a->free, &free))))
             return rc;
         if ((rc = mb_snapshot_what_if(total, free, s)))
-            return cli_usage("plan", "%s", mb_error_detail());
+            return cli_usage("plan", "%s", cli_detail());
         return CLI_OK;
     }
     mb_context *ctx;
@@ -732,6 +733,7 @@ int cmd_plan(int argc, char **argv)
     mb_plan p = MB_PLAN_INIT;
     if ((rc = mb_plan_compute(&m, &s, &a.o, &p)))
         return cli_fail_rc(rc, "plan");
+    cli_flags_plan(&p);
     if (a.json)
         rc = print_json(&a, &m, &s, &p);
     else {

@@ -79,7 +79,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (rc) {
             char m[600];
             int n = snprintf(m, sizeof m, "membudget: %s: %s\n", mb_error_message(rc),
-                             mb_error_detail());
+                             cli_detail());
             metrics_buf_free(&b);
             return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, m, (size_t)n, 1);
         }

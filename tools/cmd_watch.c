@@ -66,10 +66,10 @@ static int snapshot(watch_state *w)
         if (rc) {
             cJSON *e = cJSON_CreateObject();
             cJSON_AddNumberToObject(e, "index", i);
-            cJSON_AddStringToObject(e, "error", mb_error_detail());
+            cJSON_AddStringToObject(e, "error", cli_detail());
             cJSON_AddItemToArray(arr, e);
             tl += (size_t)snprintf(text + tl, sizeof text - tl > 0 ? sizeof text - tl : 0,
-                                   "snapshot device %d: %s\n", i, mb_error_detail());
+                                   "snapshot device %d: %s\n", i, cli_detail());
         } else {
             cJSON_AddItemToArray(arr, cli_snapshot_json(&s));
             char f[32], t[32];

@@ -8,7 +8,7 @@
 
 int cli_fail_rc(int rc, const char *what)
 {
-    const char *d = mb_error_detail();
+    const char *d = cli_detail();
     fprintf(stderr, "membudget: %s: %s%s%s\n", what, mb_error_message(rc), d[0] ? ": " : "", d);
     return CLI_FAIL;
 }

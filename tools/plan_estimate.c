@@ -102,7 +102,7 @@ int plan_est_snapshot(const plan_est *p, mb_snapshot *s)
 {
     mb_estimate_device d;
     if (mb_estimate_device_find(p->gpu, &d))
-        return cli_usage("plan", "%s", mb_error_detail());
+        return cli_usage("plan", "%s", cli_detail());
     int64_t ctx = d.vendor == MB_GPU_AMD ? MB_GiB : MB_GiB / 2;
     if (mb_snapshot_what_if(d.total_memory, d.total_memory - ctx, s))
         return cli_fail_rc(MB_EINVAL, "--gpu");
@@ -118,7 +118,7 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     int rc;
     if (p->gpu) { /* the named part; --total-memory (or a measured device) sets its size */
         if (mb_estimate_device_find(p->gpu, &p->dev))
-            return cli_usage("plan", "%s", mb_error_detail());
+            return cli_usage("plan", "%s", cli_detail());
         p->dev.total_memory = s->total_memory;
     } else { /* --device or --total-memory: a device of that size */
         memset(&p->dev, 0, sizeof p->dev);
@@ -153,6 +153,7 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     mb_arch_free(arch); /* the estimate keeps nothing of it */
     if (rc)
         return cli_fail_rc(rc, "estimate");
+    cli_flags_estimate(&p->e);
     const mb_estimate *e = &p->e;
     /* the plan runs on the estimate's scheduler settings and budget */
     o->max_num_seqs = e->max_num_seqs;

@@ -296,7 +296,7 @@ static void test_instances_and_knobs(void **state)
     /* three instances of 30 GiB do not fit in 79 GiB */
     o.instances = 3;
     assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_ERANGE);
-    assert_non_null(strstr(mb_error_detail(), "--memory-cap"));
+    assert_non_null(strstr(mb_error_detail(), "memory_cap"));
 }
 
 static void test_devices(void **state)
@@ -333,7 +333,7 @@ static void test_devices(void **state)
     assert_int_equal(mb_estimate_device_find("H100", &d), MB_OK);
     assert_int_equal(d.total_memory, (int64_t)(79.19 * (double)GiB + 0.5));
     assert_int_equal(mb_estimate_device_find("Voodoo5", &d), MB_ENODEV);
-    assert_non_null(strstr(mb_error_detail(), "--total-memory"));
+    assert_non_null(strstr(mb_error_detail(), "total_memory"));
     /* AMD's larger context and runtime libraries */
     assert_int_equal(mb_estimate_device_find("MI300X", &d), MB_OK);
     mb_arch *a = load("Qwen--Qwen3-8B.json");
@@ -364,12 +364,12 @@ static void test_bad_input(void **state)
     assert_int_equal(mb_estimate_compute(a, &d, NULL, &e), MB_OK);
     assert_int_equal(e.weights.source, MB_EST_UNKNOWN);
     assert_int_equal(e.weights.bytes, MB_UNKNOWN);
-    assert_non_null(strstr(e.weights.reason, "--weights-memory"));
+    assert_non_null(strstr(e.weights.reason, "weights_memory"));
     assert_int_equal(e.available_kv_cache_memory, MB_UNKNOWN);
     assert_int_equal(e.kv_cache_tokens, MB_UNKNOWN);
     assert_int_equal(e.verdict, MB_EST_MAY_NOT_FIT);
     assert_non_null(strstr(e.verdict_text, "exl3"));
-    /* --weights-memory supplies the part */
+    /* weights_memory supplies the part */
     mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
     o.weights_memory = GiB;
     assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
@@ -381,7 +381,7 @@ static void test_bad_input(void **state)
     assert_non_null(strstr(a->arch_reason, "vocab_size"));
     assert_int_equal(mb_estimate_compute(a, &d, NULL, &e), MB_OK);
     assert_int_equal(e.activation.source, MB_EST_UNKNOWN);
-    assert_non_null(strstr(e.activation.reason, "--non-kv-memory"));
+    assert_non_null(strstr(e.activation.reason, "non_kv_memory"));
     assert_int_equal(e.cudagraph.source, MB_EST_UNKNOWN);
     /* zero layers: refused by the parse, naming the field */
     const char *zero = "{\"num_hidden_layers\":0,\"num_attention_heads\":8,"
@@ -395,7 +395,7 @@ static void test_bad_input(void **state)
     mb_estimate_options_init(&o, sizeof o);
     o.pipeline_parallel_size = 99;
     assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--pipeline-parallel-size"));
+    assert_non_null(strstr(mb_error_detail(), "pipeline_parallel_size"));
     mb_estimate_options_init(&o, sizeof o);
     o.gpu_memory_utilization = 1.5;
     assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_EINVAL);

@@ -51,9 +51,9 @@ static void test_requested(void **state)
     assert_int_equal(r, 80 * GiB);
     assert_int_equal(mb_budget_requested(80 * GiB, 0.0, &r), MB_EINVAL);
     assert_int_equal(r, 0);
-    detail_has("--gpu-memory-utilization 0 ", NULL);
+    detail_has("gpu_memory_utilization 0 ", NULL);
     assert_int_equal(mb_budget_requested(80 * GiB, 1.5, &r), MB_EINVAL);
-    detail_has("--gpu-memory-utilization 1.5", "at most 1");
+    detail_has("gpu_memory_utilization 1.5", "at most 1");
     assert_int_equal(mb_budget_requested(80 * GiB, NAN, &r), MB_EINVAL);
     assert_int_equal(mb_budget_requested(0, 0.9, &r), MB_EINVAL);
     assert_int_equal(mb_budget_requested((int64_t)1 << 51, 0.9, &r), MB_ERANGE);
@@ -70,7 +70,7 @@ static void test_startup_check(void **state)
     assert_int_equal(r, 0);
     /* names the device, free/total GiB, the utilization, the requested GiB, what to do */
     detail_has("cuda:0 has 70.0 GiB free of 80.0 GiB", "73.6 GiB");
-    detail_has("--gpu-memory-utilization 0.92", "lower --gpu-memory-utilization to 0.87");
+    detail_has("gpu_memory_utilization 0.92", "lower gpu_memory_utilization to 0.87");
     /* the suggestion passes */
     assert_int_equal(mb_budget_check_startup(&s, 0.87, &r), MB_OK);
     assert_int_equal(r, (int64_t)ceil(80.0 * GiB * 0.87));
@@ -186,7 +186,7 @@ static void test_budget_explicit_and_nofit(void **state)
     assert_int_equal(b.cudagraph_memory, 0);
     o.kv_cache_memory_bytes = 81 * GiB;
     assert_int_equal(mb_budget_compute(&p, &o, &b), MB_ERANGE);
-    detail_has("--kv-cache-memory-bytes", NULL);
+    detail_has("kv_cache_memory_bytes", NULL);
     o.kv_cache_memory_bytes = -1;
     assert_int_equal(mb_budget_compute(&p, &o, &b), MB_EINVAL);
     /* nothing left: 80 GiB x 0.1 < 5 GiB of non-KV */
@@ -203,7 +203,7 @@ static void test_budget_explicit_and_nofit(void **state)
     assert_int_equal(mb_budget_compute_from_non_kv(&s, 16 * GiB, NULL, &b), MB_OK);
     assert_int_equal(b.available_kv_cache_memory, 79027398247LL - 16 * GiB);
     assert_int_equal(mb_budget_compute_from_non_kv(&s, -1, NULL, &b), MB_EINVAL);
-    detail_has("--non-kv-memory -1", NULL);
+    detail_has("non_kv_memory -1", NULL);
 }
 
 static void test_what_if(void **state)
@@ -215,9 +215,9 @@ static void test_what_if(void **state)
     assert_string_equal(s.device, "what-if");
     assert_int_equal(s.source, MB_SOURCE_VALUES);
     assert_int_equal(mb_snapshot_what_if(80 * GiB, 81 * GiB, &s), MB_EINVAL);
-    detail_has("--free-memory 81.0 GiB", NULL);
+    detail_has("free_memory 81.0 GiB", NULL);
     assert_int_equal(mb_snapshot_what_if(0, MB_UNKNOWN, &s), MB_EINVAL);
-    detail_has("--total-memory 0", NULL);
+    detail_has("total_memory 0", NULL);
     assert_int_equal(mb_snapshot_what_if((int64_t)1 << 52, MB_UNKNOWN, &s), MB_ERANGE);
 }
 
@@ -396,12 +396,12 @@ static void test_plan_does_not_fit(void **state)
     /* max_num_seqs 256 on 24 GiB: 35 FULL decode graphs, 34 x 1 MiB (V2's floor) */
     int64_t blocks = ((int64_t)ceil(24.0 * GiB * 0.92) - 16 * GiB - 34 * MiB) / (2 * MiB);
     assert_int_equal(p.num_blocks, blocks);
-    assert_non_null(strstr(p.verdict, "--max-model-len 131072"));
+    assert_non_null(strstr(p.verdict, "max_model_len 131072"));
     char want[96];
     snprintf(want, sizeof want, "the longest that fits is %lld tokens",
              (long long)(blocks - 1) * 16);
     assert_non_null(strstr(p.verdict, want));
-    assert_non_null(strstr(p.verdict, "--kv-cache-dtype fp8"));
+    assert_non_null(strstr(p.verdict, "kv_cache_dtype fp8"));
 
     /* the start-up check fails: free memory below the request */
     assert_int_equal(mb_snapshot_what_if(80 * GiB, 40 * GiB, &dev), MB_OK);
@@ -410,7 +410,7 @@ static void test_plan_does_not_fit(void **state)
     assert_false(p.fits);
     assert_false(p.startup_ok);
     assert_non_null(strstr(p.verdict, "40.0 GiB free of 80.0 GiB"));
-    assert_non_null(strstr(p.verdict, "lower --gpu-memory-utilization to 0.50"));
+    assert_non_null(strstr(p.verdict, "lower gpu_memory_utilization to 0.50"));
 
     /* nothing left for the KV cache */
     assert_int_equal(mb_snapshot_what_if(16 * GiB, MB_UNKNOWN, &dev), MB_OK);
@@ -429,7 +429,7 @@ static void test_plan_does_not_fit(void **state)
     o.kv_cache_memory_bytes = 30 * GiB;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
     assert_false(p.fits);
-    assert_non_null(strstr(p.verdict, "--kv-cache-memory-bytes 30.0 GiB"));
+    assert_non_null(strstr(p.verdict, "kv_cache_memory_bytes 30.0 GiB"));
 }
 
 static void test_plan_bad_input(void **state)
@@ -446,17 +446,17 @@ static void test_plan_bad_input(void **state)
         int code;
         const char *detail;
     } cases[] = {
-        {0, MB_EINVAL, "--gpu-memory-utilization 0 "},
-        {1, MB_EINVAL, "--gpu-memory-utilization 1.5"},
-        {2, MB_ERANGE, "--max-model-len 200000 is more than the model's own 131072"},
-        {3, MB_EINVAL, "--max-model-len -5"},
-        {4, MB_ERANGE, "--non-kv-memory 81.0 GiB is more than"},
-        {5, MB_ERANGE, "--kv-cache-memory-bytes 90.0 GiB"},
-        {6, MB_EINVAL, "--tensor-parallel-size 5"},
-        {7, MB_EINVAL, "--block-size 24"},
-        {8, MB_EINVAL, "--max-num-seqs -3"},
-        {9, MB_EINVAL, "--kv-cache-dtype int8"},
-        {10, MB_EINVAL, "--weights-memory 0"},
+        {0, MB_EINVAL, "gpu_memory_utilization 0 "},
+        {1, MB_EINVAL, "gpu_memory_utilization 1.5"},
+        {2, MB_ERANGE, "max_model_len 200000 is more than the model's own 131072"},
+        {3, MB_EINVAL, "max_model_len -5"},
+        {4, MB_ERANGE, "non_kv_memory 81.0 GiB is more than"},
+        {5, MB_ERANGE, "kv_cache_memory_bytes 90.0 GiB"},
+        {6, MB_EINVAL, "tensor_parallel_size 5"},
+        {7, MB_EINVAL, "block_size 24"},
+        {8, MB_EINVAL, "max_num_seqs -3"},
+        {9, MB_EINVAL, "kv_cache_dtype int8"},
+        {10, MB_EINVAL, "weights_memory 0"},
         {11, MB_ERANGE, "weights, 200.0 GiB per rank"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -494,7 +494,7 @@ static void test_plan_bad_input(void **state)
     mb_plan_options_init(&o, sizeof o);
     o.max_model_len = 4096;
     assert_int_equal(mb_plan_compute(&bare, &dev, &o, &p), MB_ERANGE);
-    detail_has("--max-model-len 4096 is more than the model's own 2048",
+    detail_has("max_model_len 4096 is more than the model's own 2048",
                "VLLM_ALLOW_LONG_MAX_MODEL_LEN=1");
     o.allow_long_max_model_len = 1;
     assert_int_equal(mb_plan_compute(&bare, &dev, &o, &p), MB_OK);

@@ -440,10 +440,10 @@ static void test_spec_tensor_parallel(void **state)
         assert_int_equal(s.bytes_per_token, 32 * want[i][1] * 256 * 2);
     }
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 3, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--tensor-parallel-size 3"));
+    assert_non_null(strstr(mb_error_detail(), "tensor_parallel_size 3"));
     assert_int_equal(s.page_bytes, 0);
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 0, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--tensor-parallel-size 0"));
+    assert_non_null(strstr(mb_error_detail(), "tensor_parallel_size 0"));
     /* 12 KV heads on 8 ranks: neither divides the other */
     mb_model odd = MB_MODEL_INIT;
     parse_ok("{\"num_hidden_layers\": 4, \"num_attention_heads\": 24, "
@@ -462,11 +462,11 @@ static void test_spec_tensor_parallel(void **state)
     assert_int_equal(mb_kv_spec_init(&s, &m, 12, 1, NULL), MB_OK);
     assert_int_equal(s.block_bytes, 12 * 131072);
     assert_int_equal(mb_kv_spec_init(&s, &m, 0, 1, NULL), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--block-size 0"));
+    assert_non_null(strstr(mb_error_detail(), "block_size 0"));
     assert_int_equal(mb_kv_spec_init(&s, &m, 32, 1, NULL), MB_OK);
     assert_int_equal(s.block_bytes, 4 * MiB);
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, "fp4"), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--kv-cache-dtype fp4"));
+    assert_non_null(strstr(mb_error_detail(), "kv_cache_dtype fp4"));
     assert_int_equal(mb_kv_spec_init(&s, &m, 16, 1, "fp8_ds_mla"), MB_EINVAL);
     assert_non_null(strstr(mb_error_detail(), "MLA"));
     assert_int_equal(mb_kv_spec_init(&s, NULL, 16, 1, NULL), MB_EINVAL);
@@ -597,7 +597,7 @@ static void test_capture_sizes(void **state)
     o.max_capture_size = 0;
     o.max_num_seqs = 0;
     assert_int_equal(mb_cudagraph_capture_sizes(&o, NULL, 0), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--max-num-seqs 0"));
+    assert_non_null(strstr(mb_error_detail(), "max_num_seqs 0"));
 }
 
 static void test_capture_estimate(void **state)
