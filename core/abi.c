@@ -20,6 +20,9 @@
 
 #define FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
+/* Later releases' ends, for the record (docs/abi.md): mb_context_options gained
+ * environment in 1.2 (ends at FIELD_END(mb_context_options, environment)). */
+
 /* The first release's end of each growing struct. Never change these: append fields. */
 #define MIN_CONTEXT_OPTIONS FIELD_END(mb_context_options, flags)
 #define MIN_BACKEND_STATUS FIELD_END(mb_backend_status, device_count)

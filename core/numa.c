@@ -205,7 +205,7 @@ MB__API(mb_cpu_rank_get, (mb_context *ctx, int local_rank, mb_cpu_rank *out), (c
     char vis_from[160] = "the CPU devices";
     char dropped[160] = "";
     int too_long = 0;
-    const char *v = mb__getenv("CPU_VISIBLE_MEMORY_NODES", &too_long);
+    const char *v = mb__plat_env(&ctx->plat, "CPU_VISIBLE_MEMORY_NODES", &too_long);
     if (too_long)
         return mb__error(MB_EENV, "CPU_VISIBLE_MEMORY_NODES is longer than 4096 bytes; give "
                                   "node ids separated by commas, such as 0,2");
@@ -246,7 +246,7 @@ MB__API(mb_cpu_rank_get, (mb_context *ctx, int local_rank, mb_cpu_rank *out), (c
         snprintf(vis_list + l, sizeof vis_list - l, "%s%d", k ? "," : "",
                  ctx->devices[vis[k]].info.index);
     }
-    const char *bind = mb__getenv("VLLM_CPU_OMP_THREADS_BIND", &too_long);
+    const char *bind = mb__plat_env(&ctx->plat, "VLLM_CPU_OMP_THREADS_BIND", &too_long);
     if (too_long)
         return mb__error(MB_EENV, "VLLM_CPU_OMP_THREADS_BIND is longer than 4096 bytes; give "
                                   "auto, nobind, or per-rank CPU lists such as 0-31|32-63");
@@ -413,7 +413,7 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
                                     "bytes (more than 0), or leave it out",
                          (long long)o.kv_cache_memory_bytes);
     int too_long = 0;
-    const char *space = mb__getenv("VLLM_CPU_KVCACHE_SPACE", &too_long);
+    const char *space = mb__plat_env(&ctx->plat, "VLLM_CPU_KVCACHE_SPACE", &too_long);
     if (too_long)
         return mb__error(MB_EENV, "VLLM_CPU_KVCACHE_SPACE is longer than 4096 bytes; give a "
                                   "whole number of GiB such as 4, or leave it unset");

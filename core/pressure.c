@@ -132,7 +132,7 @@ static int choose_path(mb_pressure_watch *w, unsigned char *write, long *wlen)
         return 0;
     }
     int too_long = 0;
-    const char *env = mb__getenv("MEMORY_PRESSURE_WATCH", &too_long);
+    const char *env = mb__plat_env(plat, "MEMORY_PRESSURE_WATCH", &too_long);
     if (env && *env) {
         if (strcmp(env, "/dev/null") == 0) {
             snprintf(w->reason, sizeof w->reason, "MEMORY_PRESSURE_WATCH=/dev/null: the "
@@ -140,7 +140,7 @@ static int choose_path(mb_pressure_watch *w, unsigned char *write, long *wlen)
             return 1;
         }
         snprintf(w->path, sizeof w->path, "%s", env);
-        const char *wr = mb__getenv("MEMORY_PRESSURE_WRITE", NULL);
+        const char *wr = mb__plat_env(plat, "MEMORY_PRESSURE_WRITE", NULL);
         if (wr && *wr) {
             *wlen = unbase64(wr, write, 256);
             if (*wlen < 0)

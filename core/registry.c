@@ -134,7 +134,8 @@ int mb__context_init(mb_context **out, const mb_context_options *opts)
     if (!ctx)
         return mb__error(MB_ENOMEM, "mb_context_init: out of memory");
     ctx->plat.rootfd = -1;
-    int rc = mb__plat_init(&ctx->plat, opts ? opts->sysroot : NULL);
+    int rc = mb__plat_init_env(&ctx->plat, opts ? opts->sysroot : NULL,
+                               opts ? opts->environment : NULL);
     if (rc) {
         mb__free(ctx);
         return rc;
@@ -157,7 +158,7 @@ int mb__context_init(mb_context **out, const mb_context_options *opts)
     const char *from = "the backends option";
     int too_long = 0;
     if (!sel) {
-        sel = mb__getenv("MEMBUDGET_BACKENDS", &too_long);
+        sel = mb__plat_env(&ctx->plat, "MEMBUDGET_BACKENDS", &too_long);
         from = "MEMBUDGET_BACKENDS";
         if (too_long) {
             mb_context_free(ctx);

@@ -38,4 +38,5 @@ const mb_backend_services mb__services = {
     .host_memory_if = mb__plat_host_memory_if,
     .list = mb__plat_list,
     .text_field = mb__status_field,
+    .env = mb__plat_env,
 };

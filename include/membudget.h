@@ -138,6 +138,14 @@ typedef struct mb_context_options {
     const char *backends;
     /* Reserved; must be zero. */
     unsigned flags;
+    /* -- from 1.2 -- */
+    /* The environment the context reads instead of the process's, for the variables it
+     * names: a NULL-terminated list of "NAME=value" ("NAME" alone: unset), which wins over
+     * the process environment. NULL: the process environment. Either way every variable
+     * membudget honours (docs/environment.md) is read once, here at mb_context_init, and
+     * never again for this context, so a later setenv changes nothing. A name membudget
+     * does not read is refused (MB_EINVAL). The strings are copied. */
+    const char *const *environment;
 } mb_context_options;
 #define MB_CONTEXT_OPTIONS_INIT { .size = sizeof(mb_context_options) }
 

@@ -60,5 +60,28 @@ double mb__clock_mono(void);
 /* env.c: the environment, read with secure_getenv and bounded to 4096 bytes: NULL when
  * unset or longer than that (the too-long case is reported by *too_long when not NULL). */
 const char *mb__getenv(const char *name, int *too_long);
+/* env.c: secure_getenv itself, unbounded: only for the loader's LD_LIBRARY_PATH where
+ * /proc/self/environ cannot be read (platform/dl.c), whose every entry must be checked. */
+const char *mb__getenv_raw(const char *name);
+
+/* env.c: the variables the library honours (docs/environment.md), read once when a
+ * context is created into its snapshot; no later call reads the environment. */
+#define MB__ENV_VARS 13
+typedef struct mb__env_snapshot {
+    char *block;                          /* one allocation holding every value, or NULL */
+    const char *value[MB__ENV_VARS];      /* NULL: unset */
+    unsigned char too_long[MB__ENV_VARS]; /* 1: set, but longer than 4096 bytes */
+    unsigned char given[MB__ENV_VARS];    /* 1: from the environment option, not the process */
+} mb__env_snapshot;
+/* Reads every honoured variable, then applies override (a NULL-terminated list of
+ * "NAME=value", or "NAME" for unset; NULL: none), which wins. MB_EINVAL naming the entry
+ * for a name the library does not read or a value over 4096 bytes; MB_ENOMEM. */
+int mb__env_capture(mb__env_snapshot *e, const char *const *override);
+void mb__env_release(mb__env_snapshot *e);
+/* The value captured for name (one of the honoured variables): NULL when unset or too
+ * long (*too_long then says which, when not NULL), and for any other name. */
+const char *mb__env_get(const mb__env_snapshot *e, const char *name, int *too_long);
+/* The honoured names, comma-separated (for messages). */
+const char *mb__env_names(void);
 
 #endif

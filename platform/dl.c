@@ -96,7 +96,7 @@ static int loader_library_path(char *buf, size_t size)
         return 0;
     int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        const char *lp = getenv("LD_LIBRARY_PATH");
+        const char *lp = mb__getenv_raw("LD_LIBRARY_PATH");
         if (!lp)
             return 0;
         snprintf(buf, size, "%s", lp);
@@ -125,7 +125,7 @@ static int loader_library_path(char *buf, size_t size)
     }
     close(fd);
     if (!block) { /* out of memory: the current environment is the best left */
-        const char *lp = getenv("LD_LIBRARY_PATH");
+        const char *lp = mb__getenv_raw("LD_LIBRARY_PATH");
         if (lp)
             snprintf(buf, size, "%s", lp);
         return lp != NULL;

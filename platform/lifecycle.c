@@ -13,15 +13,34 @@
 
 #include "platform.h"
 
-int mb__plat_init(mb_platform *plat, const char *opt)
+int mb__plat_init(mb_platform *plat, const char *opt) { return mb__plat_init_env(plat, opt, NULL); }
+
+const char *mb__plat_env(const mb_platform *plat, const char *name, int *too_long)
+{
+    return mb__env_get(&plat->env, name, too_long);
+}
+
+static int plat_init(mb_platform *plat, const char *opt);
+
+int mb__plat_init_env(mb_platform *plat, const char *opt, const char *const *environment)
 {
     memset(plat, 0, sizeof *plat);
     plat->rootfd = -1;
+    int rc = mb__env_capture(&plat->env, environment);
+    if (rc == MB_OK)
+        rc = plat_init(plat, opt);
+    if (rc != MB_OK)
+        mb__env_release(&plat->env);
+    return rc;
+}
+
+static int plat_init(mb_platform *plat, const char *opt)
+{
     const char *from = "the sysroot option";
     const char *root = opt;
     int too_long = 0;
     if (!root || !*root) {
-        root = mb__getenv("MEMBUDGET_SYSROOT", &too_long);
+        root = mb__plat_env(plat, "MEMBUDGET_SYSROOT", &too_long);
         from = "MEMBUDGET_SYSROOT";
         if (too_long)
             return mb__error(MB_EENV, "MEMBUDGET_SYSROOT is longer than 4096 bytes; set it to "
@@ -49,6 +68,7 @@ void mb__plat_fini(mb_platform *plat)
         return;
     mb__plat_cache_release_all(plat);
     mb__sysroot_close(plat);
+    mb__env_release(&plat->env);
 }
 
 int mb__plat_host_prepare(const mb_platform *plat)

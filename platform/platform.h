@@ -23,6 +23,13 @@
 /* Fills plat from the option (may be NULL) or MEMBUDGET_SYSROOT. MB_EINVAL when the root
  * is not a readable directory (the detail names it and where it came from). */
 int mb__plat_init(mb_platform *plat, const char *sysroot_option);
+/* mb__plat_init with the context's environment option (mb_context_options.environment):
+ * the honoured variables are read here, once (platform/env.c), then MEMBUDGET_SYSROOT. */
+int mb__plat_init_env(mb_platform *plat, const char *sysroot_option,
+                      const char *const *environment);
+/* The value of honoured variable name as read at init (NULL: unset or, *too_long, over
+ * 4096 bytes); no environment is read after init. */
+const char *mb__plat_env(const mb_platform *plat, const char *name, int *too_long);
 /* Releases every module's cache (registered in its slot) and closes the root. */
 void mb__plat_fini(mb_platform *plat);
 

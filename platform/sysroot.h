@@ -31,6 +31,7 @@ struct mb_platform {
     int foreign;         /* root is not "/": side effects refused */
     int rootfd;          /* O_PATH descriptor of root when foreign, else -1 */
     mb_plat_cache cache[MB_CACHE_SLOTS];
+    mb__env_snapshot env; /* the honoured variables, read once at init (env.c) */
 };
 
 /* Sets plat's root to the existing folder real (a realpath) and opens it when foreign.

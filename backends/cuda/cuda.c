@@ -144,11 +144,12 @@ static int set_state(mb_probe_result *res, mb_probe_state state, const char *fmt
 
 /* cuInit's failures, mapped to absent (nothing to fix on this machine's CUDA side) or
  * broken (a driver is there but unusable), each with what a person can do. */
-static int init_failed(const cuda_api *cu, const char *path, CUresult r, mb_probe_result *res)
+static int init_failed(const mb_platform *plat, const cuda_api *cu, const char *path, CUresult r,
+                       mb_probe_result *res)
 {
     char what[192];
     mb__cuda_describe(cu, r, what, sizeof what);
-    const char *cvd = svc->getenv("CUDA_VISIBLE_DEVICES", NULL);
+    const char *cvd = svc->env(plat, "CUDA_VISIBLE_DEVICES", NULL);
     switch ((int)r) {
     case CUDA_ERROR_STUB_LIBRARY:
         return set_state(res, MB_PROBE_ABSENT,
@@ -269,13 +270,13 @@ static int cuda_probe(const mb_platform *plat, const mb_backend_services *servic
 {
     svc = services;
     *state = NULL;
-    if (svc->version < 2) {
+    if (svc->version < 3) {
         res->state = MB_PROBE_BROKEN;
         snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
-                 "this backend needs 2", svc->version);
+                 "this backend needs 3", svc->version);
         return MB_OK;
     }
-    const char *force = svc->getenv("MEMBUDGET_CUDA_FORCE_DRIVER", NULL);
+    const char *force = svc->env(plat, "MEMBUDGET_CUDA_FORCE_DRIVER", NULL);
     if (force && *force && strcmp(force, "1") != 0 && strcmp(force, "0") != 0)
         return set_state(res, MB_PROBE_BROKEN, "MEMBUDGET_CUDA_FORCE_DRIVER='%.60s' is not 0 "
                                                "or 1; set it to 1 to ask the driver under a "
@@ -306,7 +307,7 @@ static int cuda_probe(const mb_platform *plat, const mb_backend_services *servic
                          cuda_sym_names[miss]);
     CUresult r = cu.cuInit(0);
     if (r != CUDA_SUCCESS)
-        return init_failed(&cu, path, r, res);
+        return init_failed(plat, &cu, path, r, res);
     int version = 0, count = 0;
     if ((r = cu.cuDriverGetVersion(&version)) != CUDA_SUCCESS) {
         char what[192];
@@ -321,7 +322,7 @@ static int cuda_probe(const mb_platform *plat, const mb_backend_services *servic
                                                "nvidia-smi", path, what);
     }
     if (count <= 0) {
-        const char *cvd = svc->getenv("CUDA_VISIBLE_DEVICES", NULL);
+        const char *cvd = svc->env(plat, "CUDA_VISIBLE_DEVICES", NULL);
         return set_state(res, MB_PROBE_ABSENT,
                          "the NVIDIA driver (%s) reports no CUDA device (cuDeviceGetCount: "
                          "%d)%s%s%s", path, count, cvd ? "; CUDA_VISIBLE_DEVICES='" : "",

@@ -67,13 +67,13 @@ _Static_assert(hipDeviceAttributeMaxSharedMemoryPerBlock == 74 &&
 
 
 /* Appends the runtime's device filters that are set to buf (for "sees no device"). */
-static void visible_env(char *buf, size_t size)
+static void visible_env(const mb_platform *plat, char *buf, size_t size)
 {
     static const char *const vars[] = {"HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
                                        "CUDA_VISIBLE_DEVICES"};
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = svc->getenv(vars[i], NULL);
+        const char *v = svc->env(plat, vars[i], NULL);
         if (!v)
             continue;
         size_t l = strlen(buf);
@@ -83,9 +83,9 @@ static void visible_env(char *buf, size_t size)
 
 /* MEMBUDGET_HIP_FORCE_RUNTIME: 1 forces, unset, empty or 0 does not; anything else is a
  * mistake the README promises to report (-1, with the value copied to bad). */
-static int force_runtime(char *bad, size_t size)
+static int force_runtime(const mb_platform *plat, char *bad, size_t size)
 {
-    const char *v = svc->getenv("MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
+    const char *v = svc->env(plat, "MEMBUDGET_HIP_FORCE_RUNTIME", NULL);
     if (!v || !*v || strcmp(v, "0") == 0)
         return 0;
     if (strcmp(v, "1") == 0)
@@ -116,15 +116,15 @@ static int valid_soname(const char *v)
 /* Loads the newest runtime (or the one MEMBUDGET_HIP_SONAME names) and resolves the symbol
  * list. Returns MB_PROBE_PRESENT with soname filled, MB_PROBE_ABSENT (none installed) or
  * MB_PROBE_BROKEN; why says why. */
-static mb_probe_state load_runtime(hip_api *api, char *soname, size_t soname_size, char *why,
-                                   size_t size)
+static mb_probe_state load_runtime(const mb_platform *plat, hip_api *api, char *soname,
+                                   size_t soname_size, char *why, size_t size)
 {
     static const char *const defaults[] = MB_HIP_SONAMES;
     char pinned[64];
     const char *names[3];
     int n = 3, too_long = 0;
     soname[0] = '\0';
-    const char *env = svc->getenv("MEMBUDGET_HIP_SONAME", &too_long);
+    const char *env = svc->env(plat, "MEMBUDGET_HIP_SONAME", &too_long);
     if (too_long || (env && *env && !valid_soname(env))) {
         snprintf(why, size, "MEMBUDGET_HIP_SONAME='%.60s' is not a soname of the HIP runtime; "
                             "set it to e.g. libamdhip64.so.6, or unset it",
@@ -246,14 +246,14 @@ static int hip_probe(const mb_platform *plat, const mb_backend_services *service
 {
     svc = services;
     *state = NULL;
-    if (svc->version < 2) {
+    if (svc->version < 3) {
         res->state = MB_PROBE_BROKEN;
         snprintf(res->reason, sizeof res->reason, "the library's services table is version %u; "
-                 "this backend needs 2", svc->version);
+                 "this backend needs 3", svc->version);
         return MB_OK;
     }
     char bad[64];
-    int force = force_runtime(bad, sizeof bad);
+    int force = force_runtime(plat, bad, sizeof bad);
     if (force < 0) {
         res->state = MB_PROBE_BROKEN;
         snprintf(res->reason, sizeof res->reason, "MEMBUDGET_HIP_FORCE_RUNTIME='%s' is not 0 or "
@@ -314,7 +314,7 @@ static int hip_probe(const mb_platform *plat, const mb_backend_services *service
     }
 
     char why[MB_REASON_MAX], eb[64];
-    mb_probe_state ls = load_runtime(&s->api, s->soname, sizeof s->soname, why, sizeof why);
+    mb_probe_state ls = load_runtime(plat, &s->api, s->soname, sizeof s->soname, why, sizeof why);
     if (ls != MB_PROBE_PRESENT) {
         res->state = ls;
         if (ncards)
@@ -331,7 +331,7 @@ static int hip_probe(const mb_platform *plat, const mb_backend_services *service
     snprintf(note, sizeof note, "%s", why);
 
     char vis[200];
-    visible_env(vis, sizeof vis);
+    visible_env(plat, vis, sizeof vis);
     hipError_t e = s->api.p_hipInit(0);
     hipError_t init_e = e;
     if (e != hipSuccess && e != hipErrorInvalidDevice && e != hipErrorNoDevice)

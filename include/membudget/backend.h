@@ -94,7 +94,7 @@ struct mb_topology; /* the host's NUMA topology (platform/topology.h), for the C
 /* The services a backend may call, handed to probe and files; valid for the life of the
  * process. Every function follows the library's conventions: negative mb_error codes, the
  * detail set on failure, no printing. Append only; version says how many there are. */
-#define MB_SERVICES_VERSION 2
+#define MB_SERVICES_VERSION 3
 typedef struct mb_backend_services {
     unsigned version; /* MB_SERVICES_VERSION of the library that filled the table */
     /* errors: set the thread-local detail (printf format) and return code; read it */
@@ -104,8 +104,9 @@ typedef struct mb_backend_services {
     void *(*malloc)(size_t n);
     void *(*calloc)(size_t n, size_t size);
     void (*free)(void *p);
-    /* the environment, read with secure_getenv and bounded to 4096 bytes: NULL when unset
-     * or longer (the too-long case reported by *too_long when not NULL) */
+    /* the process environment now, read with secure_getenv and bounded to 4096 bytes: NULL
+     * when unset or longer (the too-long case reported by *too_long when not NULL). Kept
+     * for version 1-2 backends; from version 3 use env, which does not race setenv */
     const char *(*getenv)(const char *name, int *too_long);
     /* the sysroot in force, and whether it is foreign (not "/") */
     const char *(*root)(const mb_platform *plat);
@@ -167,6 +168,11 @@ typedef struct mb_backend_services {
                 int (*each)(void *user, const char *name), void *user);
     /* the value of "Key:" at a line start of text, trimmed, into out: 1 found, 0 not */
     int (*text_field)(const char *text, const char *key, char *out, size_t size);
+
+    /* ---- version 3: the environment as the context read it once, at mb_context_init ---- */
+    /* a variable of docs/environment.md as getenv does, but from the context's snapshot
+     * (the environment option applied): no race with setenv, NULL for any other name */
+    const char *(*env)(const mb_platform *plat, const char *name, int *too_long);
 } mb_backend_services;
 
 struct mb_backend_ops {

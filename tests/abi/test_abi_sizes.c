@@ -160,6 +160,8 @@ static void test_inputs(void **state)
 
     mb_cpu_kv_options kvo = MB_CPU_KV_OPTIONS_INIT;
     setenv("VLLM_CPU_KVCACHE_SPACE", "1", 1);
+    mb_context_free(ctx); /* the environment is read at init: a new context sees it */
+    assert_int_equal(setup(NULL), 0);
     mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
 #define I2(p) mb_cpu_kv_space_get(ctx, p, &kv)
     CHECK_INPUT(mb_cpu_kv_options, "MB_CPU_KV_OPTIONS_INIT", kvo, I2, MB_OK);

@@ -204,6 +204,7 @@ static void test_slurm_cgroup2_cpuset(void **state)
     assert_int_equal(mb_numa_node_count(ctx), 8);
     /* the job's CPUs are 0-5 (cpuset.cpus.effective): nobind takes the node of CPU 0 */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "nobind", 1);
+    ctx = tr_renew(ctx);
     mb_cpu_rank r;
     assert_int_equal(mb_cpu_rank_get(ctx, 3, &r), MB_OK);
     assert_int_equal(r.node, 0);
@@ -211,6 +212,7 @@ static void test_slurm_cgroup2_cpuset(void **state)
     /* a node outside the cpuset is dropped from CPU_VISIBLE_MEMORY_NODES, and said so */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "auto", 1);
     setenv("CPU_VISIBLE_MEMORY_NODES", "7,4,1", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     assert_non_null(strstr(r.reason, "node 7 (not in this process's cpuset), node 4 (none of "
@@ -220,6 +222,7 @@ static void test_slurm_cgroup2_cpuset(void **state)
     assert_non_null(strstr(mb_error_detail(), "only 1 node is visible (1"));
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
+    ctx = tr_renew(ctx);
     /* no memory cgroup in this dump (its memory hierarchy is not copied): unlimited */
     mb_container_info c = MB_CONTAINER_INFO_INIT;
     assert_int_equal(mb_container_memory_get(ctx, &c), MB_OK);
@@ -250,6 +253,7 @@ static void test_rank_binding_on_eight_nodes(void **state)
     assert_int_equal(mb_cpu_rank_get(ctx, 8, &r), MB_ENODEV);
     /* node N holds CPUs 2N and 2N+1 in this dump */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "0-1|6-7|13,12", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 3);
     assert_string_equal(r.cpus, "6-7");
@@ -259,15 +263,18 @@ static void test_rank_binding_on_eight_nodes(void **state)
     assert_non_null(strstr(mb_error_detail(), "has 3 per-rank CPU lists"));
     setenv("VLLM_CPU_OMP_THREADS_BIND", "auto", 1);
     setenv("CPU_VISIBLE_MEMORY_NODES", "5,3", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 5);
     assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 3);
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
+    ctx = tr_renew(ctx);
     /* an explicit KV space on rank 5's node; the automatic one needs /proc/self/status,
      * which hwloc's dumps do not carry: the error names the file */
     setenv("VLLM_CPU_KVCACHE_SPACE", "4", 1);
+    ctx = tr_renew(ctx);
     mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
     mb_cpu_kv_options o = MB_CPU_KV_OPTIONS_INIT;
     o.local_rank = 5;
@@ -278,6 +285,7 @@ static void test_rank_binding_on_eight_nodes(void **state)
     assert_int_equal(kv.node_total, 8388608LL * 1024);
     assert_non_null(strstr(kv.reason, "Explicitly set (4.0/8.0) GiB for KV cache on node 5"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_EIO);
     assert_non_null(strstr(mb_error_detail(), "/proc/self/status"));
     assert_int_equal(kv.bytes, 0);

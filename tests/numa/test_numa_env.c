@@ -138,6 +138,14 @@ static void test_every_bad_value(void **state)
     clear_env();
 }
 
+/* A context reads the environment once, at init (docs/environment.md): a change is seen
+ * by a new context only. */
+static mb_context *renew(mb_context *ctx)
+{
+    mb_context_free(ctx);
+    return tr_open(root);
+}
+
 static void test_explicit_and_auto(void **state)
 {
     (void)state;
@@ -169,6 +177,7 @@ static void test_explicit_and_auto(void **state)
     assert_non_null(strstr(d, "lower the utilization"));
     /* an empty variable is the automatic size too */
     setenv("VLLM_CPU_KVCACHE_SPACE", "", 1);
+    ctx = renew(ctx);
     o.utilization = 0.5;
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_OK);
     assert_int_equal(kv.bytes, 8 * GiB - GiB);
@@ -184,11 +193,13 @@ static void test_explicit_and_auto(void **state)
     o.local_rank = 0;
     /* explicit */
     setenv("VLLM_CPU_KVCACHE_SPACE", "12", 1);
+    ctx = renew(ctx);
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_OK);
     assert_int_equal(kv.explicit_size, 1);
     assert_int_equal(kv.bytes, 12 * GiB);
     assert_non_null(strstr(kv.reason, "Explicitly set (12.0/16.0) GiB for KV cache on node 0"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "13", 1);
+    ctx = renew(ctx);
     assert_int_equal(mb_cpu_kv_space_get(ctx, &o, &kv), MB_ENOFIT);
     d = mb_error_detail();
     assert_non_null(strstr(d, "Available memory on node 0 (12.0/16.0 GiB) on kv cache allocation "
@@ -240,12 +251,14 @@ static void test_binding_modes(void **state)
     assert_int_equal(mb_cpu_rank_get(ctx, 2, &r), MB_ENODEV);
     assert_non_null(strstr(mb_error_detail(), "run at most 2 local ranks"));
     setenv("CPU_VISIBLE_MEMORY_NODES", "1,0", 1);
+    ctx = renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     assert_int_equal(mb_cpu_rank_get(ctx, 1, &r), MB_OK);
     assert_int_equal(r.node, 0);
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     setenv("VLLM_CPU_OMP_THREADS_BIND", "2-3|0-1", 1);
+    ctx = renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 1);
     assert_int_equal(r.bind, MB_CPU_BIND_LIST);
@@ -254,11 +267,13 @@ static void test_binding_modes(void **state)
     assert_int_equal(r.node, 0);
     /* a rank whose CPUs sit on a node outside the visible ones: the first visible node */
     setenv("CPU_VISIBLE_MEMORY_NODES", "0", 1);
+    ctx = renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 0);
     assert_non_null(strstr(r.reason, "the first visible node"));
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
     setenv("VLLM_CPU_OMP_THREADS_BIND", "nobind", 1);
+    ctx = renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 5, &r), MB_OK);
     assert_int_equal(r.node, 0); /* CPU 0 is the first allowed one */
     assert_int_equal(r.bind, MB_CPU_BIND_NOBIND);

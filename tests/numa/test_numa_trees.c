@@ -182,10 +182,12 @@ static void test_cgroup_v2_8gib_under_max_ancestors(void **state)
     assert_true(m.flags & MB_SNAP_LIMITED);
     /* the explicit KV space is checked against what the container leaves */
     setenv("VLLM_CPU_KVCACHE_SPACE", "5", 1);
+    ctx = tr_renew(ctx);
     mb_cpu_kv_space kv = MB_CPU_KV_SPACE_INIT;
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_ENOFIT);
     assert_non_null(strstr(mb_error_detail(), "bounded by the container's 8.0 GiB limit"));
     setenv("VLLM_CPU_KVCACHE_SPACE", "4", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_kv_space_get(ctx, NULL, &kv), MB_OK);
     assert_int_equal(kv.node_available, leaves);
     assert_int_equal(kv.container_limit, 8 * GiB);
@@ -534,21 +536,27 @@ static void test_sparse_ids_memory_only_and_offline_cpus(void **state)
     assert_int_equal(r.node, 7);
     assert_int_equal(r.device, 1);
     setenv("CPU_VISIBLE_MEMORY_NODES", "5,7", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 7);
     assert_non_null(strstr(r.reason, "node 5 (memory-only) ignored"));
     setenv("CPU_VISIBLE_MEMORY_NODES", "5", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_EENV);
     assert_non_null(strstr(mb_error_detail(), "leaves no node for a CPU KV cache"));
     unsetenv("CPU_VISIBLE_MEMORY_NODES");
+    ctx = tr_renew(ctx);
     /* a CPU list on an offline CPU has no node */
     setenv("VLLM_CPU_OMP_THREADS_BIND", "2-3", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_ENODEV);
     assert_non_null(strstr(mb_error_detail(), "CPU 2"));
     setenv("VLLM_CPU_OMP_THREADS_BIND", "4-5|0-1", 1);
+    ctx = tr_renew(ctx);
     assert_int_equal(mb_cpu_rank_get(ctx, 0, &r), MB_OK);
     assert_int_equal(r.node, 7);
     unsetenv("VLLM_CPU_OMP_THREADS_BIND");
+    ctx = tr_renew(ctx);
     /* no side effects on a dump */
     mb_tracker *t;
     assert_int_equal(mb_tracker_init(&t, ctx, 1, 0), MB_EFOREIGN);

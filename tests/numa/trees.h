@@ -58,6 +58,16 @@ static inline mb_context *tr_open(const char *root)
     return ctx;
 }
 
+/* A context reads the environment once, at init (docs/environment.md): after a setenv, a
+ * new context on the same sysroot sees the change. */
+static inline mb_context *tr_renew(mb_context *ctx)
+{
+    char root[4096];
+    snprintf(root, sizeof root, "%s", mb_context_sysroot(ctx));
+    mb_context_free(ctx);
+    return tr_open(root);
+}
+
 /* The CPU backend's probe reason. */
 static inline const char *tr_cpu_reason(mb_context *ctx, mb_backend_status *st)
 {

@@ -115,6 +115,8 @@ static void test_systemd_protocol(void **state)
     mb_context *ctx = ctx_at(NULL);
     mb_pressure_watch *w = NULL;
     setenv("MEMORY_PRESSURE_WATCH", "/dev/null", 1);
+    mb_context_free(ctx);
+    ctx = ctx_at(NULL);
     assert_int_equal(mb_pressure_watch_init(&w, ctx, NULL), MB_OK);
     assert_int_equal(mb_pressure_watch_get_mode(w), MB_WATCH_OFF);
     assert_non_null(strstr(mb_pressure_watch_get_reason(w), "/dev/null"));
@@ -124,10 +126,14 @@ static void test_systemd_protocol(void **state)
 
     setenv("MEMORY_PRESSURE_WATCH", "/proc/pressure/memory", 1);
     setenv("MEMORY_PRESSURE_WRITE", "not base64!", 1);
+    mb_context_free(ctx);
+    ctx = ctx_at(NULL);
     assert_int_equal(mb_pressure_watch_init(&w, ctx, NULL), MB_EENV);
     assert_non_null(strstr(mb_error_detail(), "MEMORY_PRESSURE_WRITE"));
     if (access("/proc/pressure/memory", F_OK) == 0) {
         setenv("MEMORY_PRESSURE_WRITE", sd_write, 1);
+        mb_context_free(ctx);
+        ctx = ctx_at(NULL);
         assert_int_equal(mb_pressure_watch_init(&w, ctx, NULL), MB_OK);
         assert_int_equal(mb_pressure_watch_get_mode(w), MB_WATCH_TRIGGER);
         assert_string_equal(mb_pressure_watch_get_path(w), "/proc/pressure/memory");
