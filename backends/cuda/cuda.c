@@ -72,9 +72,11 @@ _Static_assert(CUDA_ERROR_STUB_LIBRARY == 34 && CUDA_ERROR_NO_DEVICE == 100 &&
 static const char *const cuda_sym_names[] = {
 #define MB_NAME(ret, name, params, args) #name,
     MB_CUDA_SYMS(MB_NAME)};
-static const char *const nvml_sym_names[] = {MB_NVML_SYMS(MB_NAME)
+static const char *const nvml_sym_names[] = {MB_NVML_SYMS(MB_NAME)};
+static const char *const nvml_mig_sym_names[] = {MB_NVML_MIG_SYMS(MB_NAME)
 #undef MB_NAME
 };
+_Static_assert(sizeof(nvml_mig_api) == sizeof nvml_mig_sym_names, "one pointer per MIG symbol");
 _Static_assert(sizeof(cuda_api) == sizeof cuda_sym_names, "one pointer per CUDA symbol");
 _Static_assert(sizeof(nvml_api) == sizeof nvml_sym_names, "one pointer per NVML symbol");
 
@@ -123,6 +125,10 @@ static void nvml_load(cuda_state *s, char *why, size_t size)
         return;
     }
     s->nvml_loaded = 1;
+    s->nvml_mig = resolve(h, nvml_mig_sym_names,
+                          sizeof nvml_mig_sym_names / sizeof *nvml_mig_sym_names, &s->nm) < 0;
+    if (!s->nvml_mig)
+        memset(&s->nm, 0, sizeof s->nm);
     snprintf(why, size, "NVML %s", path);
 }
 
@@ -230,8 +236,12 @@ static int read_device(cuda_state *s, int i)
     if ((r = cu->cuDeviceGetUuid_v2(&u, d->dev)))
         return mb__cuda_fail(s, d, "cuDeviceGetUuid_v2", r);
     const unsigned char *b = (const unsigned char *)u.bytes;
+    /* a MIG device (named so by CUDA_VISIBLE_DEVICES): cuDeviceGetUuid_v2 gives the MIG
+     * device's own UUID, which NVIDIA writes MIG-<uuid> (cuda.h, cuDeviceGetUuid_v2) */
+    mb__cuda_mig_visible(s->plat, i, d->visible, sizeof d->visible);
     snprintf(d->uuid, sizeof d->uuid,
-             "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             d->visible[0] ? "MIG" : "GPU", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
     size_t total = 0;

@@ -35,8 +35,11 @@ typedef struct cuda_api {
 } cuda_api;
 typedef struct nvml_api {
     MB_NVML_SYMS(MB_FIELD)
-#undef MB_FIELD
 } nvml_api;
+typedef struct nvml_mig_api {
+    MB_NVML_MIG_SYMS(MB_FIELD)
+#undef MB_FIELD
+} nvml_mig_api;
 
 enum { NVML_UNTRIED = 0, NVML_READY = 1, NVML_UNUSABLE = -1 };
 
@@ -55,7 +58,8 @@ struct cuda_dev {
     int ordinal;
     char name[128];
     char pci[32];
-    char uuid[48];
+    char uuid[48];      /* "GPU-...", or "MIG-..." for a MIG device */
+    char visible[96];   /* its CUDA_VISIBLE_DEVICES entry when that names a MIG device */
     int64_t total;
     int integrated;
     int64_t smem_optin;
@@ -83,6 +87,8 @@ typedef struct cuda_state {
     cuda_api cu;
     nvml_api nv;
     int nvml_loaded;            /* the NVML library and every symbol were found */
+    nvml_mig_api nm;            /* NVML's MIG entry points, when nvml_mig */
+    int nvml_mig;               /* every MIG symbol was found */
     int nvml_init;              /* NVML_UNTRIED, NVML_READY, NVML_UNUSABLE */
     pthread_mutex_t lock;
     char lib_path[256];
@@ -104,6 +110,11 @@ int mb__cuda_mem_info(void *st, int i, mb_meminfo *out);
 int mb__cuda_synchronize(void *st, int i);
 int mb__cuda_alloc(void *st, int i, size_t bytes, void **ptr);
 int mb__cuda_free(void *st, int i, void *ptr, size_t bytes, int *freed);
+/* cuda_mig.c: the CUDA_VISIBLE_DEVICES entry of ordinal when it names a MIG device
+ * ("MIG-..."), else ""; the NVML handle of that MIG device (1), or 0 with *out NULL. */
+void mb__cuda_mig_visible(const mb_platform *plat, int ordinal, char *out, size_t size);
+int mb__cuda_mig_join(cuda_state *s, const cuda_dev *d, nvmlDevice_t *out);
+
 /* cuda_procs.c: the processes slot */
 int mb__cuda_processes(void *state, int i, const mb_device_info *dev,
                        int (*add)(void *sink, const mb_process *p), void *sink, char *why,

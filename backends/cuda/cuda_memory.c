@@ -99,7 +99,10 @@ static void nvml_init_locked(cuda_state *s)
         nvmlDevice_t h = NULL;
         if (s->nv.nvmlDeviceGetHandleByUUID(d->uuid, &h) != NVML_SUCCESS || !h) {
             h = NULL;
-            if (s->nv.nvmlDeviceGetHandleByPciBusId_v2(d->pci, &h) != NVML_SUCCESS)
+            /* a MIG device: its own handle, never its parent's found by PCI id */
+            if (d->visible[0])
+                (void)mb__cuda_mig_join(s, d, &h);
+            else if (s->nv.nvmlDeviceGetHandleByPciBusId_v2(d->pci, &h) != NVML_SUCCESS)
                 h = NULL;
         }
         d->nvml = h;

@@ -58,6 +58,28 @@
     X(nvmlReturn_t, nvmlDeviceGetMemoryInfo, (nvmlDevice_t device, nvmlMemory_t *memory),   \
       (device, memory))
 
+/* libnvidia-ml.so.1, MIG devices (backends/cuda/cuda_mig.c), optional as a group: without
+ * them a MIG device's memory comes from a CUDA context. Signatures from NVML's nvml.h
+ * (R450 and later, "MIG Management" and "Device Queries"). */
+#define MB_NVML_MIG_SYMS(X)                                                                 \
+    X(nvmlReturn_t, nvmlDeviceGetCount_v2, (unsigned int *deviceCount), (deviceCount))      \
+    X(nvmlReturn_t, nvmlDeviceGetHandleByIndex_v2, (unsigned int index, nvmlDevice_t *device), \
+      (index, device))                                                                      \
+    X(nvmlReturn_t, nvmlDeviceGetUUID, (nvmlDevice_t device, char *uuid, unsigned int length), \
+      (device, uuid, length))                                                               \
+    X(nvmlReturn_t, nvmlDeviceGetMigMode,                                                   \
+      (nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode),          \
+      (device, currentMode, pendingMode))                                                   \
+    X(nvmlReturn_t, nvmlDeviceGetMaxMigDeviceCount, (nvmlDevice_t device, unsigned int *count), \
+      (device, count))                                                                      \
+    X(nvmlReturn_t, nvmlDeviceGetMigDeviceHandleByIndex,                                    \
+      (nvmlDevice_t device, unsigned int index, nvmlDevice_t *migDevice),                   \
+      (device, index, migDevice))                                                           \
+    X(nvmlReturn_t, nvmlDeviceGetGpuInstanceId, (nvmlDevice_t device, unsigned int *id),    \
+      (device, id))                                                                         \
+    X(nvmlReturn_t, nvmlDeviceGetComputeInstanceId, (nvmlDevice_t device, unsigned int *id), \
+      (device, id))
+
 /* libnvidia-ml.so.1, per-process figures (issue 18; backends/cuda/cuda_procs.c). Each is
  * optional on its own: the _v3 entry points appeared in R510 and changed their struct in
  * R535 without a new name (see cuda_procs.c), the _v2 ones are the fallback. */

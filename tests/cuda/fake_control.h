@@ -20,7 +20,8 @@
      * (the CUresult/nvmlReturn_t it fails with; default 999), "nvml_uuid" (0: NVML does \
      * not know devices by UUID, only by PCI id), "nvml_init_fail" (nvmlInit_v2 answers \
      * this code), "cc" (every device's compute capability, major x 10 + minor; also \
-     * MB_FAKE_CUDA_CC in the environment). Setting fail_at resets the call count. */                                \
+     * MB_FAKE_CUDA_CC in the environment), "mig_old_uuid" (1: NVML names MIG devices as \
+     * R450-R465 did, MIG-GPU-<parent>/<gi>/<ci>). Setting fail_at resets the call count. */ \
     X(void, mbfake_cuda_set, (const char *knob, long long value))                           \
     /* The entry point that failed from an injected fault since fail_at was set, or "". */ \
     X(const char *, mbfake_cuda_failed_call, (void))                                        \

@@ -43,11 +43,12 @@ enum {
 static const char *const sym_names[] = {
 #define SYM_NAME(ret, name, params, args) #name,
     MB_CUDA_SYMS(SYM_NAME) MB_NVML_SYMS(SYM_NAME) MB_NVML_PROC_SYMS(SYM_NAME)
+    MB_NVML_MIG_SYMS(SYM_NAME)
 #undef SYM_NAME
 };
 #define NSYMS ((int)(sizeof sym_names / sizeof *sym_names))
 
-#define MAX_PHYS 4
+#define MAX_PHYS 8
 #define MAX_ALLOCS 4096
 #define MAX_DEPTH 16
 
@@ -69,6 +70,9 @@ typedef struct fake_dev {
     long long allocated;
     int primary_refs;
     struct CUctx_st primary;
+    int mig_parent;   /* a MIG device: the physical GPU it is part of; else -1 */
+    int mig_mode;     /* a GPU in MIG mode: CUDA serves its MIG devices, not it */
+    unsigned gi, ci;  /* a MIG device's GPU and compute instance ids */
 } fake_dev;
 
 typedef struct fake_alloc {
@@ -108,6 +112,7 @@ static struct {
     long counts[64];
     int nvml_uuid;
     int nvml_init_fail;
+    int mig_old_uuid;
     long syncs_in_primary;
     fake_alloc allocs[MAX_ALLOCS];
     int nallocs;
@@ -136,7 +141,37 @@ static void add_dev(const char *name, const char *pci, const unsigned char uuid[
     d->nvml_mem_supported = nvml_mem;
     d->cc = cc;
     d->primary.phys = F.nphys;
+    d->mig_parent = -1;
     F.nphys++;
+}
+
+/* A MIG device of GPU parent (which goes into MIG mode). */
+static void add_mig(int parent, const char *name, const unsigned char uuid[16],
+                    long long total, unsigned gi, unsigned ci)
+{
+    F.phys[parent].mig_mode = 1;
+    add_dev(name, F.phys[parent].pci, uuid, total, FAKE_MIG_BASE_USED, 0, F.phys[parent].smem,
+            1, F.phys[parent].cc);
+    fake_dev *d = &F.phys[F.nphys - 1];
+    d->mig_parent = parent;
+    d->gi = gi;
+    d->ci = ci;
+}
+
+/* The name NVIDIA gives device d: GPU-<uuid>, MIG-<uuid>, or (old_mig) an R450-R465 MIG
+ * device's MIG-GPU-<parent uuid>/<gi>/<ci>. */
+static void uuid_name(const fake_dev *d, int old_mig, char *u, size_t size)
+{
+    const unsigned char *b = d->uuid;
+    if (d->mig_parent >= 0 && old_mig) {
+        char p[48];
+        uuid_name(&F.phys[d->mig_parent], 0, p, sizeof p);
+        snprintf(u, size, "MIG-%s/%u/%u", p, d->gi, d->ci);
+        return;
+    }
+    snprintf(u, size, "%s-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             d->mig_parent >= 0 ? "MIG" : "GPU", b[0], b[1], b[2], b[3], b[4], b[5], b[6],
+             b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static int setup_locked(const char *scenario)
@@ -156,6 +191,12 @@ static int setup_locked(const char *scenario)
                 FAKE_A100_SMEM, 1, FAKE_A100_CC);
         add_dev(FAKE_L4_NAME, FAKE_L4_PCI, ul4, FAKE_L4_TOTAL, FAKE_L4_BASE_USED, 0,
                 FAKE_L4_SMEM, 1, FAKE_L4_CC);
+    } else if (strcmp(scenario, "mig") == 0) {
+        static const unsigned char m3[16] = FAKE_MIG3_UUID_BYTES, m2[16] = FAKE_MIG2_UUID_BYTES;
+        add_dev(FAKE_A100_NAME, FAKE_A100_PCI, ua, FAKE_A100_TOTAL, FAKE_A100_BASE_USED, 0,
+                FAKE_A100_SMEM, 1, FAKE_A100_CC);
+        add_mig(0, FAKE_MIG3_NAME, m3, FAKE_MIG3_TOTAL, FAKE_MIG3_GI, FAKE_MIG3_CI);
+        add_mig(0, FAKE_MIG2_NAME, m2, FAKE_MIG2_TOTAL, FAKE_MIG2_GI, FAKE_MIG2_CI);
     } else if (strcmp(scenario, "uma") == 0) {
         add_dev(FAKE_GB10_NAME, FAKE_GB10_PCI, ugb, 0, 0, 1, FAKE_GB10_SMEM, 0, FAKE_GB10_CC);
     } else if (strcmp(scenario, "stub") == 0) {
@@ -251,7 +292,8 @@ static void apply_visible(void)
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
     if (!cvd) {
         for (int i = 0; i < F.nphys; i++)
-            F.vis[F.nvis++] = i;
+            if (!F.phys[i].mig_mode)
+                F.vis[F.nvis++] = i;
         return;
     }
     char buf[256];
@@ -264,15 +306,27 @@ static void apply_visible(void)
         if (end != tok && *end == '\0') {
             if (idx >= 0 && idx < F.nphys)
                 found = (int)idx;
-        } else if (strncmp(tok, "GPU-", 4) == 0) {
+        } else if (strncmp(tok, "GPU-", 4) == 0 || strncmp(tok, "MIG-", 4) == 0) {
+            /* a UUID prefix; a MIG device also as MIG-GPU-<parent prefix>/<gi>/<ci> */
+            char parent[64] = "";
+            unsigned gi = 0, ci = 0;
+            const char *slash = strncmp(tok, "MIG-GPU-", 8) == 0 ? strchr(tok, '/') : NULL;
+            int old = slash && (size_t)(slash - tok - 4) < sizeof parent &&
+                      sscanf(slash, "/%u/%u", &gi, &ci) == 2;
+            if (old)
+                snprintf(parent, sizeof parent, "%.*s", (int)(slash - tok - 4), tok + 4);
             for (int i = 0; i < F.nphys; i++) {
-                char u[48];
-                const unsigned char *b = F.phys[i].uuid;
-                snprintf(u, sizeof u,
-                         "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x"
-                         "%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-                         b[10], b[11], b[12], b[13], b[14], b[15]);
-                if (strncmp(u, tok, strlen(tok)) == 0)
+                const fake_dev *d = &F.phys[i];
+                char u[96];
+                uuid_name(d, 0, u, sizeof u);
+                if (d->mig_mode)
+                    continue; /* CUDA serves its MIG devices only */
+                if (old && d->mig_parent >= 0) {
+                    char p[48];
+                    uuid_name(&F.phys[d->mig_parent], 0, p, sizeof p);
+                    if (strncmp(p, parent, strlen(parent)) == 0 && d->gi == gi && d->ci == ci)
+                        found = i;
+                } else if (!old && strncmp(u, tok, strlen(tok)) == 0)
                     found = i;
             }
         }
@@ -662,6 +716,8 @@ EXPORT void mbfake_cuda_set(const char *knob, long long value)
     else if (strcmp(knob, "cc") == 0) /* every device's compute capability, major x 10 + minor */
         for (int i = 0; i < F.nphys; i++)
             F.phys[i].cc = (int)value;
+    else if (strcmp(knob, "mig_old_uuid") == 0)
+        F.mig_old_uuid = (int)value;
     pthread_mutex_unlock(&lock);
 }
 
@@ -789,20 +845,44 @@ EXPORT int mbfake__nvml_find(const char *uuid, const char *pci)
     ensure_loaded();
     for (int i = 0; i < F.nphys; i++) {
         if (uuid && F.nvml_uuid) {
-            char u[48];
-            const unsigned char *b = F.phys[i].uuid;
-            snprintf(u, sizeof u,
-                     "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                     b[12], b[13], b[14], b[15]);
+            char u[96];
+            uuid_name(&F.phys[i], F.mig_old_uuid, u, sizeof u);
             if (strcmp(u, uuid) == 0)
                 found = i;
         }
-        if (pci && strcasecmp(F.phys[i].pci, pci) == 0)
+        if (pci && F.phys[i].mig_parent < 0 && strcasecmp(F.phys[i].pci, pci) == 0)
             found = i;
     }
     pthread_mutex_unlock(&lock);
     return found;
+}
+
+/* For the fake NVML's MIG entry points: how many devices (GPUs and MIG devices) there
+ * are; device i's parent (-1 for a GPU), MIG mode, instance ids and NVML name. */
+EXPORT int mbfake__nvml_ndev(void)
+{
+    pthread_mutex_lock(&lock);
+    ensure_loaded();
+    int n = F.nphys;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+EXPORT int mbfake__nvml_dev(int i, int *parent, int *mig_mode, unsigned *gi, unsigned *ci,
+                            char *uuid, size_t size)
+{
+    pthread_mutex_lock(&lock);
+    int rc = i >= 0 && i < F.nphys ? 0 : -1;
+    if (rc == 0) {
+        const fake_dev *d = &F.phys[i];
+        *parent = d->mig_parent;
+        *mig_mode = d->mig_mode;
+        *gi = d->gi;
+        *ci = d->ci;
+        uuid_name(d, F.mig_old_uuid, uuid, size);
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
 }
 
 /* nvmlDeviceGetMemoryInfo v1 for physical device phys. */

@@ -15,6 +15,7 @@
 #include <cuda.h>
 
 #include "backends/cuda/nvml_api.h"
+#include "fake_scenarios.h"
 #include "backends/cuda/cuda_syms.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -25,16 +26,20 @@ int mbfake__nvml_init_fail(void);
 int mbfake__nvml_find(const char *uuid, const char *pci);
 int mbfake__nvml_memory(int phys, unsigned long long *total, unsigned long long *mfree,
                         unsigned long long *used);
+int mbfake__nvml_ndev(void);
+int mbfake__nvml_dev(int i, int *parent, int *mig_mode, unsigned *gi, unsigned *ci,
+                     char *uuid, size_t size);
 
 struct nvmlDevice_st {
     int phys;
 };
-static struct nvmlDevice_st handles[4] = {{0}, {1}, {2}, {3}};
+static struct nvmlDevice_st handles[8] = {{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}};
 static int inits; /* nvmlInit_v2 calls not yet shut down */
 
 #define DECLARE_IMPL(ret, name, params, args) static ret impl_##name params;
 MB_NVML_SYMS(DECLARE_IMPL)
 MB_NVML_PROC_SYMS(DECLARE_IMPL)
+MB_NVML_MIG_SYMS(DECLARE_IMPL)
 #undef DECLARE_IMPL
 
 #define EXPORT_SYM(ret, name, params, args)                                                 \
@@ -47,6 +52,7 @@ MB_NVML_PROC_SYMS(DECLARE_IMPL)
     }
 MB_NVML_SYMS(EXPORT_SYM)
 MB_NVML_PROC_SYMS(EXPORT_SYM)
+MB_NVML_MIG_SYMS(EXPORT_SYM)
 #undef EXPORT_SYM
 
 static nvmlReturn_t impl_nvmlInit_v2(void)
@@ -89,7 +95,7 @@ static nvmlReturn_t find(const char *uuid, const char *pci, nvmlDevice_t *device
     if ((!uuid && !pci) || !device)
         return NVML_ERROR_INVALID_ARGUMENT;
     int phys = mbfake__nvml_find(uuid, pci);
-    if (phys < 0 || phys >= 4)
+    if (phys < 0 || phys >= 8)
         return NVML_ERROR_NOT_FOUND;
     *device = &handles[phys];
     return NVML_SUCCESS;
@@ -113,6 +119,137 @@ static nvmlReturn_t impl_nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory
         return NVML_ERROR_INVALID_ARGUMENT;
     return (nvmlReturn_t)mbfake__nvml_memory(device->phys, &memory->total, &memory->free,
                                              &memory->used);
+}
+
+/* ---- MIG (scenario "mig") -------------------------------------------------------------
+ * GPUs are enumerated by index (MIG devices are not); a GPU in MIG mode has up to
+ * FAKE_MIG_MAX MIG device slots, its MIG devices first, the rest NVML_ERROR_NOT_FOUND. */
+typedef struct fake_info {
+    int parent, mig_mode;
+    unsigned gi, ci;
+    char uuid[96];
+} fake_info;
+
+static nvmlReturn_t info(nvmlDevice_t device, fake_info *fi)
+{
+    if (__atomic_load_n(&inits, __ATOMIC_SEQ_CST) <= 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!device || mbfake__nvml_dev(device->phys, &fi->parent, &fi->mig_mode, &fi->gi, &fi->ci,
+                                    fi->uuid, sizeof fi->uuid) != 0)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    return NVML_SUCCESS;
+}
+
+/* The k-th device with parent (-1: the k-th GPU), or -1. */
+static int nth(int parent, unsigned k)
+{
+    fake_info fi;
+    for (int i = 0, seen = 0; i < mbfake__nvml_ndev() && i < 8; i++)
+        if (mbfake__nvml_dev(i, &fi.parent, &fi.mig_mode, &fi.gi, &fi.ci, fi.uuid,
+                             sizeof fi.uuid) == 0 &&
+            fi.parent == parent && (unsigned)seen++ == k)
+            return i;
+    return -1;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetCount_v2(unsigned int *count)
+{
+    if (__atomic_load_n(&inits, __ATOMIC_SEQ_CST) <= 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    unsigned n = 0;
+    while (nth(-1, n) >= 0)
+        n++;
+    *count = n;
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+{
+    if (__atomic_load_n(&inits, __ATOMIC_SEQ_CST) <= 0)
+        return NVML_ERROR_UNINITIALIZED;
+    int i = nth(-1, index);
+    if (i < 0 || !device)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *device = &handles[i];
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+{
+    fake_info fi;
+    nvmlReturn_t r = info(device, &fi);
+    if (r != NVML_SUCCESS)
+        return r;
+    if (!uuid || length <= strlen(fi.uuid))
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(uuid, fi.uuid, strlen(fi.uuid) + 1);
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current,
+                                              unsigned int *pending)
+{
+    fake_info fi;
+    nvmlReturn_t r = info(device, &fi);
+    if (r != NVML_SUCCESS)
+        return r;
+    if (fi.parent >= 0 || !current || !pending)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *current = *pending = fi.mig_mode ? NVML_DEVICE_MIG_ENABLE : 0;
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count)
+{
+    fake_info fi;
+    nvmlReturn_t r = info(device, &fi);
+    if (r != NVML_SUCCESS)
+        return r;
+    if (!count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *count = fi.mig_mode ? FAKE_MIG_MAX : 0;
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device,
+                                                             unsigned int index,
+                                                             nvmlDevice_t *mig)
+{
+    fake_info fi;
+    nvmlReturn_t r = info(device, &fi);
+    if (r != NVML_SUCCESS)
+        return r;
+    if (!fi.mig_mode || index >= FAKE_MIG_MAX || !mig)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    int i = nth(device->phys, index);
+    if (i < 0)
+        return NVML_ERROR_NOT_FOUND;
+    *mig = &handles[i];
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t instance_id(nvmlDevice_t device, unsigned int *id, int compute)
+{
+    fake_info fi;
+    nvmlReturn_t r = info(device, &fi);
+    if (r != NVML_SUCCESS)
+        return r;
+    if (fi.parent < 0 || !id)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *id = compute ? fi.ci : fi.gi;
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id)
+{
+    return instance_id(device, id, 0);
+}
+
+static nvmlReturn_t impl_nvmlDeviceGetComputeInstanceId(nvmlDevice_t device, unsigned int *id)
+{
+    return instance_id(device, id, 1);
 }
 
 /* How many nvmlInit_v2 calls are not shut down (tests check the backend's balance). */

@@ -9,6 +9,11 @@
  *   uma         a GB10-like integrated GPU: total = MemTotal, driver free = MemFree of
  *               $MEMBUDGET_SYSROOT/proc/meminfo (or /proc/meminfo) minus what it holds;
  *               NVML answers NOT_SUPPORTED for its memory, as on a real GB10
+ *   mig         the A100 40GB of "two" in MIG mode, split into two MIG devices (below);
+ *               CUDA_VISIBLE_DEVICES names them MIG-<uuid> (or a prefix) or, as R450-R465
+ *               wrote it, MIG-GPU-<parent uuid prefix>/<gi>/<ci>; unset, CUDA sees both
+ *               MIG devices and not their parent. NVML names them MIG-<uuid>, or
+ *               MIG-GPU-<parent>/<gi>/<ci> with the "mig_old_uuid" knob (old drivers)
  *   stub        every call answers CUDA_ERROR_STUB_LIBRARY (34), like NVIDIA's stub
  *   none        cuInit succeeds, no device
  *   init:<code> cuInit answers <code> (35, 100, 803, 999, ...)
@@ -57,6 +62,26 @@
 #define FAKE_L4_BASE_USED (2LL << 30)
 #define FAKE_L4_SMEM 101376
 #define FAKE_L4_CC 89
+
+/* mig: two MIG devices of the A100 40GB (the fake's own figures, not a real profile's) */
+#define FAKE_MIG_MAX 7 /* nvmlDeviceGetMaxMigDeviceCount of the parent */
+#define FAKE_MIG3_NAME "NVIDIA A100-SXM4-40GB MIG 3g.20gb"
+#define FAKE_MIG3_UUID_BYTES                                                                \
+    {0x3c, 0x20, 0x00, 0x01, 0x00, 0x07, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x03,     \
+     0x20, 0x01}
+#define FAKE_MIG3_UUID "MIG-3c200001-0007-4000-8000-000000032001"
+#define FAKE_MIG3_TOTAL (20LL << 30)
+#define FAKE_MIG3_GI 1
+#define FAKE_MIG3_CI 0
+#define FAKE_MIG2_NAME "NVIDIA A100-SXM4-40GB MIG 2g.10gb"
+#define FAKE_MIG2_UUID_BYTES                                                                \
+    {0x3c, 0x20, 0x00, 0x01, 0x00, 0x07, 0x40, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x02,     \
+     0x10, 0x05}
+#define FAKE_MIG2_UUID "MIG-3c200001-0007-4000-8000-000000021005"
+#define FAKE_MIG2_TOTAL (10LL << 30)
+#define FAKE_MIG2_GI 5
+#define FAKE_MIG2_CI 0
+#define FAKE_MIG_BASE_USED (20LL << 20)
 
 /* uma */
 #define FAKE_GB10_NAME "NVIDIA GB10"
