@@ -46,6 +46,10 @@ int cli_print_json(cJSON *json);
  * U+FFFD (a driver's model name, a file's text or an environment value may hold any
  * bytes; cJSON would copy them and the output would not be valid JSON). */
 void cli_json_text(cJSON *obj, const char *key, const char *text);
+/* Every key and string of the tree made valid UTF-8 (each bad byte U+FFFD): text from
+ * config files, the environment and /proc (cJSON escapes the control characters itself).
+ * cli_print_json calls it, so every JSON document the CLI writes is valid UTF-8. */
+void cli_json_clean(cJSON *item);
 /* Adds bytes as a JSON integer (or null for MB_UNKNOWN / "unlimited" handled by caller). */
 void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes);
 /* A snapshot as a JSON object with the keys every consumer relies on. */

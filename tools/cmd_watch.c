@@ -36,6 +36,7 @@ static int emit(watch_state *w, cJSON *o, const char *text)
 {
     int ok;
     if (w->json) {
+        cli_json_clean(o);
         char *s = cJSON_PrintUnformatted(o);
         ok = s && puts(s) >= 0;
         free(s);

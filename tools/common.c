@@ -45,6 +45,7 @@ int cli_context(mb_context **ctx)
 
 int cli_print_json(cJSON *json)
 {
+    cli_json_clean(json);
     char *text = json ? cJSON_Print(json) : NULL;
     cJSON_Delete(json);
     if (!text)
@@ -74,17 +75,14 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
-void cli_json_text(cJSON *obj, const char *key, const char *text)
+/* text as valid UTF-8 (each bad byte U+FFFD), in cJSON's heap; NULL when out of memory */
+static char *utf8_clean(const char *text)
 {
-    if (!text)
-        text = "";
     const unsigned char *s = (const unsigned char *)text;
     size_t len = strlen(text), out = 0;
-    char *clean = malloc(len * 3 + 1);
-    if (!clean) {
-        cJSON_AddStringToObject(obj, key, "");
-        return;
-    }
+    char *clean = cJSON_malloc(len * 3 + 1);
+    if (!clean)
+        return NULL;
     for (size_t i = 0; i < len;) {
         int n = utf8_len(s + i);
         if (n) {
@@ -98,8 +96,46 @@ void cli_json_text(cJSON *obj, const char *key, const char *text)
         }
     }
     clean[out] = '\0';
-    cJSON_AddStringToObject(obj, key, clean);
-    free(clean);
+    return clean;
+}
+
+static int is_utf8(const char *text)
+{
+    for (const unsigned char *s = (const unsigned char *)text; *s;) {
+        int n = utf8_len(s);
+        if (!n)
+            return 0;
+        s += n;
+    }
+    return 1;
+}
+
+void cli_json_text(cJSON *obj, const char *key, const char *text)
+{
+    char *clean = utf8_clean(text ? text : "");
+    cJSON_AddStringToObject(obj, key, clean ? clean : "");
+    cJSON_free(clean);
+}
+
+void cli_json_clean(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (item->string && !(item->type & cJSON_StringIsConst) && !is_utf8(item->string)) {
+            char *clean = utf8_clean(item->string);
+            if (clean) {
+                cJSON_free(item->string);
+                item->string = clean;
+            }
+        }
+        if (cJSON_IsString(item) && item->valuestring && !is_utf8(item->valuestring)) {
+            char *clean = utf8_clean(item->valuestring);
+            if (clean) {
+                cJSON_free(item->valuestring);
+                item->valuestring = clean;
+            }
+        }
+        cli_json_clean(item->child);
+    }
 }
 
 void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes)

@@ -85,11 +85,50 @@ static void test_file_text_is_utf8(void **state)
     free(err);
 }
 
+/* Text a config.json holds (model_type, torch_dtype) is echoed by `plan --json`: bytes
+ * that are not UTF-8 come out as U+FFFD and control characters escaped, so the document
+ * parses (Python's json, the strictest reader at hand) and is valid UTF-8. */
+static void test_config_text_is_utf8(void **state)
+{
+    (void)state;
+    char dir[1024], cfg[1200], args[1400];
+    tu_fresh_dir("json-config", dir, sizeof dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    tu_write(cfg, "{\"architectures\": [\"Llama\xff" "For\\u0001CausalLM\"],\n"
+                  " \"model_type\": \"lla\xfe\xffma\\u0007\\n\\u001b[31m\",\n"
+                  " \"torch_dtype\": \"bfloat16\", \"hidden_size\": 4096,\n"
+                  " \"num_hidden_layers\": 32, \"num_attention_heads\": 32,\n"
+                  " \"num_key_value_heads\": 8, \"max_position_embeddings\": 8192,\n"
+                  " \"vocab_size\": 128256, \"intermediate_size\": 14336}\n");
+    snprintf(args, sizeof args, "plan --model %s --total-memory 80GiB --json", cfg);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run_cli("MEMBUDGET_BACKENDS=cpu", args, &out, &err);
+    if (rc != 0 && rc != 1)
+        fail_msg("plan --json exit %d: %s", rc, err);
+    assert_non_null(out);
+    if (!valid_utf8((const unsigned char *)out))
+        fail_msg("the plan JSON is not valid UTF-8:\n%s", out);
+    for (const char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+            fail_msg("a raw control character 0x%02x in the plan JSON", (unsigned char)*p);
+    assert_non_null(strstr(out, "lla\xef\xbf\xbd\xef\xbf\xbdma\\u0007\\n\\u001b[31m"));
+    /* and the strictest parser at hand agrees */
+    char py[1600];
+    snprintf(py, sizeof py, "%s/plan.json", dir);
+    tu_write(py, out);
+    snprintf(args, sizeof args, "python3 -c \"import json,sys; json.load(open(sys.argv[1], "
+             "encoding='utf-8', errors='strict'))\" %s", py);
+    assert_int_equal(system(args), 0);
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_big_limit_exact),
         cmocka_unit_test(test_file_text_is_utf8),
+        cmocka_unit_test(test_config_text_is_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
