@@ -140,8 +140,13 @@ void cli_json_clean(cJSON *item)
 
 void cli_json_bytes(cJSON *obj, const char *key, int64_t bytes)
 {
-    if (bytes == MB_UNKNOWN || bytes == MB_UNLIMITED) {
+    /* the sentinels, one way each everywhere (docs/json.md) */
+    if (bytes == MB_UNKNOWN) {
         cJSON_AddNullToObject(obj, key);
+        return;
+    }
+    if (bytes == MB_UNLIMITED) {
+        cJSON_AddStringToObject(obj, key, "unlimited");
         return;
     }
     /* the exact integer: a double (cJSON's numbers) loses bytes above 2^53 and cJSON
