@@ -249,11 +249,9 @@ int mb__plat_exists(const mb_platform *plat, const char *path)
 int mb__plat_list(const mb_platform *plat, const char *path,
                   int (*each)(void *user, const char *name), void *user)
 {
-    if (!mb__plat_exists(plat, path))
-        return 0;
-    int fd = mb__plat_open(plat, path);
-    if (fd < 0)
-        return fd;
+    int fd, present = mb__plat_open_if(plat, path, &fd); /* one open: ENOENT is absent */
+    if (present <= 0)
+        return present;
     DIR *d = fdopendir(fd);
     if (!d) {
         int e = errno;
