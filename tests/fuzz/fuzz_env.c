@@ -1,6 +1,7 @@
 /* Fuzz target: the environment values membudget reads (VLLM_CPU_KVCACHE_SPACE,
  * CPU_VISIBLE_MEMORY_NODES, VLLM_CPU_OMP_THREADS_BIND, MEMBUDGET_BACKENDS), each given the
- * input; the two-node machine they are judged against is a made-up sysroot. */
+ * input, then the input as mb_context_options.environment (one "NAME=value" a line); the
+ * two-node machine they are judged against is a made-up sysroot. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 mb_context_free(ctx);
             }
             unsetenv(vars[i]);
+        }
+    }
+    /* the same text as mb_context_options.environment (issue 13): one entry a line */
+    if (strlen(v) == size) {
+        const char *entries[9];
+        int n = 0;
+        for (char *line = v; n < 8 && line;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            entries[n++] = line;
+            line = nl ? nl + 1 : NULL;
+        }
+        entries[n] = NULL;
+        mb_context_options o = MB_CONTEXT_OPTIONS_INIT;
+        o.sysroot = root;
+        o.environment = entries;
+        mb_context *ctx = NULL;
+        int rc = mb_context_init(&ctx, &o);
+        if (rc != MB_OK && (ctx || mb_error_detail()[0] == '\0'))
+            abort();
+        if (rc == MB_OK) {
+            mb_cpu_kv_space s = MB_CPU_KV_SPACE_INIT;
+            rc = mb_cpu_kv_space_get(ctx, NULL, &s);
+            if (rc != MB_OK && mb_error_detail()[0] == '\0')
+                abort();
+            mb_context_free(ctx);
         }
     }
     free(v);
