@@ -88,7 +88,9 @@ class Sized(Structure):
 
 
 class mb_context_options(Sized):
-    _fields_ = [("size", c_uint32), ("sysroot", c_char_p), ("backends", c_char_p), ("flags", c_uint)]
+    _fields_ = [("size", c_uint32), ("sysroot", c_char_p), ("backends", c_char_p), ("flags", c_uint),
+                # from 1.2: NULL-terminated "NAME=value" strings that win over the environment
+                ("environment", POINTER(c_char_p))]
 
 
 class mb_backend_status(Sized):
