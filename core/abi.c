@@ -261,7 +261,8 @@ MB__API(mb_cpu_kv_options_init, (mb_cpu_kv_options *o, size_t size), (o, size))
                      "mb_cpu_kv_options");
 }
 
-MB__API(mb_cpu_kv_space_get, (mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out), (ctx, opts, out))
+MB__API(mb_cpu_kv_space_get, (mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_kv_space *out),
+        (ctx, opts, out))
 {
     IN_VIEW("mb_cpu_kv_space_get", "opts", opts, mb_cpu_kv_options, MIN_CPU_KV_OPTIONS, o, op,
             MB_CPU_KV_OPTIONS_INIT, out_zero(out, MIN_CPU_KV_SPACE));
@@ -272,7 +273,8 @@ MB__API(mb_cpu_kv_space_get, (mb_context *ctx, const mb_cpu_kv_options *opts, mb
 
 /* ---- models, KV specs, CUDA graphs, budgets, plans ---------------------------------- */
 
-MB__API(mb_model_parse, (const char *json, size_t len, const char *name, mb_model *out), (json, len, name, out))
+MB__API(mb_model_parse, (const char *json, size_t len, const char *name, mb_model *out),
+        (json, len, name, out))
 {
 #define CALL(p) mb__model_parse(json, len, name, p)
     OUT_CALL("mb_model_parse", out, mb_model, MIN_MODEL, CALL);
@@ -287,7 +289,8 @@ MB__API(mb_model_load, (const char *path, mb_model *out), (path, out))
 }
 
 MB__API(mb_kv_spec_init, (mb_kv_spec *out, const mb_model *m, int block_size,
-                    int tensor_parallel_size, const char *kv_cache_dtype), (out, m, block_size, tensor_parallel_size, kv_cache_dtype))
+                    int tensor_parallel_size, const char *kv_cache_dtype),
+        (out, m, block_size, tensor_parallel_size, kv_cache_dtype))
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -302,7 +305,8 @@ MB__API(mb_cudagraph_options_init, (mb_cudagraph_options *o, size_t size), (o, s
                      MIN_CUDAGRAPH_OPTIONS, "mb_cudagraph_options");
 }
 
-MB__API(mb_cudagraph_capture_sizes, (const mb_cudagraph_options *o, int *sizes, int cap), (o, sizes, cap))
+MB__API(mb_cudagraph_capture_sizes, (const mb_cudagraph_options *o, int *sizes, int cap),
+        (o, sizes, cap))
 {
     IN_VIEW("mb_cudagraph_capture_sizes", "o", o, mb_cudagraph_options,
             MIN_CUDAGRAPH_OPTIONS, opts, op, MB_CUDAGRAPH_OPTIONS_INIT, (void)0);
@@ -316,7 +320,8 @@ MB__API(mb_budget_options_init, (mb_budget_options *o, size_t size), (o, size))
                      "mb_budget_options");
 }
 
-MB__API(mb_budget_compute, (const mb_profile *p, const mb_budget_options *o, mb_budget *out), (p, o, out))
+MB__API(mb_budget_compute, (const mb_profile *p, const mb_budget_options *o, mb_budget *out),
+        (p, o, out))
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -326,7 +331,8 @@ MB__API(mb_budget_compute, (const mb_profile *p, const mb_budget_options *o, mb_
 }
 
 MB__API(mb_budget_compute_from_non_kv, (const mb_snapshot *init, int64_t non_kv,
-                                  const mb_budget_options *o, mb_budget *out), (init, non_kv, o, out))
+                                  const mb_budget_options *o, mb_budget *out),
+        (init, non_kv, o, out))
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -364,7 +370,8 @@ MB__API(mb_pressure_options_init, (mb_pressure_options *o, size_t size), (o, siz
 }
 
 MB__API(mb_pressure_release, (mb_context *ctx, int device, const mb_allocator *alloc,
-                        const mb_pressure_options *opts, mb_pressure_result *out), (ctx, device, alloc, opts, out))
+                        const mb_pressure_options *opts, mb_pressure_result *out),
+        (ctx, device, alloc, opts, out))
 {
     IN_VIEW("mb_pressure_release", "opts", opts, mb_pressure_options, MIN_PRESSURE_OPTIONS,
             o, op, MB_PRESSURE_OPTIONS_INIT, out_zero(out, MIN_PRESSURE_RESULT));

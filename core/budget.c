@@ -95,7 +95,8 @@ static int startup(const mb_snapshot *init, double util, int64_t *requested)
                      mb__gib(*requested - init->free_memory, s, sizeof s));
 }
 
-MB__API(mb_budget_check_startup, (const mb_snapshot *init, double util, int64_t *requested), (init, util, requested))
+MB__API(mb_budget_check_startup, (const mb_snapshot *init, double util, int64_t *requested),
+        (init, util, requested))
 {
     if (requested)
         *requested = 0;

@@ -132,7 +132,8 @@ static mb_limit_reason explain(const mb_rank_record *lim, const mb_rank_record *
     return MB_LIMIT_FREE_MEMORY;
 }
 
-MB__API(mb_cluster_reduce, (const mb_rank_record *all, int n, int group, mb_agreement *out), (all, n, group, out))
+MB__API(mb_cluster_reduce, (const mb_rank_record *all, int n, int group, mb_agreement *out),
+        (all, n, group, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_cluster_reduce: out is NULL");

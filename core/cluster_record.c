@@ -200,7 +200,8 @@ MB__API(mb_rank_record_encode, (const mb_rank_record *r, void *buf, size_t size)
     return MB_OK;
 }
 
-MB__API(mb_rank_record_decode, (const void *buf, size_t size, mb_rank_record *out), (buf, size, out))
+MB__API(mb_rank_record_decode, (const void *buf, size_t size, mb_rank_record *out),
+        (buf, size, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_rank_record_decode: out is NULL");

@@ -98,7 +98,8 @@ static int mode_ok(const mb_cudagraph_estimator *e, int mode, const char *fn)
     return MB_OK;
 }
 
-MB__API(mb_cudagraph_estimator_set_graphs, (mb_cudagraph_estimator *e, int mode, int num_graphs), (e, mode, num_graphs))
+MB__API(mb_cudagraph_estimator_set_graphs, (mb_cudagraph_estimator *e, int mode, int num_graphs),
+        (e, mode, num_graphs))
 {
     int rc = mode_ok(e, mode, "mb_cudagraph_estimator_set_graphs");
     if (rc)
@@ -112,7 +113,8 @@ MB__API(mb_cudagraph_estimator_set_graphs, (mb_cudagraph_estimator *e, int mode,
     return MB_OK;
 }
 
-MB__API(mb_cudagraph_estimator_feed, (mb_cudagraph_estimator *e, int mode, int64_t bytes), (e, mode, bytes))
+MB__API(mb_cudagraph_estimator_feed, (mb_cudagraph_estimator *e, int mode, int64_t bytes),
+        (e, mode, bytes))
 {
     int rc = mode_ok(e, mode, "mb_cudagraph_estimator_feed");
     if (rc)
@@ -137,7 +139,8 @@ MB__API(mb_cudagraph_estimator_feed, (mb_cudagraph_estimator *e, int mode, int64
 }
 
 MB__API(mb_cudagraph_estimator_feed_snapshots, (mb_cudagraph_estimator *e, int mode,
-                                          const mb_snapshot *before, const mb_snapshot *after), (e, mode, before, after))
+                                          const mb_snapshot *before, const mb_snapshot *after),
+        (e, mode, before, after))
 {
     int rc = mode_ok(e, mode, "mb_cudagraph_estimator_feed_snapshots");
     if (rc)

@@ -86,8 +86,8 @@ static int check(const mb_arch *a, const mb_estimate_device *dev, const mb_estim
                                     "layers", o->pipeline_parallel_size,
                          a->model.num_layers);
     if (o->instances < 1 || o->instances > 64)
-        return mb__error(MB_EINVAL, "mb_estimate_options.instances %d: give 1 to 64 engines per device",
-                         o->instances);
+        return mb__error(MB_EINVAL, "mb_estimate_options.instances %d: give 1 to 64 engines "
+                                    "per device", o->instances);
     if (o->max_num_seqs < 0 || o->max_num_batched_tokens < 0 || o->max_model_len < 0)
         return mb__error(MB_EINVAL, "max_num_seqs, max_num_batched_tokens and "
                                     "max_model_len must not be negative");
@@ -97,8 +97,8 @@ static int check(const mb_arch *a, const mb_estimate_device *dev, const mb_estim
                          (long long)dev->total_memory);
     if (o->memory_cap != MB_UNKNOWN &&
         (o->memory_cap <= 0 || o->memory_cap * o->instances > dev->total_memory))
-        return mb__error(MB_ERANGE, "memory_cap %lld bytes x %d mb_estimate_options.instances is not within "
-                                    "the device's %lld bytes",
+        return mb__error(MB_ERANGE, "memory_cap %lld bytes x %d mb_estimate_options.instances "
+                                    "is not within the device's %lld bytes",
                          (long long)o->memory_cap, o->instances,
                          (long long)dev->total_memory);
     if ((o->weights_memory != MB_UNKNOWN && o->weights_memory <= 0) ||

@@ -198,7 +198,8 @@ static int arch_fill(const char *json, size_t len, const char *name, mb_arch *ou
     return rc;
 }
 
-MB__API(mb_arch_parse, (const char *json, size_t len, const char *name, mb_arch **out), (json, len, name, out))
+MB__API(mb_arch_parse, (const char *json, size_t len, const char *name, mb_arch **out),
+        (json, len, name, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_arch_parse: out is NULL");

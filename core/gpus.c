@@ -320,7 +320,8 @@ MB__API(mb_estimate_device_find, (const char *name, mb_estimate_device *out), (n
     if (!g)
         return mb__error(MB_ENODEV, "mb_estimate_device_find: name '%s' is not a device "
                                     "membudget knows%s%s%s; mb_gpu_spec_get lists them all, "
-                                    "or give total_memory instead", name, nearest ? ": did you mean " : "",
+                                    "or give total_memory instead",
+                         name, nearest ? ": did you mean " : "",
                          nearest ? nearest : "", nearest ? "?" : "");
     snprintf(out->name, sizeof out->name, "%s", g->product);
     out->total_memory = g->total_memory;

@@ -27,7 +27,8 @@ MB__API(mb_host_memory_total, (mb_context *ctx, int64_t *out), (ctx, out))
     return rc;
 }
 
-MB__API(mb_device_max_shared_memory, (mb_context *ctx, int device, int64_t *out), (ctx, device, out))
+MB__API(mb_device_max_shared_memory, (mb_context *ctx, int device, int64_t *out),
+        (ctx, device, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_device_max_shared_memory: out is NULL");

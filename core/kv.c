@@ -161,7 +161,8 @@ static int spec_ok(const mb_kv_spec *s, const char *fn)
 }
 
 MB__API(mb_kv_spec_num_blocks, (const mb_kv_spec *s, const int64_t *available, int nranks,
-                          int64_t *num_blocks, int *min_rank), (s, available, nranks, num_blocks, min_rank))
+                          int64_t *num_blocks, int *min_rank),
+        (s, available, nranks, num_blocks, min_rank))
 {
     if (num_blocks)
         *num_blocks = 0;
@@ -210,7 +211,8 @@ MB__API(mb_kv_spec_max_concurrency, (const mb_kv_spec *s, int64_t num_blocks, in
     return MB_OK;
 }
 
-MB__API(mb_kv_spec_check, (const mb_kv_spec *s, int64_t available, int64_t max_model_len), (s, available, max_model_len))
+MB__API(mb_kv_spec_check, (const mb_kv_spec *s, int64_t available, int64_t max_model_len),
+        (s, available, max_model_len))
 {
     int rc = spec_ok(s, "mb_kv_spec_check");
     if (rc)

@@ -225,7 +225,8 @@ int mb__kv_prepare(const mb_model *m, const mb__kv_prep_in *pi, mb_kv_spec *spec
                  m->mamba_kind != MB_MAMBA_GDN ? ""
                  : out->gdn_flashinfer        ? "; GDN prefill on FlashInfer"
                  : pi->compute_capability     ? "; GDN prefill on Triton"
-                                              : "; GDN prefill taken as Triton: give compute_capability",
+                                              : "; GDN prefill taken as Triton: give "
+                                                "compute_capability",
                  out->requested_block_size, bs, (long long)out->mamba_page_bytes, (long long)a);
     }
     spec->block_size = bs;

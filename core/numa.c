@@ -171,7 +171,8 @@ static const char *not_a_device(const mb_topology *t, int id)
     return "not served";
 }
 
-MB__API(mb_cpu_rank_get, (mb_context *ctx, int local_rank, mb_cpu_rank *out), (ctx, local_rank, out))
+MB__API(mb_cpu_rank_get, (mb_context *ctx, int local_rank, mb_cpu_rank *out),
+        (ctx, local_rank, out))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_cpu_rank_get: out is NULL");
@@ -472,7 +473,9 @@ int mb__cpu_kv_space_get(mb_context *ctx, const mb_cpu_kv_options *opts, mb_cpu_
 
 /* ---- the files a dump needs -------------------------------------------------------- */
 
-MB__API(mb_context_list_files, (mb_context *ctx, int (*each)(void *user, const char *path), void *user), (ctx, each, user))
+MB__API(mb_context_list_files, (mb_context *ctx, int (*each)(void *user, const char *path),
+                                void *user),
+        (ctx, each, user))
 {
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_context_list_files: ctx or each is NULL");

@@ -229,8 +229,8 @@ static void device_defaults(const mb_model *m, const mb_snapshot *dev, mb_plan_o
         snprintf(p->batch_rule, sizeof p->batch_rule, "%s (usage_context_llm %d%s)", why,
                  o->usage_context_llm ? 1 : 0,
                  strcmp(dev->device, "what-if") == 0
-                     ? "; a what-if device without a GPU name (compute_capability) is taken by its memory alone, "
-                       "as neither an A100 nor a GB10"
+                     ? "; a what-if device without a GPU name (compute_capability) is taken "
+                       "by its memory alone, as neither an A100 nor a GB10"
                      : "");
         if (o->max_num_seqs == 0)
             o->max_num_seqs = seqs;

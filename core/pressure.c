@@ -371,7 +371,9 @@ static unsigned poll_once(mb_pressure_watch *w, double now, char kinds[2][8])
     return fired;
 }
 
-MB__API(mb_pressure_watch_wait, (mb_pressure_watch *w, double timeout, mb_pressure_cb cb, void *user), (w, timeout, cb, user))
+MB__API(mb_pressure_watch_wait, (mb_pressure_watch *w, double timeout, mb_pressure_cb cb,
+                                 void *user),
+        (w, timeout, cb, user))
 {
     if (!w || !cb)
         return mb__error(MB_EINVAL, "mb_pressure_watch_wait: watch or callback is NULL");

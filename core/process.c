@@ -156,7 +156,8 @@ static int uma_fallback(sink *k, const mb_device_entry *e, char *why, size_t why
     return MB_OK;
 }
 
-MB__API(mb_process_list_init, (mb_process_list **out, mb_context *ctx, int device), (out, ctx, device))
+MB__API(mb_process_list_init, (mb_process_list **out, mb_context *ctx, int device),
+        (out, ctx, device))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_process_list_init: out is NULL");
@@ -225,7 +226,9 @@ void mb_process_list_free(mb_process_list *l)
     mb__free(l);
 }
 
-MB__API(mb_process_list_files, (mb_context *ctx, int (*each)(void *user, const char *path), void *user), (ctx, each, user))
+MB__API(mb_process_list_files, (mb_context *ctx, int (*each)(void *user, const char *path),
+                                void *user),
+        (ctx, each, user))
 {
     if (!ctx || !each)
         return mb__error(MB_EINVAL, "mb_process_list_files: ctx or each is NULL");

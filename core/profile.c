@@ -52,7 +52,8 @@ MB__API(mb_profile_compute, (mb_profile *p), (p))
 }
 
 MB__API(mb_profile_begin, (mb_profile *p, mb_context *ctx, int device, const mb_allocator *alloc,
-                     const mb_snapshot *baseline, int64_t weights_memory), (p, ctx, device, alloc, baseline, weights_memory))
+                     const mb_snapshot *baseline, int64_t weights_memory),
+        (p, ctx, device, alloc, baseline, weights_memory))
 {
     if (!p)
         return mb__error(MB_EINVAL, "mb_profile_begin: p is NULL");

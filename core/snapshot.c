@@ -85,7 +85,8 @@ MB__API(mb_snapshot_measure, (mb_context *ctx, int device, const mb_allocator *a
     return MB_OK;
 }
 
-MB__API(mb_snapshot_sub, (const mb_snapshot *a, const mb_snapshot *b, mb_snapshot *out), (a, b, out))
+MB__API(mb_snapshot_sub, (const mb_snapshot *a, const mb_snapshot *b, mb_snapshot *out),
+        (a, b, out))
 {
     if (!a || !b || !out) {
         if (out)

@@ -26,7 +26,8 @@ struct mb_tracker {
     int64_t allocated, peak, reserved;
 };
 
-MB__API(mb_tracker_init, (mb_tracker **out, mb_context *ctx, int device, unsigned flags), (out, ctx, device, flags))
+MB__API(mb_tracker_init, (mb_tracker **out, mb_context *ctx, int device, unsigned flags),
+        (out, ctx, device, flags))
 {
     if (!out)
         return mb__error(MB_EINVAL, "mb_tracker_init: out is NULL");

@@ -81,7 +81,7 @@ static void test_details(void **state)
     no_flag(mb_error_detail(), "free_memory");
 
     mb_gpu_spec g;
-    assert_true(mb_gpu_spec_find("H1000", &g) < 0);
+    assert_true(mb_gpu_spec_find("NoSuchGPU", &g) < 0);
     no_flag(mb_error_detail(), "name");
     assert_true(mb_model_load("/nonexistent/model", &m) < 0);
     no_flag(mb_error_detail(), "path");

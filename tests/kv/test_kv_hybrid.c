@@ -182,7 +182,7 @@ static void test_plan_refusals(void **state)
     o.kv_cache_memory_bytes = 10 * MB_GiB;
     mb_plan p = MB_PLAN_INIT;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "--tensor-parallel-size 16 does not divide the "
+    assert_non_null(strstr(mb_error_detail(), "tensor_parallel_size 16 does not divide the "
                                               "model's linear_num_value_heads (24)"));
     o.tensor_parallel_size = 2;
     assert_int_equal(mb_plan_compute(&m, &dev, &o, &p), MB_OK);
