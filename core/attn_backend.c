@@ -138,13 +138,13 @@ int mb__attn_backend_pick(const mb__attn_query *q, mb__attn_backend *out)
             for (int i = 0; table[i].name && len < sizeof list; i++)
                 len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
                                         table[i].name);
-            return mb__error(MB_EINVAL, "--attention-backend %s: not a backend this plan "
+            return mb__error(MB_EINVAL, "attention_backend %s: not a backend this plan "
                                         "knows; give one of %s", q->selected, list);
         }
         if (b->is_mla != q->is_mla)
             return mb__error(MB_EINVAL, "Selected backend %s is not valid for this "
                                         "configuration. Reason: ['%s not supported'] "
-                                        "(--attention-backend)", b->name,
+                                        "(attention_backend)", b->name,
                              q->is_mla ? "MLA" : "non-MLA");
         if (q->block_size && !mb__attn_backend_supports_block(b, q->block_size)) {
             char s[64];

@@ -6,7 +6,7 @@
  * MemTotal replaces it (and bounds the available memory by limit - usage).
  * vllm/v1/worker/cpu_worker.py: CPUWorker.__init__ reserves requested_cpu_memory =
  * math.ceil(total x gpu_memory_utilization); determine_available_memory takes
- * cache_config.kv_cache_memory_bytes when set (kv_cache_memory_bytes, which the legacy
+ * cache_config.kv_cache_memory_bytes when set (--kv-cache-memory-bytes, which the legacy
  * VLLM_CPU_KVCACHE_SPACE overrides in CpuPlatform.check_and_update_config, vllm/platforms/
  * cpu.py) and refuses it above the available memory; else int(requested - RSS), refused when
  * 0 or less or above the available memory. Each refusal below starts with vLLM's own words.
@@ -49,7 +49,7 @@ int mb__cpu_kv_size(const mb__cpu_kv_in *in, mb_cpu_kv_space *r)
         if (r->bytes > r->node_available)
             return mb__error(MB_ENOFIT, "Available memory on node %d (%s/%s GiB) on kv cache "
                                         "allocation is less than requested memory for kv "
-                                        "(%s GiB). Decrease kv_cache_memory_bytes, "
+                                        "(%s GiB). Decrease --kv-cache-memory-bytes, "
                                         "VLLM_CPU_KVCACHE_SPACE, or reduce CPU memory used by "
                                         "other processes (%s%s; lower %s to at most %lld GiB, "
                                         "or free memory on node %d)",
@@ -74,11 +74,11 @@ int mb__cpu_kv_size(const mb__cpu_kv_in *in, mb_cpu_kv_space *r)
         return mb__error(MB_ENOFIT, "The worker already uses %s GiB (model weights and "
                                     "runtime), more than the %s GiB of CPU memory reserved "
                                     "for it on node %d, leaving none for the KV cache. On the "
-                                    "CPU backend, the `gpu_memory_utilization` flag controls "
+                                    "CPU backend, the `--gpu-memory-utilization` flag controls "
                                     "the fraction of CPU memory reserved (despite its name). To "
-                                    "resolve: increase `gpu_memory_utilization` to more than "
+                                    "resolve: increase `--gpu-memory-utilization` to more than "
                                     "%.2f, or set the KV cache size explicitly with "
-                                    "`kv_cache_memory_bytes` or VLLM_CPU_KVCACHE_SPACE "
+                                    "`--kv-cache-memory-bytes` or VLLM_CPU_KVCACHE_SPACE "
                                     "(ceil(%s GiB x utilization %g)%s: raise the utilization)",
                          rss, reqg, node, in_use / 100.0, total, in->utilization, bound);
     }

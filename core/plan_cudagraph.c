@@ -48,7 +48,8 @@ int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg
         return mb__error(MB_EINVAL, "model_runner_v1 / no_cudagraph_estimate: use 0 or 1");
     if (o->cudagraph_full_first < 0 || o->cudagraph_full_second < 0 ||
         o->cudagraph_full_first > MB_SIZE_MAX || o->cudagraph_full_second > MB_SIZE_MAX)
-        return mb__error(MB_ERANGE, "--cudagraph-full-captures: give byte counts (0 to 1 PiB)");
+        return mb__error(MB_ERANGE, "cudagraph_full_first/cudagraph_full_second: give byte "
+                                    "counts (0 to 1 PiB)");
     /* SpeculativeConfig.method's values (vllm/config/speculative.py SpeculativeMethod; the
      * model-specific MTP names such as deepseek_mtp are "mtp" by then) */
     static const char *const methods[] = {"ngram", "draft_model", "suffix", "custom_class",
@@ -59,13 +60,13 @@ int mb__plan_cudagraphs(const mb_plan_options *o, const mb_snapshot *dev, int cg
         for (int i = 0; methods[i]; i++)
             ok |= strcmp(o->speculative_method, methods[i]) == 0;
         if (!ok)
-            return mb__error(MB_EINVAL, "--speculative-method %s: give one of ngram, "
+            return mb__error(MB_EINVAL, "speculative_method %s: give one of ngram, "
                                         "draft_model, suffix, custom_class, eagle, eagle3, "
                                         "extract_hidden_states, mtp, dflash, dspark, ngram_gpu",
                              o->speculative_method);
     }
     if (o->num_nextn_predict_layers < 0 || o->num_nextn_predict_layers > 64)
-        return mb__error(MB_EINVAL, "--num-nextn-predict-layers %d: give the MTP drafter's "
+        return mb__error(MB_EINVAL, "num_nextn_predict_layers %d: give the MTP drafter's "
                                     "module count (1 to 64)", o->num_nextn_predict_layers);
     if (o->cudagraph_full_second > 0 && o->cudagraph_full_first == 0)
         return mb__error(MB_EINVAL, "a second FULL capture without a first; give both");

@@ -7,13 +7,16 @@
 #include "cli.h"
 
 /* Longest first: a name is replaced only as a whole (no letter, digit or '_' either
- * side), so "max_model_len" never matches inside "max_model_len_x". */
+ * side), so "max_model_len" never matches inside "max_model_len_x"; and not right after
+ * '[', '`' or a quote, where a text quotes vLLM's own words ("[block_size not supported]",
+ * "`gpu_memory_utilization`"), which stay as vLLM wrote them. */
 static const struct {
     const char *name, *flag;
 } names[] = {
     {"a device name (mb_estimate_device_find) or total_memory",
      "--gpu NAME or --total-memory SIZE"},
     {"mb_gpu_spec_get lists them all", "--gpu list shows them all"},
+    {"cudagraph_full_first/cudagraph_full_second", "--cudagraph-full-captures"},
     {"cudagraph_first/cudagraph_second", "--cudagraph-captures"},
     {"mb_estimate_device_find: name", "--gpu"},
     {"mb_cpu_kv_options.utilization", "--gpu-memory-utilization"},
@@ -22,13 +25,18 @@ static const struct {
     {"usage_context_llm 0", "--usage-context serve"},
     {"usage_context_llm 1", "--usage-context llm"},
     {"mb_model_load: path", "--model"},
+    {"num_nextn_predict_layers", "--num-nextn-predict-layers"},
     {"num_gpu_blocks_override", "--num-gpu-blocks-override"},
+    {"cudagraph_full_second", "--cudagraph-full-captures (second)"},
+    {"cudagraph_full_first", "--cudagraph-full-captures (first)"},
     {"num_speculative_tokens", "--num-speculative-tokens"},
     {"gpu_memory_utilization", "--gpu-memory-utilization"},
     {"max_num_batched_tokens", "--max-num-batched-tokens"},
     {"pipeline_parallel_size", "--pipeline-parallel-size"},
     {"kv_cache_memory_bytes", "--kv-cache-memory-bytes"},
     {"tensor_parallel_size", "--tensor-parallel-size"},
+    {"speculative_method", "--speculative-method"},
+    {"attention_backend", "--attention-backend"},
     {"compute_capability", "--gpu"},
     {"cudagraph_memory", "--cudagraph-memory"},
     {"cudagraph_second", "--cudagraph-captures (second)"},
@@ -45,6 +53,8 @@ static const struct {
     {"block_size", "--block-size"},
 };
 
+static int quoting(char c) { return c == '[' || c == '`' || c == '\'' || c == '"'; }
+
 static int word_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -58,13 +68,14 @@ void cli_flags(char *text, size_t size)
     const char *p = text;
     while (*p && o + 1 < sizeof out) {
         size_t k = 0, n = sizeof names / sizeof names[0];
-        if (p == text || !word_char(p[-1]))
+        int start = p == text || (!word_char(p[-1]) && !quoting(p[-1]));
+        if (start)
             for (; k < n; k++) {
                 size_t l = strlen(names[k].name);
                 if (strncmp(p, names[k].name, l) == 0 && !word_char(p[l]))
                     break;
             }
-        if (k < sizeof names / sizeof names[0] && (p == text || !word_char(p[-1]))) {
+        if (start && k < n) {
             size_t fl = strlen(names[k].flag);
             if (o + fl >= sizeof out)
                 break;
