@@ -20,9 +20,6 @@
 
 #define FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
-/* Later releases' ends, for the record (docs/abi.md): mb_context_options gained
- * environment in 1.2 (ends at FIELD_END(mb_context_options, environment)). */
-
 /* The first release's end of each growing struct. Never change these: append fields. */
 #define MIN_CONTEXT_OPTIONS FIELD_END(mb_context_options, flags)
 #define MIN_BACKEND_STATUS FIELD_END(mb_backend_status, device_count)
@@ -54,7 +51,10 @@
 #define END_1_2_PLAN_OPTIONS FIELD_END(mb_plan_options, num_nextn_predict_layers)
 #define END_1_2_PLAN FIELD_END(mb_plan, compute_capability)
 #define END_1_2_MODEL FIELD_END(mb_model, encoder_only)
-_Static_assert(END_1_2_DEVICE_INFO <= sizeof(mb_device_info) &&
+/* issue 13: mb_context_options's environment (NULL: the process environment) */
+#define END_1_2_CONTEXT_OPTIONS FIELD_END(mb_context_options, environment)
+_Static_assert(END_1_2_CONTEXT_OPTIONS <= sizeof(mb_context_options) &&
+                   END_1_2_DEVICE_INFO <= sizeof(mb_device_info) &&
                    END_1_2_CPU_KV_OPTIONS <= sizeof(mb_cpu_kv_options) &&
                    END_1_2_PLAN_OPTIONS <= sizeof(mb_plan_options) &&
                    END_1_2_PLAN <= sizeof(mb_plan) && END_1_2_MODEL <= sizeof(mb_model),
