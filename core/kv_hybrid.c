@@ -140,14 +140,14 @@ static int layer_pages(const mb_model *m, int tp, const mb_kv_spec *spec, mb__kv
         int total = m->layer_kv_heads[i] ? m->layer_kv_heads[i] : m->num_kv_heads, heads;
         if (total >= tp) {
             if (total % tp != 0)
-                return mb__error(MB_EINVAL, "--tensor-parallel-size %d does not divide layer "
+                return mb__error(MB_EINVAL, "tensor_parallel_size %d does not divide layer "
                                             "%d's %d KV heads (num_attention_heads // "
                                             "n_heads_in_group), as vLLM requires; use a "
                                             "divisor of %d", tp, i, total, total);
             heads = total / tp;
         } else {
             if (tp % total != 0)
-                return mb__error(MB_EINVAL, "--tensor-parallel-size %d is more than layer %d's "
+                return mb__error(MB_EINVAL, "tensor_parallel_size %d is more than layer %d's "
                                             "%d KV heads but not a multiple of them, so vLLM "
                                             "cannot replicate them evenly", tp, i, total);
             heads = 1;
