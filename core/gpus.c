@@ -42,7 +42,9 @@ static const mb__gpu table[] = {
      LOGGED(79.15), "vLLM log 'Free memory on device (59.32/79.15 GiB)', "
      "github.com/ovg-project/kvcached/issues/29 (board inferred)", 8, 0, "sm_80", 0,
      "NVIDIA A100 datasheet: 80 GB HBM2e"},
-    {"L4", "", "nvidia", "NVIDIA L4", 24 * GB, "datasheet", 8, 9, "sm_89", 0,
+    {"L4", "", "nvidia", "NVIDIA L4", LOGGED(22.03),
+     "PyTorch OOM 'GPU 0 has a total capacity of 22.03 GiB' on an L4, "
+     "github.com/ArcInstitute/evo2/issues/190", 8, 9, "sm_89", 0,
      "NVIDIA L4 datasheet: 24 GB GDDR6"},
     {"L40S", "", "nvidia", "NVIDIA L40S", LOGGED(44.42),
      "vLLM start-up log, 44.42 GiB total on an L40S (tests/estimate/startups.json), "
@@ -53,7 +55,9 @@ static const mb__gpu table[] = {
      "vLLM 0.19 logs 'total_memory=79.19GiB', github.com/llm-d-incubation/llm-d-planner "
      "accuracy/results/v0.19.0/logs (vllm#10511 logs 79.22)", 9, 0, "sm_90", 0,
      "NVIDIA H100 datasheet (SXM): 80 GB HBM3"},
-    {"H100-NVL", "", "nvidia", "NVIDIA H100 NVL", 94 * GB, "datasheet", 9, 0, "sm_90", 0,
+    {"H100-NVL", "", "nvidia", "NVIDIA H100 NVL", 99961274368LL,
+     "NVML total (nvidia-smi's source) 99961274368 B via fastfetch, not cudaMemGetInfo's, "
+     "github.com/fastfetch-cli/fastfetch/issues/1658", 9, 0, "sm_90", 0,
      "NVIDIA H100 datasheet (NVL): 94 GB HBM3"},
     {"H200", "H200-SXM", "nvidia", "NVIDIA H200", LOGGED(139.80),
      "PyTorch OOM 'GPU 0 has a total capacity of 139.80 GiB' on an H200 node, "
@@ -77,8 +81,10 @@ static const mb__gpu table[] = {
      LOGGED(23.55), "vLLM log 'total_gpu_memory (23.55GiB)', "
      "github.com/vllm-project/vllm/issues/11550 (board inferred)", 8, 9, "sm_89", 0,
      "NVIDIA GeForce RTX 4090 specifications: 24 GB GDDR6X"},
-    {"RTX-5090", "RTX5090,GeForce-RTX-5090", "nvidia", "NVIDIA GeForce RTX 5090", 32 * GB,
-     "datasheet", 12, 0, "sm_120", 0, "NVIDIA GeForce RTX 5090 specifications: 32 GB GDDR7"},
+    {"RTX-5090", "RTX5090,GeForce-RTX-5090", "nvidia", "NVIDIA GeForce RTX 5090",
+     LOGGED(31.37), "PyTorch OOM 'GPU 0 has a total capacity of 31.37 GiB' on a 5090, "
+     "github.com/Wan-Video/Wan2.1/issues/465", 12, 0, "sm_120", 0,
+     "NVIDIA GeForce RTX 5090 specifications: 32 GB GDDR7"},
     {"RTX-PRO-6000", "RTXPRO6000", "nvidia", "NVIDIA RTX PRO 6000 Blackwell",
      LOGGED(94.97), "ds4 CUDA log '... free=3.12 GiB ... total=94.97 GiB' on a 96GB RTX Pro "
      "6000 Blackwell, github.com/antirez/ds4/issues/431 (not a vLLM log)", 12, 0, "sm_120", 0,
