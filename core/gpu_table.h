@@ -15,7 +15,7 @@ typedef struct mb__gpu {
     const char *product;    /* the name the runtime reports ("NVIDIA H100 80GB HBM3") */
     int64_t total_memory;   /* bytes as cudaMemGetInfo / hipMemGetInfo report the total,
                              * where a published log gives it (total_source), else the
-                             * datasheet's capacity (total_source "datasheet") */
+                             * datasheet's capacity, GB = 10^9 (total_source "datasheet") */
     const char *total_source; /* the log that gives total_memory, or "datasheet" */
     int cc_major, cc_minor; /* CUDA compute capability; AMD: 0.0 (gfx in arch) */
     const char *arch;       /* "sm_90", "gfx942" */

@@ -3,14 +3,17 @@
  * `--gpu list` and the estimate's devices (mb_estimate_device_find), and the defaults
  * vLLM 0.33.0 takes from a device (gpu_table.h).
  *
- * Totals are what the runtime reports (cudaMemGetInfo's total, which vLLM logs as
- * total_memory / total_gpu_memory / "x/y GiB" in its start-up check), read from the
- * published vLLM logs named per row; a log prints two decimals, so a figure is good to
- * +-0.005 GiB, and boards of one name differ by a few MiB with the driver and ECC. Where
- * no log was found the row keeps the datasheet's capacity and says "datasheet": the
- * runtime reports 1 to 3 % less (an 80 GB H100: 79.19 GiB), so a plan on such a row is
- * an upper bound; measure the board (`membudget plan --device cuda:0`) or pass
- * total_memory for the exact figure.
+ * Totals are what the runtime reports (cudaMemGetInfo's / hipMemGetInfo's total), read
+ * from a published log named per row: vLLM's start-up check (total_memory /
+ * total_gpu_memory / "x/y GiB"), a PyTorch out-of-memory message ("GPU 0 has a total
+ * capacity of N GiB", which PyTorch takes from cudaMemGetInfo) or another engine's log of
+ * the same call. A log prints two decimals, so a figure is good to +-0.005 GiB, and boards
+ * of one name differ by a few MiB with the driver and ECC. Where no such log was found the
+ * row keeps the datasheet's capacity in the datasheet's unit (GB = 10^9 bytes) and says
+ * "datasheet": the runtime's figure differs from it by a few % either way (an 80 GB H100
+ * reports 79.19 GiB = 85.0e9 bytes; a "141 GB" H200 139.80 GiB = 150.1e9 bytes), so a plan
+ * on such a row is approximate; measure the board (`membudget plan --device cuda:0`) or
+ * pass total_memory for the exact figure.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -21,6 +24,8 @@
 #include "internal.h"
 
 #define GiB ((int64_t)1 << 30)
+/* a datasheet's decimal gigabyte: "141 GB" is 141e9 bytes, not 141 GiB */
+#define GB ((int64_t)1000000000)
 /* a total as a log prints it, in GiB to two decimals */
 #define LOGGED(gib) ((int64_t)((gib) * 1073741824.0 + 0.5))
 
@@ -37,26 +42,36 @@ static const mb__gpu table[] = {
      LOGGED(79.15), "vLLM log 'Free memory on device (59.32/79.15 GiB)', "
      "github.com/ovg-project/kvcached/issues/29 (board inferred)", 8, 0, "sm_80", 0,
      "NVIDIA A100 datasheet: 80 GB HBM2e"},
-    {"L4", "", "nvidia", "NVIDIA L4", 24 * GiB, "datasheet", 8, 9, "sm_89", 0,
+    {"L4", "", "nvidia", "NVIDIA L4", LOGGED(22.03),
+     "PyTorch OOM 'GPU 0 has a total capacity of 22.03 GiB' on an L4, "
+     "github.com/ArcInstitute/evo2/issues/190", 8, 9, "sm_89", 0,
      "NVIDIA L4 datasheet: 24 GB GDDR6"},
-    {"L40S", "", "nvidia", "NVIDIA L40S", 48 * GiB, "datasheet", 8, 9, "sm_89", 0,
+    {"L40S", "", "nvidia", "NVIDIA L40S", LOGGED(44.42),
+     "vLLM start-up log, 44.42 GiB total on an L40S (tests/estimate/startups.json), "
+     "github.com/vllm-project/vllm/issues/15815", 8, 9, "sm_89", 0,
      "NVIDIA L40S datasheet: 48 GB GDDR6"},
     {"H100", "H100-SXM,H100-80GB,H100-SXM5-80GB,H100-80GB-HBM3", "nvidia",
      "NVIDIA H100 80GB HBM3", LOGGED(79.19),
      "vLLM 0.19 logs 'total_memory=79.19GiB', github.com/llm-d-incubation/llm-d-planner "
      "accuracy/results/v0.19.0/logs (vllm#10511 logs 79.22)", 9, 0, "sm_90", 0,
      "NVIDIA H100 datasheet (SXM): 80 GB HBM3"},
-    {"H100-NVL", "", "nvidia", "NVIDIA H100 NVL", 94 * GiB, "datasheet", 9, 0, "sm_90", 0,
+    {"H100-NVL", "", "nvidia", "NVIDIA H100 NVL", 99961274368LL,
+     "NVML total (nvidia-smi's source) 99961274368 B via fastfetch, not cudaMemGetInfo's, "
+     "github.com/fastfetch-cli/fastfetch/issues/1658", 9, 0, "sm_90", 0,
      "NVIDIA H100 datasheet (NVL): 94 GB HBM3"},
-    {"H200", "H200-SXM", "nvidia", "NVIDIA H200", 141 * GiB, "datasheet", 9, 0, "sm_90", 0,
+    {"H200", "H200-SXM", "nvidia", "NVIDIA H200", LOGGED(139.80),
+     "PyTorch OOM 'GPU 0 has a total capacity of 139.80 GiB' on an H200 node, "
+     "github.com/stas00/ml-engineering/blob/master/debug/pytorch.md", 9, 0, "sm_90", 0,
      "NVIDIA H200 datasheet: 141 GB HBM3e"},
-    {"B200", "", "nvidia", "NVIDIA B200", 180 * GiB, "datasheet", 10, 0, "sm_100", 0,
+    {"B200", "", "nvidia", "NVIDIA B200", LOGGED(178.35),
+     "PyTorch OOM 'GPU 0 has a total capacity of 178.35 GiB' on an NVIDIA B200, "
+     "github.com/stas00/ml-engineering/blob/master/debug/pytorch.md", 10, 0, "sm_100", 0,
      "NVIDIA DGX B200 datasheet: 1,440 GB HBM3e over 8 GPUs, 180 GB each"},
     {"GB10", "DGX-Spark", "nvidia", "NVIDIA GB10", LOGGED(121.69),
      "vLLM log (121.69 GiB total), github.com/MiaAI-Lab/GLM-5.3-Flash-EXL3-2x-DGX-Sparks"
      "/issues/204", 12, 1, "sm_121", 1,
      "NVIDIA DGX Spark datasheet: 128 GB LPDDR5x unified memory"},
-    {"GH200", "", "nvidia", "NVIDIA GH200 480GB", 96 * GiB, "datasheet", 9, 0, "sm_90", 0,
+    {"GH200", "", "nvidia", "NVIDIA GH200 480GB", 96 * GB, "datasheet", 9, 0, "sm_90", 0,
      "NVIDIA GH200 datasheet: 96 GB HBM3 on the GPU (the Grace CPU's LPDDR5X is separate)"},
     {"RTX-3090", "RTX3090,GeForce-RTX-3090", "nvidia", "NVIDIA GeForce RTX 3090",
      LOGGED(23.58), "vLLM log 'total_gpu_memory=23.58GiB', "
@@ -66,23 +81,28 @@ static const mb__gpu table[] = {
      LOGGED(23.55), "vLLM log 'total_gpu_memory (23.55GiB)', "
      "github.com/vllm-project/vllm/issues/11550 (board inferred)", 8, 9, "sm_89", 0,
      "NVIDIA GeForce RTX 4090 specifications: 24 GB GDDR6X"},
-    {"RTX-5090", "RTX5090,GeForce-RTX-5090", "nvidia", "NVIDIA GeForce RTX 5090", 32 * GiB,
-     "datasheet", 12, 0, "sm_120", 0, "NVIDIA GeForce RTX 5090 specifications: 32 GB GDDR7"},
-    {"RTX-PRO-6000", "RTXPRO6000", "nvidia", "NVIDIA RTX PRO 6000 Blackwell", 96 * GiB,
-     "datasheet", 12, 0, "sm_120", 0,
+    {"RTX-5090", "RTX5090,GeForce-RTX-5090", "nvidia", "NVIDIA GeForce RTX 5090",
+     LOGGED(31.37), "PyTorch OOM 'GPU 0 has a total capacity of 31.37 GiB' on a 5090, "
+     "github.com/Wan-Video/Wan2.1/issues/465", 12, 0, "sm_120", 0,
+     "NVIDIA GeForce RTX 5090 specifications: 32 GB GDDR7"},
+    {"RTX-PRO-6000", "RTXPRO6000", "nvidia", "NVIDIA RTX PRO 6000 Blackwell",
+     LOGGED(94.97), "ds4 CUDA log '... free=3.12 GiB ... total=94.97 GiB' on a 96GB RTX Pro "
+     "6000 Blackwell, github.com/antirez/ds4/issues/431 (not a vLLM log)", 12, 0, "sm_120", 0,
      "NVIDIA RTX PRO 6000 Blackwell datasheet: 96 GB GDDR7"},
     {"RTX-PRO-4500", "RTXPRO4500", "nvidia", "NVIDIA RTX PRO 4500 Blackwell",
      33689829376LL, "torch.cuda.get_device_properties: 33689829376 bytes, "
      "github.com/vllm-project/vllm/pull/51590", 12, 0, "sm_120", 0,
      "NVIDIA RTX PRO 4500 Blackwell datasheet: 32 GB GDDR7"},
-    {"Jetson-AGX-Orin-64GB", "AGX-Orin-64GB,Orin", "nvidia", "Orin", 64 * GiB, "datasheet",
+    {"Jetson-AGX-Orin-64GB", "AGX-Orin-64GB,Orin", "nvidia", "Orin", 64 * GB, "datasheet",
      8, 7, "sm_87", 1, "NVIDIA Jetson AGX Orin datasheet: 64 GB LPDDR5 shared with the CPU"},
-    {"MI250X", "", "amd", "AMD Instinct MI250X", 64 * GiB, "datasheet", 0, 0, "gfx90a", 0,
+    {"MI250X", "", "amd", "AMD Instinct MI250X", 64 * GB, "datasheet", 0, 0, "gfx90a", 0,
      "AMD Instinct MI250X datasheet: 128 GB HBM2e over two GCDs; one GCD, 64 GB, is a "
      "device"},
-    {"MI300X", "", "amd", "AMD Instinct MI300X", 192 * GiB, "datasheet", 0, 0, "gfx942", 0,
+    {"MI300X", "", "amd", "AMD Instinct MI300X", LOGGED(191.98),
+     "PyTorch OOM 'HIP out of memory ... GPU 0 has a total capacity of 191.98 GiB' (vLLM, "
+     "8x MI300X), github.com/vllm-project/vllm/issues/7951", 0, 0, "gfx942", 0,
      "AMD Instinct MI300X datasheet: 192 GB HBM3"},
-    {"MI325X", "", "amd", "AMD Instinct MI325X", 256 * GiB, "datasheet", 0, 0, "gfx942", 0,
+    {"MI325X", "", "amd", "AMD Instinct MI325X", 256 * GB, "datasheet", 0, 0, "gfx942", 0,
      "AMD Instinct MI325X datasheet: 256 GB HBM3E"},
     {NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL},
 };

@@ -145,8 +145,8 @@ static int print_gpu_list(int json)
     if (json)
         return cli_print_json(arr);
     printf("(totals as the runtime reports them where a published log gives them; a "
-           "\"datasheet\" source is the vendor's capacity, about 1 to 3%% more than the runtime "
-           "reports: give --total-memory or plan on the device itself for the exact figure)\n");
+           "\"datasheet\" source is the vendor's capacity in decimal GB, a few %% off what the "
+           "runtime reports: give --total-memory or plan on the device itself for the exact figure)\n");
     return fflush(stdout) == 0 ? CLI_OK : cli_fail("cannot write to standard output");
 }
 

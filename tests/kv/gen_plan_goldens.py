@@ -442,18 +442,21 @@ CASES = [
 ]
 
 
+GB = 10**9  # a datasheet's decimal gigabyte
+
 # The named GPUs of core/gpus.c: name, total in bytes as the table carries it (the runtime's
 # figure from a published log, else the datasheet's capacity), compute capability (AMD:
 # None). get_batch_defaults reads the total only against its 70 and 160 GiB thresholds.
 GPUS = [
     ("A10", round(22.05 * GiB), (8, 6)), ("A100-40GB", round(39.50 * GiB), (8, 0)),
-    ("A100-80GB", round(79.15 * GiB), (8, 0)), ("L4", 24 * GiB, (8, 9)),
-    ("L40S", 48 * GiB, (8, 9)), ("H100", round(79.19 * GiB), (9, 0)),
-    ("H100-NVL", 94 * GiB, (9, 0)), ("H200", 141 * GiB, (9, 0)), ("B200", 180 * GiB, (10, 0)),
-    ("GB10", round(121.69 * GiB), (12, 1)), ("GH200", 96 * GiB, (9, 0)),
-    ("RTX-4090", round(23.55 * GiB), (8, 9)), ("RTX-5090", 32 * GiB, (12, 0)),
-    ("Jetson-AGX-Orin-64GB", 64 * GiB, (8, 7)), ("MI300X", 192 * GiB, None),
-    ("MI325X", 256 * GiB, None),
+    ("A100-80GB", round(79.15 * GiB), (8, 0)), ("L4", round(22.03 * GiB), (8, 9)),
+    ("L40S", round(44.42 * GiB), (8, 9)), ("H100", round(79.19 * GiB), (9, 0)),
+    ("H100-NVL", 99961274368, (9, 0)), ("H200", round(139.80 * GiB), (9, 0)),
+    ("B200", round(178.35 * GiB), (10, 0)),
+    ("GB10", round(121.69 * GiB), (12, 1)), ("GH200", 96 * GB, (9, 0)),
+    ("RTX-4090", round(23.55 * GiB), (8, 9)), ("RTX-5090", round(31.37 * GiB), (12, 0)),
+    ("Jetson-AGX-Orin-64GB", 64 * GB, (8, 7)), ("MI300X", round(191.98 * GiB), None),
+    ("MI325X", 256 * GB, None),
 ]
 
 
