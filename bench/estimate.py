@@ -16,6 +16,7 @@ import datetime
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -35,6 +36,17 @@ def settings(row):
             ml = row.get("max_model_len") or 0
             mnbt = 2048 if ml > 32768 else max(ml, 2048)
     return seqs, mnbt
+
+
+def v0_release(row):
+    """The V0 release a row's rules name (`--vllm-v0`), or None: the first X.Y[.Z] of its
+    vllm_version when its rules are V0 and the release still had the V0 engine (< 0.9)."""
+    if row["rules"] != "v0":
+        return None
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", row.get("vllm_version") or "")
+    if not m or int(m.group(1)) != 0 or int(m.group(2)) >= 9:
+        return None
+    return m.group(0)
 
 
 def run(cli, row):
@@ -64,6 +76,9 @@ def run(cli, row):
         cmd += ["--max-num-seqs", str(seqs)]
     if mnbt:
         cmd += ["--max-num-batched-tokens", str(mnbt)]
+    v0 = v0_release(row)
+    if v0:
+        cmd += ["--vllm-v0", v0]
     kvd = row.get("kv_cache_dtype")
     if kvd and kvd not in ("auto", None):
         cmd += ["--kv-cache-dtype", kvd]

@@ -53,11 +53,15 @@
 #define END_1_2_MODEL FIELD_END(mb_model, encoder_only)
 /* issue 13: mb_context_options's environment (NULL: the process environment) */
 #define END_1_2_CONTEXT_OPTIONS FIELD_END(mb_context_options, environment)
+/* mb_estimate_options ended at memory_cap in 1.1 (MIN_ESTIMATE_OPTIONS); 1.2 adds
+ * vllm_v0_release (issue 15: the V0 engine's profile rules; 0 means V1, as in 1.1). */
+#define END_1_2_ESTIMATE_OPTIONS FIELD_END(mb_estimate_options, vllm_v0_release)
 _Static_assert(END_1_2_CONTEXT_OPTIONS <= sizeof(mb_context_options) &&
                    END_1_2_DEVICE_INFO <= sizeof(mb_device_info) &&
                    END_1_2_CPU_KV_OPTIONS <= sizeof(mb_cpu_kv_options) &&
                    END_1_2_PLAN_OPTIONS <= sizeof(mb_plan_options) &&
-                   END_1_2_PLAN <= sizeof(mb_plan) && END_1_2_MODEL <= sizeof(mb_model),
+                   END_1_2_PLAN <= sizeof(mb_plan) && END_1_2_MODEL <= sizeof(mb_model) &&
+                   END_1_2_ESTIMATE_OPTIONS <= sizeof(mb_estimate_options),
                "release 1.2's fields end inside their structs");
 
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }

@@ -108,6 +108,9 @@ void mb__est_part_set(mb_estimate_part *p, double bytes, double low, double high
 void mb__est_part_unknown(mb_estimate_part *p, const char *reason);
 void mb__est_part_given(mb_estimate_part *p, int64_t v, mb_estimate_source src);
 void mb__est_weights(const mb_arch *a, const mb_estimate_options *o, mb_estimate_part *p);
+/* V0's sampler peak in bytes per logit for a V0 release (major x 10000 + minor x 100 +
+ * patch): 40 up to 0.7.2, 32 after (estimate_parts.c says which tensors). */
+double mb__est_v0_sampler_bytes(int32_t release);
 void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs,
                         int64_t tokens, mb_estimate_part *p);
 void mb__est_non_torch(const mb_estimate_device *dev, const mb_estimate_options *o,

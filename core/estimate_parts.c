@@ -85,6 +85,21 @@ static double forward_bytes(const mb__shape *s, double T)
     return T * s->dtype_bytes * (3 * s->h + widest) * MB__FWD_FACTOR;
 }
 
+/* Bytes per logit at the peak of V0's Sampler.forward with top-k and top-p on
+ * (vllm/model_executor/layers/sampler.py): the caller's model-dtype logits (2, held by
+ * model_runner.execute_model), their float32 copy (4), and inside _apply_top_k_top_p the
+ * sorted values (4) and int64 indices (8), the top-k mask (1), the softmax of the sorted
+ * values (4) and their cumsum (4), the top-p mask (1), every local alive until the function
+ * returns, then the re-sort: up to 0.7.2 an int64 inverse permutation built by scatter_ (8)
+ * and the float32 gather through it (4), 40 in all; later V0 samplers (e.g. at commit
+ * 00f5ff34, 2025) scatter the sorted values straight into one float32 tensor (4), 32 in
+ * all. The softmax, log_softmax and _multinomial's noise that follow hold less (22). */
+double mb__est_v0_sampler_bytes(int32_t release)
+{
+    double common = 2 + 4 + 4 + 8 + 1 + 4 + 4 + 1;
+    return release <= 702 ? common + 8 + 4 : common + 4;
+}
+
 void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs,
                        int64_t tokens, mb_estimate_part *p)
 {
@@ -95,7 +110,17 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
     double fwd = forward_bytes(&s, T);
     /* the dummy sampler on the last stage: logits (model dtype) + float32 copy, float32
      * probabilities and exponential noise, with the hidden states still held */
-    double sampler = rows * s.vocab * MB__SAMPLER_BYTES + T * s.h * s.dtype_bytes;
+    double per_logit = MB__SAMPLER_BYTES;
+    if (o->vllm_v0_release > 0) {
+        /* V0 (vllm/worker/model_runner.py GPUModelRunnerBase.profile_run): max_num_seqs
+         * sequences share max_num_batched_tokens, each gives one logit row, with
+         * SamplingParams(top_p=0.99, top_k=vocab_size - 1) "to reflect the accurate memory
+         * usage"; the logits are gathered to and sampled on the driver rank only (the rank
+         * whose blocks bind: the executor takes the minimum over the workers). The
+         * scheduler keeps max_num_seqs <= max_num_batched_tokens, so rows is seqs. */
+        per_logit = mb__est_v0_sampler_bytes(o->vllm_v0_release);
+    }
+    double sampler = rows * s.vocab * per_logit + T * s.h * s.dtype_bytes;
     double peak = fwd > sampler ? fwd : sampler;
     /* multimodal: profile_run first encodes a dummy batch of `items` images (or one video,
      * for Qwen-VL at long max_model_len) of the largest size (estimate_towers.c has vLLM's
@@ -147,8 +172,9 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
                  (int)rows);
     else
         snprintf(p->reason, sizeof p->reason,
-                 "profile_run: a forward over %lld tokens and the sampler over %d rows of "
+                 "profile_run%s: a forward over %lld tokens and the sampler over %d rows of "
                  "%lld logits%s",
+                 o->vllm_v0_release > 0 ? " (V0, top-k/top-p sort on the driver rank)" : "",
                  (long long)tokens, (int)rows, (long long)a->vocab_size,
                  a->vision_params ? ", after the vision encoder's profile (item size "
                                     "unknown: max_num_batched_tokens assumed)"

@@ -95,7 +95,8 @@ const cli_command cli_commands[] = {
      "                           MI300X, ...; implies --estimate)\n"
      "  --pipeline-parallel-size N, --instances N (engines sharing the device),\n"
      "  --memory-cap SIZE (per instance), --vllm-version X.Y (before 0.21 the graphs are\n"
-     "                           not taken from the KV cache)\n"
+     "                           not taken from the KV cache), --vllm-v0 0.Y.Z (the V0\n"
+     "                           engine of that release: its profile run and sampler)\n"
      CLI_CHART_HELP
      "\n"
      "SIZE and N take vLLM's units: 85899345920 (bytes), 80G or 80GiB (binary: K M G T are\n"

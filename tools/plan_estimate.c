@@ -95,6 +95,20 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
         p->active = 1;
         return CLI_OK;
     }
+    if (is(arg, "--vllm-v0")) {
+        /* the V0 engine of a release (its profile_run and sampler, docs/estimate.md) */
+        if ((rc = take_value(argc, argv, i, "--vllm-v0", &v)))
+            return rc;
+        int major = 0, minor = 0, patch = 0;
+        int got = sscanf(v, "%d.%d.%d", &major, &minor, &patch);
+        if (got < 2 || major != 0 || minor < 1 || minor > 99 || patch < 0 || patch > 99)
+            return cli_usage("plan", "--vllm-v0 '%s': give the V0 release as 0.Y or 0.Y.Z, "
+                                     "such as 0.6.4", v);
+        p->o.vllm_v0_release = minor * 100 + patch;
+        p->o.charge_cudagraphs = 0; /* V0 never took the graphs out of the KV cache */
+        p->active = 1;
+        return CLI_OK;
+    }
     return PLAN_EST_NOT_MINE;
 }
 

@@ -674,6 +674,11 @@ typedef struct mb_estimate_options {
     int64_t cudagraph_first, cudagraph_second; /* measured captures; MB_UNKNOWN */
     int instances;                   /* engines sharing the device (default 1) */
     int64_t memory_cap;              /* per instance; MB_UNKNOWN (default): total / N */
+    /* 1.2: the vLLM engine whose profile_run the start-up follows. 0 (default): V1, as in
+     * 1.1. Else a V0 release as major x 10000 + minor x 100 + patch (604 for 0.6.4): the
+     * V0 profile samples max_num_seqs rows with top-k/top-p on the driver rank
+     * (docs/estimate.md, "Activation peak"). */
+    int32_t vllm_v0_release;
 } mb_estimate_options;
 #define MB_ESTIMATE_OPTIONS_INIT \
     { .size = sizeof(mb_estimate_options), .tensor_parallel_size = 1, \

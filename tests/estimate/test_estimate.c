@@ -180,6 +180,50 @@ static void test_activation(void **state)
     assert_int_equal(e.max_num_seqs, 256);
 }
 
+/* V0's profile (vllm/worker/model_runner.py profile_run: max_num_seqs sequences sampled
+ * with top_p 0.99 and top_k vocab - 1 on the driver rank): the sampler's peak counted
+ * tensor by tensor in _apply_top_k_top_p (estimate_parts.c), 40 bytes per logit up to
+ * 0.7.2 (the inverse-permutation re-sort), 32 after; a published 0.6.x start-up of
+ * Meta-Llama-3-8B at 8192 tokens and 256 sequences logged 1.26 GiB at TP 1 and TP 2
+ * (vllm#10511), where the V1 rule would say 0.84 and 0.52. Not sharded by TP: the driver
+ * gathers the whole vocabulary. */
+static void test_v0_sampler(void **state)
+{
+    (void)state;
+    assert_true(mb__est_v0_sampler_bytes(604) == 40.0);
+    assert_true(mb__est_v0_sampler_bytes(702) == 40.0);
+    assert_true(mb__est_v0_sampler_bytes(703) == 32.0);
+    assert_true(mb__est_v0_sampler_bytes(805) == 32.0);
+    mb_arch *a = load("meta-llama--Meta-Llama-3-8B.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.max_num_seqs = 256;
+    o.max_num_batched_tokens = 8192;
+    o.max_model_len = 8192;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    int64_t v1 = e.activation.bytes;
+    o.vllm_v0_release = 604;
+    for (int tp = 1; tp <= 2; tp++) {
+        o.tensor_parallel_size = tp;
+        assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+        double want = 256.0 * 128256 * 40 + 8192.0 * 4096 * 2;
+        assert_int_equal(e.activation.bytes, (int64_t)want);
+        assert_true(fabs((double)e.activation.bytes / GiB - 1.26) < 0.05);
+        assert_non_null(strstr(e.activation.reason, "V0"));
+    }
+    assert_true(e.activation.bytes > v1);
+    /* a later V0 release re-sorts with one scatter: 32 bytes per logit */
+    o.vllm_v0_release = 803;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.activation.bytes, (int64_t)(256.0 * 128256 * 32 + 8192.0 * 4096 * 2));
+    /* zero is V1, as in 1.1 */
+    o.vllm_v0_release = 0;
+    o.tensor_parallel_size = 1;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.activation.bytes, v1);
+}
+
 /* KV = requested - parts; the range from the parts' ranges; the verdicts. */
 static void test_budget_and_verdicts(void **state)
 {
@@ -483,6 +527,22 @@ static void test_cli(void **state)
     assert_non_null(strstr(err, "--instances"));
     free(out);
     free(err);
+
+    /* --vllm-v0: the V0 engine's profile; a release that is not 0.Y[.Z] is refused */
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "meta-llama--Meta-Llama-3-8B.json --gpu H100 "
+                          "--max-num-seqs 256 --max-num-batched-tokens 8192 --vllm-v0 0.6.4",
+                    &out, &err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "activation     1.29 GiB"));
+    assert_non_null(strstr(out, "V0, top-k/top-p sort on the driver rank"));
+    free(out);
+    free(err);
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-8B.json --gpu H100 "
+                          "--vllm-v0 1.2", &out, &err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "--vllm-v0 '1.2'"));
+    free(out);
+    free(err);
 }
 
 /* Sliding-window layers: the estimate counts tokens with the plan's KV groups
@@ -642,6 +702,7 @@ int main(void)
         cmocka_unit_test_teardown(test_moe_weights, release),
         cmocka_unit_test_teardown(test_quantized_bytes, release),
         cmocka_unit_test_teardown(test_activation, release),
+        cmocka_unit_test_teardown(test_v0_sampler, release),
         cmocka_unit_test_teardown(test_budget_and_verdicts, release),
         cmocka_unit_test_teardown(test_given_parts, release),
         cmocka_unit_test_teardown(test_instances_and_knobs, release),
