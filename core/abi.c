@@ -42,8 +42,8 @@
  * "as in 1.1"): mb_model after checkpoint_kv_cache_dtype (1.2: layer_kind ..
  * mamba_ssm_dtype_bytes, layer_kv_heads, encoder_only), mb_plan_options after allow_long_max_model_len (1.2:
  * no_prefix_caching), mb_plan after block_size_rule (1.2: group_block_size .. hybrid_rule). */
-/* Release 1.2's ends of the structs it grew (issue 14), for the record and checked to be
- * the structs' ends: mb_device_info's compute capability, mb_cpu_kv_options's
+/* Release 1.2's ends of the structs it grew (issue 14), for the record and checked to lie
+ * inside the structs: mb_device_info's compute capability, mb_cpu_kv_options's
  * kv_cache_memory_bytes, and the CUDA-graph modes, attention backend and speculative method
  * of mb_plan_options and mb_plan. Zero in each new input means as in 1.1. */
 #define END_1_2_DEVICE_INFO FIELD_END(mb_device_info, cc_minor)

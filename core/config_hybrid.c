@@ -38,6 +38,7 @@
  * Any other model with a hybrid key is refused, naming the key.
  */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,12 +61,25 @@ static int dim(const cJSON *text, const cJSON *top, const char *name, const char
         *out = dflt;
         return MB_OK;
     }
-    if (!v || !cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (1 << 24) ||
+    /* at most 2^20, so that the state sizes of kv_hybrid.c (products of three of these
+     * and an element size) stay far inside int64_t */
+    if (!v || !cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (1 << 20) ||
         v->valuedouble != (double)(int)v->valuedouble)
         return mb__error(MB_EINVAL, "%s: %s %s; the state of this hybrid model needs it as "
-                                    "a positive whole number", name, key,
-                         v ? "is not a positive whole number" : "is missing");
+                                    "a whole number from 1 to 1048576", name, key,
+                         v ? "is not a whole number from 1 to 1048576" : "is missing");
     *out = (int)v->valuedouble;
+    return MB_OK;
+}
+
+/* The state layers' inner width a x b (keys ka and kb), refused when it leaves int. */
+static int inner(const char *name, const char *ka, int a, const char *kb, int b, int *out)
+{
+    int64_t w = (int64_t)a * b;
+    if (w > INT_MAX)
+        return mb__error(MB_EINVAL, "%s: %s x %s is %lld, more than any model's state width; "
+                                    "check the two keys", name, ka, kb, (long long)w);
+    *out = (int)w;
     return MB_OK;
 }
 
@@ -154,9 +168,10 @@ static int jamba(const cJSON *text, const cJSON *top, const char *name, mb_model
     if ((rc = dim(text, top, name, "mamba_expand", 2, &expand)) ||
         (rc = dim(text, top, name, "hidden_size", -1, &hidden)) ||
         (rc = dim(text, top, name, "mamba_d_state", 16, &m->mamba_state_size)) ||
-        (rc = dim(text, top, name, "mamba_d_conv", 4, &m->mamba_conv_kernel)))
+        (rc = dim(text, top, name, "mamba_d_conv", 4, &m->mamba_conv_kernel)) ||
+        (rc = inner(name, "mamba_expand", expand, "hidden_size", hidden,
+                    &m->mamba_intermediate_size)))
         return rc;
-    m->mamba_intermediate_size = expand * hidden;
     return MB_OK;
 }
 
@@ -177,9 +192,10 @@ static int granite(const cJSON *text, const cJSON *top, const char *name, mb_mod
         (rc = dim(text, top, name, "mamba_n_heads", -1, &m->mamba_num_heads)) ||
         (rc = dim(text, top, name, "mamba_d_head", -1, &m->mamba_head_dim)) ||
         (rc = dim(text, top, name, "mamba_d_state", -1, &m->mamba_state_size)) ||
-        (rc = dim(text, top, name, "mamba_d_conv", -1, &m->mamba_conv_kernel)))
+        (rc = dim(text, top, name, "mamba_d_conv", -1, &m->mamba_conv_kernel)) ||
+        (rc = inner(name, "mamba_expand", expand, "hidden_size", hidden,
+                    &m->mamba_intermediate_size)))
         return rc;
-    m->mamba_intermediate_size = expand * hidden;
     return MB_OK;
 }
 
@@ -214,9 +230,10 @@ static int nemotron_h(const cJSON *text, const cJSON *top, const char *name, mb_
         (rc = dim(text, top, name, "mamba_num_heads", -1, &m->mamba_num_heads)) ||
         (rc = dim(text, top, name, "mamba_head_dim", -1, &m->mamba_head_dim)) ||
         (rc = dim(text, top, name, "ssm_state_size", -1, &m->mamba_state_size)) ||
-        (rc = dim(text, top, name, "conv_kernel", -1, &m->mamba_conv_kernel)))
+        (rc = dim(text, top, name, "conv_kernel", -1, &m->mamba_conv_kernel)) ||
+        (rc = inner(name, "mamba_num_heads", m->mamba_num_heads, "mamba_head_dim",
+                    m->mamba_head_dim, &m->mamba_intermediate_size)))
         return rc;
-    m->mamba_intermediate_size = m->mamba_num_heads * m->mamba_head_dim;
     const cJSON *d = get(text, top, "mamba_ssm_cache_dtype");
     const char *ds = d && cJSON_IsString(d) ? d->valuestring : "float32";
     if (strcmp(ds, "float32") == 0)

@@ -46,15 +46,20 @@ int mb__cpu_kv_size(const mb__cpu_kv_in *in, mb_cpu_kv_space *r)
         r->explicit_size = 1;
         r->bytes = in->explicit_bytes;
         gib(r->bytes, want, sizeof want);
+        /* VLLM_CPU_KVCACHE_SPACE counts GiB, kv_cache_memory_bytes bytes */
+        int in_gib = in->explicit_name && !strstr(in->explicit_name, "bytes");
         if (r->bytes > r->node_available)
             return mb__error(MB_ENOFIT, "Available memory on node %d (%s/%s GiB) on kv cache "
                                         "allocation is less than requested memory for kv "
                                         "(%s GiB). Decrease --kv-cache-memory-bytes, "
                                         "VLLM_CPU_KVCACHE_SPACE, or reduce CPU memory used by "
-                                        "other processes (%s%s; lower %s to at most %lld GiB, "
+                                        "other processes (%s%s; lower %s to at most %lld%s, "
                                         "or free memory on node %d)",
                              node, avail, total, want, in->explicit_from, bound,
-                             in->explicit_name, (long long)(r->node_available >> 30), node);
+                             in->explicit_name,
+                             in_gib ? (long long)(r->node_available >> 30)
+                                    : (long long)r->node_available,
+                             in_gib ? " GiB" : " bytes", node);
         snprintf(r->reason, sizeof r->reason, "Explicitly set (%s/%s) GiB for KV cache on node "
                  "%d (%s; %s GiB available%s)", want, total, node, in->explicit_from, avail,
                  bound);
@@ -68,6 +73,10 @@ int mb__cpu_kv_size(const mb__cpu_kv_in *in, mb_cpu_kv_space *r)
     gib(r->requested, reqg, sizeof reqg);
     gib(r->resident, rss, sizeof rss);
     gib(r->bytes, want, sizeof want);
+    if (r->node_total <= 0)
+        return mb__error(MB_EINVAL, "node %d: its total memory is %lld bytes, so no KV cache "
+                                    "can be sized on it; check its meminfo (MemTotal)",
+                         node, (long long)r->node_total);
     if (r->bytes <= 0) {
         /* in_use = math.ceil(consumed / total * 100) */
         double in_use = ceil((double)r->resident / (double)r->node_total * 100.0);

@@ -91,6 +91,17 @@ static void test_cases(void **state)
             if (rc != MB_ENOFIT || strncmp(mb_error_detail(), err->valuestring, len) != 0)
                 fail_msg("%s: vLLM refuses with '%s'; membudget %d '%s'", name,
                          err->valuestring, rc, rc ? mb_error_detail() : "");
+            if (in.explicit_bytes > 0) {
+                /* membudget's advice in the unit of what was given: GiB for the
+                 * variable, bytes for the flag */
+                char most[96];
+                int gib = strcmp(in.explicit_name, "VLLM_CPU_KVCACHE_SPACE") == 0;
+                snprintf(most, sizeof most, "to at most %lld%s",
+                         gib ? (long long)(r.node_available >> 30) : (long long)r.node_available,
+                         gib ? " GiB" : " bytes");
+                if (!strstr(mb_error_detail(), most))
+                    fail_msg("%s: '%s' lacks '%s'", name, mb_error_detail(), most);
+            }
             refusals++;
         } else {
             if (rc != MB_OK)

@@ -137,6 +137,15 @@ static void test_bad_layer_kinds(void **state)
                  "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
                  "\"attention_chunk_size\":8192,\"no_rope_layers\":[1,0]}", MB_EINVAL,
                  "no_rope_layers must list one 0 or 1 for each of the 4 layers");
+    /* state dimensions whose product would overflow: refused, never wrapped */
+    expect_error("{\"model_type\":\"jamba\",\"hidden_size\":1048576,\"num_hidden_layers\":4,"
+                 "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
+                 "\"attn_layer_period\":2,\"attn_layer_offset\":1,\"mamba_expand\":4096}",
+                 MB_EINVAL, "mamba_expand x hidden_size is 4294967296");
+    expect_error("{\"model_type\":\"jamba\",\"hidden_size\":1024,\"num_hidden_layers\":4,"
+                 "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
+                 "\"attn_layer_period\":2,\"attn_layer_offset\":1,\"mamba_d_state\":16777216}",
+                 MB_EINVAL, "mamba_d_state is not a whole number from 1 to 1048576");
     /* a hybrid whose state membudget does not size: refused, never planned as attention */
     expect_error("{\"model_type\":\"bamba\",\"hidden_size\":1024,\"num_hidden_layers\":4,"
                  "\"num_attention_heads\":8,\"max_position_embeddings\":4096,"
