@@ -38,6 +38,11 @@ struct mb_arch {
     int64_t vision_hidden, vision_inter, vision_layers;
     int mm_video_temporal;       /* Qwen2-VL / Qwen2.5-VL: temporal_patch_size of the video
                                   * item vLLM may profile instead of an image; 0: no video */
+    int64_t mm_pixels_per_patch; /* values one encoder patch reads (channels x temporal x
+                                  * patch^2), in the model dtype */
+    int mm_output_levels;        /* encoder output rows' width in LM hidden sizes: 1, or
+                                  * 1 + Qwen3-VL's deepstack levels */
+    int vision_gated;            /* the tower's MLP is gated (silu: gate, up, down) */
     char mm_rule[128];
     char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
 };

@@ -130,7 +130,10 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
      * the widest of the fused QKV and the MLP's gate/up with its activation (the tower is
      * split over the tensor-parallel ranks), plus the pixel patches; vLLM's vision
      * attention runs flash-attention varlen, which keeps nothing quadratic. The pixels:
-     * Qwen-VL's 3 x 2 x 14 x 14 values per patch, more than a SigLIP patch has. */
+     * channels x temporal patch x patch^2 values per patch (Qwen2.5-VL 3 x 2 x 14 x 14,
+     * Qwen3-VL 3 x 2 x 16 x 16, a SigLIP or CLIP patch 3 x 14 x 14). The MLP is gate_up
+     * and its activation when gated (Qwen2.5-VL), fc1 and its activation otherwise. The
+     * outputs: Qwen3-VL's rows carry its deepstack levels too (mm_output_levels). */
     int64_t budget = 0, items = 0, item_tokens = 0, item_patches = 0;
     int video = 0;
     double enc = 0;
@@ -141,10 +144,12 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
         double tp = o->tensor_parallel_size;
         double S = (double)items * (double)item_patches;
         double hv = (double)a->vision_hidden, iv = (double)a->vision_inter;
-        double widest = 3 * hv / tp > 3 * iv / tp ? 3 * hv / tp : 3 * iv / tp;
+        double mlp = (a->vision_gated ? 3 : 2) * iv / tp;
+        double widest = 3 * hv / tp > mlp ? 3 * hv / tp : mlp;
         double outputs = (double)items * (double)item_tokens * (double)s.h *
-                         s.dtype_bytes;
-        enc = S * s.dtype_bytes * (3 * hv + widest + 3 * 14 * 14 * 2) + outputs;
+                         (double)a->mm_output_levels * s.dtype_bytes;
+        enc = S * s.dtype_bytes * (3 * hv + widest + (double)a->mm_pixels_per_patch) +
+              outputs;
         peak += outputs; /* the encoder cache through the text forward */
         if (enc > peak)
             peak = enc;

@@ -18,7 +18,17 @@
  *    (Qwen2VLImageProcessor; vLLM's get_image_size_with_most_features resizes to it in
  *    steps of patch_size x spatial_merge_size): 3584 x 3584 pixels, (3584 / 14)^2 = 65536
  *    patches, 16384 tokens after the 2 x 2 merge. A preprocessor_config.json that lowers
- *    max_pixels is not read; videos (which can take more tokens) are not modelled;
+ *    max_pixels is not read;
+ *  - qwen3_vl, qwen3_vl_moe: the same rule at the Qwen3-VL checkpoints' image
+ *    size.longest_edge, 16777216 (their preprocessor_config.json; config.json does not
+ *    carry it): 4096 x 4096 pixels, (4096 / 16)^2 = 65536 patches, 16384 tokens. Their
+ *    video (Qwen3VLProcessingInfo.get_max_video_tokens, vLLM 0.33) is two frames at the
+ *    video processor's longest_edge 25165824 over the temporal patch, 12288 tokens, so
+ *    the image is always the item profiled. (vLLM 0.11 multiplied the video's tokens by
+ *    12.5 for its timestamps and profiled a 153600-token video budget: the budget differs,
+ *    the encoder's input, 49152 patches, is smaller than the image's.) The encoder's
+ *    output rows are 1 + len(deepstack_visual_indexes) LM hidden sizes wide (the deepstack
+ *    features travel with the embeddings);
  *  - gemma3: mm_tokens_per_image (config.json, 256 by default: Gemma3Config) from
  *    (image_size / patch_size)^2 patches (SigLIP, 4096 at 896 / 14), pan-and-scan off;
  *  - others with image_size and patch_size (LLaVA-style): (image_size / patch_size)^2
@@ -79,7 +89,11 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
                tp = (double)mb__est_num_of(c, tpatch_k);
         total += (ch > 0 ? ch : 3) * (tp > 0 ? tp : 1) * (p > 0 ? p * p : 196) * hv;
         double m = merge > 1 ? merge : 1;
-        total += hv * m * hv * m + hv * m * (double)lm_hidden; /* merger / projector */
+        double merger = hv * m * hv * m + hv * m * (double)lm_hidden; /* merger / projector */
+        /* Qwen3-VL: one more merger per deepstack level (deepstack_visual_indexes) */
+        const cJSON *ds = mb__est_item(c, "deepstack_visual_indexes");
+        int levels = cJSON_IsArray(ds) ? cJSON_GetArraySize(ds) : 0;
+        total += merger * (1 + (levels > 0 && levels <= 64 ? levels : 0));
     } else {
         double mel = (double)mb__est_num_of(c, mel_k);
         total += (mel > 0 ? mel : 128) * hv * 3 + hv * hv * 3 + hv * (double)lm_hidden;
@@ -88,8 +102,32 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
 }
 
 #define MM_LIMIT_PER_PROMPT 999 /* vLLM's default limit_mm_per_prompt per modality */
-#define QWEN_VL_MAX_PIXELS 12845056.0 /* Qwen2VLImageProcessor's default max_pixels */
+#define QWEN_VL_MAX_PIXELS 12845056   /* Qwen2/2.5-VL preprocessor_config.json max_pixels */
+#define QWEN3_VL_MAX_PIXELS 16777216  /* Qwen3-VL preprocessor_config.json size.longest_edge */
 #define QWEN_VL_MAX_FRAMES 14         /* qwen2_vl.py _MAX_FRAMES_PER_VIDEO */
+
+/* Qwen2VLProcessingInfo.get_image_size_with_most_features (vLLM 0.33): max_pixels in
+ * units of (patch x merge)^2 pixels, factored into the closest pair of sides whose ratio
+ * is at most 200 (fewer units until one is); *h and *w in units. */
+static void qwen_image_units(int64_t max_pixels, int64_t unit, int64_t *h, int64_t *w)
+{
+    int64_t n = max_pixels / (unit * unit);
+    *h = 1;
+    *w = n > 0 ? n : 1;
+    for (int64_t k = n; k > 0; k--) {
+        int64_t d = (int64_t)sqrt((double)k);
+        while (d * d > k)
+            d--;
+        while ((d + 1) * (d + 1) <= k)
+            d++;
+        for (; d > 1 && k % d != 0; d--)
+            ;
+        *h = d;
+        *w = k / d;
+        if ((double)*w / (double)*h <= 200)
+            return;
+    }
+}
 
 void mb__est_mm_profile(mb_arch *a, const cJSON *top)
 {
@@ -97,6 +135,9 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
     a->mm_tokens_per_item = a->mm_patches_per_item = 0;
     a->vision_hidden = a->vision_inter = a->vision_layers = 0;
     a->mm_video_temporal = 0;
+    a->mm_pixels_per_patch = 0;
+    a->mm_output_levels = 1;
+    a->vision_gated = 0;
     a->mm_rule[0] = '\0';
     if (!vis || !cJSON_IsObject(vis))
         return;
@@ -120,18 +161,31 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
                                                            * its own (qwen2_5_vl_text) */
     if (!type)
         type = a->model.model_type;
-    if ((strcmp(type, "qwen2_vl") == 0 || strcmp(type, "qwen2_5_vl") == 0) && patch > 0 &&
-        patch < 1024) {
-        double factor = (double)(patch * merge);
-        double side = floor(sqrt(QWEN_VL_MAX_PIXELS) / factor) * factor;
-        double patches = (side / (double)patch) * (side / (double)patch);
-        a->mm_patches_per_item = (int64_t)patches;
-        a->mm_tokens_per_item = (int64_t)(patches / (double)(merge * merge));
-        static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
-        int64_t tp = mb__est_num_of(vis, tpatch_k);
-        a->mm_video_temporal = tp >= 1 && tp <= 16 ? (int)tp : 2; /* Qwen2VLVisionConfig: 2 */
-        snprintf(a->mm_rule, sizeof a->mm_rule, "%s: max_pixels 12845056, %.0f x %.0f pixels",
-                 type, side, side);
+    static const char *const chan_k[] = {"in_channels", "in_chans", "num_channels", NULL};
+    static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
+    int64_t chans = mb__est_num_of(vis, chan_k), tpatch = mb__est_num_of(vis, tpatch_k);
+    if (chans < 1 || chans > 64)
+        chans = 3;
+    const char *act = mb__est_str(vis, "hidden_act");
+    a->vision_gated = act && strstr(act, "silu") != NULL;
+    int qwen2 = strcmp(type, "qwen2_vl") == 0 || strcmp(type, "qwen2_5_vl") == 0;
+    int qwen3 = strcmp(type, "qwen3_vl") == 0 || strcmp(type, "qwen3_vl_moe") == 0;
+    if ((qwen2 || qwen3) && patch > 0 && patch < 1024) {
+        int64_t max_pixels = qwen3 ? QWEN3_VL_MAX_PIXELS : QWEN_VL_MAX_PIXELS, h = 0, w = 0;
+        qwen_image_units(max_pixels, patch * merge, &h, &w);
+        a->mm_patches_per_item = h * merge * w * merge;
+        a->mm_tokens_per_item = h * w;
+        if (tpatch < 1 || tpatch > 16)
+            tpatch = 2; /* Qwen2VLVisionConfig and Qwen3VLVisionConfig: 2 */
+        a->mm_pixels_per_patch = chans * tpatch * patch * patch;
+        /* Qwen3-VL's video never has more tokens than its image (above) */
+        a->mm_video_temporal = qwen2 ? (int)tpatch : 0;
+        const cJSON *ds = mb__est_item(vis, "deepstack_visual_indexes");
+        int levels = qwen3 && cJSON_IsArray(ds) ? cJSON_GetArraySize(ds) : 0;
+        a->mm_output_levels = 1 + (levels <= 64 ? levels : 0);
+        snprintf(a->mm_rule, sizeof a->mm_rule, "%s: max_pixels %lld, %lld x %lld pixels",
+                 type, (long long)max_pixels, (long long)(w * patch * merge),
+                 (long long)(h * patch * merge));
     } else if (strcmp(type, "gemma3") == 0 && patch > 0 && image >= patch) {
         int64_t tok = mb__est_num_of(top, mm_tok_k);
         a->mm_tokens_per_item = tok > 0 ? tok : 256;
@@ -145,6 +199,8 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
         snprintf(a->mm_rule, sizeof a->mm_rule, "(image_size %lld / patch_size %lld)^2 "
                  "patches", (long long)image, (long long)patch);
     }
+    if (a->mm_pixels_per_patch == 0 && patch > 0 && patch < 1024)
+        a->mm_pixels_per_patch = chans * patch * patch;
     if (a->mm_tokens_per_item <= 0 || a->mm_patches_per_item <= 0 ||
         a->mm_patches_per_item > ((int64_t)1 << 30))
         a->mm_tokens_per_item = a->mm_patches_per_item = 0;

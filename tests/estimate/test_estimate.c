@@ -27,11 +27,11 @@
 /* The tests look inside the handle (core/estimate.h); each keeps one at a time in a
  * static so that a failed assertion's early return leaks nothing visible to LSan
  * (teardown frees it). */
-static mb_arch *held[4];
+static mb_arch *held[8];
 
 static mb_arch *keep(mb_arch *a)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 8; i++)
         if (!held[i]) {
             held[i] = a;
             return a;
@@ -43,7 +43,7 @@ static mb_arch *keep(mb_arch *a)
 static int release(void **state)
 {
     (void)state;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 8; i++) {
         mb_arch_free(held[i]);
         held[i] = NULL;
     }
@@ -644,6 +644,43 @@ static void test_multimodal_budget(void **state)
     /* _MAX_FRAMES_PER_VIDEO caps the frames however long the context */
     mb__est_mm_item(q, 10000000, &tok, &pat, &video);
     assert_int_equal(tok, 114688);
+
+    assert_int_equal(q->vision_gated, 1);           /* silu: gate_up_proj, down_proj */
+    assert_int_equal(q->mm_pixels_per_patch, 1176); /* 3 x 2 x 14 x 14 */
+    assert_int_equal(q->mm_output_levels, 1);
+
+    /* Qwen3-VL (qwen3_vl.py, vLLM 0.33): the image at the checkpoints' longest_edge
+     * 16777216 is 4096 x 4096 pixels, 256 x 256 patches of 16, 16384 tokens; its video (two
+     * frames at 25165824 pixels over the temporal patch, 12288 tokens) never has more, so
+     * the image is profiled at every max_model_len */
+    mb_arch *q3 = load("Qwen--Qwen3-VL-30B-A3B-Instruct.json");
+    assert_int_equal(q3->mm_tokens_per_item, 16384);
+    assert_int_equal(q3->mm_patches_per_item, 65536);
+    assert_int_equal(q3->mm_video_temporal, 0);
+    assert_int_equal(q3->mm_pixels_per_patch, 1536); /* 3 x 2 x 16 x 16 */
+    assert_int_equal(q3->mm_output_levels, 4);       /* 1 + 3 deepstack levels */
+    assert_int_equal(q3->vision_gated, 0);           /* gelu_pytorch_tanh: fc1, fc2 */
+    mb__est_mm_item(q3, 128000, &tok, &pat, &video);
+    assert_int_equal(tok, 16384);
+    assert_int_equal(video, 0);
+    mb__est_encoder_budget(q3, 2048, 256, 65536, &budget, &items);
+    assert_int_equal(budget, 16384);
+    assert_int_equal(items, 1);
+    /* each deepstack level has a merger of its own: (4 x 1152)^2 + 4 x 1152 x 2048 */
+#define TOWER(levels)                                                                      \
+    "{\"depth\": 27, \"hidden_size\": 1152, \"intermediate_size\": 4304, \"patch_size\": 16, " \
+    "\"temporal_patch_size\": 2, \"in_channels\": 3, \"deepstack_visual_indexes\": " levels "}"
+    cJSON *with = cJSON_Parse(TOWER("[8, 16, 24]"));
+    cJSON *without = cJSON_Parse(TOWER("[]"));
+#undef TOWER
+    assert_non_null(with);
+    assert_non_null(without);
+    int64_t merger = (int64_t)4608 * 4608 + (int64_t)4608 * 2048;
+    assert_int_equal(mb__est_tower_params(with, 2048, 4, 1) -
+                         mb__est_tower_params(without, 2048, 4, 1),
+                     3 * merger);
+    cJSON_Delete(with);
+    cJSON_Delete(without);
 
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/fixtures/models/gemma-3-12b-it.config.json",
