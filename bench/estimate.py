@@ -163,18 +163,24 @@ def main():
         req = gib(est["requested_memory"])
         kv_w = None if w is None else req - w
         kv_flat = None if w is None else req - w - 2.0
-        lkv = lg.get("available_kv_gib")
+        # a log quoted from a rank that does not bind (V0's non-driver workers): its KV
+        # figure is replaced by the binding rank's, derived in the row, and its other parts
+        # are shown but not scored (the estimate predicts the binding rank)
+        other_rank = bool(row.get("logged_rank"))
+        lkv = lg.get("binding_available_kv_gib", lg.get("available_kv_gib"))
         r = {"id": row["id"], "model": row["model"], "tp": row.get("tensor_parallel_size"),
              "pp": row.get("pipeline_parallel_size"), "rules": row["rules"],
              "version": row["vllm_version"], "total_from": out["_total_from"],
              "w": (w, lg.get("weights_gib")), "act": (act, lg.get("activation_gib")),
              "nt": (nt, lg.get("non_torch_gib")), "cg": (cg, lg.get("cudagraph_estimated_gib")),
-             "kv": (kv, lkv), "kv_w": kv_w, "kv_flat": kv_flat, "range": (lo, hi)}
+             "kv": (kv, lkv), "kv_w": kv_w, "kv_flat": kv_flat, "range": (lo, hi),
+             "other_rank": other_rank}
         held = "calibration" if row["id"].startswith("llmd-") else "other"
         for g in ("all", held):
             add("weights@" + g, rel(w, lg.get("weights_gib")))
-            add("activation@" + g, rel(act, lg.get("activation_gib")))
-            add("non_torch@" + g, rel(nt, lg.get("non_torch_gib")))
+            if not other_rank:
+                add("activation@" + g, rel(act, lg.get("activation_gib")))
+                add("non_torch@" + g, rel(nt, lg.get("non_torch_gib")))
             add("cudagraph@" + g, rel(cg, lg.get("cudagraph_estimated_gib")))
         grp = "calibration" if row["id"].startswith("llmd-") else "other"
         flag = row.get("unpredictable")
@@ -288,11 +294,13 @@ def main():
         kvs = "%s [%s, %s] / %s %s%s" % (g2(kvp), g2(lo), g2(hi), g2(kvl) or "-",
                                          "(" + pct(rel(kvp, kvl)) + ")" if kvl else "",
                                          "" if r.get("inside", True) else " outside")
+        worker = " another rank's, not scored" if r["other_rank"] and r["act"][1] else ""
+        binding = " (the binding rank's, derived)" if r["other_rank"] else ""
         lines.append("| %s | %s | %s | %s/%s | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["id"], "in sample" if r["group"] == "calibration" else "held out",
             r["model"], r["tp"], r["pp"], r["version"].split(" ")[0],
             " (table total)" if r["total_from"] == "table" else "", cell(r["w"]),
-            cell(r["act"]), cell(r["nt"]), cell(r["cg"]), kvs,
+            cell(r["act"]) + worker, cell(r["nt"]) + worker, cell(r["cg"]), kvs + binding,
             "%s (%s)" % (g2(r["kv_w"]), pct(rel(r["kv_w"], kvl))) if kvl else "",
             "%s (%s)" % (g2(r["kv_flat"]), pct(rel(r["kv_flat"], kvl))) if kvl else "",
             r.get("flag") or ""))
