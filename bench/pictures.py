@@ -226,16 +226,23 @@ def accuracy(a):
         if out is None:
             continue
         e, lg = out["estimate"], row["logged"]
+        # a log from a rank that does not bind: its KV figure is the binding rank's,
+        # derived in the row, and its other parts are not the rank predicted (as in
+        # bench/estimate.py)
+        other_rank = bool(row.get("logged_rank"))
+        lkv = lg.get("binding_available_kv_gib", lg.get("available_kv_gib"))
         for name, key, lkey in parts:
             x = e[key]
+            if other_rank and lkey in ("activation_gib", "non_torch_gib"):
+                continue
             if lg.get(lkey) is not None and x.get("bytes") is not None:
                 pts[name].append((lg[lkey], x["bytes"] / 2**30, x["low"] / 2**30,
                                   x["high"] / 2**30))
         lo, hi = out.get("available_kv_cache_memory_low"), out.get(
             "available_kv_cache_memory_high")
-        if lg.get("available_kv_gib") is not None and e.get("available_kv_cache_memory") \
+        if lkv is not None and e.get("available_kv_cache_memory") \
                 is not None and lo is not None and hi is not None:
-            kv.append((lg["available_kv_gib"], e["available_kv_cache_memory"] / 2**30,
+            kv.append((lkv, e["available_kv_cache_memory"] / 2**30,
                        lo / 2**30, hi / 2**30))
     panels = [(name, pts[name]) for name, _, _ in parts] + [("available KV cache", kv)]
     fig, axes = plt.subplots(1, len(panels), figsize=(15, 3.6))
