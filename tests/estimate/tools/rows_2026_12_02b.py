@@ -529,4 +529,114 @@ HAND_2026_12_02B = [
          "(EngineCore pid=411) INFO [kv_cache_utils.py:2235] GPU KV cache size: 56,640 tokens",
          "(EngineCore pid=411) INFO [kv_cache_utils.py:2236] Maximum concurrency for 32,768 "
          "tokens per request: 1.73x"]},
+    {"id": "tokenkaki-qwen3-8b-a100-40gb", "source":
+     "a Markdown note in a public GitHub repository (serving Qwen/Qwen3-8B with vLLM 0.9.2 on "
+     "one A100 of a DGX Station and reading its start-up log), found with the search tool's "
+     "string index as file id 58028398527 on 2026-12-02; the index does not name its "
+     "repository",
+     "vllm_version": "0.9.2", "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "A100-40GB", "gpu_model": "NVIDIA A100-SXM4-40GB (nvidia-smi in the note: the "
+                                      "served card, GPU 4, 39062MiB / 40960MiB)",
+     "gpu_total_gib": None, "tensor_parallel_size": 1, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen3-8B", "config": "configs/Qwen--Qwen3-8B.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": None, "max_num_seqs": None, "max_num_batched_tokens": 2048,
+     "gpu_memory_utilization": 0.9, "enforce_eager": False,
+     "logged": {"weights_gib": 15.2683, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": 2.24,
+                "available_kv_gib": 18.69, "kv_cache_tokens": 136080},
+     "notes": "vllm serve Qwen/Qwen3-8B with only host, port and the served name set: the "
+              "model's 40960 tokens (logged), utilization 0.9 and max_num_seqs 0.9.2's "
+              "defaults.",
+     "evidence": [
+         "INFO 06-10 10:57:31 [api_server.py:1395] vLLM API server version 0.9.2",
+         "INFO 06-10 10:57:31 [cli_args.py:325] non-default args: {'host': '172.17.0.1', "
+         "'port': 8001, 'model': 'Qwen/Qwen3-8B', 'served_model_name': ['Qwen/Qwen3-8B']}",
+         "INFO 06-10 10:57:39 [config.py:1472] Using max model len 40960",
+         "INFO 06-10 10:57:39 [config.py:2285] Chunked prefill is enabled with "
+         "max_num_batched_tokens=2048.",
+         "INFO 06-10 10:57:57 [gpu_model_runner.py:1801] Model loading took 15.2683 GiB and "
+         "3.617503 seconds",
+         "INFO 06-10 10:58:13 [gpu_worker.py:232] Available KV cache memory: 18.69 GiB",
+         "INFO 06-10 10:58:14 [kv_cache_utils.py:716] GPU KV cache size: 136,080 tokens",
+         "INFO 06-10 10:58:37 [gpu_model_runner.py:2326] Graph capturing finished in 23 secs, "
+         "took 2.24 GiB",
+         "|   4  NVIDIA A100-SXM4-40GB          On  | 00000000:C2:00.0 Off |                    "
+         "0 | ... |  39062MiB / 40960MiB |"]},
+
+    {"id": "rocm-ray-r1-distill-qwen-14b-tp2-mi300x", "source":
+     "an AMD ROCm blog post in a public GitHub repository ('Exploring Use Cases for Scalable "
+     "AI: Implementing Ray with ROCm Support for Efficient ML Workflows', 10 Sep 2025, section "
+     "'Running vLLM Inference Server locally on a single node using Ray backend'), found with "
+     "the search tool's string index as file id 62126620618 on 2026-12-02; the index does not "
+     "name its repository",
+     "vllm_version": "0.9.2.dev364+gb432b7a28 (ROCm)", "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "MI300X",
+     "gpu_model": "an AMD Instinct GPU not named for this run; MI300X inferred: 151.25 GiB of KV "
+                  "cache beside 13.99 GiB of weights at the default 0.9 needs a card of at least "
+                  "183 GiB, and 0.9 of an MI325X (238 GiB) would leave 49 GiB unexplained; the "
+                  "post's Ray Tune run elsewhere used MI210s (64 GB), too small for this",
+     "gpu_total_gib": None, "tensor_parallel_size": 2, "pipeline_parallel_size": 1,
+     "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B", "config": "configs/Qwen--Qwen2.5-14B.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 4096, "max_num_seqs": None, "max_num_batched_tokens": 8192,
+     "gpu_memory_utilization": 0.9, "enforce_eager": False,
+     "logged": {"weights_gib": 13.9902, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": 0.28,
+                "available_kv_gib": 151.25, "kv_cache_tokens": 1652080},
+     "notes": "vllm serve deepseek-ai/DeepSeek-R1-Distill-Qwen-14B --max_model 4096 "
+              "--distributed-executor-backend ray --tensor-parallel-size 2 in the "
+              "rocm/vllm:rocm6.4.1_vllm_0.9.1_20250715 image (its vLLM reports "
+              "0.9.2.dev364); Triton attention backend. The config is Qwen2.5-14B's, the "
+              "distilled model's architecture (as seed-row07); utilization 0.9 and "
+              "max_num_seqs are the version's defaults. The GPU is inferred (gpu_model says "
+              "how).",
+     "evidence": [
+         "INFO 07-25 02:38:37 [__init__.py:244] Automatically detected platform rocm.",
+         "INFO 07-25 02:38:47 [api_server.py:1388] vLLM API server version "
+         "0.9.2.dev364+gb432b7a28",
+         "INFO 07-25 02:38:47 [cli_args.py:314] non-default args: {'port': 8080, 'model': "
+         "'deepseek-ai/DeepSeek-R1-Distill-Qwen-14B', 'max_model_len': 4096, "
+         "'distributed_executor_backend': 'ray', 'tensor_parallel_size': 2}",
+         "INFO 07-25 02:39:03 [config.py:2267] Chunked prefill is enabled with "
+         "max_num_batched_tokens=8192.",
+         "(RayWorkerWrapper pid=304431) INFO 07-25 02:39:41 [gpu_model_runner.py:1782] Model "
+         "loading took 13.9902 GiB and 5.940045 seconds",
+         "(RayWorkerWrapper pid=304431) INFO 07-25 02:40:06 [gpu_worker.py:232] Available KV "
+         "cache memory: 151.25 GiB",
+         "INFO 07-25 02:40:06 [kv_cache_utils.py:716] GPU KV cache size: 1,652,080 tokens",
+         "(RayWorkerWrapper pid=304431) INFO 07-25 02:40:27 [gpu_model_runner.py:2306] Graph "
+         "capturing finished in 21 secs, took 0.28 GiB"]},
+
+    {"id": "kserve-qwen2.5-vl-7b-tp2-l4", "source":
+     "a Markdown page of a public GitHub repository's KServe on OpenShift AI guide ('Using "
+     "Multi-GPU Tensor Parallelism', the same guide and day as kserve-qwen2.5-vl-7b-l4), found "
+     "with the search tool's string index as file id 71589812318 on 2026-12-02; the index does "
+     "not name its repository",
+     "vllm_version": "0.9.0.1 (inferred: the single-GPU page of the same guide logs 0.9.0.1 "
+                     "the same day, and cli_args.py:325, gpu_worker.py:232 and "
+                     "kv_cache_utils.py:716 are its line numbers)",
+     "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "L4", "gpu_model": "NVIDIA L4 x 2 (nvidia-smi in the page: 23034MiB each)",
+     "gpu_total_gib": 22.49, "tensor_parallel_size": 2, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen2.5-VL-7B-Instruct", "config": "configs/Qwen--Qwen2.5-VL-7B-Instruct.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 8192, "max_num_seqs": None, "max_num_batched_tokens": None,
+     "gpu_memory_utilization": 0.9, "enforce_eager": False,
+     "logged": {"weights_gib": None, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": None,
+                "available_kv_gib": 10.04, "kv_cache_tokens": 375968},
+     "notes": "Multimodal. The guide's InferenceService with --max-model-len 8192 "
+              "--tensor-parallel-size 2 on two L4s; utilization 0.9 and the scheduler settings "
+              "are the version's defaults (not in the quoted lines). gpu_total_gib is "
+              "nvidia-smi's 23034 MiB in GiB, as for the single-GPU row.",
+     "evidence": [
+         "INFO 08-31 14:41:53 [cli_args.py:325] non-default args: {'port': 8080, 'model': "
+         "'/mnt/models', 'max_model_len': 8192, 'served_model_name': ['qwen25-vl-7b-instruct'], "
+         "'tensor_parallel_size': 2}",
+         "(VllmWorker rank=0 pid=218) INFO 08-31 14:45:44 [gpu_worker.py:232] Available KV "
+         "cache memory: 10.04 GiB",
+         "INFO 08-31 14:45:45 [kv_cache_utils.py:716] GPU KV cache size: 375,968 tokens",
+         "|   0  NVIDIA L4                      On  |   00000000:3C:00.0 Off |                    "
+         "0 | ... |   20304MiB /  23034MiB |"]},
 ]
