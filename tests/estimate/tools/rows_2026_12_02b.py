@@ -639,4 +639,37 @@ HAND_2026_12_02B = [
          "INFO 08-31 14:45:45 [kv_cache_utils.py:716] GPU KV cache size: 375,968 tokens",
          "|   0  NVIDIA L4                      On  |   00000000:3C:00.0 Off |                    "
          "0 | ... |   20304MiB /  23034MiB |"]},
+    {"id": "openshift-qwen3-0.6b-l40s", "source":
+     "a Markdown guide in a public GitHub repository (an OpenShift AI benchmark of vLLM and "
+     "llm-d serving Qwen/Qwen3-0.6B on 4 x L40S, one replica per GPU), found with the search "
+     "tool's string index as file id 51824034485 on 2026-12-02; the index does not name its "
+     "repository",
+     "vllm_version": "0.12-0.20 (inferred, not logged: gpu_worker.py:359 and "
+                     "kv_cache_utils.py:1229 come after 0.11.0's 298 and 1087, and the "
+                     "guide's 'Maximum concurrency' format predates 0.21's CUDA-graph "
+                     "report)",
+     "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "L40S", "gpu_model": "NVIDIA L40S (the guide: 'Qwen3-0.6B on 4 x NVIDIA L40S "
+                                 "GPUs', one replica of TP 1 per GPU)",
+     "gpu_total_gib": None, "tensor_parallel_size": 1, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen3-0.6B", "config": "configs/Qwen--Qwen3-0.6B.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 16000, "max_num_seqs": None, "max_num_batched_tokens": None,
+     "gpu_memory_utilization": 0.9, "enforce_eager": False,
+     "logged": {"weights_gib": None, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": None,
+                "available_kv_gib": 37.42, "kv_cache_tokens": 350304},
+     "notes": "The guide's vLLM ServingRuntime sets --max-model-len=16000 (quoted); the other "
+              "arguments are not shown, so utilization 0.9 and the scheduler settings are "
+              "taken as the version's defaults (an assumption: a runtime that set another "
+              "utilization would change this row's budget).",
+     "evidence": [
+         "**Example: Qwen3-0.6B on 4 x NVIDIA L40S GPUs**",
+         "(EngineCore_DP0 pid=40) INFO 03-03 16:30:21 [gpu_worker.py:359] Available KV cache "
+         "memory: 37.42 GiB",
+         "(EngineCore_DP0 pid=40) INFO 03-03 16:30:22 [kv_cache_utils.py:1229] GPU KV cache "
+         "size: 350,304 tokens",
+         "(EngineCore_DP0 pid=40) INFO 03-03 16:30:22 [kv_cache_utils.py:1234] Maximum "
+         "concurrency for 16,000 tokens per request: 21.89x",
+         "- **ServingRuntime** (`vllm-runtime`) - vLLM container with `--max-model-len=16000`"]},
 ]
