@@ -7,12 +7,15 @@ Sources:
   * dennislee22/vLLM-benchmarking @ b474d1e053c35c9aef8c02aae4efbc0d8675f033, log/*.log: six
     full `vllm serve` logs of vLLM 0.10.1.1 on A100s (Qwen2-7B-Instruct at four settings,
     gpt-oss-120b on four cards across nodes).
-  * four files the search tool's string index found by content and names only by an id: a
-    Markdown summary of vLLM start-ups on an H100 ("vLLM Empirical Test Results Analysis",
-    file id 28022205292), a blog draft on two-GPU tensor and pipeline parallelism with
-    Qwen3-32B (57905766703), a Markdown note with a vLLM 0.10.1.1 log of Llama-3.1-8B-Instruct
-    in float16 (46454478915), and an issue digest quoting vllm-project/vllm#27508's
-    description (56996512052, cross-checked against the issue itself with the issue search).
+  * files the search tool's string index found by content and names only by an id (their
+    `source` gives the id and says so): a Markdown summary of nine vLLM start-ups on an H100
+    ("vLLM Empirical Test Results Analysis", 28022205292), a blog draft on two-GPU tensor and
+    pipeline parallelism with Qwen3-32B (57905766703), a note with a vLLM 0.10.1.1 log of
+    Llama-3.1-8B-Instruct in float16 (46454478915), a note serving Qwen3-8B at 0.9.2 on an
+    A100-SXM4-40GB (58028398527), an AMD ROCm blog post with a Ray TP 2 start-up
+    (62126620618), a KServe guide's TP 2 page on two L4s (71589812318), an OpenShift AI llm-d
+    guide on L40S (51824034485), and an issue digest quoting vllm-project/vllm#27508's
+    description (56996512052, cross-checked against the issue with the issue search).
 
 A row that the estimate cannot be held to carries `unpredictable` itself (the reason, in
 the words of build_rows.py's UNPREDICTABLE convention). Where a setting, the GPU or the
