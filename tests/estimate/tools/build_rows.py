@@ -17,7 +17,8 @@ merged in as they are, with their own sources.
 
     python3 tests/estimate/tools/build_rows.py PLANNER_GIT LLMPROF_GIT SEED_DIR
 
-The hand rows of rows_2026_12_02.py (multimodal start-ups and other GPUs) come after HAND;
+The hand rows of rows_2026_12_02.py (multimodal start-ups and other GPUs) and of
+rows_2026_12_02b.py (more held-out start-ups) come after HAND;
 without the repositories, `--append-hand` adds every hand row that startups.json lacks:
 
     python3 tests/estimate/tools/build_rows.py --append-hand
@@ -31,6 +32,7 @@ import subprocess
 import sys
 
 from rows_2026_12_02 import HAND_2026_12_02
+from rows_2026_12_02b import HAND_2026_12_02B
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.dirname(HERE)
@@ -92,6 +94,9 @@ def configs(llmprof_repo):
                                          LLMPROF.format("Qwen3-8B"))
     made["Qwen/Qwen3-30B-A3B"] = write_config("Qwen--Qwen3-30B-A3B", lp["Qwen3-30B-A3B"],
                                               LLMPROF.format("Qwen3-30B-A3B"))
+    # rows_2026_12_02b.py's Qwen3-32B rows
+    made["Qwen/Qwen3-32B"] = write_config("Qwen--Qwen3-32B", lp["Qwen3-32B"],
+                                          LLMPROF.format("Qwen3-32B"))
     q7 = dict(lp["Qwen2.5-7B"])
     made["Qwen/Qwen2.5-7B-Instruct"] = write_config(
         "Qwen--Qwen2.5-7B", q7, LLMPROF.format("Qwen2.5-7B") +
@@ -442,7 +447,7 @@ def append_hand():
     path = os.path.join(OUT, "startups.json")
     rows = json.load(open(path))
     have = {r["id"] for r in rows}
-    added = [r for r in HAND + HAND_2026_12_02 if r["id"] not in have]
+    added = [r for r in HAND + HAND_2026_12_02 + HAND_2026_12_02B if r["id"] not in have]
     for r in added:
         if r["id"] in UNPREDICTABLE:
             r["unpredictable"] = UNPREDICTABLE[r["id"]]
@@ -464,7 +469,8 @@ def main():
         sys.exit("usage: build_rows.py PLANNER_GIT LLMPROF_GIT SEED_DIR | --append-hand")
     planner, llmprof, seed = sys.argv[1:4]
     made = configs(llmprof)
-    rows = planner_rows(planner, made) + seed_rows(seed) + HAND + HAND_2026_12_02
+    rows = (planner_rows(planner, made) + seed_rows(seed) + HAND + HAND_2026_12_02 +
+            HAND_2026_12_02B)
     for r in rows:  # kept and shown, counted apart (bench/estimate.py)
         if r["id"] in UNPREDICTABLE:
             r["unpredictable"] = UNPREDICTABLE[r["id"]]
