@@ -63,6 +63,11 @@ _Static_assert(END_1_2_CONTEXT_OPTIONS <= sizeof(mb_context_options) &&
                    END_1_2_PLAN <= sizeof(mb_plan) && END_1_2_MODEL <= sizeof(mb_model) &&
                    END_1_2_ESTIMATE_OPTIONS <= sizeof(mb_estimate_options),
                "release 1.2's fields end inside their structs");
+/* 1.3 adds mb_estimate_options.sampler (issue 15: V1's top-k/top-p filtering in the profile
+ * run; 0 means the kernels, as in 1.2). */
+#define END_1_3_ESTIMATE_OPTIONS FIELD_END(mb_estimate_options, sampler)
+_Static_assert(END_1_3_ESTIMATE_OPTIONS <= sizeof(mb_estimate_options),
+               "release 1.3's fields end inside their structs");
 
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }
 

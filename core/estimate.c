@@ -88,6 +88,9 @@ static int check(const mb_arch *a, const mb_estimate_device *dev, const mb_estim
     if (o->instances < 1 || o->instances > 64)
         return mb__error(MB_EINVAL, "mb_estimate_options.instances %d: give 1 to 64 engines "
                                     "per device", o->instances);
+    if (o->sampler != MB_SAMPLER_KERNEL && o->sampler != MB_SAMPLER_TORCH_SORT)
+        return mb__error(MB_EINVAL, "mb_estimate_options.sampler %d: give MB_SAMPLER_KERNEL "
+                                    "(0) or MB_SAMPLER_TORCH_SORT (1)", (int)o->sampler);
     if (o->max_num_seqs < 0 || o->max_num_batched_tokens < 0 || o->max_model_len < 0)
         return mb__error(MB_EINVAL, "max_num_seqs, max_num_batched_tokens and "
                                     "max_model_len must not be negative");

@@ -137,6 +137,9 @@ void mb__estimate_knobs(const mb_estimate_device *dev, mb_estimate *e, int64_t c
  * The forward factor stays 1: the live-set formula is not scaled. */
 #define MB__FWD_FACTOR 1.0
 #define MB__SAMPLER_BYTES 14.8
+/* Bytes per logit at the peak of V1's torch-native top-k/top-p (not fitted: derived from
+ * the code, estimate_parts.c mb__est_v1_sort_bytes). */
+double mb__est_v1_sort_bytes(void);
 #define MB__NON_TORCH_GIB 0.25
 #define MB__NON_TORCH_TP_NVSWITCH_GIB 1.85
 #define MB__GRAPH_BYTES_PER_LAYER ((double)MB_MiB * 0.24)

@@ -100,6 +100,22 @@ double mb__est_v0_sampler_bytes(int32_t release)
     return release <= 702 ? common + 8 + 4 : common + 4;
 }
 
+/* Bytes per logit at the peak of V1's torch-native top-k/top-p sampling
+ * (vllm/v1/sample/ops/topk_topp_sampler.py forward_native, apply_top_k_top_p), at its sort:
+ * the runner's model-dtype logits (2) and the sampler's float32 copy (4) stay alive while
+ * logits.sort() fills its outputs, the sorted float32 values (4) and int64 indices (8); for
+ * 128 rows or more torch runs a segmented radix sort (aten/src/ATen/native/cuda/
+ * SortStable.cu segmented_sort_pairs) that first fills an int64 index of every logit (8)
+ * and hands cub's segmented radix sort the pairs, whose temporary storage holds the
+ * alternate key and value buffers (4 + 8): 38 in all. After the sort the masks, softmax,
+ * cumsum and scatter of the sorted row hold less (at most 32). Nine published V1
+ * start-ups whose peak is the sorting sampler's log 38.4 to 39.6 bytes per logit, the
+ * hidden states included (docs/estimate.md). */
+double mb__est_v1_sort_bytes(void)
+{
+    return 2 + 4 + (4 + 8) + 8 + (4 + 8);
+}
+
 void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs,
                        int64_t tokens, mb_estimate_part *p)
 {
@@ -119,6 +135,8 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
          * whose blocks bind: the executor takes the minimum over the workers). The
          * scheduler keeps max_num_seqs <= max_num_batched_tokens, so rows is seqs. */
         per_logit = mb__est_v0_sampler_bytes(o->vllm_v0_release);
+    } else if (o->sampler == MB_SAMPLER_TORCH_SORT) {
+        per_logit = mb__est_v1_sort_bytes(); /* every rank samples in V1 */
     }
     double sampler = rows * s.vocab * per_logit + T * s.h * s.dtype_bytes;
     double peak = fwd > sampler ? fwd : sampler;
@@ -179,7 +197,9 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
         snprintf(p->reason, sizeof p->reason,
                  "profile_run%s: a forward over %lld tokens and the sampler over %d rows of "
                  "%lld logits%s",
-                 o->vllm_v0_release > 0 ? " (V0, top-k/top-p sort on the driver rank)" : "",
+                 o->vllm_v0_release > 0 ? " (V0, top-k/top-p sort on the driver rank)"
+                 : o->sampler == MB_SAMPLER_TORCH_SORT ? " (V1, torch's top-k/top-p sort)"
+                                                        : "",
                  (long long)tokens, (int)rows, (long long)a->vocab_size,
                  a->vision_params ? ", after the vision encoder's profile (item size "
                                     "unknown: max_num_batched_tokens assumed)"

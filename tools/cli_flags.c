@@ -21,6 +21,7 @@ static const struct {
     {"mb_estimate_device_find: name", "--gpu"},
     {"mb_cpu_kv_options.utilization", "--gpu-memory-utilization"},
     {"mb_estimate_options.instances", "--instances"},
+    {"mb_estimate_options.sampler", "--sampler"},
     {"mb_gpu_spec_find: name", "--gpu"},
     {"usage_context_llm 0", "--usage-context serve"},
     {"usage_context_llm 1", "--usage-context llm"},

@@ -96,7 +96,10 @@ const cli_command cli_commands[] = {
      "  --pipeline-parallel-size N, --instances N (engines sharing the device),\n"
      "  --memory-cap SIZE (per instance), --vllm-version X.Y (before 0.21 the graphs are\n"
      "                           not taken from the KV cache), --vllm-v0 0.Y.Z (the V0\n"
-     "                           engine of that release: its profile run and sampler)\n"
+     "                           engine of that release: its profile run and sampler),\n"
+     "  --sampler kernel|sort    V1's top-k/top-p in the profile run: kernels (default, as\n"
+     "                           vLLM 0.33) or torch's sort (V1 from 0.11.1 until the\n"
+     "                           Triton kernels, or without FlashInfer before)\n"
      CLI_CHART_HELP
      "\n"
      "SIZE and N take vLLM's units: 85899345920 (bytes), 80G or 80GiB (binary: K M G T are\n"

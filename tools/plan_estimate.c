@@ -84,6 +84,21 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
         p->active = 1;
         return CLI_OK;
     }
+    if (is(arg, "--sampler")) {
+        /* V1's top-k/top-p in the profile run (mb_estimate_options.sampler) */
+        if ((rc = take_value(argc, argv, i, "--sampler", &v)))
+            return rc;
+        if (is(v, "kernel"))
+            p->o.sampler = MB_SAMPLER_KERNEL;
+        else if (is(v, "sort"))
+            p->o.sampler = MB_SAMPLER_TORCH_SORT;
+        else
+            return cli_usage("plan", "--sampler '%s': give kernel (FlashInfer's or vLLM's "
+                                     "Triton top-k/top-p, vLLM 0.33) or sort (torch's sort, "
+                                     "V1 from 0.11.1 to the Triton kernels)", v);
+        p->active = 1;
+        return CLI_OK;
+    }
     if (is(arg, "--vllm-version")) {
         if ((rc = take_value(argc, argv, i, "--vllm-version", &v)))
             return rc;

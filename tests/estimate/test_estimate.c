@@ -224,6 +224,48 @@ static void test_v0_sampler(void **state)
     assert_int_equal(e.activation.bytes, v1);
 }
 
+/* V1's torch-native top-k/top-p (mb_estimate_options.sampler, 1.3): the sort's peak, 38
+ * bytes per logit, on every rank; the default stays the kernels' figure; V0 ignores it. */
+static void test_v1_sort_sampler(void **state)
+{
+    (void)state;
+    assert_true(mb__est_v1_sort_bytes() == 38.0);
+    mb_arch *a = load("meta-llama--Llama-3.1-8B-Instruct.json");
+    mb_estimate_device d = h100();
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.max_num_seqs = 1024;
+    o.max_num_batched_tokens = 8192;
+    o.max_model_len = 16000;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    int64_t kernel = e.activation.bytes, kv_kernel = e.available_kv_cache_memory;
+    assert_null(strstr(e.activation.reason, "sort"));
+    o.sampler = MB_SAMPLER_TORCH_SORT;
+    for (int tp = 1; tp <= 2; tp++) {
+        o.tensor_parallel_size = tp;
+        assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+        /* the whole vocabulary on each rank: V1 gathers the logits to every rank */
+        assert_int_equal(e.activation.bytes,
+                         (int64_t)(1024.0 * 128256 * 38 + 8192.0 * 4096 * 2));
+        assert_non_null(strstr(e.activation.reason, "torch's top-k/top-p sort"));
+    }
+    /* a published H100 start-up of this model that sorted logs 4.76 GiB */
+    assert_true(fabs((double)e.activation.bytes / GiB - 4.76) < 0.1);
+    o.tensor_parallel_size = 1;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_true(e.activation.bytes > 2 * kernel);
+    assert_true(e.available_kv_cache_memory < kv_kernel);
+    /* V0 always sorts by its own rule */
+    o.vllm_v0_release = 803;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_OK);
+    assert_int_equal(e.activation.bytes, (int64_t)(1024.0 * 128256 * 32 + 8192.0 * 4096 * 2));
+    /* anything else is refused, naming the option */
+    o.vllm_v0_release = 0;
+    o.sampler = 2;
+    assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "mb_estimate_options.sampler 2"));
+}
+
 /* KV = requested - parts; the range from the parts' ranges; the verdicts. */
 static void test_budget_and_verdicts(void **state)
 {
@@ -748,6 +790,7 @@ int main(void)
         cmocka_unit_test_teardown(test_cli, release),
         cmocka_unit_test_teardown(test_sliding_window_tokens, release),
         cmocka_unit_test_teardown(test_multimodal_budget, release),
+        cmocka_unit_test_teardown(test_v1_sort_sampler, release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
