@@ -405,6 +405,12 @@ SAMPLER_READ = {
         "sort", "WARNING 09-24 20:46:11 [topk_topp_sampler.py:69] FlashInfer is not available. "
                 "Falling back to the PyTorch-native implementation of top-p & top-k sampling. "
                 "For the best performance, please install FlashInfer. (once per worker, 8 times)"),
+    "sipeed-qwen3-vl-30b-a3b-tp4-3090": (
+        "sort", "WARNING 10-06 15:56:47 [topk_topp_sampler.py:66] FlashInfer is not available. "
+                "Falling back to the PyTorch-native implementation of top-p & top-k sampling. "
+                "For the best performance, please install FlashInfer. (once per TP worker, 4 "
+                "times; read in the page as the string index stores it, commit 22b7e6f0, the "
+                "same start-up's log as the cited db46b93c)"),
     "debug-llama-3.2-1b-44gib": ("kernel", "INFO 08-06 10:17:19 [topk_topp_sampler.py:49] Using "
                                  "FlashInfer for top-p & top-k sampling."),
 }

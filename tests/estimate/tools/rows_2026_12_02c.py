@@ -21,6 +21,17 @@ from rows_2026_12_02b import SAMPLER_NOTE
 INDEX = ("found with the search tool's string index as file id {} on 2026-12-02; the index "
          "does not name its repository")
 
+QWEN7B_SRC = ("a Markdown tutorial in a public GitHub repository (in Chinese: vLLM offline inference "
+              "with a local Qwen2.5-7B from ModelScope, its LLM(...) cells and their output), " +
+              INDEX.format(60295104134))
+QWEN7B_GPU = ("a 24 GB card, not named in the part read (four GPUs without P2P: 'Custom allreduce "
+              "is disabled because your platform lacks GPU P2P capability', i.e. GeForce cards); "
+              "inferred from the figures with the logged sort sampler: at TP 1 and 0.9, 14.27 GiB "
+              "of weights and the 5.22 GiB of KV cache that the logged tokens are leave 1.7 GiB on "
+              "a 24 GB card, 0.4 on a 22 GiB A10/L4 (less than the sort's 1.4 GiB alone) and 8.7 "
+              "on a 32 GB card; the RTX 4090's table total is used (the 3090's differs by 0.03 "
+              "GiB)")
+
 HAND_2026_12_02C = [
     {"id": "strindex-r1-distill-qwen-1.5b-4090d-v083", "source":
      "a Markdown note in a public GitHub repository (in Chinese: how vLLM sizes the KV cache, "
@@ -164,4 +175,119 @@ HAND_2026_12_02C = [
          "size: 840,160 tokens",
          "(EngineCore_DP0 pid=164) INFO 01-23 15:50:29 [gpu_model_runner.py:3480] Graph "
          "capturing finished in 18 secs, took -0.03 GiB"]},
+
+    {"id": "strindex-qwen2.5-0.5b-24gb-v092-util06", "source":
+     "a Markdown tutorial in a public GitHub repository (in Chinese: deploying Qwen2.5-0.5B-Instruct "
+     "with vLLM on an AutoDL instance, section 4.2 'offline batch', its code and output), " +
+     INDEX.format(55921714709),
+     "vllm_version": "0.9.2 ('Initializing a V1 LLM engine (v0.9.2)')",
+     "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "RTX-4090",
+     "gpu_model": "a 24 GB card, not named in the part read (an AutoDL instance, /root/autodl-tmp); "
+                  "inferred from the figures with the logged sort sampler: 0.6 of the card must hold "
+                  "11.71 GiB of KV cache, 0.93 GiB of weights and the sort's 1.4 GiB for 256 rows of "
+                  "151,936 logits, which a 22 GiB A10/L4 cannot and a 32 GB card would leave 6 GiB "
+                  "unexplained; the RTX 4090's table total is used (the 3090's differs by 0.03 GiB)",
+     "gpu_total_gib": None, "tensor_parallel_size": 1, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen2.5-0.5B-Instruct", "config": "configs/Qwen--Qwen2.5-0.5B-Instruct.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 2048, "max_num_seqs": None, "max_num_batched_tokens": 8192,
+     "gpu_memory_utilization": 0.6, "enforce_eager": False,
+     "logged": {"weights_gib": 0.9277, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": 0.37,
+                "available_kv_gib": 11.71, "kv_cache_tokens": 1022896},
+     "sampler": "sort",
+     "notes": "LLM(model=Qwen2.5-0.5B-Instruct, max_model_len=2048, gpu_memory_utilization=0.6) "
+              "as the tutorial's code shows it; max_num_seqs is the version's LLM-class default. "
+              "The same page's throughput benchmark starts the model a second time (float16, "
+              "eager, the same 11.71 GiB) with settings its quoted code does not show; that "
+              "start-up is not a row. The GPU is inferred (gpu_model says how), so this row's "
+              "error partly tests that inference. " + SAMPLER_NOTE["sort"],
+     "evidence": [
+         "llm = LLM(model=\"/root/autodl-tmp/Qwen2___5-0___5B-Instruct\", max_model_len=2048, "
+         "gpu_memory_utilization=0.6)",
+         "INFO 07-10 15:18:19 [config.py:1472] Using max model len 2048",
+         "INFO 07-10 15:18:20 [config.py:2285] Chunked prefill is enabled with "
+         "max_num_batched_tokens=8192.",
+         "INFO 07-10 15:18:20 [core.py:69] Initializing a V1 LLM engine (v0.9.2) with config: ... "
+         "dtype=torch.bfloat16, max_seq_len=2048, ... tensor_parallel_size=1, ... "
+         "enforce_eager=False, kv_cache_dtype=auto",
+         "WARNING 07-10 15:18:21 [topk_topp_sampler.py:59] FlashInfer is not available. Falling "
+         "back to the PyTorch-native implementation of top-p & top-k sampling. For the best "
+         "performance, please install FlashInfer.",
+         "INFO 07-10 15:18:22 [gpu_model_runner.py:1801] Model loading took 0.9277 GiB and "
+         "0.473288 seconds",
+         "INFO 07-10 15:18:32 [gpu_worker.py:232] Available KV cache memory: 11.71 GiB",
+         "INFO 07-10 15:18:32 [kv_cache_utils.py:716] GPU KV cache size: 1,022,896 tokens",
+         "INFO 07-10 15:18:43 [gpu_model_runner.py:2326] Graph capturing finished in 11 secs, "
+         "took 0.37 GiB"]},
+
+    {"id": "strindex-qwen2.5-7b-24gb-v084", "source": QWEN7B_SRC,
+     "vllm_version": "0.8.4 (V1; 'Initializing a V1 LLM engine (v0.8.4)')",
+     "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "RTX-4090", "gpu_model": QWEN7B_GPU,
+     "gpu_total_gib": None, "tensor_parallel_size": 1, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen2.5-7B", "config": "configs/Qwen--Qwen2.5-7B.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 4096, "max_num_seqs": None, "max_num_batched_tokens": 8192,
+     "gpu_memory_utilization": 0.9, "enforce_eager": False,
+     "logged": {"weights_gib": 14.2717, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": 1.44,
+                "available_kv_gib": None, "kv_cache_tokens": 97680},
+     "sampler": "sort",
+     "notes": "LLM(model=Qwen2___5-7B, trust_remote_code=True, max_model_len=4096): utilization "
+              "0.9 and max_num_seqs are the version's LLM-class defaults. vLLM 0.8.4 logs only the "
+              "token count (97,680 tokens x 57,344 bytes = 5.22 GiB), so only the tokens are "
+              "scored. The GPU is inferred (gpu_model says how). " + SAMPLER_NOTE["sort"],
+     "evidence": [
+         "llm = LLM(model=\"/home/08_vllm/qwen/Qwen2___5-7B\", trust_remote_code=True, "
+         "max_model_len=4096)",
+         "INFO 04-18 14:22:03 [config.py:1901] Chunked prefill is enabled with "
+         "max_num_batched_tokens=8192.",
+         "INFO 04-18 14:22:04 [core.py:61] Initializing a V1 LLM engine (v0.8.4) with config: ... "
+         "dtype=torch.bfloat16, max_seq_len=4096, ... tensor_parallel_size=1, ... "
+         "enforce_eager=False, kv_cache_dtype=auto",
+         "WARNING 04-18 14:22:06 [topk_topp_sampler.py:69] FlashInfer is not available. Falling "
+         "back to the PyTorch-native implementation of top-p & top-k sampling. For the best "
+         "performance, please install FlashInfer.",
+         "INFO 04-18 14:22:11 [gpu_model_runner.py:1291] Model loading took 14.2717 GiB and "
+         "4.991946 seconds",
+         "INFO 04-18 14:22:31 [kv_cache_utils.py:634] GPU KV cache size: 97,680 tokens",
+         "INFO 04-18 14:22:55 [gpu_model_runner.py:1626] Graph capturing finished in 24 secs, "
+         "took 1.44 GiB"]},
+
+    {"id": "strindex-qwen2.5-7b-tp2-24gb-v084-util08", "source": QWEN7B_SRC,
+     "vllm_version": "0.8.4 (V1)", "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "RTX-4090", "gpu_model": QWEN7B_GPU + "; the same machine as the TP 1 row",
+     "gpu_total_gib": None, "tensor_parallel_size": 2, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen2.5-7B", "config": "configs/Qwen--Qwen2.5-7B.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 4096, "max_num_seqs": None, "max_num_batched_tokens": 8192,
+     "gpu_memory_utilization": 0.8, "enforce_eager": False,
+     "logged": {"weights_gib": 7.1441, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": 2.13,
+                "available_kv_gib": None, "kv_cache_tokens": 359328},
+     "sampler": "sort",
+     "notes": "The same tutorial's second start-up: LLM(..., tensor_parallel_size=2, "
+              "gpu_memory_utilization=0.8, max_model_len=4096) over multiprocessing workers, "
+              "custom all-reduce off (no P2P). The two workers log 359,328 and 359,712 tokens; "
+              "the smaller (the binding one) is kept, 9.59 GiB of KV per rank at 28,672 bytes "
+              "per token. Only the tokens are scored (0.8.4 does not log the KV memory). " +
+              SAMPLER_NOTE["sort"],
+     "evidence": [
+         "llm = LLM(model=\"/home/08_vllm/qwen/Qwen2___5-7B\", trust_remote_code=True, "
+         "tensor_parallel_size=2, gpu_memory_utilization=0.8, max_model_len=4096)",
+         "INFO 04-18 14:33:13 [config.py:1901] Chunked prefill is enabled with "
+         "max_num_batched_tokens=8192.",
+         "WARNING 04-18 14:33:18 [custom_all_reduce.py:146] Custom allreduce is disabled because "
+         "your platform lacks GPU P2P capability or P2P test failed.",
+         "(VllmWorker rank=0 pid=182840) WARNING 04-18 14:33:18 [topk_topp_sampler.py:69] "
+         "FlashInfer is not available. Falling back to the PyTorch-native implementation of "
+         "top-p & top-k sampling. For the best performance, please install FlashInfer.",
+         "(VllmWorker rank=0 pid=182840) INFO 04-18 14:33:23 [gpu_model_runner.py:1291] Model "
+         "loading took 7.1441 GiB and 4.425101 seconds",
+         "INFO 04-18 14:34:20 [kv_cache_utils.py:634] GPU KV cache size: 359,328 tokens",
+         "INFO 04-18 14:34:20 [kv_cache_utils.py:634] GPU KV cache size: 359,712 tokens",
+         "(VllmWorker rank=0 pid=182840) INFO 04-18 14:34:49 [gpu_model_runner.py:1626] Graph "
+         "capturing finished in 29 secs, took 2.13 GiB"]},
 ]
