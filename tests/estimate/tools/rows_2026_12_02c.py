@@ -290,4 +290,43 @@ HAND_2026_12_02C = [
          "INFO 04-18 14:34:20 [kv_cache_utils.py:634] GPU KV cache size: 359,712 tokens",
          "(VllmWorker rank=0 pid=182840) INFO 04-18 14:34:49 [gpu_model_runner.py:1626] Graph "
          "capturing finished in 29 secs, took 2.13 GiB"]},
+
+    {"id": "strindex-r1-distill-qwen-7b-tp2-24gb-v084-util08", "source": QWEN7B_SRC,
+     "vllm_version": "0.8.4 (V1)", "rules": "v1", "charge_cudagraphs": False,
+     "gpu": "RTX-4090", "gpu_model": QWEN7B_GPU + "; the same machine as the Qwen2.5-7B rows",
+     "gpu_total_gib": None, "tensor_parallel_size": 2, "pipeline_parallel_size": 1,
+     "model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "config": "configs/Qwen--Qwen2.5-7B.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": 4096, "max_num_seqs": None, "max_num_batched_tokens": 8192,
+     "gpu_memory_utilization": 0.8, "enforce_eager": False,
+     "logged": {"weights_gib": 7.1441, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": 2.13,
+                "available_kv_gib": None, "kv_cache_tokens": 367968},
+     "sampler": "sort",
+     "notes": "The tutorial's third start-up: LLM(DeepSeek-R1-Distill-Qwen-7B, "
+              "tensor_parallel_size=2, gpu_memory_utilization=0.8, max_model_len=4096). The "
+              "config is Qwen2.5-7B's, the distilled model's architecture (28 layers, hidden 3584, "
+              "4 KV heads, vocab 152064; its logged per-rank weights equal the Qwen2.5-7B row's "
+              "7.1441 GiB), as seed-row07 uses Qwen2.5-14B for the 14B distill. The workers log "
+              "367,968 and 368,352 tokens; the smaller is kept. Only the tokens are scored. " +
+              SAMPLER_NOTE["sort"],
+     "evidence": [
+         "llm = LLM(model=\"/home/08_vllm/deepseek-ai/DeepSeek-R1-Distill-Qwen-7B\", "
+         "trust_remote_code=True, tensor_parallel_size=2, gpu_memory_utilization=0.8, "
+         "max_model_len=4096,)",
+         "INFO 04-18 15:03:09 [config.py:1901] Chunked prefill is enabled with "
+         "max_num_batched_tokens=8192.",
+         "INFO 04-18 15:03:11 [core.py:61] Initializing a V1 LLM engine (v0.8.4) with config: "
+         "model='/home/08_vllm/deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', ... max_seq_len=4096, "
+         "... tensor_parallel_size=2",
+         "WARNING 04-18 15:03:13 [topk_topp_sampler.py:69] FlashInfer is not available. Falling "
+         "back to the PyTorch-native implementation of top-p & top-k sampling. For the best "
+         "performance, please install FlashInfer.",
+         "(VllmWorker rank=0 pid=259237) INFO 04-18 15:03:18 [gpu_model_runner.py:1291] Model "
+         "loading took 7.1441 GiB and 5.042643 seconds",
+         "INFO 04-18 15:03:40 [kv_cache_utils.py:634] GPU KV cache size: 367,968 tokens",
+         "INFO 04-18 15:03:40 [kv_cache_utils.py:634] GPU KV cache size: 368,352 tokens",
+         "INFO 04-18 15:04:06 [gpu_model_runner.py:1626] Graph capturing finished in 26 secs, "
+         "took 2.13 GiB"]},
 ]
+
