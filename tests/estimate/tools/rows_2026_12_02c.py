@@ -3,12 +3,14 @@ that say which top-k/top-p sampler the profile ran). Every start-up read for thi
 settings, device and logged KV budget could be read is here, whatever the estimate makes of
 it; the sources read and left out are listed in tests/estimate/README.md with the reason.
 
-Sources: three files the search tool's string index found by content and names only by an
-id (their `source` gives the id and says so): a Chinese note on the KV-cache size of
+Sources: five files the search tool's string index found by content and names only by an id
+(their `source` gives the id and says so): a Chinese note on the KV-cache size of
 DeepSeek-R1-Distill-Qwen-1.5B with vLLM 0.8.3 on an RTX 4090D (51774936285), the log of an
-RL job's four vLLM 0.11.0 engines for Qwen2.5-Math-1.5B (53815542336), and an Arm learning
-path serving Mistral-7B-Instruct-v0.2-GPTQ on a DGX Spark with NVIDIA's vLLM 0.11.0 build
-(9009555428).
+RL job's four vLLM 0.11.0 engines for Qwen2.5-Math-1.5B (53815542336), an Arm learning path
+serving Mistral-7B-Instruct-v0.2-GPTQ on a DGX Spark with NVIDIA's vLLM 0.11.0 build
+(9009555428), a Chinese tutorial deploying Qwen2.5-0.5B-Instruct with vLLM 0.9.2 on AutoDL
+(55921714709) and a Chinese tutorial of vLLM 0.8.4's offline API with Qwen2.5-7B at TP 1 and
+2 and DeepSeek-R1-Distill-Qwen-7B at TP 2 (60295104134).
 
 Each row's `sampler` is read from its own topk_topp_sampler.py line, quoted in `evidence`
 (rows_2026_12_02b.SAMPLER_NOTE), never from the logged activation or the error. Where a
