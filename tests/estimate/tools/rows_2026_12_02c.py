@@ -3,16 +3,17 @@ that say which top-k/top-p sampler the profile ran). Every start-up read for thi
 settings, device and logged KV budget could be read is here, whatever the estimate makes of
 it; the sources read and left out are listed in tests/estimate/README.md with the reason.
 
-Sources: five files the search tool's string index found by content and names only by an id
+Sources: six files the search tool's string index found by content and names only by an id
 (their `source` gives the id and says so): a Chinese note on the KV-cache size of
 DeepSeek-R1-Distill-Qwen-1.5B with vLLM 0.8.3 on an RTX 4090D (51774936285), the log of an
 RL job's four vLLM 0.11.0 engines for Qwen2.5-Math-1.5B (53815542336), an Arm learning path
 serving Mistral-7B-Instruct-v0.2-GPTQ on a DGX Spark with NVIDIA's vLLM 0.11.0 build
 (9009555428), a Chinese tutorial deploying Qwen2.5-0.5B-Instruct with vLLM 0.9.2 on AutoDL
 (55921714709) and a Chinese tutorial of vLLM 0.8.4's offline API with Qwen2.5-7B at TP 1 and
-2 and DeepSeek-R1-Distill-Qwen-7B at TP 2 (60295104134).
+2 and DeepSeek-R1-Distill-Qwen-7B at TP 2 (60295104134), and a comparison of Ollama and vLLM
+with Qwen3-30B-A3B-Instruct-2507-FP8 on two L40S at 0.10.2 (39328153190, no sampler line).
 
-Each row's `sampler` is read from its own topk_topp_sampler.py line, quoted in `evidence`
+Each row's `sampler` (where set) is read from its own topk_topp_sampler.py line, quoted in `evidence`
 (rows_2026_12_02b.SAMPLER_NOTE), never from the logged activation or the error. Where a
 setting, the GPU or the version is not in the source, `notes` (or `gpu_model`,
 `vllm_version`) says what was inferred and from what.
@@ -330,5 +331,40 @@ HAND_2026_12_02C = [
          "INFO 04-18 15:03:40 [kv_cache_utils.py:634] GPU KV cache size: 368,352 tokens",
          "INFO 04-18 15:04:06 [gpu_model_runner.py:1626] Graph capturing finished in 26 secs, "
          "took 2.13 GiB"]},
+
+    {"id": "strindex-qwen3-30b-a3b-2507-fp8-tp2-ep-l40s-v0102", "source":
+     "a Markdown comparison of Ollama and vLLM in a public GitHub repository (Qwen3-30B-A3B-"
+     "Instruct-2507-FP8 on 2 x L40S, the same author and day as l40s-qwen3-235b-2507-fp8-tp8-ep), " +
+     INDEX.format(39328153190) + " (a second copy is file id 39689115050)",
+     "vllm_version": "0.10.2 ('vllm --version' in the note)", "rules": "v1",
+     "charge_cudagraphs": False,
+     "gpu": "L40S", "gpu_model": "NVIDIA L40S x 2 (the note's header and its nvidia-smi, 46068MiB "
+                                "each)",
+     "gpu_total_gib": None, "tensor_parallel_size": 2, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen3-30B-A3B-Instruct-2507-FP8",
+     "config": "configs/Qwen--Qwen3-30B-A3B-Instruct-2507-FP8.json",
+     "dtype": None, "quantization": "fp8", "kv_cache_dtype": None,
+     "max_model_len": 32768, "max_num_seqs": None, "max_num_batched_tokens": None,
+     "gpu_memory_utilization": 0.95, "enforce_eager": False,
+     "logged": {"weights_gib": None, "activation_gib": None, "non_torch_gib": None,
+                "cudagraph_estimated_gib": None, "cudagraph_actual_gib": None,
+                "available_kv_gib": 25.91, "kv_cache_tokens": 566016},
+     "notes": "vllm serve Qwen/Qwen3-30B-A3B-Instruct-2507-FP8 --tensor-parallel-size 2 "
+              "--enable-expert-parallel --gpu-memory-utilization 0.95 --swap-space 0 "
+              "--max-model-len 32K; the scheduler settings are 0.10.2's defaults. Expert "
+              "parallelism puts 64 of 128 experts on each rank, the bytes per rank of TP 2's "
+              "sharding. The quoted lines have no topk_topp_sampler.py line, so `sampler` is not "
+              "set (the same author's 235B log of that day fell back to the sort, but from "
+              "another container).",
+     "evidence": [
+         "vllm serve Qwen/Qwen3-30B-A3B-Instruct-2507-FP8 --tensor-parallel-size 2 "
+         "--enable-expert-parallel --gpu-memory-utilization 0.95 --swap-space 0 --max-model-len 32K",
+         "(workspace) (main) root@C.26183956:/workspace$ vllm --version ... 0.10.2",
+         "(Worker_TP1_EP1 pid=2295) INFO 09-24 19:58:12 [gpu_worker.py:298] Available KV cache "
+         "memory: 25.91 GiB",
+         "(EngineCore_DP0 pid=2225) INFO 09-24 19:58:12 [kv_cache_utils.py:864] GPU KV cache "
+         "size: 566,016 tokens",
+         "|   0  NVIDIA L40S                    On  |   00000000:56:00.0 Off |                    "
+         "0 | ... |   45241MiB /  46068MiB |"]},
 ]
 
