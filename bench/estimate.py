@@ -9,6 +9,10 @@ baselines on the same rows: the weights alone (membudget plan's default before i
 and the weights plus a flat 2 GiB (vAquila's rule). Writes the table between the bench
 markers of docs/estimate.md. Not a test: ci/bench.sh runs it.
 
+A row with `sampler` ("kernel" or "sort": the top-k/top-p filter its own log says the
+profile ran, quoted in its `evidence`) is run with `--sampler` set to it; every other V1 row
+gets the default (the kernels, vLLM 0.33's rule).
+
     python3 bench/estimate.py --cli build/membudget [--doc docs/estimate.md]
 """
 import argparse
@@ -84,6 +88,8 @@ def run(cli, row, extra=()):
         cmd += ["--kv-cache-dtype", kvd]
     if row.get("enforce_eager"):
         cmd += ["--enforce-eager"]
+    if row.get("sampler") and "--sampler" not in extra:  # the log's own sampler line
+        cmd += ["--sampler", row["sampler"]]
     cmd += list(extra)
     p = subprocess.run(cmd, capture_output=True, text=True)
     if not p.stdout.strip().startswith("{"):
@@ -147,7 +153,7 @@ def sampler_table(cli, rows):
                 or lg.get("activation_gib") is None:
             continue
         res = []
-        for extra in ((), ("--sampler", "sort")):
+        for extra in (("--sampler", "kernel"), ("--sampler", "sort")):
             o, _ = run(cli, row, extra)
             if o is None:
                 break

@@ -17,8 +17,8 @@ merged in as they are, with their own sources.
 
     python3 tests/estimate/tools/build_rows.py PLANNER_GIT LLMPROF_GIT SEED_DIR
 
-The hand rows of rows_2026_12_02.py (multimodal start-ups and other GPUs) and of
-rows_2026_12_02b.py (more held-out start-ups) come after HAND;
+The hand rows of rows_2026_12_02.py (multimodal start-ups and other GPUs), of
+rows_2026_12_02b.py and of rows_2026_12_02c.py (more held-out start-ups) come after HAND;
 without the repositories, `--append-hand` adds every hand row that startups.json lacks:
 
     python3 tests/estimate/tools/build_rows.py --append-hand
@@ -32,7 +32,8 @@ import subprocess
 import sys
 
 from rows_2026_12_02 import HAND_2026_12_02
-from rows_2026_12_02b import HAND_2026_12_02B
+from rows_2026_12_02b import HAND_2026_12_02B, SAMPLER_NOTE
+from rows_2026_12_02c import HAND_2026_12_02C
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.dirname(HERE)
@@ -385,6 +386,46 @@ def apply_seed_read(r):
         r["logged"]["binding_available_kv_gib"] = extra["binding_available_kv_gib"]
 
 
+# which top-k/top-p filter a row's profile ran, read from its source's topk_topp_sampler.py
+# line after the row was written (rows of HAND and rows_2026_12_02.py; the rows of
+# rows_2026_12_02b.py and later carry `sampler` themselves): the line goes into `evidence`
+# and bench/estimate.py passes `--sampler`. Only from a quoted line, never from the logged
+# activation figure.
+SAMPLER_READ = {
+    "kserve-qwen2.5-vl-7b-l4": ("kernel", "INFO 08-31 08:01:45 [topk_topp_sampler.py:49] Using "
+                                "FlashInfer for top-p & top-k sampling."),
+    "hello-qwen2.5-vl-7b-a100-util022": (
+        "kernel", "(EngineCore pid=129) INFO 07-01 04:23:52 [topk_topp_sampler.py:55] Using "
+                  "FlashInfer for top-p & top-k sampling."),
+    "esp-llava-v1.6-mistral-7b-h100": (
+        "sort", "(EngineCore_DP0 pid=3021) WARNING 09-23 18:12:09 [topk_topp_sampler.py:69] "
+                "FlashInfer is not available. Falling back to the PyTorch-native implementation "
+                "of top-p & top-k sampling. For the best performance, please install FlashInfer."),
+    "l40s-qwen3-235b-2507-fp8-tp8-ep": (
+        "sort", "WARNING 09-24 20:46:11 [topk_topp_sampler.py:69] FlashInfer is not available. "
+                "Falling back to the PyTorch-native implementation of top-p & top-k sampling. "
+                "For the best performance, please install FlashInfer. (once per worker, 8 times)"),
+    "sipeed-qwen3-vl-30b-a3b-tp4-3090": (
+        "sort", "WARNING 10-06 15:56:47 [topk_topp_sampler.py:66] FlashInfer is not available. "
+                "Falling back to the PyTorch-native implementation of top-p & top-k sampling. "
+                "For the best performance, please install FlashInfer. (once per TP worker, 4 "
+                "times; read in the page as the string index stores it, commit 22b7e6f0, the "
+                "same start-up's log as the cited db46b93c)"),
+    "debug-llama-3.2-1b-44gib": ("kernel", "INFO 08-06 10:17:19 [topk_topp_sampler.py:49] Using "
+                                 "FlashInfer for top-p & top-k sampling."),
+}
+
+
+def apply_sampler_read(r):
+    """Set `sampler` from SAMPLER_READ (idempotent: the line and the note go in once)."""
+    got = SAMPLER_READ.get(r["id"])
+    if not got or r.get("sampler") == got[0]:
+        return
+    r["sampler"] = got[0]
+    r["evidence"] = list(r.get("evidence") or []) + [got[1]]
+    r["notes"] = ((r.get("notes") or "") + " " + SAMPLER_NOTE[got[0]]).strip()
+
+
 # rows the estimate cannot predict, and why: bench/estimate.py keeps them in the table,
 # flags them and reports its statistics with and without them
 UNPREDICTABLE = {
@@ -467,8 +508,19 @@ def append_hand():
     path = os.path.join(OUT, "startups.json")
     rows = json.load(open(path))
     have = {r["id"] for r in rows}
-    added = [r for r in HAND + HAND_2026_12_02 + HAND_2026_12_02B if r["id"] not in have]
+    # rows already there take what was read after they were written: a `sampler` line
+    # (SAMPLER_READ, or the row's own in rows_2026_12_02b.py and later), as a rebuild would
+    later = {r["id"]: r for r in HAND_2026_12_02B + HAND_2026_12_02C}
+    for r in rows:
+        apply_sampler_read(r)
+        src = later.get(r["id"])
+        if src and src.get("sampler") and r.get("sampler") != src["sampler"]:
+            for k in ("sampler", "evidence", "notes"):
+                r[k] = src[k]
+    added = [r for r in HAND + HAND_2026_12_02 + HAND_2026_12_02B + HAND_2026_12_02C
+             if r["id"] not in have]
     for r in added:
+        apply_sampler_read(r)
         if r["id"] in UNPREDICTABLE:
             r["unpredictable"] = UNPREDICTABLE[r["id"]]
         cfg = os.path.join(OUT, r["config"])
@@ -490,9 +542,10 @@ def main():
     planner, llmprof, seed = sys.argv[1:4]
     made = configs(llmprof)
     rows = (planner_rows(planner, made) + seed_rows(seed) + HAND + HAND_2026_12_02 +
-            HAND_2026_12_02B)
+            HAND_2026_12_02B + HAND_2026_12_02C)
     for r in rows:  # kept and shown, counted apart (bench/estimate.py)
         apply_seed_read(r)
+        apply_sampler_read(r)
         if r["id"] in UNPREDICTABLE:
             r["unpredictable"] = UNPREDICTABLE[r["id"]]
     with open(os.path.join(OUT, "startups.json"), "w") as f:

@@ -44,6 +44,18 @@ SUMMARY_NOTE = ("The summary's pod template: vllm serve MODEL --gpu-memory-utili
                 "logs, not log lines.")
 
 
+# `sampler`: which top-k/top-p filter the profile run's dummy sampler used, read from the
+# start-up's own topk_topp_sampler.py line (quoted in `evidence`); bench/estimate.py passes
+# it as --sampler. Never inferred from the logged activation or from the error.
+SAMPLER_NOTE = {
+    "kernel": "sampler: the log's topk_topp_sampler.py line says FlashInfer's top-k/top-p "
+              "kernel ran ('Using FlashInfer for top-p & top-k sampling', quoted).",
+    "sort": "sampler: the log's topk_topp_sampler.py line says the PyTorch-native top-k/top-p "
+            "(the sort) ran ('FlashInfer is not available. Falling back to the PyTorch-native "
+            "implementation', quoted).",
+}
+
+
 def _qwen2_7b(name, test, tp, util, gpu, gpu_model, weights, kv, tokens, graphs, extra):
     return {
         "id": "dennislee-qwen2-7b-" + name, "source": DENNISLEE + extra["log"] +
@@ -62,8 +74,9 @@ def _qwen2_7b(name, test, tp, util, gpu, gpu_model, weights, kv, tokens, graphs,
                  "is Qwen2.5-7B's, which has the same dimensions (28 layers, hidden 3584, "
                  "intermediate 18944, 28 heads, 4 KV heads, vocab 152064); max_model_len is set, "
                  "so the two files' different max_position_embeddings do not matter. "
-                 "max_num_seqs is 0.10.1.1's default (not logged). " + extra["note"],
+                 "max_num_seqs is 0.10.1.1's default (not logged). " + extra["note"] + " " + SAMPLER_NOTE[extra["sampler"]],
         "evidence": extra["evidence"],
+        "sampler": extra["sampler"],
     }
 
 
@@ -71,7 +84,7 @@ HAND_2026_12_02B = [
     _qwen2_7b("a100-80gb-util025", "Test 4", 1, 0.25, "A100-80GB",
               "NVIDIA A100 80GB (the log's file name, vllm-7B-1gpuA10080GB-0.25GRAM.log, and "
               "the README's 'NVIDIA A100 80GB GPU')", 14.2488, 5.01, 93872, 0.50,
-              {"log": "vllm-7B-1gpuA10080GB-0.25GRAM.log", "note": "One GPU.", "evidence": [
+              {"log": "vllm-7B-1gpuA10080GB-0.25GRAM.log", "sampler": "kernel", "note": "One GPU.", "evidence": [
                   "(APIServer pid=1671) INFO 09-04 01:02:21 [api_server.py:1805] vLLM API "
                   "server version 0.10.1.1",
                   "(APIServer pid=1671) INFO 09-04 01:02:21 [utils.py:326] non-default args: "
@@ -86,11 +99,13 @@ HAND_2026_12_02B = [
                   "(EngineCore_0 pid=1812) INFO 09-04 01:04:29 [kv_cache_utils.py:849] GPU KV "
                   "cache size: 93,872 tokens",
                   "(EngineCore_0 pid=1812) INFO 09-04 01:04:32 [gpu_model_runner.py:2708] Graph "
-                  "capturing finished in 3 secs, took 0.50 GiB"]}),
+                  "capturing finished in 3 secs, took 0.50 GiB",
+                  "(EngineCore_0 pid=1812) INFO 09-04 01:02:57 [topk_topp_sampler.py:50] Using "
+                  "FlashInfer for top-p & top-k sampling."]}),
     _qwen2_7b("a100-80gb-util05", "Test 5", 1, 0.5, "A100-80GB",
               "NVIDIA A100 80GB (the log's file name, vllm-7B-1gpuA10080GB-0.5GRAM.log)",
               14.2488, 24.83, 464848, 0.50,
-              {"log": "vllm-7B-1gpuA10080GB-0.5GRAM.log", "note": "One GPU.", "evidence": [
+              {"log": "vllm-7B-1gpuA10080GB-0.5GRAM.log", "sampler": "kernel", "note": "One GPU.", "evidence": [
                   "(APIServer pid=2739) INFO 09-04 01:28:28 [api_server.py:1805] vLLM API "
                   "server version 0.10.1.1",
                   "(APIServer pid=2739) INFO 09-04 01:28:28 [utils.py:326] non-default args: "
@@ -105,11 +120,13 @@ HAND_2026_12_02B = [
                   "(EngineCore_0 pid=2881) INFO 09-04 01:29:26 [kv_cache_utils.py:849] GPU KV "
                   "cache size: 464,848 tokens",
                   "(EngineCore_0 pid=2881) INFO 09-04 01:29:29 [gpu_model_runner.py:2708] Graph "
-                  "capturing finished in 3 secs, took 0.50 GiB"]}),
+                  "capturing finished in 3 secs, took 0.50 GiB",
+                  "(EngineCore_0 pid=2881) INFO 09-04 01:29:01 [topk_topp_sampler.py:50] Using "
+                  "FlashInfer for top-p & top-k sampling."]}),
     _qwen2_7b("tp2-a100-80gb-util025", "Test 2", 2, 0.25, "A100-80GB",
               "NVIDIA A100 80GB x 2 in one node (the log's file name, "
               "vllm-7B-2gpuA10080GB-0.25GRAM-same-node.log)", 7.1217, 12.02, 450192, 0.65,
-              {"log": "vllm-7B-2gpuA10080GB-0.25GRAM-same-node.log",
+              {"log": "vllm-7B-2gpuA10080GB-0.25GRAM-same-node.log", "sampler": "kernel",
                "note": "TP 2 in one node (multiprocessing workers).", "evidence": [
                    "(APIServer pid=1217) INFO 09-03 00:35:55 [api_server.py:1805] vLLM API "
                    "server version 0.10.1.1",
@@ -126,11 +143,13 @@ HAND_2026_12_02B = [
                    "(EngineCore_0 pid=1358) INFO 09-03 00:40:55 [kv_cache_utils.py:849] GPU KV "
                    "cache size: 450,192 tokens",
                    "(VllmWorker TP0 pid=1430) INFO 09-03 00:41:00 [gpu_model_runner.py:2708] "
-                   "Graph capturing finished in 4 secs, took 0.65 GiB"]}),
+                   "Graph capturing finished in 4 secs, took 0.65 GiB",
+                  "(VllmWorker TP0 pid=1430) INFO 09-03 00:36:44 [topk_topp_sampler.py:50] Using "
+                  "FlashInfer for top-p & top-k sampling."]}),
     _qwen2_7b("tp2-a100-80gb-util05", "Test 3", 2, 0.5, "A100-80GB",
               "NVIDIA A100 80GB x 2 in one node (the log's file name, "
               "vllm-7B-2gpuA10080GB-0.5GRAM-same-node.log)", 7.1217, 31.83, 1192160, 0.65,
-              {"log": "vllm-7B-2gpuA10080GB-0.5GRAM-same-node.log",
+              {"log": "vllm-7B-2gpuA10080GB-0.5GRAM-same-node.log", "sampler": "kernel",
                "note": "TP 2 in one node (multiprocessing workers).", "evidence": [
                    "(APIServer pid=3761) INFO 09-03 02:11:14 [api_server.py:1805] vLLM API "
                    "server version 0.10.1.1",
@@ -147,7 +166,9 @@ HAND_2026_12_02B = [
                    "(EngineCore_0 pid=3902) INFO 09-03 02:12:26 [kv_cache_utils.py:849] GPU KV "
                    "cache size: 1,192,160 tokens",
                    "(VllmWorker TP0 pid=3974) INFO 09-03 02:12:30 [gpu_model_runner.py:2708] "
-                   "Graph capturing finished in 4 secs, took 0.65 GiB"]}),
+                   "Graph capturing finished in 4 secs, took 0.65 GiB",
+                  "(VllmWorker TP0 pid=3974) INFO 09-03 02:12:01 [topk_topp_sampler.py:50] Using "
+                  "FlashInfer for top-p & top-k sampling."]}),
     _qwen2_7b("tp2-a100-40gb-util05-2nodes", "Test 1", 2, 0.5, "A100-40GB",
               "NVIDIA A100 40GB x 2, one per node (the log's file name, "
               "vllm-7B-2gpuA10040GB-0.5GRAM-diff-nodes.log; the README's intro says A100 80GB "
@@ -155,7 +176,7 @@ HAND_2026_12_02B = [
               "cache beside 7.12 GiB of weights only: 39.6 - 7.1 - 11.0 = 21.4 GiB of overhead "
               "where the 80GB runs at TP 2 show 0.6)",
               7.1217, 11.03, 412944, 1.00,
-              {"log": "vllm-7B-2gpuA10040GB-0.5GRAM-diff-nodes.log",
+              {"log": "vllm-7B-2gpuA10040GB-0.5GRAM-diff-nodes.log", "sampler": "sort",
                "note": "TP 2 over two nodes through Ray (RayWorkerWrapper workers).",
                "evidence": [
                    "(APIServer pid=121) INFO 09-03 04:36:09 [api_server.py:1805] vLLM API "
@@ -175,7 +196,11 @@ HAND_2026_12_02B = [
                    "cache size: 412,944 tokens",
                    "(EngineCore_0 pid=1257) (RayWorkerWrapper pid=1384) INFO 09-03 04:42:58 "
                    "[gpu_model_runner.py:2708] Graph capturing finished in 11 secs, took 1.00 "
-                   "GiB"]}),
+                   "GiB",
+                  "(EngineCore_0 pid=1257) (RayWorkerWrapper pid=1384) WARNING 09-03 04:38:28 "
+                  "[topk_topp_sampler.py:61] FlashInfer is not available. Falling back to the "
+                  "PyTorch-native implementation of top-p & top-k sampling. For the best "
+                  "performance, please install FlashInfer."]}),
 
     {"id": "dennislee-gpt-oss-120b-tp4-a100-80gb-util08", "source":
      DENNISLEE + "vllm-120B-4gpuA10080GB-0.8GRAM-diff-nodes.log (README.md's Test 9)",
@@ -193,7 +218,7 @@ HAND_2026_12_02B = [
      "notes": "gpt-oss-120b (a local copy) at TP 4 over Ray workers on several nodes; mxfp4 "
               "from the engine config line (quantization=mxfp4). max_num_seqs is 0.10.1.1's "
               "default (not logged). gpt-oss alternates sliding-window and full layers, so the "
-              "token count covers both groups.",
+              "token count covers both groups. " + SAMPLER_NOTE["kernel"],
      "evidence": [
          "(APIServer pid=1009) INFO 09-10 23:26:12 [api_server.py:1805] vLLM API server version "
          "0.10.1.1",
@@ -214,7 +239,10 @@ HAND_2026_12_02B = [
          "size: 2,640,144 tokens",
          "(EngineCore_0 pid=1159) (RayWorkerWrapper pid=343, ip=10.42.9.224) INFO 09-10 "
          "23:50:21 [gpu_model_runner.py:2708] Graph capturing finished in 101 secs, took 1.88 "
-         "GiB"]},
+         "GiB",
+         "(EngineCore_0 pid=1159) (RayWorkerWrapper pid=1273) INFO 09-10 23:27:29 "
+         "[topk_topp_sampler.py:50] Using FlashInfer for top-p & top-k sampling."],
+     "sampler": "kernel"},
 
     {"id": "jupyter-llama-3.1-8b-fp16-a100-40gb", "source":
      "a Markdown note in a public GitHub repository (installing vLLM with uv and serving "
@@ -240,7 +268,8 @@ HAND_2026_12_02B = [
      "notes": "vllm serve of a local Meta-Llama-3.1-8B-Instruct with --dtype float16 (the model's "
               "131072 tokens, logged); utilization 0.9 and max_num_seqs are 0.10.1.1's defaults. "
               "The GPU is inferred (gpu_model says how), so this row's KV error partly tests that "
-              "inference.",
+              "inference. " + SAMPLER_NOTE["sort"] + " The note lists `pip install "
+              "flashinfer-python`, but this start-up logged the fallback.",
      "evidence": [
          "/libraries/vllmenv/bin/vllm serve /home/jupyter/models/Meta-Llama-3.1-8B-Instruct "
          "--dtype float16 --port 8010 --disable-log-requests --tensor-parallel-size 1",
@@ -259,7 +288,11 @@ HAND_2026_12_02B = [
          "(EngineCore_0 pid=82) INFO 08-27 21:03:26 [kv_cache_utils.py:849] GPU KV cache size: "
          "157,648 tokens",
          "(EngineCore_0 pid=82) INFO 08-27 21:03:29 [gpu_model_runner.py:2708] Graph capturing "
-         "finished in 3 secs, took 0.52 GiB"]},
+         "finished in 3 secs, took 0.52 GiB",
+         "(EngineCore_0 pid=82) WARNING 08-27 21:02:33 [topk_topp_sampler.py:61] FlashInfer is "
+         "not available. Falling back to the PyTorch-native implementation of top-p & top-k "
+         "sampling. For the best performance, please install FlashInfer."],
+     "sampler": "sort"},
 
     {"id": "vllm27508-gpt-oss-120b-h100-default", "source":
      "https://github.com/vllm-project/vllm/issues/27508 (description by matheusfvesco, "
@@ -550,7 +583,7 @@ HAND_2026_12_02B = [
                 "available_kv_gib": 18.69, "kv_cache_tokens": 136080},
      "notes": "vllm serve Qwen/Qwen3-8B with only host, port and the served name set: the "
               "model's 40960 tokens (logged), utilization 0.9 and max_num_seqs 0.9.2's "
-              "defaults.",
+              "defaults. " + SAMPLER_NOTE["sort"],
      "evidence": [
          "INFO 06-10 10:57:31 [api_server.py:1395] vLLM API server version 0.9.2",
          "INFO 06-10 10:57:31 [cli_args.py:325] non-default args: {'host': '172.17.0.1', "
@@ -565,7 +598,11 @@ HAND_2026_12_02B = [
          "INFO 06-10 10:58:37 [gpu_model_runner.py:2326] Graph capturing finished in 23 secs, "
          "took 2.24 GiB",
          "|   4  NVIDIA A100-SXM4-40GB          On  | 00000000:C2:00.0 Off |                    "
-         "0 | ... |  39062MiB / 40960MiB |"]},
+         "0 | ... |  39062MiB / 40960MiB |",
+         "WARNING 06-10 10:57:52 [topk_topp_sampler.py:59] FlashInfer is not available. Falling "
+         "back to the PyTorch-native implementation of top-p & top-k sampling. For the best "
+         "performance, please install FlashInfer."],
+     "sampler": "sort"},
 
     {"id": "rocm-ray-r1-distill-qwen-14b-tp2-mi300x", "source":
      "an AMD ROCm blog post in a public GitHub repository ('Exploring Use Cases for Scalable "
