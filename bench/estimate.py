@@ -139,14 +139,17 @@ def quantile(xs, q):
 
 
 def sampler_table(cli, rows):
-    """Both V1 samplers (`--sampler kernel`, the default, and `--sampler sort`) against every
-    held-out V1 row that logs its activation peak: which one a start-up ran is not in its
-    log, so the benchmark's statistics keep the default and this table shows both."""
+    """Both V1 samplers (`--sampler kernel` and `--sampler sort`) against every held-out V1
+    row that logs its activation peak, with the sampler the row's log names (its `sampler`
+    field, from vLLM's topk_topp_sampler.py line) where it names one: the statistics above
+    use that, else the default (`kernel`, vLLM 0.33's)."""
     out = ["", "V1's top-k/top-p in the profile run, both rules, on every held-out V1 row "
-           "that logs its activation peak (GiB; the statistics above use the default, "
-           "`--sampler kernel`):", "",
-           "| row | vLLM | activation logged | kernel pred (err) | sort pred (err) | "
-           "KV err, kernel | KV err, sort |", "|---|---|---:|---:|---:|---:|---:|"]
+           "that logs its activation peak (GiB). The statistics above use the sampler the "
+           "row's log names (topk_topp_sampler.py's line at start-up), else the default, "
+           "`--sampler kernel`:", "",
+           "| row | vLLM | the log's sampler | activation logged | kernel pred (err) | "
+           "sort pred (err) | KV err, kernel | KV err, sort |",
+           "|---|---|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         lg = row["logged"]
         if row["rules"] != "v1" or row["id"].startswith("llmd-") or row.get("logged_rank") \
@@ -163,8 +166,9 @@ def sampler_table(cli, rows):
         if len(res) != 2:
             continue
         lkv, la = lg.get("available_kv_gib"), lg["activation_gib"]
-        out.append("| %s | %s | %s | %s (%s) | %s (%s) | %s | %s |" % (
-            row["id"], row["vllm_version"].split(" ")[0], g2(la),
+        out.append("| %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %s |" % (
+            row["id"], row["vllm_version"].split(" ")[0], row.get("sampler") or "not logged",
+            g2(la),
             g2(res[0][0]), pct(rel(res[0][0], la)), g2(res[1][0]), pct(rel(res[1][0], la)),
             pct(rel(res[0][1], lkv)), pct(rel(res[1][1], lkv))))
     return out
