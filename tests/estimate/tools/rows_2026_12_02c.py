@@ -366,5 +366,45 @@ HAND_2026_12_02C = [
          "size: 566,016 tokens",
          "|   0  NVIDIA L40S                    On  |   00000000:56:00.0 Off |                    "
          "0 | ... |   45241MiB /  46068MiB |"]},
+    {"id": "strindex-qwen2.5-0.5b-4090-v0271-v2runner", "source":
+     "a Markdown lab notebook in a public GitHub repository (in Korean: running the "
+     "orca3/llm-model-inference chapter 2 notebooks on an RTX 4090 under WSL2 with vLLM "
+     "0.27.1), " + INDEX.format(61815222665),
+     "vllm_version": "0.27.1 (the note: 'vLLM 0.27.1'; the V2 model runner's model_runner.py "
+                     "logs the weights)",
+     "rules": "v1", "charge_cudagraphs": True,
+     "gpu": "RTX-4090", "gpu_model": "NVIDIA GeForce RTX 4090 (the note's 4090 under WSL2), "
+                                    "23.99 GiB as logged ('Free memory on device (22.45/23.99 "
+                                    "GiB)')",
+     "gpu_total_gib": 23.99, "tensor_parallel_size": 1, "pipeline_parallel_size": 1,
+     "model": "Qwen/Qwen2.5-0.5B-Instruct", "config": "configs/Qwen--Qwen2.5-0.5B-Instruct.json",
+     "dtype": None, "quantization": None, "kv_cache_dtype": None,
+     "max_model_len": None, "max_num_seqs": 256, "max_num_batched_tokens": 8192,
+     "gpu_memory_utilization": 0.92, "enforce_eager": False,
+     "logged": {"weights_gib": 0.93, "activation_gib": 0.31, "non_torch_gib": 0.30,
+                "cudagraph_estimated_gib": 0.0, "cudagraph_actual_gib": 0.0,
+                "available_kv_gib": 20.52, "kv_cache_tokens": 1793232},
+     "notes": "vLLM's LLM class (the notebook's LLM(...) with its defaults): max_num_batched_tokens "
+              "8192 as logged, max_num_seqs 256, the LLM class's defaults below 70 GiB "
+              "(engine/arg_utils.py get_batch_defaults), utilization 0.92 as logged. The "
+              "non-torch figure is the logged 1.23 GiB of weights and non-torch less the 0.93 "
+              "GiB of weights. The V2 model runner (model_runner.py) profiles its own sampler "
+              "(vllm/v1/worker/gpu/model_runner.py _dummy_sampler_run), not the V1 runner's the "
+              "estimate's sampler rule follows. The quoted lines have no topk_topp_sampler.py "
+              "line, so `sampler` is not set. The note's second run of the same model logs the "
+              "same figures (not a second row).",
+     "evidence": [
+         "INFO 08-22 20:52:01 [scheduler.py:242] Chunked prefill is enabled with "
+         "max_num_batched_tokens=8192.",
+         "(EngineCore pid=20075) INFO 08-22 20:52:25 [model_runner.py:329] Model loading took "
+         "0.93 GiB and 6.206722 seconds",
+         "(EngineCore pid=20075) INFO 08-22 20:52:36 [gpu_worker.py:563] Available KV cache "
+         "memory: 20.52 GiB",
+         "(EngineCore pid=20075) INFO 08-22 20:52:36 [kv_cache_utils.py:2235] GPU KV cache size: "
+         "1,793,232 tokens",
+         "(EngineCore pid=20075) INFO 08-22 20:52:39 [gpu_worker.py:789] Free memory on device "
+         "(22.45/23.99 GiB) on startup. Desired GPU memory utilization is (0.92, 22.07 GiB). "
+         "Actual usage is 1.23 GiB for consumed memory (weights + non-torch), 0.31 GiB for peak "
+         "activation, and 0.0 GiB for CUDAGraph memory."]},
 ]
 
