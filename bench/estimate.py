@@ -11,7 +11,7 @@ markers of docs/estimate.md. Not a test: ci/bench.sh runs it.
 
 A row with `sampler` ("kernel" or "sort": the top-k/top-p filter its own log says the
 profile ran, quoted in its `evidence`) is run with `--sampler` set to it; every other V1 row
-gets the default (the kernels, vLLM 0.33's rule).
+gets the default (the kernels).
 
     python3 bench/estimate.py --cli build/membudget [--doc docs/estimate.md]
 """
@@ -142,7 +142,7 @@ def sampler_table(cli, rows):
     """Both V1 samplers (`--sampler kernel` and `--sampler sort`) against every held-out V1
     row that logs its activation peak, with the sampler the row's log names (its `sampler`
     field, from vLLM's topk_topp_sampler.py line) where it names one: the statistics above
-    use that, else the default (`kernel`, vLLM 0.33's)."""
+    use that, else the default (`kernel`)."""
     out = ["", "V1's top-k/top-p in the profile run, both rules, on every held-out V1 row "
            "that logs its activation peak (GiB). The statistics above use the sampler the "
            "row's log names (topk_topp_sampler.py's line at start-up), else the default, "

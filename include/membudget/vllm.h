@@ -657,7 +657,7 @@ MB_EXPORT int mb_estimate_device_find(const char *name, mb_estimate_device *out)
 
 /* V1's top-k/top-p filtering in the profile run (mb_estimate_options.sampler, 1.3). */
 typedef enum mb_estimate_sampler {
-    MB_SAMPLER_KERNEL = 0,     /* FlashInfer's or vLLM's Triton kernels (vLLM 0.33) */
+    MB_SAMPLER_KERNEL = 0,     /* FlashInfer's or vLLM's Triton kernels (as in 0.33) */
     MB_SAMPLER_TORCH_SORT = 1  /* torch.sort over every row (forward_native) */
 } mb_estimate_sampler;
 
@@ -687,7 +687,7 @@ typedef struct mb_estimate_options {
     int32_t vllm_v0_release;
     /* 1.3: how V1's dummy sampler filters top-k and top-p (mb_estimate_sampler). 0
      * (default, as in 1.2): a kernel that keeps no per-logit state beyond the
-     * probabilities, as vLLM 0.33 runs (FlashInfer's, or vLLM's Triton kernels);
+     * probabilities, as vLLM 0.33 filters (FlashInfer's, or vLLM's Triton kernels);
      * MB_SAMPLER_TORCH_SORT: torch's sort of every logit row, as V1 ran from 0.11.1 (PR
      * #26859 turned FlashInfer's sampler off) until the Triton kernels (PR #33538), or
      * without FlashInfer before that (docs/estimate.md, "Activation peak"). Not read for
