@@ -99,6 +99,16 @@ def run(cli, row, extra=()):
     return out, None
 
 
+def logged_kv(row):
+    """The logged KV figure a row is scored on, and whether the log is another rank's: a log
+    quoted from a rank that does not bind (V0's non-driver workers, `logged_rank`) is scored
+    on the binding rank's KV figure derived in the row, and its other parts are shown but not
+    scored (the estimate predicts the binding rank)."""
+    lg = row["logged"]
+    return (lg.get("binding_available_kv_gib", lg.get("available_kv_gib")),
+            bool(row.get("logged_rank")))
+
+
 def multimodal(row):
     """Whether the row's config has a vision tower (its encoder runs in the profile)."""
     with open(os.path.join(ROOT, "tests", "estimate", row["config"])) as f:
@@ -206,11 +216,7 @@ def main():
         req = gib(est["requested_memory"])
         kv_w = None if w is None else req - w
         kv_flat = None if w is None else req - w - 2.0
-        # a log quoted from a rank that does not bind (V0's non-driver workers): its KV
-        # figure is replaced by the binding rank's, derived in the row, and its other parts
-        # are shown but not scored (the estimate predicts the binding rank)
-        other_rank = bool(row.get("logged_rank"))
-        lkv = lg.get("binding_available_kv_gib", lg.get("available_kv_gib"))
+        lkv, other_rank = logged_kv(row)
         r = {"id": row["id"], "model": row["model"], "tp": row.get("tensor_parallel_size"),
              "pp": row.get("pipeline_parallel_size"), "rules": row["rules"],
              "version": row["vllm_version"], "total_from": out["_total_from"],

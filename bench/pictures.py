@@ -226,11 +226,7 @@ def accuracy(a):
         if out is None:
             continue
         e, lg = out["estimate"], row["logged"]
-        # a log from a rank that does not bind: its KV figure is the binding rank's,
-        # derived in the row, and its other parts are not the rank predicted (as in
-        # bench/estimate.py)
-        other_rank = bool(row.get("logged_rank"))
-        lkv = lg.get("binding_available_kv_gib", lg.get("available_kv_gib"))
+        lkv, other_rank = estimate.logged_kv(row)  # the binding rank's, as scored there
         for name, key, lkey in parts:
             x = e[key]
             if other_rank and lkey in ("activation_gib", "non_torch_gib"):

@@ -57,6 +57,11 @@
 
 /* ---- towers ------------------------------------------------------------------------ */
 
+/* Keys a vision config names its input channels and temporal patch by (both the tower's
+ * parameters and the encoder's profile read them). */
+static const char *const chan_keys[] = {"in_channels", "num_channels", "in_chans", NULL};
+static const char *const tpatch_keys[] = {"temporal_patch_size", NULL};
+
 /* Parameters of a vision or audio encoder from its sub-config; 0 when absent. */
 int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int vision)
 {
@@ -69,8 +74,6 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
     static const char *const inter_k[] = {"intermediate_size", "mlp_dim",
                                           "encoder_ffn_dim", NULL};
     static const char *const patch_k[] = {"patch_size", NULL};
-    static const char *const chan_k[] = {"in_channels", "num_channels", "in_chans", NULL};
-    static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
     static const char *const mel_k[] = {"num_mel_bins", NULL};
     double L = (double)mb__est_num_of(c, layers_k), hv = (double)mb__est_num_of(c, hidden_k);
     if (L <= 0 || hv <= 0)
@@ -85,8 +88,9 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
     if (!(total < 1e15))
         total = 1e15; /* absurd sizes: the weights then come out implausible, and say so */
     if (vision) {
-        double p = (double)mb__est_num_of(c, patch_k), ch = (double)mb__est_num_of(c, chan_k),
-               tp = (double)mb__est_num_of(c, tpatch_k);
+        double p = (double)mb__est_num_of(c, patch_k),
+               ch = (double)mb__est_num_of(c, chan_keys),
+               tp = (double)mb__est_num_of(c, tpatch_keys);
         total += (ch > 0 ? ch : 3) * (tp > 0 ? tp : 1) * (p > 0 ? p * p : 196) * hv;
         double m = merge > 1 ? merge : 1;
         double merger = hv * m * hv * m + hv * m * (double)lm_hidden; /* merger / projector */
@@ -161,9 +165,7 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
                                                            * its own (qwen2_5_vl_text) */
     if (!type)
         type = a->model.model_type;
-    static const char *const chan_k[] = {"in_channels", "in_chans", "num_channels", NULL};
-    static const char *const tpatch_k[] = {"temporal_patch_size", NULL};
-    int64_t chans = mb__est_num_of(vis, chan_k), tpatch = mb__est_num_of(vis, tpatch_k);
+    int64_t chans = mb__est_num_of(vis, chan_keys), tpatch = mb__est_num_of(vis, tpatch_keys);
     if (chans < 1 || chans > 64)
         chans = 3;
     const char *act = mb__est_str(vis, "hidden_act");
