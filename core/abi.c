@@ -69,6 +69,15 @@ _Static_assert(END_1_2_CONTEXT_OPTIONS <= sizeof(mb_context_options) &&
 _Static_assert(END_1_3_ESTIMATE_OPTIONS <= sizeof(mb_estimate_options),
                "release 1.3's fields end inside their structs");
 
+/* 1.4 adds mb_estimate_options.vllm_release and model_runner (the release's rules: its
+ * model runner, sampler and accounting; 0 means as in 1.3) and mb_estimate.model_runner,
+ * sampler and rules (what the estimate followed). */
+#define END_1_4_ESTIMATE_OPTIONS FIELD_END(mb_estimate_options, model_runner)
+#define END_1_4_ESTIMATE FIELD_END(mb_estimate, rules)
+_Static_assert(END_1_4_ESTIMATE_OPTIONS <= sizeof(mb_estimate_options) &&
+                   END_1_4_ESTIMATE <= sizeof(mb_estimate),
+               "release 1.4's fields end inside their structs");
+
 uint32_t mb_version(void) { return MEMBUDGET_VERSION; }
 
 const char *mb_version_string(void) { return MEMBUDGET_VERSION_STRING; }

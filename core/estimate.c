@@ -88,9 +88,10 @@ static int check(const mb_arch *a, const mb_estimate_device *dev, const mb_estim
     if (o->instances < 1 || o->instances > 64)
         return mb__error(MB_EINVAL, "mb_estimate_options.instances %d: give 1 to 64 engines "
                                     "per device", o->instances);
-    if (o->sampler != MB_SAMPLER_KERNEL && o->sampler != MB_SAMPLER_TORCH_SORT)
+    if (o->sampler < MB_SAMPLER_KERNEL || o->sampler > MB_SAMPLER_FORCE_KERNEL)
         return mb__error(MB_EINVAL, "mb_estimate_options.sampler %d: give MB_SAMPLER_KERNEL "
-                                    "(0) or MB_SAMPLER_TORCH_SORT (1)", (int)o->sampler);
+                                    "(0), MB_SAMPLER_TORCH_SORT (1) or "
+                                    "MB_SAMPLER_FORCE_KERNEL (2)", (int)o->sampler);
     if (o->max_num_seqs < 0 || o->max_num_batched_tokens < 0 || o->max_model_len < 0)
         return mb__error(MB_EINVAL, "max_num_seqs, max_num_batched_tokens and "
                                     "max_model_len must not be negative");
@@ -180,7 +181,13 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
     int rc = check(a, dev, o);
     if (rc)
         return rc;
+    mb__release_rules rr;
+    if ((rc = mb__est_release_rules(a, dev, o, &rr)))
+        return rc;
     mb_estimate e = MB_ESTIMATE_INIT;
+    e.model_runner = rr.runner;
+    e.sampler = rr.sampler;
+    snprintf(e.rules, sizeof e.rules, "%s", rr.text);
     e.tensor_parallel_size = o->tensor_parallel_size;
     e.pipeline_parallel_size = o->pipeline_parallel_size;
     e.instances = o->instances;
@@ -216,9 +223,10 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
                      "non_kv_memory from a profiling run", a->arch_reason);
             mb__est_part_unknown(&e.activation, why);
         } else {
-            mb__est_activation(a, o, e.max_num_seqs, e.max_num_batched_tokens, &e.activation);
+            mb__est_activation(a, o, &rr, e.max_num_seqs, e.max_num_batched_tokens,
+                               &e.activation);
         }
-        mb__est_non_torch(dev, o, &e.non_torch);
+        mb__est_non_torch(a, dev, o, &rr, e.max_num_seqs, &e.non_torch);
     }
     if (a->arch_reason[0] && !o->enforce_eager && o->cudagraph_memory == MB_UNKNOWN &&
         o->cudagraph_first == MB_UNKNOWN && dev->vendor != MB_GPU_CPU) {
@@ -226,8 +234,8 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
         snprintf(why, sizeof why, "%s: the CUDA-graph estimate needs it; pass "
                  "cudagraph_first/cudagraph_second or cudagraph_memory", a->arch_reason);
         mb__est_part_unknown(&e.cudagraph, why);
-    } else if ((rc = mb__est_cudagraphs(a, dev, o, e.max_num_seqs, e.max_num_batched_tokens,
-                                        &e))) {
+    } else if ((rc = mb__est_cudagraphs(a, dev, o, &rr, e.max_num_seqs,
+                                        e.max_num_batched_tokens, &e))) {
         return rc;
     }
 
@@ -258,7 +266,7 @@ int mb__estimate_compute(const mb_arch *a, const mb_estimate_device *dev,
     const mb_estimate_part *parts[] = {&e.weights, &e.activation, &e.non_torch, &e.cudagraph};
     const char *missing = NULL;
     double mid = 0, lo = 0, hi = 0;
-    e.cudagraph_charged = o->charge_cudagraphs && e.cudagraph.source != MB_EST_NONE;
+    e.cudagraph_charged = rr.graphs_charged && e.cudagraph.source != MB_EST_NONE;
     for (size_t i = 0; i < 4; i++) {
         if (i == 3 && !e.cudagraph_charged)
             continue;

@@ -45,7 +45,26 @@ struct mb_arch {
     int vision_gated;            /* the tower's MLP is gated (silu: gate, up, down) */
     char mm_rule[128];
     char arch_reason[160];       /* non-empty: the parameter count is unknown, and why */
+    char architecture[64];       /* config.json's architectures[0] ("" when absent) */
 };
+
+/* estimate_release.c: what the release of mb_estimate_options.vllm_release does (1.3's
+ * rules when it is 0). MB_EINVAL for a release, runner or combination that cannot be. */
+typedef struct mb__release_rules {
+    int runner;             /* mb_estimate_runner (MB_RUNNER_DEFAULT: the V0 engine) */
+    int sampler;            /* the top-k/top-p filter: MB_SAMPLER_KERNEL or TORCH_SORT */
+    int graphs_estimated;   /* the runner estimates its graphs (V2: from 0.29) */
+    int graphs_charged;     /* and takes them out of the KV cache (from 0.21) */
+    int persistent_counted; /* V2's buffers allocated after the weights count (0.27 on,
+                             * mem_utils' total_consumed) */
+    int v2_warmup_pass;     /* V2's dummy sampler also runs the warm-up parameters (0.33) */
+    int v2_flashinfer;      /* and that pass uses FlashInfer's sampler (capability 8.0-12.1) */
+    int sampler_unsure;     /* V1 on CUDA up to 0.11.0, sampler not given: FlashInfer's
+                             * kernel only where it was installed, else the sort */
+    char text[256];
+} mb__release_rules;
+int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,
+                          const mb_estimate_options *o, mb__release_rules *out);
 
 /* estimate_json.c: config.json lookups shared by the estimate's parsers (NULL/0 when
  * absent; num_of: the first of keys that is a number in [0, 1e12)). */
@@ -116,12 +135,15 @@ void mb__est_weights(const mb_arch *a, const mb_estimate_options *o, mb_estimate
 /* V0's sampler peak in bytes per logit for a V0 release (major x 10000 + minor x 100 +
  * patch): 40 up to 0.7.2, 32 after (estimate_parts.c says which tensors). */
 double mb__est_v0_sampler_bytes(int32_t release);
-void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs,
-                        int64_t tokens, mb_estimate_part *p);
-void mb__est_non_torch(const mb_estimate_device *dev, const mb_estimate_options *o,
+void mb__est_activation(const mb_arch *a, const mb_estimate_options *o,
+                        const mb__release_rules *r, int seqs, int64_t tokens,
+                        mb_estimate_part *p);
+void mb__est_non_torch(const mb_arch *a, const mb_estimate_device *dev,
+                       const mb_estimate_options *o, const mb__release_rules *r, int seqs,
                        mb_estimate_part *p);
 int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
-                       const mb_estimate_options *o, int seqs, int64_t tokens, mb_estimate *e);
+                       const mb_estimate_options *o, const mb__release_rules *r, int seqs,
+                       int64_t tokens, mb_estimate *e);
 
 /* estimate_engines.c: every engine's knob for an estimate that is otherwise complete. */
 void mb__estimate_knobs(const mb_estimate_device *dev, mb_estimate *e, int64_t cap);

@@ -159,6 +159,11 @@ static int fill_arch(const lookup *l, mb_arch *a)
     a->audio_params =
         mb__est_tower_params(mb__est_item(l->top, "audio_config"), a->hidden_size, 1, 0);
     mb__est_mm_profile(a, l->top);
+    /* the class vLLM resolves (ModelConfig.architectures): what its runner choice reads */
+    const cJSON *archs = mb__est_item(l->top, "architectures");
+    const cJSON *first = cJSON_IsArray(archs) ? cJSON_GetArrayItem(archs, 0) : NULL;
+    if (cJSON_IsString(first) && first->valuestring)
+        snprintf(a->architecture, sizeof a->architecture, "%s", first->valuestring);
 
     if (!a->arch_reason[0]) {
         if (!a->hidden_size)

@@ -116,8 +116,26 @@ double mb__est_v1_sort_bytes(void)
     return 2 + 4 + (4 + 8) + 8 + (4 + 8);
 }
 
-void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs,
-                       int64_t tokens, mb_estimate_part *p)
+/* Bytes per logit of the V2 model runner's dummy sampler (vllm/v1/worker/gpu/model_runner.py
+ * _dummy_sampler_run, vllm/v1/worker/gpu/sample/sampler.py). Up to 0.32 it samples the
+ * dummy batch once with no sampling parameters: no logits processing, so the model-dtype
+ * logits alone, then the Gumbel kernel's per-block maxima (vocab / 1024 per row:
+ * nothing). 0.33 adds a pass with SamplingParams.for_sampler_warmup() (temperature,
+ * top-k, top-p, min-p, penalties, logprobs): a float32 copy of the logits, then
+ * FlashInfer's top_k_top_p_sampling_from_logits (a masked float32 tensor and its softmax:
+ * the V1 kernel's tensors, MB__SAMPLER_BYTES) or, where FlashInfer's sampler is not
+ * supported, the Triton top-k/top-p in place and the Gumbel kernel (2 + 4), plus the
+ * Triton kernel's cached buffer of one vocabulary row per program (added by the caller). */
+static double v2_sampler_bytes(const mb__release_rules *r, int dtype_bytes)
+{
+    if (!r->v2_warmup_pass)
+        return dtype_bytes;
+    return r->v2_flashinfer ? MB__SAMPLER_BYTES : 2 + 4;
+}
+
+void mb__est_activation(const mb_arch *a, const mb_estimate_options *o,
+                       const mb__release_rules *r, int seqs, int64_t tokens,
+                       mb_estimate_part *p)
 {
     mb__shape s;
     mb__arch_shape(a, o->tensor_parallel_size, o->pipeline_parallel_size, &s);
@@ -135,10 +153,20 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
          * whose blocks bind: the executor takes the minimum over the workers). The
          * scheduler keeps max_num_seqs <= max_num_batched_tokens, so rows is seqs. */
         per_logit = mb__est_v0_sampler_bytes(o->vllm_v0_release);
-    } else if (o->sampler == MB_SAMPLER_TORCH_SORT) {
+    } else if (r->runner == MB_RUNNER_V2) {
+        per_logit = v2_sampler_bytes(r, s.dtype_bytes); /* every rank samples in V2 too */
+    } else if (r->sampler == MB_SAMPLER_TORCH_SORT) {
         per_logit = mb__est_v1_sort_bytes(); /* every rank samples in V1 */
     }
     double sampler = rows * s.vocab * per_logit + T * s.h * s.dtype_bytes;
+    if (r->runner == MB_RUNNER_V2 && r->v2_warmup_pass && !r->v2_flashinfer) {
+        /* topk_topp_triton.py's _TRITON_BUFFER_CACHE: min(next_pow2(rows), SMs) float32
+         * vocabulary rows, the SM count taken as 128 (the table has no SM counts) */
+        double prog = 1;
+        while (prog < rows && prog < 128)
+            prog *= 2;
+        sampler += prog * s.vocab * 4;
+    }
     double peak = fwd > sampler ? fwd : sampler;
     /* multimodal: profile_run first encodes a dummy batch of `items` images (or one video,
      * for Qwen-VL at long max_model_len) of the largest size (estimate_towers.c has vLLM's
@@ -183,7 +211,15 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
     /* the range: the live set depends on torch.compile's fusions and the allocator's
      * blocks (2 MiB and larger segments); a multimodal encoder is much less certain */
     double lo = 0.55, hi = a->vision_params || a->audio_params ? 3.0 : 1.7;
-    mb__est_part_set(p, peak, peak * lo, peak * hi, MB_EST_ESTIMATED);
+    double high = peak * hi;
+    if (r->sampler_unsure) {
+        /* a release whose V1 sampler depended on FlashInfer being installed: the top of
+         * the range is the sort's peak */
+        double sorted = rows * s.vocab * mb__est_v1_sort_bytes() + T * s.h * s.dtype_bytes;
+        if (sorted * 1.1 > high)
+            high = sorted * 1.1;
+    }
+    mb__est_part_set(p, peak, peak * lo, high, MB_EST_ESTIMATED);
     if (items > 0)
         snprintf(p->reason, sizeof p->reason,
                  "profile_run: the encoder over %lld %s%s of %lld tokens (budget %lld; "
@@ -198,7 +234,11 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
                  "profile_run%s: a forward over %lld tokens and the sampler over %d rows of "
                  "%lld logits%s",
                  o->vllm_v0_release > 0 ? " (V0, top-k/top-p sort on the driver rank)"
-                 : o->sampler == MB_SAMPLER_TORCH_SORT ? " (V1, torch's top-k/top-p sort)"
+                 : r->runner == MB_RUNNER_V2
+                     ? (!r->v2_warmup_pass ? " (V2 runner, no sampling parameters)"
+                        : r->v2_flashinfer ? " (V2 runner, FlashInfer's warm-up pass)"
+                                           : " (V2 runner, the Triton warm-up pass)")
+                 : r->sampler == MB_SAMPLER_TORCH_SORT ? " (V1, torch's top-k/top-p sort)"
                                                         : "",
                  (long long)tokens, (int)rows, (long long)a->vocab_size,
                  a->vision_params ? ", after the vision encoder's profile (item size "
@@ -209,7 +249,8 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o, int seqs
 /* non_torch_increase, per rank: library workspaces and kernels, and the communication
  * buffers of tensor and pipeline parallelism. Ranges from the spread of the logged
  * figures (docs/estimate.md). */
-void mb__est_non_torch(const mb_estimate_device *dev, const mb_estimate_options *o,
+void mb__est_non_torch(const mb_arch *a, const mb_estimate_device *dev,
+                      const mb_estimate_options *o, const mb__release_rules *r, int seqs,
                       mb_estimate_part *p)
 {
     double g = MB__GIB_F;
@@ -236,15 +277,36 @@ void mb__est_non_torch(const mb_estimate_device *dev, const mb_estimate_options 
         base += 0.1 * g;
         hi += 0.5 * g;
     }
+    /* the V2 runner's PenaltiesState (vllm/v1/worker/gpu/sample/penalties.py), built with
+     * the sampler on the last stage after the weights are measured: output_bin_counts,
+     * max_num_reqs x vocab int32, and prompt_bin_mask, max_num_reqs x ceil(vocab / 32)
+     * int32. From 0.27 mem_utils counts what the device lost since the worker started
+     * (total_consumed), so they are in the non-KV memory, logged with the non-torch
+     * memory; before 0.27 the accounting missed them. */
+    double penalties = 0;
+    if (r->runner == MB_RUNNER_V2 && !a->model.encoder_only) {
+        double v = (double)a->vocab_size;
+        penalties = (double)seqs * (v + ceil(v / 32)) * 4;
+    }
+    int counted = penalties > 0 && r->persistent_counted;
+    if (counted) {
+        base += penalties;
+        lo += penalties;
+        hi += penalties;
+    }
     mb__est_part_set(p, base, lo, hi, MB_EST_ESTIMATED);
-    snprintf(p->reason, sizeof p->reason, "library workspaces%s%s",
+    snprintf(p->reason, sizeof p->reason, "library workspaces%s%s%s",
              o->tensor_parallel_size > 1 ? ", NCCL and custom all-reduce buffers" : "",
-             o->pipeline_parallel_size > 1 ? ", pipeline send/receive buffers" : "");
+             o->pipeline_parallel_size > 1 ? ", pipeline send/receive buffers" : "",
+             counted ? ", the V2 runner's penalty counts (max_num_seqs x vocab int32)"
+             : penalties > 0 ? "; the V2 runner's penalty counts are not counted before 0.27"
+                             : "");
 }
 
 /* CUDA graphs, per rank (profile_cudagraph_memory's estimate, predicted). */
 int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
-                      const mb_estimate_options *o, int seqs, int64_t tokens, mb_estimate *e)
+                      const mb_estimate_options *o, const mb__release_rules *r, int seqs,
+                      int64_t tokens, mb_estimate *e)
 {
     mb_estimate_part *p = &e->cudagraph;
     e->num_cudagraphs = 0;
@@ -300,7 +362,9 @@ int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
     snprintf(p->reason, sizeof p->reason, "%d PIECEWISE graphs (largest %d) and %d FULL: "
              "the first capture's live set plus %.1f MiB per further graph%s",
              n, (int)largest, nf, per / (double)MB_MiB,
-             o->charge_cudagraphs ? "" : "; not taken from the KV cache before vLLM 0.21");
+             !r->graphs_estimated ? "; V2 before 0.29 does not estimate them: captured "
+                                    "outside the KV budget"
+             : r->graphs_charged ? "" : "; not taken from the KV cache (before vLLM 0.21)");
     return MB_OK;
 }
 

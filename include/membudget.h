@@ -56,9 +56,9 @@ extern "C" {
  * The major version is the soname's (libmembudget.so.1): it changes only with an
  * incompatible change to the ABI. */
 #define MEMBUDGET_VERSION_MAJOR 1
-#define MEMBUDGET_VERSION_MINOR 3
+#define MEMBUDGET_VERSION_MINOR 4
 #define MEMBUDGET_VERSION_PATCH 0
-#define MEMBUDGET_VERSION_STRING "1.3.0"
+#define MEMBUDGET_VERSION_STRING "1.4.0"
 #define MEMBUDGET_VERSION \
     (MEMBUDGET_VERSION_MAJOR * 10000 + MEMBUDGET_VERSION_MINOR * 100 + MEMBUDGET_VERSION_PATCH)
 

@@ -22,6 +22,11 @@ static const struct {
     {"mb_cpu_kv_options.utilization", "--gpu-memory-utilization"},
     {"mb_estimate_options.instances", "--instances"},
     {"mb_estimate_options.sampler", "--sampler"},
+    {"mb_estimate_options.vllm_release", "--vllm-version"},
+    {"mb_estimate_options.model_runner", "--model-runner"},
+    {"mb_estimate_options.vllm_v0_release", "--vllm-v0"},
+    {"MB_SAMPLER_TORCH_SORT", "sort"},
+    {"MB_RUNNER_V1", "v1"},
     {"mb_gpu_spec_find: name", "--gpu"},
     {"usage_context_llm 0", "--usage-context serve"},
     {"usage_context_llm 1", "--usage-context llm"},
@@ -112,4 +117,5 @@ void cli_flags_estimate(mb_estimate *e)
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         cli_flags(parts[i]->reason, sizeof parts[i]->reason);
     cli_flags(e->verdict_text, sizeof e->verdict_text);
+    cli_flags(e->rules, sizeof e->rules);
 }

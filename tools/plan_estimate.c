@@ -89,7 +89,7 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
         if ((rc = take_value(argc, argv, i, "--sampler", &v)))
             return rc;
         if (is(v, "kernel"))
-            p->o.sampler = MB_SAMPLER_KERNEL;
+            p->o.sampler = MB_SAMPLER_FORCE_KERNEL;
         else if (is(v, "sort"))
             p->o.sampler = MB_SAMPLER_TORCH_SORT;
         else
@@ -99,14 +99,34 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
         p->active = 1;
         return CLI_OK;
     }
+    if (is(arg, "--model-runner")) {
+        /* VLLM_USE_V2_MODEL_RUNNER (mb_estimate_options.model_runner) */
+        if ((rc = take_value(argc, argv, i, "--model-runner", &v)))
+            return rc;
+        if (is(v, "v1"))
+            p->o.model_runner = MB_RUNNER_V1;
+        else if (is(v, "v2"))
+            p->o.model_runner = MB_RUNNER_V2;
+        else
+            return cli_usage("plan", "--model-runner '%s': give v1 (gpu_model_runner.py) or "
+                                     "v2 (vllm/v1/worker/gpu/model_runner.py, as "
+                                     "VLLM_USE_V2_MODEL_RUNNER=1)", v);
+        p->active = 1;
+        return CLI_OK;
+    }
     if (is(arg, "--vllm-version")) {
         if ((rc = take_value(argc, argv, i, "--vllm-version", &v)))
             return rc;
-        int major = 0, minor = 0;
-        if (sscanf(v, "%d.%d", &major, &minor) != 2 || major < 0 || minor < 0)
-            return cli_usage("plan", "--vllm-version '%s': give a release such as 0.33", v);
-        /* CUDA graphs are taken out of the KV cache from 0.21 on */
-        p->o.charge_cudagraphs = major > 0 || minor >= 21;
+        int major = 0, minor = 0, patch = 0, used = 0;
+        int got = sscanf(v, "%d.%d%n.%d%n", &major, &minor, &used, &patch, &used);
+        if (got < 2 || v[used] != '\0' || major != 0 || minor < 8 || minor > 99 ||
+            patch < 0 || patch > 99)
+            return cli_usage("plan", "--vllm-version '%s': give a V1-engine release 0.8 or "
+                                     "later as 0.Y or 0.Y.Z, such as 0.33 or 0.11.1 (for "
+                                     "V0 start-ups, --vllm-v0)", v);
+        /* the release's rules (mb_estimate_options.vllm_release): its model runner for
+         * the model, V1's sampler, whether the graphs are charged (from 0.21) */
+        p->o.vllm_release = minor * 100 + patch;
         p->active = 1;
         return CLI_OK;
     }
@@ -226,8 +246,8 @@ const char *plan_est_cudagraph_how(const plan_est *p)
     if (!p->cudagraph_applied)
         return NULL;
     return !p->e.cudagraph_charged
-               ? "not charged to the KV cache before vLLM 0.21 (the estimate below still "
-                 "predicts them)"
+               ? "not charged to the KV cache by this vLLM (before 0.21, or the V2 runner "
+                 "before 0.29; the estimate below still predicts them)"
                : "estimated from the model and the capture sizes (range below)";
 }
 
@@ -268,6 +288,7 @@ void plan_est_print(const plan_est *p)
            p->dev.name, gib(p->dev.total_memory, a, sizeof a), e->tensor_parallel_size,
            e->pipeline_parallel_size, e->instances, e->instances == 1 ? "" : "s",
            e->max_num_seqs, (long long)e->max_num_batched_tokens);
+    printf("  %-14s %s\n", "rules", e->rules);
     print_part("weights", &e->weights);
     print_part("activation", &e->activation);
     print_part("non-torch", &e->non_torch);
@@ -336,6 +357,12 @@ void plan_est_json(const plan_est *p, cJSON *root)
         cJSON_ReplaceItemInObject(root, "cudagraph_source", cJSON_CreateString("estimated"));
     cJSON *x = cJSON_AddObjectToObject(root, "estimate");
     cJSON_AddStringToObject(x, "device", p->dev.name);
+    cJSON_AddStringToObject(x, "model_runner", e->model_runner == MB_RUNNER_V2   ? "v2"
+                                               : e->model_runner == MB_RUNNER_V1 ? "v1"
+                                                                                 : "v0");
+    cJSON_AddStringToObject(x, "sampler",
+                            e->sampler == MB_SAMPLER_TORCH_SORT ? "sort" : "kernel");
+    cJSON_AddStringToObject(x, "rules", e->rules);
     cli_json_bytes(x, "total_memory", p->dev.total_memory);
     cJSON_AddItemToObject(x, "weights_memory", part_json(&e->weights));
     cJSON_AddItemToObject(x, "activation_peak", part_json(&e->activation));

@@ -657,9 +657,19 @@ MB_EXPORT int mb_estimate_device_find(const char *name, mb_estimate_device *out)
 
 /* V1's top-k/top-p filtering in the profile run (mb_estimate_options.sampler, 1.3). */
 typedef enum mb_estimate_sampler {
-    MB_SAMPLER_KERNEL = 0,     /* FlashInfer's or vLLM's Triton kernels (as in 0.33) */
-    MB_SAMPLER_TORCH_SORT = 1  /* torch.sort over every row (forward_native) */
+    MB_SAMPLER_KERNEL = 0,      /* FlashInfer's or vLLM's Triton kernels (as in 0.33); from
+                                 * 1.4, with vllm_release set: that release's default */
+    MB_SAMPLER_TORCH_SORT = 1,  /* torch.sort over every row (forward_native) */
+    MB_SAMPLER_FORCE_KERNEL = 2 /* 1.4: the kernels whatever vllm_release's default */
 } mb_estimate_sampler;
+
+/* The model runner whose profile run the start-up follows (mb_estimate_options.model_runner
+ * and mb_estimate.model_runner, 1.4). */
+typedef enum mb_estimate_runner {
+    MB_RUNNER_DEFAULT = 0, /* the one vllm_release runs the model with (V1 when none) */
+    MB_RUNNER_V1 = 1,      /* vllm/v1/worker/gpu_model_runner.py */
+    MB_RUNNER_V2 = 2       /* vllm/v1/worker/gpu/model_runner.py (VLLM_USE_V2_MODEL_RUNNER) */
+} mb_estimate_runner;
 
 typedef struct mb_estimate_options {
     uint32_t size; /* the caller's sizeof: set it with MB_ESTIMATE_OPTIONS_INIT */
@@ -693,6 +703,15 @@ typedef struct mb_estimate_options {
      * without FlashInfer before that (docs/estimate.md, "Activation peak"). Not read for
      * V0 (vllm_v0_release), whose sampler always sorts. */
     int32_t sampler;
+    /* 1.4: the V1-engine release the start-up runs, major x 10000 + minor x 100 + patch
+     * (3300 for 0.33.0; 0.8.0 or later). 0 (default, as in 1.3): none named, the V1
+     * runner's rules. Given, the estimate follows that release (docs/estimate.md,
+     * "Releases"): the model runner it picks for the model's architecture (when
+     * model_runner is 0), V1's top-k/top-p filter (when sampler is 0), whether the graphs
+     * are estimated and taken from the KV cache (charge_cudagraphs 0 still turns that
+     * off), and which persistent buffers its accounting counts. Above 0.33: 0.33's rules. */
+    int32_t vllm_release;
+    int32_t model_runner; /* 1.4: mb_estimate_runner; 0: by vllm_release */
 } mb_estimate_options;
 #define MB_ESTIMATE_OPTIONS_INIT \
     { .size = sizeof(mb_estimate_options), .tensor_parallel_size = 1, \
@@ -746,6 +765,11 @@ typedef struct mb_estimate {
     int32_t verdict;                     /* mb_estimate_verdict */
     char verdict_text[512];
     mb_engine_knobs knobs;
+    /* 1.4: the rules the estimate followed: the model runner (mb_estimate_runner: V1 or
+     * V2; 0 for a V0 start-up), the top-k/top-p filter of the profile run
+     * (mb_estimate_sampler: KERNEL or TORCH_SORT), and why, in words */
+    int32_t model_runner, sampler;
+    char rules[256];
 } mb_estimate;
 #define MB_ESTIMATE_INIT { .size = sizeof(mb_estimate) }
 

@@ -261,9 +261,151 @@ static void test_v1_sort_sampler(void **state)
     assert_int_equal(e.activation.bytes, (int64_t)(1024.0 * 128256 * 32 + 8192.0 * 4096 * 2));
     /* anything else is refused, naming the option */
     o.vllm_v0_release = 0;
-    o.sampler = 2;
+    o.sampler = 3;
     assert_int_equal(mb_estimate_compute(a, &d, &o, &e), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "mb_estimate_options.sampler 2"));
+    assert_non_null(strstr(mb_error_detail(), "mb_estimate_options.sampler 3"));
+}
+
+static int runner_at(mb_arch *a, const mb_estimate_device *d, int32_t release)
+{
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.vllm_release = release;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    if (mb_estimate_compute(a, d, &o, &e) != MB_OK)
+        fail_msg("release %d: %s", (int)release, mb_error_detail());
+    return e.model_runner;
+}
+
+/* A named release's rules (mb_estimate_options.vllm_release, 1.4), as each release's
+ * vllm/config/vllm.py use_v2_model_runner and topk_topp_sampler.py decide them. */
+static void test_vllm_release_rules(void **state)
+{
+    (void)state;
+    mb_estimate_device d = h100();
+    mb_arch *qwen3 = load("Qwen--Qwen3-8B.json");          /* Qwen3ForCausalLM, dense */
+    mb_arch *llama = load("meta-llama--Llama-3.1-8B-Instruct.json");
+    mb_arch *qwen2 = load("Qwen--Qwen2.5-7B.json");        /* Qwen2ForCausalLM, dense */
+    mb_arch *moe = load("Qwen--Qwen3-30B-A3B.json");       /* Qwen3MoeForCausalLM */
+    /* the runner: Qwen3 first (0.22), then Llama (0.23), every dense model (0.25), every
+     * model (0.29); no release named keeps 1.3's V1 runner */
+    assert_int_equal(runner_at(qwen3, &d, 2101), MB_RUNNER_V1);
+    assert_int_equal(runner_at(qwen3, &d, 2200), MB_RUNNER_V2);
+    assert_int_equal(runner_at(llama, &d, 2200), MB_RUNNER_V1);
+    assert_int_equal(runner_at(llama, &d, 2300), MB_RUNNER_V2);
+    assert_int_equal(runner_at(qwen2, &d, 2400), MB_RUNNER_V1);
+    assert_int_equal(runner_at(qwen2, &d, 2500), MB_RUNNER_V2);
+    assert_int_equal(runner_at(moe, &d, 2801), MB_RUNNER_V1);
+    assert_int_equal(runner_at(moe, &d, 2900), MB_RUNNER_V2);
+    assert_int_equal(runner_at(moe, &d, 0), MB_RUNNER_V1);
+
+    /* V1's sampler: the kernels to 0.11.0, torch's sort from 0.11.1 to 0.16, the Triton
+     * kernels from 0.17; on ROCm the sort until 0.17 */
+    mb_estimate_options o = MB_ESTIMATE_OPTIONS_INIT;
+    o.max_num_seqs = 1024;
+    o.max_num_batched_tokens = 1024;
+    mb_estimate e = MB_ESTIMATE_INIT;
+    const int32_t rel[] = {1100, 1101, 1401, 1700, 2000};
+    const int sorted[] = {0, 1, 1, 0, 0};
+    for (int i = 0; i < 5; i++) {
+        o.vllm_release = rel[i];
+        assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
+        assert_int_equal(e.model_runner, MB_RUNNER_V1);
+        assert_int_equal(e.sampler, sorted[i] ? MB_SAMPLER_TORCH_SORT : MB_SAMPLER_KERNEL);
+        double per = sorted[i] ? 38 : 14.8;
+        assert_int_equal(e.activation.bytes,
+                         (int64_t)(1024.0 * 128256 * per + 1024.0 * 4096 * 2));
+    }
+    /* up to 0.11.0 V1 used FlashInfer's kernel only where it was installed: the range's top
+     * is the sort's peak; from 0.17 the kernels are certain */
+    const double sort_peak = 1024.0 * 128256 * 38 + 1024.0 * 4096 * 2;
+    o.vllm_release = 1100;
+    assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
+    assert_true((double)e.activation.high >= sort_peak);
+    assert_non_null(strstr(e.rules, "if installed"));
+    o.vllm_release = 1700;
+    assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
+    assert_true((double)e.activation.high < sort_peak);
+    o.vllm_release = 1401;
+    o.sampler = MB_SAMPLER_FORCE_KERNEL;
+    assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
+    assert_int_equal(e.sampler, MB_SAMPLER_KERNEL);
+    o.sampler = 0;
+    mb_estimate_device amd;
+    assert_int_equal(mb_estimate_device_find("MI300X", &amd), MB_OK);
+    o.vllm_release = 1000;
+    assert_int_equal(mb_estimate_compute(llama, &amd, &o, &e), MB_OK);
+    assert_int_equal(e.sampler, MB_SAMPLER_TORCH_SORT);
+    assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
+    assert_int_equal(e.sampler, MB_SAMPLER_KERNEL);
+
+    /* the V2 runner up to 0.32: the dummy sampler keeps the model-dtype logits only; from
+     * 0.27 the penalty counts (max_num_seqs x (vocab + vocab / 32) int32, allocated after
+     * the weights) are in the non-KV memory; no CUDA-graph estimate before 0.29 */
+    const double logits = 1024.0 * 151936 * 2 + 1024.0 * 4096 * 2;
+    const double penalties = 1024.0 * (151936 + 4748) * 4;
+    o.vllm_release = 2601;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_int_equal(e.model_runner, MB_RUNNER_V2);
+    assert_int_equal(e.activation.bytes, (int64_t)logits);
+    int64_t nt_0_26 = e.non_torch.bytes;
+    assert_non_null(strstr(e.non_torch.reason, "not counted before 0.27"));
+    assert_false(e.cudagraph_charged);
+    o.vllm_release = 2701;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_int_equal(e.non_torch.bytes - nt_0_26, (int64_t)penalties);
+    assert_false(e.cudagraph_charged);
+    assert_non_null(strstr(e.rules, "V2"));
+    o.vllm_release = 2900;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_true(e.cudagraph_charged);
+    assert_int_equal(e.activation.bytes, (int64_t)logits);
+    /* 0.33's warm-up pass: FlashInfer's sampler on capability 8.0-12.1 (the V1 kernel's
+     * tensors), else the Triton kernels (2 + 4 bytes) and their cached rows (128 SMs) */
+    o.vllm_release = 3300;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_int_equal(e.activation.bytes,
+                     (int64_t)(1024.0 * 151936 * 14.8 + 1024.0 * 4096 * 2));
+    mb_estimate_device t4 = d;
+    t4.cc_major = 7;
+    t4.cc_minor = 5;
+    assert_int_equal(mb_estimate_compute(qwen3, &t4, &o, &e), MB_OK);
+    assert_int_equal(e.activation.bytes, (int64_t)(1024.0 * 151936 * 6 + 1024.0 * 4096 * 2 +
+                                                   128.0 * 151936 * 4));
+    /* charge_cudagraphs 0 still turns the charge off; V1 before 0.21 never charged */
+    o.charge_cudagraphs = 0;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_false(e.cudagraph_charged);
+    o.charge_cudagraphs = 1;
+    o.vllm_release = 2000;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_false(e.cudagraph_charged);
+    assert_int_equal(e.model_runner, MB_RUNNER_V1);
+
+    /* bad combinations are refused, naming the options */
+    o.vllm_release = 700;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "mb_estimate_options.vllm_release 700"));
+    o.vllm_release = 3300;
+    o.vllm_v0_release = 604;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "vllm_v0_release are both set"));
+    o.vllm_v0_release = 0;
+    o.sampler = MB_SAMPLER_TORCH_SORT;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "with the V2 model runner"));
+    o.sampler = 0;
+    o.model_runner = 3;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "mb_estimate_options.model_runner 3"));
+    o.model_runner = MB_RUNNER_V2;
+    o.vllm_release = 2101;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
+    assert_non_null(strstr(mb_error_detail(), "exists from 0.22.0"));
+    /* a runner asked for alone follows 0.33 */
+    o.vllm_release = 0;
+    assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
+    assert_int_equal(e.model_runner, MB_RUNNER_V2);
+    assert_true(e.cudagraph_charged);
 }
 
 /* KV = requested - parts; the range from the parts' ranges; the verdicts. */
@@ -791,6 +933,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sliding_window_tokens, release),
         cmocka_unit_test_teardown(test_multimodal_budget, release),
         cmocka_unit_test_teardown(test_v1_sort_sampler, release),
+        cmocka_unit_test_teardown(test_vllm_release_rules, release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
