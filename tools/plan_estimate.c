@@ -198,6 +198,8 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     eo->cudagraph_memory = o->cudagraph_memory;
     eo->cudagraph_first = o->cudagraph_first;
     eo->cudagraph_second = o->cudagraph_second;
+    if (!eo->vllm_release && !eo->vllm_v0_release)
+        eo->vllm_release = 3300; /* no --vllm-version: vLLM 0.33.0, the reference */
     rc = mb_estimate_compute(arch, &p->dev, eo, &p->e);
     mb_arch_free(arch); /* the estimate keeps nothing of it */
     if (rc)
