@@ -53,7 +53,32 @@ def v0_release(row):
     return m.group(0)
 
 
-def run(cli, row, extra=()):
+def v1_release(row):
+    """The V1-engine release whose rules a row follows (`--vllm-version`): the X.Y[.Z] its
+    vllm_version starts with (a leading '~' marks a release inferred from the log's line
+    numbers, taken as given), or None when it names a range or no release (then a stand-in
+    with 1.3's rules: 0.21 when the row's start-up charged the CUDA graphs, else 0.20)."""
+    m = re.match(r"~?(\d+)\.(\d+)(?:\.(\d+))?(?![\d.]*-)", row.get("vllm_version") or "")
+    if not m or int(m.group(1)) != 0 or int(m.group(2)) < 8:
+        return None
+    return "%s.%s.%s" % (m.group(1), m.group(2), m.group(3) or "0")
+
+
+def log_runner(row):
+    """The model runner a V1 start-up's quoted lines name: gpu_model_runner.py is the V1
+    runner's file, vllm/v1/worker/gpu/model_runner.py the V2 runner's; None when no quoted
+    line names either (or the row is V0, whose worker also logs a model_runner.py)."""
+    if row["rules"] != "v1":
+        return None
+    ev = " ".join(row.get("evidence") or [])
+    if "gpu_model_runner.py:" in ev:
+        return "v1"
+    if re.search(r"[\[ ]model_runner\.py:", ev):
+        return "v2"
+    return None
+
+
+def run(cli, row, extra=(), log_sampler=True):
     # the log's total when it gives one, else the named-GPU table's (core/gpus.c, through
     # --gpu: the runtime's figure where a published log gives it, else the datasheet's)
     total = row.get("gpu_total_gib")
@@ -61,8 +86,11 @@ def run(cli, row, extra=()):
     cfg = os.path.join(ROOT, "tests", "estimate", row["config"])
     cmd = [cli, "plan", "--model", cfg, "--estimate", "--json",
            "-tp", str(row.get("tensor_parallel_size") or 1),
-           "--pipeline-parallel-size", str(row.get("pipeline_parallel_size") or 1),
-           "--vllm-version", "0.33" if row.get("charge_cudagraphs") else "0.20"]
+           "--pipeline-parallel-size", str(row.get("pipeline_parallel_size") or 1)]
+    if v0_release(row) is None:
+        release = v1_release(row) if row["rules"] == "v1" else None
+        cmd += ["--vllm-version",
+                release or ("0.21" if row.get("charge_cudagraphs") else "0.20")]
     if row.get("gpu"):
         cmd += ["--gpu", row["gpu"]]
     if total is not None:
@@ -88,7 +116,7 @@ def run(cli, row, extra=()):
         cmd += ["--kv-cache-dtype", kvd]
     if row.get("enforce_eager"):
         cmd += ["--enforce-eager"]
-    if row.get("sampler") and "--sampler" not in extra:  # the log's own sampler line
+    if row.get("sampler") and "--sampler" not in extra and log_sampler:  # the log's line
         cmd += ["--sampler", row["sampler"]]
     cmd += list(extra)
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -153,17 +181,25 @@ def sampler_table(cli, rows):
     row that logs its activation peak, with the sampler the row's log names (its `sampler`
     field, from vLLM's topk_topp_sampler.py line) where it names one: the statistics above
     use that, else the default (`kernel`)."""
-    out = ["", "V1's top-k/top-p in the profile run, both rules, on every held-out V1 row "
-           "that logs its activation peak (GiB). The statistics above use the sampler the "
-           "row's log names (topk_topp_sampler.py's line at start-up), else the default, "
-           "`--sampler kernel`:", "",
-           "| row | vLLM | the log's sampler | activation logged | kernel pred (err) | "
-           "sort pred (err) | KV err, kernel | KV err, sort |",
-           "|---|---|---|---:|---:|---:|---:|---:|"]
+    out = ["", "V1's top-k/top-p in the profile run, both rules, on every held-out row "
+           "that logs its activation peak and ran the V1 model runner (GiB). The statistics "
+           "above use the sampler the row's log names (topk_topp_sampler.py's line at "
+           "start-up), else the default of the row's release (`--vllm-version`: torch's sort "
+           "from 0.11.1 to 0.16, and on ROCm before 0.17; the kernels otherwise):", "",
+           "| row | vLLM | the log's sampler | the release's | activation logged | "
+           "kernel pred (err) | sort pred (err) | KV err, kernel | KV err, sort |",
+           "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    v2 = []
     for row in rows:
         lg = row["logged"]
         if row["rules"] != "v1" or row["id"].startswith("llmd-") or row.get("logged_rank") \
                 or lg.get("activation_gib") is None:
+            continue
+        d, _ = run(cli, row, log_sampler=False)  # the release's own default
+        if d is None:
+            continue
+        if d["estimate"].get("model_runner") == "v2":
+            v2.append(row["id"])  # V2 filters with FlashInfer or Triton: no sort to try
             continue
         res = []
         for extra in (("--sampler", "kernel"), ("--sampler", "sort")):
@@ -176,11 +212,52 @@ def sampler_table(cli, rows):
         if len(res) != 2:
             continue
         lkv, la = lg.get("available_kv_gib"), lg["activation_gib"]
-        out.append("| %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %s |" % (
             row["id"], row["vllm_version"].split(" ")[0], row.get("sampler") or "not logged",
+            d["estimate"]["sampler"] if v1_release(row) else "no release named",
             g2(la),
             g2(res[0][0]), pct(rel(res[0][0], la)), g2(res[1][0]), pct(rel(res[1][0], la)),
             pct(rel(res[0][1], lkv)), pct(rel(res[1][1], lkv))))
+    if v2:
+        out += ["", "Left out, their release runs them with the V2 model runner (no torch "
+                "sort to compare): " + ", ".join(v2) + "."]
+    return out
+
+
+def runner_table(cli, rows):
+    """The model runner each row's release picks for its model (`--vllm-version`, the
+    release's use_v2_model_runner) against the runner its quoted log lines name."""
+    agree, differ = [], []
+    for row in rows:
+        named = log_runner(row)
+        if named is None or v1_release(row) is None:
+            continue
+        o, _ = run(cli, row)
+        if o is None:
+            continue
+        picked = o["estimate"].get("model_runner")
+        (agree if picked == named else differ).append((row["id"], named, picked))
+    # V1's sampler: the release's default against the sampler line a log quotes
+    same, other = [], []
+    for row in rows:
+        if not row.get("sampler") or v1_release(row) is None:
+            continue
+        o, _ = run(cli, row, log_sampler=False)
+        if o is not None:
+            (same if o["estimate"]["sampler"] == row["sampler"] else other).append(
+                "%s (%s: %s logged)" % (row["id"], v1_release(row), row["sampler"]))
+    v2 = [r for r, n, _ in agree if n == "v2"]
+    out = ["", "The model runner: %d of %d rows whose quoted lines name their runner "
+           "(gpu_model_runner.py: V1; model_runner.py: V2) and whose row names one release "
+           "get the same runner from that release's rule (%d of them V2: %s)." % (
+               len(agree), len(agree) + len(differ), len(v2), ", ".join(v2) or "none")]
+    for rid, named, picked in differ:
+        out.append("- %s: the log names %s, the release's rule picks %s" % (rid, named, picked))
+    out += ["", "V1's sampler: %d of %d rows whose log quotes its topk_topp_sampler.py line "
+            "get that sampler from their release's default; the others (run with the "
+            "logged one) are %s. Up to 0.11.0 the default is FlashInfer's kernel, which "
+            "vLLM used only where FlashInfer was installed." % (
+                len(same), len(same) + len(other), "; ".join(other) or "none")]
     return out
 
 
@@ -354,6 +431,7 @@ def main():
             "%s (%s)" % (g2(r["kv_flat"]), pct(rel(r["kv_flat"], kvl))) if kvl else "",
             r.get("flag") or ""))
     lines += sampler_table(a.cli, rows)
+    lines += runner_table(a.cli, rows)
     if skipped:
         lines.append("")
         lines.append("Skipped rows: " + "; ".join("%s (%s)" % s for s in skipped) + ".")

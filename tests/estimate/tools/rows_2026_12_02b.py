@@ -505,9 +505,11 @@ HAND_2026_12_02B = [
      "tensor and pipeline parallelism, written for a reader with two A40s), found with the "
      "search tool's string index as file id 57905766703 on 2026-12-02; the index does not "
      "name its repository",
-     "vllm_version": ">=0.25 (inferred: vllm/vllm-openai:latest; gpu_worker.py:563 and "
-                     "kv_cache_utils.py:2235 come after 0.24.0's 508 and 2146, and the V2 "
-                     "model runner, model_runner.py, loads the weights)",
+     "vllm_version": ("0.27.1 (the post's software list pins vllm 0.27.1; its quoted "
+                      "gpu_worker.py:563, kv_cache_utils.py:2235 and 2236 and "
+                      "model_runner.py:329 are the lines of 0.27.0 and 0.27.1 and of no "
+                      "other release from 0.25.0 to 0.32.0, read in the PyPI sdists; the "
+                      "V2 model runner, model_runner.py, loads the weights)"),
      "rules": "v1", "charge_cudagraphs": True,
      "gpu": "RTX-PRO-6000",
      "gpu_model": "two Blackwell PCIe Gen5 cards, RTX PRO 6000 Blackwell (96 GB) inferred: the "
@@ -540,7 +542,7 @@ HAND_2026_12_02B = [
     {"id": "blog-qwen3-32b-pp2-rtx-pro-6000-util0426", "source":
      "the same blog draft as blog-qwen3-32b-tp2-rtx-pro-6000-util0426 (string-index file id "
      "57905766703)",
-     "vllm_version": ">=0.25 (inferred, as for the TP 2 row of the same post)",
+     "vllm_version": "0.27.1 (as for the TP 2 row of the same post)",
      "rules": "v1", "charge_cudagraphs": True,
      "gpu": "RTX-PRO-6000",
      "gpu_model": "two Blackwell PCIe Gen5 cards, RTX PRO 6000 Blackwell (96 GB) inferred (see "
