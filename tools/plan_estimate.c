@@ -200,12 +200,21 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     eo->cudagraph_second = o->cudagraph_second;
     if (!eo->vllm_release && !eo->vllm_v0_release)
         eo->vllm_release = 3300; /* no --vllm-version: vLLM 0.33.0, the reference */
+    /* VLLM_USE_V2_MODEL_RUNNER, as plan_cg_env read it for the plan's graphs, picks the
+     * estimate's runner too unless --model-runner did */
+    const char *env_v2 = getenv("VLLM_USE_V2_MODEL_RUNNER");
+    int env_runner = env_v2 && *env_v2 && !eo->vllm_v0_release;
+    if (env_runner && eo->model_runner == MB_RUNNER_DEFAULT)
+        eo->model_runner = o->model_runner_v1 ? MB_RUNNER_V1 : MB_RUNNER_V2;
     rc = mb_estimate_compute(arch, &p->dev, eo, &p->e);
     mb_arch_free(arch); /* the estimate keeps nothing of it */
     if (rc)
         return cli_fail_rc(rc, "estimate");
     cli_flags_estimate(&p->e);
     const mb_estimate *e = &p->e;
+    /* the plan's CUDA-graph rules follow the runner the estimate's release picked */
+    if (!env_runner && e->model_runner != MB_RUNNER_DEFAULT)
+        o->model_runner_v1 = e->model_runner == MB_RUNNER_V1;
     /* the plan runs on the estimate's scheduler settings and budget */
     o->max_num_seqs = e->max_num_seqs;
     o->max_num_batched_tokens = e->max_num_batched_tokens;

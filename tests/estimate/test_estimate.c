@@ -672,6 +672,37 @@ static void test_cli(void **state)
     free(out);
     free(err);
 
+    /* the release's rules: 0.33.0 by default (the V2 runner, its graphs charged); 0.27.1
+     * runs Qwen3 with the V2 runner, which charges no graphs; a V0 release is refused */
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-32B.json --gpu RTX-PRO-6000 "
+                          "-tp 2 --vllm-version 0.27.1 --json", &out, &err);
+    assert_int_equal(rc, 0);
+    j = cJSON_Parse(out);
+    assert_non_null(j);
+    est = cJSON_GetObjectItemCaseSensitive(j, "estimate");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(est, "model_runner")->valuestring,
+                        "v2");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(est, "cudagraph_charged")));
+    assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(est, "rules")->valuestring,
+                           "vLLM 0.27.1"));
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-32B.json --gpu H100 "
+                          "--max-model-len 8192 --model-runner v1", &out, &err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "vLLM 0.33.0: the V1 runner, as asked"));
+    assert_non_null(strstr(out, "model runner V1"));
+    free(out);
+    free(err);
+    rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-32B.json --gpu H100 "
+                          "--vllm-version 0.6.4", &out, &err);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(err, "--vllm-version '0.6.4'"));
+    assert_non_null(strstr(err, "--vllm-v0"));
+    free(out);
+    free(err);
+
     /* a part that cannot be estimated leaves the tokens unknown too, never a number */
     rc = tu_run_cli(NULL, "plan --model " MB_SOURCE_DIR "/tests/fixtures/models/"
                           "gemma-3-12b-it.config.json --gpu H100", &out, &err);
