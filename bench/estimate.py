@@ -57,7 +57,7 @@ def v1_release(row):
     """The V1-engine release whose rules a row follows (`--vllm-version`): the X.Y[.Z] its
     vllm_version starts with (a leading '~' marks a release inferred from the log's line
     numbers, taken as given), or None when it names a range or no release (then a stand-in
-    with 1.3's rules: 0.21 when the row's start-up charged the CUDA graphs, else 0.20)."""
+    with 1.3's rules: 0.21 when the row's start-up charged the CUDA graphs, else 0.19)."""
     m = re.match(r"~?(\d+)\.(\d+)(?:\.(\d+))?(?![\d.]*-)", row.get("vllm_version") or "")
     if not m or int(m.group(1)) != 0 or int(m.group(2)) < 8:
         return None
@@ -90,7 +90,7 @@ def run(cli, row, extra=(), log_sampler=True):
     if v0_release(row) is None:
         release = v1_release(row) if row["rules"] == "v1" else None
         cmd += ["--vllm-version",
-                release or ("0.21" if row.get("charge_cudagraphs") else "0.20")]
+                release or ("0.21" if row.get("charge_cudagraphs") else "0.19")]
     if row.get("gpu"):
         cmd += ["--gpu", row["gpu"]]
     if total is not None:

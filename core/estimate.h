@@ -53,14 +53,18 @@ struct mb_arch {
 typedef struct mb__release_rules {
     int runner;             /* mb_estimate_runner (MB_RUNNER_DEFAULT: the V0 engine) */
     int sampler;            /* the top-k/top-p filter: MB_SAMPLER_KERNEL or TORCH_SORT */
-    int graphs_estimated;   /* the runner estimates its graphs (V2: from 0.29) */
-    int graphs_charged;     /* and takes them out of the KV cache (from 0.21) */
+    int graphs_estimated;   /* the runner estimates its graphs (V2: from 0.29; ROCm: from
+                             * 0.26) */
+    int graphs_charged;     /* and takes them out of the KV cache (from 0.20) */
     int persistent_counted; /* V2's buffers allocated after the weights count (0.27 on,
                              * mem_utils' total_consumed) */
     int v2_warmup_pass;     /* V2's dummy sampler also runs the warm-up parameters (0.33) */
     int v2_flashinfer;      /* and that pass uses FlashInfer's sampler (capability 8.0-12.1) */
     int sampler_unsure;     /* V1 on CUDA up to 0.11.0, sampler not given: FlashInfer's
                              * kernel only where it was installed, else the sort */
+    int v2_fp32_copy;       /* V2 before 0.26: apply_sampling_params always copies the
+                             * logits to float32 */
+    int pooling;            /* a pooling model: the profile runs the pooler, no sampler */
     char text[256];
 } mb__release_rules;
 int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,

@@ -24,7 +24,7 @@
  *    the first capture keeps the live set of a forward over the largest capture size in
  *    the graph pool, each further graph a few small buffers per layer;
  *  - the KV cache: requested (ceil(total x utilization), gpu_worker.py) less the non-KV
- *    parts and, since 0.21 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS), the graphs.
+ *    parts and, since 0.20 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS), the graphs.
  * The few constants that are fitted (estimate.h) are global: none is per model or per row.
  */
 #include <math.h>
@@ -118,8 +118,8 @@ double mb__est_v1_sort_bytes(void)
 
 /* Bytes per logit of the V2 model runner's dummy sampler (vllm/v1/worker/gpu/model_runner.py
  * _dummy_sampler_run, vllm/v1/worker/gpu/sample/sampler.py). Up to 0.32 it samples the
- * dummy batch once with no sampling parameters: no logits processing, so the model-dtype
- * logits alone, then the Gumbel kernel's per-block maxima (vocab / 1024 per row:
+ * dummy batch once with no sampling parameters: from 0.26 no logits processing, so the
+ * model-dtype logits alone (0.22-0.25 copied them to float32 first), then the Gumbel kernel's per-block maxima (vocab / 1024 per row:
  * nothing). 0.33 adds a pass with SamplingParams.for_sampler_warmup() (temperature,
  * top-k, top-p, min-p, penalties, logprobs): a float32 copy of the logits, then
  * FlashInfer's top_k_top_p_sampling_from_logits (a masked float32 tensor and its softmax:
@@ -128,6 +128,8 @@ double mb__est_v1_sort_bytes(void)
  * Triton kernel's cached buffer of one vocabulary row per program (added by the caller). */
 static double v2_sampler_bytes(const mb__release_rules *r, int dtype_bytes)
 {
+    if (r->v2_fp32_copy)
+        return dtype_bytes + 4; /* 0.22-0.25: the float32 copy is made whatever the params */
     if (!r->v2_warmup_pass)
         return dtype_bytes;
     return r->v2_flashinfer ? MB__SAMPLER_BYTES : 2 + 4;
@@ -154,12 +156,15 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o,
          * scheduler keeps max_num_seqs <= max_num_batched_tokens, so rows is seqs. */
         per_logit = mb__est_v0_sampler_bytes(o->vllm_v0_release);
     } else if (r->runner == MB_RUNNER_V2) {
-        per_logit = v2_sampler_bytes(r, s.dtype_bytes); /* every rank samples in V2 too */
+        per_logit = v2_sampler_bytes(r, s.dtype_bytes); /* every TP rank of the last
+                                                         * stage samples in V2 too */
     } else if (r->sampler == MB_SAMPLER_TORCH_SORT) {
         per_logit = mb__est_v1_sort_bytes(); /* every rank samples in V1 */
     }
     double sampler = rows * s.vocab * per_logit + T * s.h * s.dtype_bytes;
-    if (r->runner == MB_RUNNER_V2 && r->v2_warmup_pass && !r->v2_flashinfer) {
+    if (r->pooling)
+        sampler = 0; /* profile_run runs _dummy_pooler_run instead (V1 and V2) */
+    if (r->runner == MB_RUNNER_V2 && r->v2_warmup_pass && !r->v2_flashinfer && !r->pooling) {
         /* topk_topp_triton.py's _TRITON_BUFFER_CACHE: min(next_pow2(rows), SMs) float32
          * vocabulary rows, the SM count taken as 128 (the table has no SM counts) */
         double prog = 1;
@@ -278,15 +283,18 @@ void mb__est_non_torch(const mb_arch *a, const mb_estimate_device *dev,
         hi += 0.5 * g;
     }
     /* the V2 runner's PenaltiesState (vllm/v1/worker/gpu/sample/penalties.py), built with
-     * the sampler on the last stage after the weights are measured: output_bin_counts,
-     * max_num_reqs x vocab int32, and prompt_bin_mask, max_num_reqs x ceil(vocab / 32)
-     * int32. From 0.27 mem_utils counts what the device lost since the worker started
+     * the sampler on the last stage of a generative model after the runner is made:
+     * output_bin_counts, max_num_reqs x vocab int32, and prompt_bin_mask, max_num_reqs x
+     * ceil(vocab / 32) int32; and StructuredOutputsWorker's grammar_bitmask
+     * (structured_outputs.py), max_num_reqs x ceil(vocab / 32) int32 without speculative
+     * tokens. From 0.27 mem_utils counts what the device lost since the worker started
      * (total_consumed), so they are in the non-KV memory, logged with the non-torch
-     * memory; before 0.27 the accounting missed them. */
+     * memory; before 0.27 the accounting missed them (they are torch memory allocated
+     * before the profile's baseline). */
     double penalties = 0;
-    if (r->runner == MB_RUNNER_V2 && !a->model.encoder_only) {
+    if (r->runner == MB_RUNNER_V2 && !r->pooling) {
         double v = (double)a->vocab_size;
-        penalties = (double)seqs * (v + ceil(v / 32)) * 4;
+        penalties = (double)seqs * (v + 2 * ceil(v / 32)) * 4;
     }
     int counted = penalties > 0 && r->persistent_counted;
     if (counted) {
@@ -298,7 +306,8 @@ void mb__est_non_torch(const mb_arch *a, const mb_estimate_device *dev,
     snprintf(p->reason, sizeof p->reason, "library workspaces%s%s%s",
              o->tensor_parallel_size > 1 ? ", NCCL and custom all-reduce buffers" : "",
              o->pipeline_parallel_size > 1 ? ", pipeline send/receive buffers" : "",
-             counted ? ", the V2 runner's penalty counts (max_num_seqs x vocab int32)"
+             counted ? ", the V2 runner's penalty counts and grammar bitmask (max_num_seqs x "
+                       "vocab int32)"
              : penalties > 0 ? "; the V2 runner's penalty counts are not counted before 0.27"
                              : "");
 }
@@ -364,7 +373,7 @@ int mb__est_cudagraphs(const mb_arch *a, const mb_estimate_device *dev,
              n, (int)largest, nf, per / (double)MB_MiB,
              !r->graphs_estimated ? "; V2 before 0.29 does not estimate them: captured "
                                     "outside the KV budget"
-             : r->graphs_charged ? "" : "; not taken from the KV cache (before vLLM 0.21)");
+             : r->graphs_charged ? "" : "; not taken from the KV cache (before vLLM 0.20)");
     return MB_OK;
 }
 

@@ -50,6 +50,25 @@ static int listed(const char *const *list, const char *arch)
     return 0;
 }
 
+/* ModelConfig's runner_type "pooling" by the architecture's suffix (vllm/config/model.py
+ * _get_default_runner_type, the suffixes it maps to pooling) or an encoder-only config.
+ * A Sentence-Transformers folder that makes a *ForCausalLM a pooling model is not seen
+ * from config.json alone. */
+static int pooling_model(const mb_arch *a)
+{
+    static const char *const suffixes[] = {"ForSequenceClassification", "ForRewardModeling",
+                                           "RewardModel", "EmbeddingModel", NULL};
+    if (a->model.encoder_only)
+        return 1;
+    size_t n = strlen(a->architecture);
+    for (const char *const *x = suffixes; *x; x++) {
+        size_t m = strlen(*x);
+        if (n >= m && strcmp(a->architecture + n - m, *x) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void release_name(int32_t r, char *buf, size_t n)
 {
     snprintf(buf, n, "%d.%d.%d", r / 10000, r / 100 % 100, r % 100);
@@ -83,8 +102,9 @@ static int v2_by_default(const mb_arch *a, const mb_estimate_device *dev, int32_
         snprintf(why, n, "the V2 runner, every model's default from 0.29");
         return 1;
     }
-    if (a->model.encoder_only) {
-        snprintf(why, n, "the V1 runner: before 0.29 only generative models default to V2");
+    if (pooling_model(a)) {
+        snprintf(why, n, "the V1 runner: before 0.29 only generative models default to V2 "
+                 "(%s pools)", arch);
         return 0;
     }
     const char *const *list = r < 2300   ? v2_archs_0_22
@@ -120,10 +140,12 @@ static int v2_by_default(const mb_arch *a, const mb_estimate_device *dev, int32_
 
 /* V1's TopKTopPSampler in the release (vllm/v1/sample/ops/topk_topp_sampler.py): torch's
  * sort (forward_native) from 0.11.1, where PR #26859 made FlashInfer's sampler opt-in,
- * until 0.17.0 brought the Triton kernels (topk_topp_triton.py, used for 8 rows or more);
- * on ROCm forward_native sorted before 0.17 (the aiter sampler needs
- * VLLM_ROCM_USE_AITER). Up to 0.11.0 CUDA ran FlashInfer's kernel when it was installed
- * (vLLM's images have it): the kernel. */
+ * until 0.17.0 brought the Triton kernels (topk_topp_triton.py, used for 8 rows or more
+ * up to 0.29: the profile's rows are more); on ROCm forward_native sorted before 0.17
+ * (the aiter sampler needs VLLM_ROCM_USE_AITER). Up to 0.11.0 CUDA ran FlashInfer's
+ * kernel when it was installed (vLLM's images have it): the kernel. From 0.21.0 FlashInfer's
+ * is the default again (envs.py VLLM_USE_FLASHINFER_SAMPLER ... else True), the Triton
+ * kernels outside capability 8.0-12.1: a kernel either way. */
 static int v1_sampler_by_default(const mb_estimate_device *dev, int32_t r)
 {
     if (r >= 1700)
@@ -155,11 +177,11 @@ int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,
         return mb__error(MB_EINVAL, "mb_estimate_options.model_runner V2 with "
                                     "mb_estimate_options.vllm_v0_release: the V0 engine "
                                     "has no V2 runner");
-    if (o->model_runner == MB_RUNNER_V2 && r != 0 && r < 2200)
+    if (o->model_runner == MB_RUNNER_V2 && r != 0 && r < 1200)
         return mb__error(MB_EINVAL, "mb_estimate_options.model_runner V2 with "
                          "mb_estimate_options.vllm_release %d.%d.%d: the V2 model runner "
-                         "exists from 0.22.0", (int)(r / 10000), (int)(r / 100 % 100),
-                         (int)(r % 100));
+                         "exists from 0.12.0 (VLLM_USE_V2_MODEL_RUNNER=1)",
+                         (int)(r / 10000), (int)(r / 100 % 100), (int)(r % 100));
     /* the rules of 0.33 when no release is named (a V2 runner asked for alone) or a newer
      * one is (the newest release read) */
     int32_t eff = r == 0 || r > 3300 ? 3300 : r;
@@ -200,12 +222,20 @@ int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,
     }
     else
         out->sampler = MB_SAMPLER_KERNEL;
-    out->graphs_estimated = !v2 || eff >= 2900; /* V2's profile_cudagraph_memory
-                                                 * returned 0 before 0.29 */
+    /* V2's profile_cudagraph_memory returned 0 before 0.29; gpu_worker.py profiled the
+     * graphs on CUDA only (is_cuda(), 0.20-0.25) until is_cuda_alike() in 0.26; the
+     * estimate is taken out of the KV cache from 0.20.0, where envs.py's
+     * VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS default became "1" (0.19.0: "0") */
+    int amd = dev->vendor == MB_GPU_AMD;
+    out->graphs_estimated = (!v2 || eff >= 2900) && !(r != 0 && amd && eff < 2600);
     out->graphs_charged = o->charge_cudagraphs && out->graphs_estimated &&
-                          (r == 0 || eff >= 2100);
+                          (r == 0 || eff >= 2000);
     out->persistent_counted = v2 && eff >= 2700; /* mem_utils' total_consumed, 0.27 on */
-    out->v2_warmup_pass = v2 && eff >= 3300;     /* _dummy_sampler_run's warm-up params */
+    /* _dummy_sampler_run's warm-up params (0.33; not on a CPU device); before 0.26 V2's
+     * apply_sampling_params copied the logits to float32 unconditionally */
+    out->v2_warmup_pass = v2 && eff >= 3300 && dev->vendor != MB_GPU_CPU;
+    out->v2_fp32_copy = v2 && eff < 2600;
+    out->pooling = pooling_model(a);
     /* flashinfer_sampler_supported (0.33): CUDA, capability 8.0 to 12.1 */
     int cc = dev->cc_major * 10 + dev->cc_minor;
     out->v2_flashinfer = dev->vendor == MB_GPU_NVIDIA && cc >= 80 && cc <= 121;

@@ -342,7 +342,7 @@ static void test_vllm_release_rules(void **state)
      * 0.27 the penalty counts (max_num_seqs x (vocab + vocab / 32) int32, allocated after
      * the weights) are in the non-KV memory; no CUDA-graph estimate before 0.29 */
     const double logits = 1024.0 * 151936 * 2 + 1024.0 * 4096 * 2;
-    const double penalties = 1024.0 * (151936 + 4748) * 4;
+    const double penalties = 1024.0 * (151936 + 2 * 4748) * 4;
     o.vllm_release = 2601;
     assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
     assert_int_equal(e.model_runner, MB_RUNNER_V2);
@@ -371,15 +371,57 @@ static void test_vllm_release_rules(void **state)
     assert_int_equal(mb_estimate_compute(qwen3, &t4, &o, &e), MB_OK);
     assert_int_equal(e.activation.bytes, (int64_t)(1024.0 * 151936 * 6 + 1024.0 * 4096 * 2 +
                                                    128.0 * 151936 * 4));
-    /* charge_cudagraphs 0 still turns the charge off; V1 before 0.21 never charged */
+    /* charge_cudagraphs 0 still turns the charge off; V1 charges from 0.20.0 (envs.py's
+     * VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS default "1"), on ROCm from 0.26 */
     o.charge_cudagraphs = 0;
     assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
     assert_false(e.cudagraph_charged);
     o.charge_cudagraphs = 1;
-    o.vllm_release = 2000;
+    o.vllm_release = 1901;
     assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
     assert_false(e.cudagraph_charged);
     assert_int_equal(e.model_runner, MB_RUNNER_V1);
+    o.vllm_release = 2000;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_true(e.cudagraph_charged);
+    o.vllm_release = 2500; /* the MoE model stays on the V1 runner there */
+    assert_int_equal(mb_estimate_compute(moe, &amd, &o, &e), MB_OK);
+    assert_false(e.cudagraph_charged);
+    o.vllm_release = 2600;
+    assert_int_equal(mb_estimate_compute(moe, &amd, &o, &e), MB_OK);
+    assert_int_equal(e.model_runner, MB_RUNNER_V1);
+    assert_true(e.cudagraph_charged);
+    /* V2 before 0.26 copied the logits to float32 whatever the parameters */
+    o.vllm_release = 2500;
+    assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_OK);
+    assert_int_equal(e.model_runner, MB_RUNNER_V2);
+    assert_int_equal(e.activation.bytes,
+                     (int64_t)(1024.0 * 151936 * (2 + 4) + 1024.0 * 4096 * 2));
+    /* a pooling architecture runs the pooler, not the sampler: V1 before 0.29, no
+     * sampler term and no penalty counts */
+    {
+        FILE *f = fopen(CONFIGS "Qwen--Qwen3-8B.json", "rb");
+        assert_non_null(f);
+        static char text[65536];
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        char *at = strstr(text, "Qwen3ForCausalLM");
+        assert_non_null(at);
+        static char edited[65600];
+        snprintf(edited, sizeof edited, "%.*sQwen3ForSequenceClassification%s",
+                 (int)(at - text), text, at + strlen("Qwen3ForCausalLM"));
+        mb_arch *cls = parse(edited);
+        o.vllm_release = 2801;
+        assert_int_equal(mb_estimate_compute(cls, &d, &o, &e), MB_OK);
+        assert_int_equal(e.model_runner, MB_RUNNER_V1);
+        o.vllm_release = 3300;
+        assert_int_equal(mb_estimate_compute(cls, &d, &o, &e), MB_OK);
+        assert_int_equal(e.model_runner, MB_RUNNER_V2);
+        assert_null(strstr(e.non_torch.reason, "penalty"));
+        assert_true(e.activation.bytes < 1024.0 * 151936 * 2); /* the forward alone */
+    }
+    o.vllm_release = 3300;
 
     /* bad combinations are refused, naming the options */
     o.vllm_release = 700;
@@ -398,9 +440,9 @@ static void test_vllm_release_rules(void **state)
     assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
     assert_non_null(strstr(mb_error_detail(), "mb_estimate_options.model_runner 3"));
     o.model_runner = MB_RUNNER_V2;
-    o.vllm_release = 2101;
+    o.vllm_release = 1101;
     assert_int_equal(mb_estimate_compute(qwen3, &d, &o, &e), MB_EINVAL);
-    assert_non_null(strstr(mb_error_detail(), "exists from 0.22.0"));
+    assert_non_null(strstr(mb_error_detail(), "exists from 0.12.0"));
     /* a runner asked for alone follows 0.33 */
     o.vllm_release = 0;
     assert_int_equal(mb_estimate_compute(llama, &d, &o, &e), MB_OK);
@@ -432,7 +474,7 @@ static void test_budget_and_verdicts(void **state)
     assert_int_equal(e.kv_cache_tokens, e.available_kv_cache_memory / (131072 * 16) * 16);
     assert_int_equal(e.verdict, MB_EST_FITS);
     assert_non_null(strstr(e.verdict_text, "fits"));
-    /* before 0.21 the graphs are predicted but not taken from the KV cache */
+    /* before 0.20 the graphs are predicted but not taken from the KV cache */
     o.charge_cudagraphs = 0;
     mb_estimate old = MB_ESTIMATE_INIT;
     assert_int_equal(mb_estimate_compute(a, &d, &o, &old), MB_OK);

@@ -30,13 +30,14 @@ SUMMARY = ("a Markdown summary ('vLLM Empirical Test Results Analysis', H100, it
            "the search tool's string index as file id 28022205292 on 2026-12-02 (an earlier "
            "copy with six of its rows is file id 27263006583); the index does not name its "
            "repository")
-SUMMARY_VERSION = ("0.10.2-0.20 (inferred, not logged: a vllm/vllm-openai:latest image; "
+SUMMARY_VERSION = ("0.10.2-0.19 (inferred, not logged: a vllm/vllm-openai:latest image; "
                    "the 'Free memory on device ... CUDAGraph memory' report dates "
                    "from 0.10.2, and each available KV figure (but gpt-oss-120b's, see its "
                    "row) equals the requested 71.26 GiB less weights, activation and non-torch "
-                   "memory, i.e. no CUDA-graph charge, "
-                   "which 0.21 added; gpt-oss-120b's 64.38 GiB of weights is 0.14.1's figure in "
-                   "vllm#33155, 0.10.1.1 logged 65.97)")
+                   "memory, i.e. no CUDA-graph charge, which 0.20.0 turned on (its envs.py "
+                   "defaults VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS to 1, 0.19.0's to 0); "
+                   "gpt-oss-120b's 64.38 GiB of weights is 0.14.1's figure in vllm#33155, "
+                   "with mxfp4's Triton backend, where 0.10.1.1 logged 65.97 with Marlin)")
 SUMMARY_NOTE = ("The summary's pod template: vllm serve MODEL --gpu-memory-utilization=0.90 "
                 "--max-model-len=N --block-size=128 --enable-prefix-caching (block size and "
                 "prefix caching do not change the KV budget); the scheduler settings are the "

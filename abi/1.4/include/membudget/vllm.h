@@ -681,7 +681,7 @@ typedef struct mb_estimate_options {
     int block_size;                  /* default MB_BLOCK_SIZE_DEFAULT */
     const char *kv_cache_dtype;      /* NULL: the model's */
     int enforce_eager;               /* 1: no CUDA graphs */
-    int charge_cudagraphs;           /* 1 (default): vLLM >= 0.21 takes the CUDA-graph
+    int charge_cudagraphs;           /* 1 (default): vLLM >= 0.20 takes the CUDA-graph
                                       * estimate out of the KV cache; 0: older releases */
     int64_t weights_memory;          /* per rank; MB_UNKNOWN (default): estimated */
     int64_t non_kv_memory;           /* per rank, weights + activation + non-torch, from a
@@ -747,7 +747,7 @@ typedef struct mb_estimate {
     uint32_t size; /* the caller's sizeof: set it with MB_ESTIMATE_INIT */
     mb_estimate_part weights, activation, non_torch, cudagraph;
     int cudagraph_charged;               /* 1: the graphs come out of the KV cache (vLLM
-                                          * >= 0.21, not eager); cudagraph is still the
+                                          * >= 0.20, not eager); cudagraph is still the
                                           * prediction when 0 */
     int tensor_parallel_size, pipeline_parallel_size, instances;
     int max_num_seqs;
