@@ -96,7 +96,7 @@ const cli_command cli_commands[] = {
      "  --pipeline-parallel-size N, --instances N (engines sharing the device),\n"
      "  --memory-cap SIZE (per instance), --vllm-version X.Y[.Z] (that V1-engine\n"
      "                           release's rules, default 0.33.0: its model runner for the\n"
-     "                           model, V1's sampler, the graphs charged from 0.21),\n"
+     "                           model, V1's sampler, the graphs charged from 0.20),\n"
      "  --vllm-v0 0.Y.Z          the V0 engine of that release: its profile run, sampler\n"
      "  --sampler kernel|sort    V1's top-k/top-p in the profile run: kernels (default, as\n"
      "                           vLLM 0.33) or torch's sort (V1 from 0.11.1 until 0.17,\n"

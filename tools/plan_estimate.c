@@ -125,7 +125,7 @@ int plan_est_parse(plan_est *p, int argc, char **argv, int *i)
                                      "later as 0.Y or 0.Y.Z, such as 0.33 or 0.11.1 (for "
                                      "V0 start-ups, --vllm-v0)", v);
         /* the release's rules (mb_estimate_options.vllm_release): its model runner for
-         * the model, V1's sampler, whether the graphs are charged (from 0.21) */
+         * the model, V1's sampler, whether the graphs are charged (from 0.20) */
         p->o.vllm_release = minor * 100 + patch;
         p->active = 1;
         return CLI_OK;
@@ -237,7 +237,7 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
     }
     if (o->cudagraph_memory == MB_UNKNOWN && o->cudagraph_first == MB_UNKNOWN &&
         !o->enforce_eager && e->cudagraph.source == MB_EST_ESTIMATED) {
-        /* not charged (--vllm-version before 0.21): the plan sets nothing aside */
+        /* not charged (--vllm-version before 0.20, or V2 before 0.29): nothing set aside */
         o->cudagraph_memory = e->cudagraph_charged ? e->cudagraph.bytes : 0;
         p->cudagraph_applied = 1;
     }
@@ -257,7 +257,7 @@ const char *plan_est_cudagraph_how(const plan_est *p)
     if (!p->cudagraph_applied)
         return NULL;
     return !p->e.cudagraph_charged
-               ? "not charged to the KV cache by this vLLM (before 0.21, or the V2 runner "
+               ? "not charged to the KV cache by this vLLM (before 0.20, or the V2 runner "
                  "before 0.29; the estimate below still predicts them)"
                : "estimated from the model and the capture sizes (range below)";
 }
