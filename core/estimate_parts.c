@@ -135,6 +135,13 @@ static double v2_sampler_bytes(const mb__release_rules *r, int dtype_bytes)
     return r->v2_flashinfer ? MB__SAMPLER_BYTES : 2 + 4;
 }
 
+/* The dummy sampler's peak: rows of vocabulary logits at per_logit bytes each, with the
+ * forward's T hidden states still held. */
+static double sampler_peak(const mb__shape *s, double rows, double T, double per_logit)
+{
+    return rows * s->vocab * per_logit + T * s->h * s->dtype_bytes;
+}
+
 void mb__est_activation(const mb_arch *a, const mb_estimate_options *o,
                        const mb__release_rules *r, int seqs, int64_t tokens,
                        mb_estimate_part *p)
@@ -161,7 +168,7 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o,
     } else if (r->sampler == MB_SAMPLER_TORCH_SORT) {
         per_logit = mb__est_v1_sort_bytes(); /* every rank samples in V1 */
     }
-    double sampler = rows * s.vocab * per_logit + T * s.h * s.dtype_bytes;
+    double sampler = sampler_peak(&s, rows, T, per_logit);
     if (r->pooling)
         sampler = 0; /* profile_run runs _dummy_pooler_run instead (V1 and V2) */
     if (r->runner == MB_RUNNER_V2 && r->v2_warmup_pass && !r->v2_flashinfer && !r->pooling) {
@@ -220,7 +227,7 @@ void mb__est_activation(const mb_arch *a, const mb_estimate_options *o,
     if (r->sampler_unsure) {
         /* a release whose V1 sampler depended on FlashInfer being installed: the top of
          * the range is the sort's peak */
-        double sorted = rows * s.vocab * mb__est_v1_sort_bytes() + T * s.h * s.dtype_bytes;
+        double sorted = sampler_peak(&s, rows, T, mb__est_v1_sort_bytes());
         if (sorted * 1.1 > high)
             high = sorted * 1.1;
     }

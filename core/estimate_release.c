@@ -132,7 +132,11 @@ static int v2_by_default(const mb_arch *a, const mb_estimate_device *dev, int32_
         v2 = (in || !moe) && attention && (!hybrid || (r >= 2700 && in));
         snprintf(why, n, "%s: %s is %s (0.25-0.28: dense models and the listed MoE ones, "
                  "not hybrids%s)", v2 ? "the V2 runner" : "the V1 runner", arch,
-                 !attention ? "attention-free" : hybrid ? "a hybrid" : moe ? (in ? "a listed MoE" : "an unlisted MoE") : "dense",
+                 !attention ? "attention-free"
+                 : hybrid   ? "a hybrid"
+                 : !moe     ? "dense"
+                 : in       ? "a listed MoE"
+                            : "an unlisted MoE",
                  r >= 2700 ? " unless listed" : "");
     }
     return v2;
@@ -177,17 +181,15 @@ int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,
         return mb__error(MB_EINVAL, "mb_estimate_options.model_runner V2 with "
                                     "mb_estimate_options.vllm_v0_release: the V0 engine "
                                     "has no V2 runner");
-    if (o->model_runner == MB_RUNNER_V2 && r != 0 && r < 1200)
-        return mb__error(MB_EINVAL, "mb_estimate_options.model_runner V2 with "
-                         "mb_estimate_options.vllm_release %d.%d.%d: the V2 model runner "
-                         "exists from 0.12.0 (VLLM_USE_V2_MODEL_RUNNER=1)",
-                         (int)(r / 10000), (int)(r / 100 % 100), (int)(r % 100));
     /* the rules of 0.33 when no release is named (a V2 runner asked for alone) or a newer
      * one is (the newest release read) */
     int32_t eff = r == 0 || r > 3300 ? 3300 : r;
     char rel[24], why[200];
     release_name(r ? r : 3300, rel, sizeof rel);
-    why[0] = '\0';
+    if (o->model_runner == MB_RUNNER_V2 && r != 0 && r < 1200)
+        return mb__error(MB_EINVAL, "mb_estimate_options.model_runner V2 with "
+                         "mb_estimate_options.vllm_release %s: the V2 model runner exists "
+                         "from 0.12.0 (VLLM_USE_V2_MODEL_RUNNER=1)", rel);
     int v2;
     if (o->vllm_v0_release > 0) {
         out->runner = MB_RUNNER_DEFAULT; /* the V0 engine: neither V1 runner */
@@ -214,14 +216,14 @@ int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,
                          "Triton kernels; leave sampler 0 or set model_runner MB_RUNNER_V1",
                          why);
     out->runner = v2 ? MB_RUNNER_V2 : MB_RUNNER_V1;
-    if (o->sampler == MB_SAMPLER_TORCH_SORT)
+    if (o->sampler == MB_SAMPLER_TORCH_SORT) {
         out->sampler = MB_SAMPLER_TORCH_SORT;
-    else if (o->sampler == MB_SAMPLER_KERNEL && r != 0 && o->vllm_v0_release == 0) {
+    } else if (o->sampler == MB_SAMPLER_KERNEL && r != 0) {
         out->sampler = v1_sampler_by_default(dev, eff);
         out->sampler_unsure = !v2 && eff < 1101 && dev->vendor == MB_GPU_NVIDIA;
-    }
-    else
+    } else {
         out->sampler = MB_SAMPLER_KERNEL;
+    }
     /* V2's profile_cudagraph_memory returned 0 before 0.29; gpu_worker.py profiled the
      * graphs on CUDA only (is_cuda(), 0.20-0.25) until is_cuda_alike() in 0.26; the
      * estimate is taken out of the KV cache from 0.20.0, where envs.py's
