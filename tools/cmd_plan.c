@@ -31,7 +31,7 @@ int cmd_plan(int argc, char **argv)
     const char *allow = getenv("VLLM_ALLOW_LONG_MAX_MODEL_LEN"); /* vllm/envs.py: "1"/"true" */
     a.o.allow_long_max_model_len =
         allow && (strcmp(allow, "1") == 0 || strcasecmp(allow, "true") == 0);
-    if ((rc = plan_cg_env(&a.o)))
+    if ((rc = plan_cg_env(&a.o, &a.est.runner_from_env)))
         return rc;
     mb_model m = MB_MODEL_INIT;
     if ((rc = mb_model_load(a.model, &m)))

@@ -66,7 +66,7 @@ int plan_cg_flag(const char *flag, const char *v, mb_plan_options *o)
 
 /* vllm/envs.py: maybe_convert_bool for VLLM_USE_V2_MODEL_RUNNER ("1"/"0"), bool(int(...))
  * for VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS (default "1") */
-int plan_cg_env(mb_plan_options *o)
+int plan_cg_env(mb_plan_options *o, int *runner_from_env)
 {
     const char *v2 = getenv("VLLM_USE_V2_MODEL_RUNNER");
     if (v2 && *v2) {
@@ -76,6 +76,7 @@ int plan_cg_env(mb_plan_options *o)
             return cli_usage("plan", "VLLM_USE_V2_MODEL_RUNNER='%s': vLLM reads it as an "
                                      "integer (0 or 1)", v2);
         o->model_runner_v1 = n == 0;
+        *runner_from_env = 1; /* the estimate follows it too (plan_estimate.c) */
     }
     const char *est = getenv("VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS");
     if (est && *est) {

@@ -10,7 +10,7 @@ extern const char *const plan_cg_flags[];
 /* flag's value into o: CLI_OK, CLI_USAGE on a bad value, -1 when flag is not one of these. */
 int plan_cg_flag(const char *flag, const char *v, mb_plan_options *o);
 /* VLLM_USE_V2_MODEL_RUNNER and VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS (vllm/envs.py). */
-int plan_cg_env(mb_plan_options *o);
+int plan_cg_env(mb_plan_options *o, int *runner_from_env);
 /* A measured device (--device cuda:N): its own name and compute capability into spec and,
  * unless given, o->compute_capability. */
 int plan_cg_measured_device(const mb_snapshot *s, mb_plan_options *o, mb_gpu_spec *spec);

@@ -202,8 +202,7 @@ int plan_est_apply(plan_est *p, const char *model, const mb_snapshot *s, mb_plan
         eo->vllm_release = 3300; /* no --vllm-version: vLLM 0.33.0, the reference */
     /* VLLM_USE_V2_MODEL_RUNNER, as plan_cg_env read it for the plan's graphs, picks the
      * estimate's runner too unless --model-runner did */
-    const char *env_v2 = getenv("VLLM_USE_V2_MODEL_RUNNER");
-    int env_runner = env_v2 && *env_v2 && !eo->vllm_v0_release;
+    int env_runner = p->runner_from_env && !eo->vllm_v0_release;
     if (env_runner && eo->model_runner == MB_RUNNER_DEFAULT)
         eo->model_runner = o->model_runner_v1 ? MB_RUNNER_V1 : MB_RUNNER_V2;
     rc = mb_estimate_compute(arch, &p->dev, eo, &p->e);

@@ -15,6 +15,8 @@ typedef struct plan_est {
     const char *gpu;         /* --gpu NAME */
     int seqs_given, tokens_given; /* --max-num-seqs / --max-num-batched-tokens were given
                                    * (else the estimate takes vLLM's device defaults) */
+    int runner_from_env;     /* VLLM_USE_V2_MODEL_RUNNER named the runner (plan_cg_env):
+                              * the estimate and the plan's graphs both follow it */
     mb_estimate_options o;
     mb_estimate_device dev;
     mb_estimate e;

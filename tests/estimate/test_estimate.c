@@ -737,6 +737,14 @@ static void test_cli(void **state)
     assert_non_null(strstr(out, "model runner V1"));
     free(out);
     free(err);
+    /* VLLM_USE_V2_MODEL_RUNNER picks the estimate's runner and the plan's graphs alike */
+    rc = tu_run_cli("VLLM_USE_V2_MODEL_RUNNER=0", "plan --model " CONFIGS
+                    "Qwen--Qwen3-8B.json --gpu H100 --max-model-len 8192", &out, &err);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "vLLM 0.33.0: the V1 runner, as asked"));
+    assert_non_null(strstr(out, "model runner V1"));
+    free(out);
+    free(err);
     rc = tu_run_cli(NULL, "plan --model " CONFIGS "Qwen--Qwen3-32B.json --gpu H100 "
                           "--vllm-version 0.6.4", &out, &err);
     assert_int_equal(rc, 2);
