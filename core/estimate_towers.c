@@ -62,6 +62,15 @@
 static const char *const chan_keys[] = {"in_channels", "num_channels", "in_chans", NULL};
 static const char *const tpatch_keys[] = {"temporal_patch_size", NULL};
 
+/* Qwen3-VL's deepstack levels (len(deepstack_visual_indexes)): each has its own merger and
+ * widens the encoder's output rows; 0 when absent or absurd (more than 64). */
+static int deepstack_levels(const cJSON *vision)
+{
+    const cJSON *ds = mb__est_item(vision, "deepstack_visual_indexes");
+    int levels = cJSON_IsArray(ds) ? cJSON_GetArraySize(ds) : 0;
+    return levels > 0 && levels <= 64 ? levels : 0;
+}
+
 /* Parameters of a vision or audio encoder from its sub-config; 0 when absent. */
 int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int vision)
 {
@@ -94,10 +103,7 @@ int64_t mb__est_tower_params(const cJSON *c, int64_t lm_hidden, int merge, int v
         total += (ch > 0 ? ch : 3) * (tp > 0 ? tp : 1) * (p > 0 ? p * p : 196) * hv;
         double m = merge > 1 ? merge : 1;
         double merger = hv * m * hv * m + hv * m * (double)lm_hidden; /* merger / projector */
-        /* Qwen3-VL: one more merger per deepstack level (deepstack_visual_indexes) */
-        const cJSON *ds = mb__est_item(c, "deepstack_visual_indexes");
-        int levels = cJSON_IsArray(ds) ? cJSON_GetArraySize(ds) : 0;
-        total += merger * (1 + (levels > 0 && levels <= 64 ? levels : 0));
+        total += merger * (1 + deepstack_levels(c)); /* Qwen3-VL: one per level too */
     } else {
         double mel = (double)mb__est_num_of(c, mel_k);
         total += (mel > 0 ? mel : 128) * hv * 3 + hv * hv * 3 + hv * (double)lm_hidden;
@@ -182,9 +188,7 @@ void mb__est_mm_profile(mb_arch *a, const cJSON *top)
         a->mm_pixels_per_patch = chans * tpatch * patch * patch;
         /* Qwen3-VL's video never has more tokens than its image (above) */
         a->mm_video_temporal = qwen2 ? (int)tpatch : 0;
-        const cJSON *ds = mb__est_item(vis, "deepstack_visual_indexes");
-        int levels = qwen3 && cJSON_IsArray(ds) ? cJSON_GetArraySize(ds) : 0;
-        a->mm_output_levels = 1 + (levels <= 64 ? levels : 0);
+        a->mm_output_levels = 1 + (qwen3 ? deepstack_levels(vis) : 0);
         snprintf(a->mm_rule, sizeof a->mm_rule, "%s: max_pixels %lld, %lld x %lld pixels",
                  type, (long long)max_pixels, (long long)(w * patch * merge),
                  (long long)(h * patch * merge));
