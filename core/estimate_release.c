@@ -213,8 +213,8 @@ int mb__est_release_rules(const mb_arch *a, const mb_estimate_device *dev,
     if (v2 && o->sampler == MB_SAMPLER_TORCH_SORT)
         return mb__error(MB_EINVAL, "mb_estimate_options.sampler MB_SAMPLER_TORCH_SORT with "
                          "the V2 model runner (%s): V2 filters with FlashInfer's or the "
-                         "Triton kernels; leave sampler 0 or set model_runner MB_RUNNER_V1",
-                         why);
+                         "Triton kernels; drop mb_estimate_options.sampler or set "
+                         "mb_estimate_options.model_runner MB_RUNNER_V1", why);
     out->runner = v2 ? MB_RUNNER_V2 : MB_RUNNER_V1;
     if (o->sampler == MB_SAMPLER_TORCH_SORT) {
         out->sampler = MB_SAMPLER_TORCH_SORT;
